@@ -1,0 +1,46 @@
+import { ErrorCode, ProtocolError, type ChannelRequest, type HistoryRequest, type PublishRequest } from '../../../src/protocol/index.js';
+import type { ConnectionDeps } from '../deps.js';
+import type { ConnectionState } from '../state.js';
+import { releaseSubscription } from '../subscription-release.js';
+import { requireConnected, requireSubscribed } from './guards.js';
+
+export async function unsubscribe(state: ConnectionState, req: ChannelRequest, deps: ConnectionDeps): Promise<object> {
+  requireConnected(state);
+  const sub = state.subs.get(req.channel);
+  if (sub) await releaseSubscription(state, deps, sub);
+  return {};
+}
+
+export async function publish(state: ConnectionState, req: PublishRequest, deps: ConnectionDeps): Promise<object> {
+  requireConnected(state);
+  const { options } = deps.namespaces.resolve(req.channel);
+  if (!options.allowPublish) throw new ProtocolError(ErrorCode.PermissionDenied, `clients may not publish to ${options.name} channels`);
+  if (state.user === '' && !options.anonymous) throw new ProtocolError(ErrorCode.PermissionDenied, 'anonymous clients may not publish here');
+  await deps.broker.publish(req.channel, req.data, { info: state.info(state.subs.get(req.channel)) });
+  return {};
+}
+
+export async function history(state: ConnectionState, req: HistoryRequest, deps: ConnectionDeps): Promise<object> {
+  requireConnected(state);
+  const sub = requireSubscribed(state, req.channel);
+  if (sub.options.historySize === 0) throw new ProtocolError(ErrorCode.NotAvailable, `${sub.options.name} channels keep no history`);
+  const query: { limit: number; reverse?: boolean; since?: { offset: number; epoch: string } } = { limit: req.limit ?? 0 };
+  if (req.reverse !== undefined) query.reverse = req.reverse;
+  if (req.since !== undefined) query.since = req.since;
+  const h = await deps.broker.history(req.channel, query);
+  return { publications: h.publications, offset: h.offset, epoch: h.epoch };
+}
+
+export async function presence(state: ConnectionState, req: ChannelRequest, deps: ConnectionDeps): Promise<object> {
+  requireConnected(state);
+  const sub = requireSubscribed(state, req.channel);
+  if (!sub.options.presence) throw new ProtocolError(ErrorCode.NotAvailable, `${sub.options.name} channels keep no presence`);
+  return { presence: await deps.broker.presence(req.channel) };
+}
+
+export async function presenceStats(state: ConnectionState, req: ChannelRequest, deps: ConnectionDeps): Promise<object> {
+  requireConnected(state);
+  const sub = requireSubscribed(state, req.channel);
+  if (!sub.options.presence) throw new ProtocolError(ErrorCode.NotAvailable, `${sub.options.name} channels keep no presence`);
+  return deps.broker.presenceStats(req.channel);
+}

@@ -1,0 +1,51 @@
+import { DisconnectCode, DisconnectError, ErrorCode, ProtocolError, type ConnectRequest, type ConnectResult } from '../../../src/protocol/index.js';
+import type { ConnectionDeps } from '../deps.js';
+import type { FrameScope } from '../frame-scope.js';
+import type { ConnectionState } from '../state.js';
+import { openSubscription } from '../subscription-open.js';
+import { scheduleExpiry } from './expiry.js';
+
+export async function connect(state: ConnectionState, req: ConnectRequest, deps: ConnectionDeps, scope: FrameScope): Promise<ConnectResult> {
+  if (state.connected) throw new DisconnectError(DisconnectCode.BadRequest, 'already connected');
+  let channels: string[] = [];
+  if (req.token) {
+    const claims = await deps.tokens.verifyConnect(req.token);
+    state.user = claims.user;
+    state.expiresAt = claims.exp;
+    state.connInfo = claims.info;
+    channels = claims.channels;
+  } else if (!deps.limits.allowAnonymous) {
+    throw new ProtocolError(ErrorCode.Unauthorized, 'a connection token is required');
+  }
+  state.connected = true;
+  deps.registry.add(state.user, state.client, scope.self);
+  const result: ConnectResult = {
+    client: state.client,
+    version: deps.node.version,
+    ping: Math.round(deps.limits.pingIntervalMs / 1000),
+    pong: true,
+    node: deps.node.name,
+  };
+  if (state.expiresAt !== undefined) {
+    result.expires = true;
+    result.ttl = Math.max(0, state.expiresAt - Math.floor(Date.now() / 1000));
+    scheduleExpiry(state, scope.self);
+  }
+  if (channels.length > 0) {
+    // Server-side subscriptions: granted by the token, recovered from the positions the SDK sends.
+    const subs: NonNullable<ConnectResult['subs']> = {};
+    for (const channel of channels.slice(0, deps.limits.maxChannels)) {
+      const { options } = deps.namespaces.resolve(channel);
+      const since = req.subs?.[channel];
+      subs[channel] = await openSubscription(state, deps, scope, {
+        channel, options,
+        recover: since?.recover ? { offset: since.offset ?? 0, epoch: since.epoch ?? '' } : undefined,
+        wantRecoverable: false, wantPositioned: false, joinLeave: false, rejectUnrecovered: false,
+        serverSide: true, expiresAt: undefined, chanInfo: undefined,
+      });
+    }
+    result.subs = subs;
+  }
+  state.port.connected();
+  return result;
+}

@@ -1,0 +1,39 @@
+import { ErrorCode, ProtocolError, type SubscribeRequest, type SubscribeResult } from '../../../src/protocol/index.js';
+import type { ConnectionDeps } from '../deps.js';
+import type { FrameScope } from '../frame-scope.js';
+import type { ConnectionState } from '../state.js';
+import { openSubscription } from '../subscription-open.js';
+import { checkSubscribe, requireConnected } from './guards.js';
+
+/** centrifuge-js sets this flag when the app gives getState: an unrecovered position is an error then. */
+const FLAG_REJECT_UNRECOVERED = 2;
+
+export async function subscribe(state: ConnectionState, req: SubscribeRequest, deps: ConnectionDeps, scope: FrameScope): Promise<SubscribeResult> {
+  requireConnected(state);
+  if (state.subs.has(req.channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed);
+  if (state.subs.size >= deps.limits.maxChannels) throw new ProtocolError(ErrorCode.LimitExceeded, `at most ${deps.limits.maxChannels} channels per connection`);
+  const { name, options } = deps.namespaces.resolve(req.channel);
+  let expiresAt: number | undefined;
+  let chanInfo: unknown;
+  if (req.token) {
+    const claims = await deps.tokens.verifySubscription(req.token, req.channel, state.user);
+    expiresAt = claims.exp;
+    chanInfo = claims.info;
+  } else {
+    checkSubscribe(state, name, options);
+  }
+  // The subscription may have been taken while the token was verified (a later frame can't run, but be exact).
+  if (state.subs.has(req.channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed);
+  return openSubscription(state, deps, scope, {
+    channel: req.channel,
+    options,
+    recover: req.recover ? { offset: req.offset ?? 0, epoch: req.epoch ?? '' } : undefined,
+    wantRecoverable: req.recoverable === true,
+    wantPositioned: req.positioned === true,
+    joinLeave: req.join_leave === true,
+    rejectUnrecovered: ((req.flag ?? 0) & FLAG_REJECT_UNRECOVERED) !== 0,
+    serverSide: false,
+    expiresAt,
+    chanInfo,
+  });
+}

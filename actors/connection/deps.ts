@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Broker, Fanout, NamespaceRegistry } from '../../src/broker/index.js';
+import type { TokenVerifier } from '../../src/auth/index.js';
+import type { EngineMetrics } from '../../src/metrics/index.js';
+import type { RpcRegistry } from './rpc-registry.js';
+import type { ConnectionRegistry } from './registry.js';
+
+/** Everything a connection actor works with, passed in by the composition root. */
+export interface ConnectionDeps {
+  broker: Broker;
+  fanout: Pick<Fanout, 'watch' | 'unwatch' | 'lastOffset'>;
+  namespaces: NamespaceRegistry;
+  tokens: TokenVerifier;
+  rpc: RpcRegistry;
+  registry: ConnectionRegistry;
+  metrics: EngineMetrics;
+  log: Logger;
+  node: { name: string; version: string };
+  limits: {
+    allowAnonymous: boolean;
+    maxChannels: number;
+    pingIntervalMs: number;
+  };
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import type { NamespaceOptions } from '../../src/config/index.js';
+import type { SocketPort } from '../../src/gateway/index.js';
+
+export interface Subscription {
+  channel: string;
+  options: NamespaceOptions;
+  /** Publications carry offsets the client tracks (recoverable or positioned). */
+  positioned: boolean;
+  recoverable: boolean;
+  /** Native topic delivery is on; false while the subscribe is still being answered. */
+  committed: boolean;
+  serverSide: boolean;
+  joinLeave: boolean;
+  /** Seconds since the epoch when a subscription token expires, or undefined. */
+  expiresAt: number | undefined;
+  chanInfo: unknown;
+}
+
+/** A connection's state, owned by its actor: mutated only inside the actor's handler. */
+export class ConnectionState {
+  readonly client = randomUUID();
+  connected = false;
+  user = '';
+  /** Seconds since the epoch; undefined: no expiry. */
+  expiresAt: number | undefined;
+  expiryTimer: NodeJS.Timeout | undefined;
+  connInfo: unknown;
+  readonly subs = new Map<string, Subscription>();
+  /** Set once the socket is gone and resources are released; late work must release what it takes. */
+  released = false;
+
+  constructor(readonly port: SocketPort) {}
+
+  info(sub?: Subscription): { client: string; user: string; conn_info?: unknown; chan_info?: unknown } {
+    const out: { client: string; user: string; conn_info?: unknown; chan_info?: unknown } = { client: this.client, user: this.user };
+    if (this.connInfo !== undefined) out.conn_info = this.connInfo;
+    if (sub?.chanInfo !== undefined) out.chan_info = sub.chanInfo;
+    return out;
+  }
+}

@@ -1,0 +1,2 @@
+export { registerServerApi, registerDisabledServerApi, type ConnectionControl, type ServerApiOptions } from './server-api.js';
+export { statusOf } from './status-of.js';

@@ -1,0 +1,151 @@
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { Broker, NamespaceRegistry } from '../broker/index.js';
+import { type DisconnectCode, ErrorCode, ProtocolError } from '../protocol/index.js';
+import { HttpError, type HttpResult, type RequestContext, type Router } from '../http/index.js';
+import { statusOf } from './status-of.js';
+
+/** What the server API may do to live connections (the connection actors implement it). */
+export interface ConnectionControl {
+  unsubscribe(user: string, channel: string, client?: string): void;
+  disconnect(user: string, code: DisconnectCode, reason: string | undefined, client?: string): void;
+  readonly numClients: number;
+  readonly numUsers: number;
+}
+
+export interface ServerApiOptions {
+  apiKey: string;
+  broker: Broker;
+  namespaces: NamespaceRegistry;
+  connections: ConnectionControl;
+  channels: () => Iterable<[string, number]>;
+  node: { uid: string; name: string; version: string; startedAt: number };
+}
+
+const channel = z.string().min(1).max(255);
+const schemas = {
+  publish: z.object({ channel, data: z.unknown().refine((v) => v !== undefined, 'data is required'), tags: z.record(z.string(), z.string()).optional() }),
+  broadcast: z.object({ channels: z.array(channel).min(1).max(10_000), data: z.unknown().refine((v) => v !== undefined, 'data is required') }),
+  history: z.object({ channel, limit: z.number().int().min(-1).optional(), since: z.object({ offset: z.number().int().min(0), epoch: z.string() }).optional(), reverse: z.boolean().optional() }),
+  channelOnly: z.object({ channel }),
+  channels: z.object({ pattern: z.string().max(255).optional() }),
+  unsubscribe: z.object({ channel, user: z.string(), client: z.string().optional() }),
+  disconnect: z.object({
+    user: z.string(),
+    client: z.string().optional(),
+    disconnect: z.object({ code: z.number().int().min(3000).max(4999), reason: z.string().max(100) }).optional(),
+  }),
+  empty: z.object({}),
+};
+
+/** Centrifugo's server HTTP API: `POST /api/<method>` with `Authorization: apikey KEY`, `{result}` or `{error}`. */
+export function registerServerApi(router: Router, o: ServerApiOptions): void {
+  const key = Buffer.from(o.apiKey);
+  const route = <S extends z.ZodType>(method: string, schema: S, run: (body: z.output<S>) => Promise<unknown>) => {
+    router.post(`/api/${method}`, async (ctx) => {
+      authorize(ctx, key);
+      const parsed = schema.safeParse(ctx.body.length === 0 ? {} : ctx.json());
+      if (!parsed.success) {
+        throw new HttpError(400, ErrorCode.BadRequest, `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
+      }
+      try {
+        return ok(await run(parsed.data));
+      } catch (err) {
+        if (err instanceof ProtocolError) throw new HttpError(statusOf(err.code), err.code, err.message, { cause: err });
+        throw err;
+      }
+    });
+  };
+
+  route('publish', schemas.publish, async (b) => {
+    const pos = await o.broker.publish(b.channel, b.data, b.tags ? { tags: b.tags } : {});
+    return pos ?? {};
+  });
+  route('broadcast', schemas.broadcast, async (b) => {
+    const responses = await Promise.all(b.channels.map(async (ch) => {
+      try {
+        return { result: (await o.broker.publish(ch, b.data)) ?? {} };
+      } catch (err) {
+        if (err instanceof ProtocolError) return { error: { code: err.code, message: err.message } };
+        throw err;
+      }
+    }));
+    return { responses };
+  });
+  route('history', schemas.history, async (b) => {
+    const ns = o.namespaces.resolve(b.channel).options;
+    if (ns.historySize === 0) throw new ProtocolError(ErrorCode.NotAvailable, `${ns.name} channels keep no history`);
+    const q: { limit: number; since?: { offset: number; epoch: string }; reverse?: boolean } = { limit: b.limit ?? 0 };
+    if (b.since) q.since = b.since;
+    if (b.reverse !== undefined) q.reverse = b.reverse;
+    return o.broker.history(b.channel, q);
+  });
+  route('presence', schemas.channelOnly, async (b) => {
+    presenceOn(o.namespaces, b.channel);
+    return { presence: await o.broker.presence(b.channel) };
+  });
+  route('presence_stats', schemas.channelOnly, async (b) => {
+    presenceOn(o.namespaces, b.channel);
+    return o.broker.presenceStats(b.channel);
+  });
+  route('channels', schemas.channels, async (b) => {
+    const match = b.pattern ? globToRegExp(b.pattern) : undefined;
+    const channels: Record<string, { num_clients: number }> = {};
+    for (const [name, n] of o.channels()) if (!match || match.test(name)) channels[name] = { num_clients: n };
+    return { channels };
+  });
+  route('info', schemas.empty, async () => {
+    let numChannels = 0;
+    let numSubs = 0;
+    for (const [, n] of o.channels()) {
+      numChannels++;
+      numSubs += n;
+    }
+    return {
+      nodes: [{
+        uid: o.node.uid, name: o.node.name, version: o.node.version,
+        num_clients: o.connections.numClients, num_users: o.connections.numUsers,
+        num_channels: numChannels, num_subs: numSubs,
+        uptime: Math.floor((Date.now() - o.node.startedAt) / 1000),
+      }],
+    };
+  });
+  route('unsubscribe', schemas.unsubscribe, async (b) => {
+    o.namespaces.resolve(b.channel);
+    o.connections.unsubscribe(b.user, b.channel, b.client);
+    return {};
+  });
+  route('disconnect', schemas.disconnect, async (b) => {
+    o.connections.disconnect(b.user, (b.disconnect?.code ?? 3503) as DisconnectCode, b.disconnect?.reason, b.client);
+    return {};
+  });
+}
+
+/** Routes answering that the server API is off, so a caller learns why instead of seeing a 404. */
+export function registerDisabledServerApi(router: Router): void {
+  router.post('/api/:method', () => {
+    throw new HttpError(503, 'SERVER_API_DISABLED', 'the server API is off: set SUPERNOVA_API_KEY to turn it on');
+  });
+}
+
+function authorize(ctx: RequestContext, key: Buffer): void {
+  const header = ctx.headers.authorization ?? '';
+  const match = /^apikey\s+(.+)$/i.exec(header.trim());
+  const given = Buffer.from(match?.[1] ?? '');
+  if (given.length !== key.length || !timingSafeEqual(given, key)) {
+    throw new HttpError(401, ErrorCode.Unauthorized, 'unauthorized: send Authorization: apikey <SUPERNOVA_API_KEY>');
+  }
+}
+
+function presenceOn(namespaces: NamespaceRegistry, ch: string): void {
+  const ns = namespaces.resolve(ch).options;
+  if (!ns.presence) throw new ProtocolError(ErrorCode.NotAvailable, `${ns.name} channels keep no presence`);
+}
+
+function ok(result: unknown): HttpResult {
+  return { body: { result } };
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}

@@ -1,0 +1,1 @@
+export { TokenVerifier, type ConnectClaims, type SubscriptionClaims } from './token-verifier.js';

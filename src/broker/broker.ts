@@ -1,0 +1,41 @@
+import type { ClientInfo, Publication, StreamPosition } from '../protocol/index.js';
+
+export interface HistoryQuery {
+  /** Publications to return: undefined or -1 all retained, 0 only the stream position. */
+  limit?: number;
+  /** Return publications after this position; throws UnrecoverablePosition when it cannot. */
+  since?: StreamPosition;
+  reverse?: boolean;
+}
+
+export interface HistoryResult extends StreamPosition {
+  publications: Publication[];
+}
+
+export interface PresenceStats { num_clients: number; num_users: number }
+
+export interface PublishOptions {
+  info?: ClientInfo;
+  tags?: Record<string, string>;
+}
+
+/**
+ * Channels across the cluster: publish with history, recovery positions, presence. The memory
+ * broker serves one process; a Redis broker implements the same for several.
+ */
+export interface Broker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Appends to history (when the namespace keeps it) and fans out; resolves with the position. */
+  publish(channel: string, data: unknown, options?: PublishOptions): Promise<StreamPosition | undefined>;
+  history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
+  /** Drops a channel's history; its next publication starts a new epoch. */
+  removeHistory(channel: string): Promise<void>;
+  addPresence(channel: string, info: ClientInfo): Promise<void>;
+  removePresence(channel: string, client: string): Promise<void>;
+  presence(channel: string): Promise<Record<string, ClientInfo>>;
+  presenceStats(channel: string): Promise<PresenceStats>;
+  /** Join and leave pushes to a channel's subscribers. */
+  publishJoin(channel: string, info: ClientInfo): Promise<void>;
+  publishLeave(channel: string, info: ClientInfo): Promise<void>;
+}

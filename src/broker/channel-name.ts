@@ -1,0 +1,49 @@
+import type { NamespaceOptions } from '../config/index.js';
+import { ErrorCode, ProtocolError } from '../protocol/index.js';
+
+/** A channel name split into the parts that decide its options and who may use it. */
+export interface ChannelName {
+  channel: string;
+  namespace: string;
+  /** Users allowed by the `#` boundary (`user#42` -> ['42']; `chat#1,2` -> ['1','2']), or undefined. */
+  users: readonly string[] | undefined;
+}
+
+const validChannel = /^[\w:#,.\-@=/]{1,255}$/;
+
+export function parseChannelName(channel: string): ChannelName {
+  if (!validChannel.test(channel)) throw new ProtocolError(ErrorCode.BadRequest, `invalid channel name ${JSON.stringify(channel.slice(0, 64))}`);
+  const colon = channel.indexOf(':');
+  const hash = channel.indexOf('#');
+  let namespace: string;
+  if (colon > 0 && (hash === -1 || colon < hash)) namespace = channel.slice(0, colon);
+  else if (hash > 0) namespace = channel.slice(0, hash);
+  else namespace = channel;
+  const users = hash === -1 ? undefined : channel.slice(hash + 1).split(',').filter(Boolean);
+  return { channel, namespace, users };
+}
+
+/** Looks up the options of a channel's namespace; an unknown namespace is error 102. */
+export class NamespaceRegistry {
+  private readonly byName: Map<string, NamespaceOptions>;
+  constructor(namespaces: readonly NamespaceOptions[]) {
+    this.byName = new Map(namespaces.map((ns) => [ns.name, ns]));
+  }
+  resolve(channel: string): { name: ChannelName; options: NamespaceOptions } {
+    const name = parseChannelName(channel);
+    const options = this.byName.get(name.namespace);
+    if (!options) throw new ProtocolError(ErrorCode.UnknownChannel, `unknown channel namespace "${name.namespace}"`);
+    return { name, options };
+  }
+  /** Options for a channel, or undefined for one outside every namespace. */
+  optionsOf(channel: string): NamespaceOptions | undefined {
+    try {
+      return this.resolve(channel).options;
+    } catch {
+      return undefined;
+    }
+  }
+  list(): NamespaceOptions[] {
+    return [...this.byName.values()];
+  }
+}

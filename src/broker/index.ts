@@ -1,0 +1,4 @@
+export type { Broker, HistoryQuery, HistoryResult, PresenceStats, PublishOptions } from './broker.js';
+export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
+export { Fanout, topicOf, type TopicPort, type FanoutSink } from './fanout.js';
+export { NamespaceRegistry, parseChannelName, type ChannelName } from './channel-name.js';

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { ErrorCode, ProtocolError, type Publication, type StreamPosition } from '../protocol/index.js';
+import { RingBuffer } from './ring-buffer.js';
+import type { HistoryQuery, HistoryResult } from './broker.js';
+
+interface Entry { pub: Publication & { offset: number }; at: number }
+
+/** One channel's stream: an epoch, a monotonically increasing offset and the retained publications. */
+class ChannelStream {
+  readonly epoch = randomBytes(4).toString('hex');
+  offset = 0;
+  entries: RingBuffer<Entry>;
+  constructor(size: number) {
+    this.entries = new RingBuffer(size);
+  }
+  /** Keeps epoch and offset: a namespace's history size may differ from the reserved stream's. */
+  resize(size: number): void {
+    const old = this.entries;
+    this.entries = new RingBuffer(size);
+    for (let i = 0; i < old.size; i++) this.entries.push(old.at(i) as Entry);
+  }
+  expire(now: number, ttlMs: number): void {
+    this.entries.dropWhile((e) => now - e.at > ttlMs);
+  }
+}
+
+export interface HistoryLimits {
+  /** Channel streams kept at most; the least recently published is forgotten (its epoch with it). */
+  maxStreams: number;
+  /** A stream with no publication for this long is forgotten. */
+  streamIdleTtlMs: number;
+}
+
+/**
+ * In-process history. Forgetting a stream changes its epoch, which is how a client learns that
+ * its position can no longer be recovered.
+ */
+export class MemoryHistory {
+  private readonly streams: LRUCache<string, ChannelStream>;
+
+  constructor(limits: HistoryLimits, private readonly now: () => number = Date.now) {
+    this.streams = new LRUCache({ max: limits.maxStreams, ttl: limits.streamIdleTtlMs, updateAgeOnGet: false });
+  }
+
+  append(channel: string, pub: Publication, size: number, ttlMs: number): Publication & { offset: number } {
+    let stream = this.streams.get(channel);
+    if (!stream) stream = new ChannelStream(size);
+    else if (stream.entries.capacity !== size) stream.resize(size);
+    this.streams.set(channel, stream); // refreshes the idle TTL and the LRU order
+    const stored = { ...pub, offset: ++stream.offset };
+    const now = this.now();
+    stream.expire(now, ttlMs);
+    stream.entries.push({ pub: stored, at: now });
+    return stored;
+  }
+
+  read(channel: string, query: HistoryQuery, ttlMs: number): HistoryResult {
+    const stream = this.streams.get(channel, { allowStale: false });
+    if (!stream) {
+      // No stream yet: position 0 of a fresh epoch that the first publication will keep.
+      const fresh = new ChannelStream(0);
+      if (query.since && (query.since.offset > 0 || query.since.epoch !== '')) {
+        throw new ProtocolError(ErrorCode.UnrecoverablePosition);
+      }
+      return { publications: [], offset: 0, epoch: this.reserveEpoch(channel, fresh) };
+    }
+    stream.expire(this.now(), ttlMs);
+    const { entries } = stream;
+    const oldest = entries.size > 0 ? (entries.at(0) as Entry).pub.offset : stream.offset + 1;
+    let from = 0; // index into entries
+    if (query.since) {
+      const { offset, epoch } = query.since;
+      // Recoverable only when nothing after `offset` was lost: same epoch and the next offset retained.
+      if (epoch !== stream.epoch || offset > stream.offset || offset + 1 < oldest) {
+        throw new ProtocolError(ErrorCode.UnrecoverablePosition);
+      }
+      from = offset + 1 - oldest;
+    }
+    const available = entries.size - from;
+    const limit = query.limit === undefined || query.limit < 0 ? available : Math.min(query.limit, available);
+    const publications: Publication[] = new Array(limit);
+    if (query.reverse) {
+      for (let i = 0; i < limit; i++) publications[i] = (entries.at(entries.size - 1 - i) as Entry).pub;
+    } else {
+      for (let i = 0; i < limit; i++) publications[i] = (entries.at(from + i) as Entry).pub;
+    }
+    return { publications, offset: stream.offset, epoch: stream.epoch };
+  }
+
+  position(channel: string): StreamPosition | undefined {
+    const s = this.streams.get(channel);
+    return s ? { offset: s.offset, epoch: s.epoch } : undefined;
+  }
+
+  remove(channel: string): void {
+    this.streams.delete(channel);
+  }
+
+  // A client that read position 0 of a channel before its first publication must be able to
+  // recover from it, so the epoch it saw has to be the epoch the stream starts with.
+  private reserveEpoch(channel: string, stream: ChannelStream): string {
+    this.streams.set(channel, stream);
+    return stream.epoch;
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  clear(): void {
+    this.streams.clear();
+  }
+}

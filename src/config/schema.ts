@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { defaultNamespaces, namespaceSchema, type NamespaceOptions } from './namespaces.js';
+import { ConfigError } from './config-error.js';
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const symbolList = z.union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim().toUpperCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[A-Z0-9.]{1,12}$/, 'symbols are 1-12 of A-Z 0-9 .')).min(1));
+const optionalSecret = z.string().min(1).optional();
+
+/**
+ * The one source of configuration: each key has its schema (with the default), its environment
+ * variable and a description. README's configuration table is generated from this.
+ */
+export const configEntries = {
+  port: { env: 'SUPERNOVA_PORT', schema: int(0, 65535).default(8081), doc: 'HTTP and WebSocket port (0 picks a free one)' },
+  host: { env: 'SUPERNOVA_HOST', schema: z.string().min(1).default('0.0.0.0'), doc: 'Listen address' },
+  apiKey: { env: 'SUPERNOVA_API_KEY', schema: optionalSecret, doc: 'Server API key (`Authorization: apikey KEY`); unset turns the server API off' },
+  tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
+  allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
+  symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default(['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'SPY']), doc: 'Symbols the feed produces' },
+  feed: { env: 'SUPERNOVA_FEED', schema: z.enum(['simulated', 'none']).default('simulated'), doc: 'Market data source' },
+  simTradesPerSecond: { env: 'SUPERNOVA_SIM_TRADES_PER_SECOND', schema: z.coerce.number().positive().max(10_000).default(5), doc: 'Simulated trades per second per symbol' },
+  conflateMs: { env: 'SUPERNOVA_MARKET_CONFLATE_MS', schema: int(1, 60_000).default(100), doc: 'Minimum interval between market:SYM snapshots' },
+  logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },
+  maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket frame; a larger one closes the socket' },
+  maxBackpressureBytes: { env: 'SUPERNOVA_MAX_BACKPRESSURE_BYTES', schema: int(1024).default(1024 * 1024), doc: 'Unsent bytes a socket may hold before it is disconnected as a slow consumer (3008)' },
+  maxChannelsPerConnection: { env: 'SUPERNOVA_MAX_CHANNELS_PER_CONNECTION', schema: int(1, 100_000).default(128), doc: 'Subscriptions one connection may hold' },
+  pingIntervalMs: { env: 'SUPERNOVA_PING_INTERVAL_MS', schema: int(1000, 3_600_000).default(25_000), doc: 'Server ping period' },
+  pongTimeoutMs: { env: 'SUPERNOVA_PONG_TIMEOUT_MS', schema: int(100, 600_000).default(8_000), doc: 'Time a client has to answer a ping before disconnect 3012' },
+  commandsPerSecond: { env: 'SUPERNOVA_COMMANDS_PER_SECOND', schema: int(1, 1_000_000).default(100), doc: 'Sustained commands per second per connection; beyond it commands get error 111' },
+  commandBurst: { env: 'SUPERNOVA_COMMAND_BURST', schema: int(1, 1_000_000).default(200), doc: 'Commands a connection may send at once above the sustained rate' },
+  mailboxLimit: { env: 'SUPERNOVA_MAILBOX_LIMIT', schema: int(1, 100_000).default(64), doc: 'Frames queued per connection actor; beyond it the client is disconnected with 3013' },
+  handlerTimeoutMs: { env: 'SUPERNOVA_HANDLER_TIMEOUT_MS', schema: int(10, 600_000).default(5_000), doc: 'Longest a connection actor may spend on one frame' },
+  maxCrashes: { env: 'SUPERNOVA_MAX_CRASHES', schema: int(1, 1000).default(5), doc: 'Handler crashes within the crash window that stop a connection actor (3004)' },
+  crashWindowMs: { env: 'SUPERNOVA_CRASH_WINDOW_MS', schema: int(100, 3_600_000).default(10_000), doc: 'Window of the crash count' },
+  shutdownGraceMs: { env: 'SUPERNOVA_SHUTDOWN_GRACE_MS', schema: int(0, 600_000).default(2_000), doc: 'Time a draining engine gives clients to read disconnect 3001' },
+  namespaces: {
+    env: 'SUPERNOVA_NAMESPACES',
+    schema: z.union([z.string(), z.array(z.unknown())]).optional()
+      .transform((v, ctx) => parseNamespaces(v, ctx)),
+    doc: 'JSON array of namespace options; an entry replaces the default of the same name',
+  },
+} as const;
+
+type Entries = typeof configEntries;
+export type SupernovaConfig = { [K in keyof Entries]: z.output<Entries[K]['schema']> } & { namespaces: NamespaceOptions[] };
+export type ConfigOverrides = { [K in keyof Entries]?: z.input<Entries[K]['schema']> };
+
+function parseNamespaces(value: string | unknown[] | undefined, ctx: z.RefinementCtx): NamespaceOptions[] {
+  let extra: unknown[] = [];
+  if (typeof value === 'string' && value.trim() !== '') {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (!Array.isArray(parsed)) throw new Error('not an array');
+      extra = parsed;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `must be a JSON array of namespace objects (${(err as Error).message})` });
+      return [];
+    }
+  } else if (Array.isArray(value)) {
+    extra = value;
+  }
+  const byName = new Map<string, unknown>(defaultNamespaces.map((ns) => [ns.name, ns]));
+  for (const ns of extra) {
+    const name = (ns as { name?: unknown } | null)?.name;
+    byName.set(typeof name === 'string' ? name : `#${byName.size}`, ns);
+  }
+  const out: NamespaceOptions[] = [];
+  for (const raw of byName.values()) {
+    const res = namespaceSchema.safeParse(raw);
+    if (!res.success) {
+      ctx.addIssue({ code: 'custom', message: `namespace ${JSON.stringify(raw)}: ${res.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` });
+    } else out.push(res.data);
+  }
+  return out;
+}
+
+/**
+ * Reads the configuration once, from environment variables and then typed overrides (tests and
+ * embedders), and validates it. A bad value throws a ConfigError naming the variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: ConfigOverrides = {}): SupernovaConfig {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, entry] of Object.entries(configEntries)) {
+    const fromOverride = Object.hasOwn(overrides, key);
+    const raw = fromOverride ? (overrides as Record<string, unknown>)[key] : emptyToUndefined(env[entry.env]);
+    const res = (entry.schema as z.ZodType).safeParse(raw);
+    if (res.success) out[key] = res.data;
+    else {
+      const where = fromOverride ? `${entry.env} (option ${key})` : entry.env;
+      problems.push(`${where}=${JSON.stringify(raw)}: ${res.error.issues.map((i) => i.message).join('; ')}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as SupernovaConfig;
+}
+
+function emptyToUndefined(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}

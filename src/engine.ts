@@ -1,0 +1,206 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import * as uWS from 'uWebSockets.js';
+import { pino, type Logger } from 'pino';
+import type { SupernovaConfig } from './config/index.js';
+import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/index.js';
+import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
+import { WebSocketGateway } from './gateway/index.js';
+import { Router } from './http/index.js';
+import { registerDisabledServerApi, registerServerApi } from './api/index.js';
+import { TokenVerifier } from './auth/index.js';
+import { EngineMetrics } from './metrics/index.js';
+import { packageVersion } from './version.js';
+import { ActorRuntime } from '../actors/runtime/index.js';
+import { ConnectionActors, ConnectionRegistry, type RpcMethod } from '../actors/connection/index.js';
+import { createFeed, MarketPipeline, marketRpcMethods } from '../streams/index.js';
+
+export interface EngineOptions {
+  config: SupernovaConfig;
+  logger?: Logger;
+  /** Extra RPC methods, next to the built-in market ones. */
+  rpc?: Record<string, RpcMethod>;
+}
+
+/**
+ * The composition root: the only place that knows every part. It wires the gateway, broker,
+ * actors, pipelines and HTTP routes, and owns their lifecycles.
+ */
+export class Engine {
+  readonly config: SupernovaConfig;
+  readonly log: Logger;
+  readonly metrics: EngineMetrics;
+  readonly version = packageVersion();
+  private readonly app: uWS.TemplatedApp;
+  private readonly gateway: WebSocketGateway;
+  private readonly fanout: Fanout;
+  private readonly memoryBroker: MemoryBroker;
+  private readonly runtime: ActorRuntime;
+  private readonly registry = new ConnectionRegistry();
+  private readonly pipeline: MarketPipeline;
+  private readonly startedAt = Date.now();
+  private listenSocket: uWS.us_listen_socket | undefined;
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private actors: ConnectionActors | undefined;
+
+  constructor(options: EngineOptions) {
+    const config = (this.config = options.config);
+    this.log = options.logger ?? pino({ level: config.logLevel, base: { service: 'supernova' } });
+    const namespaces = new NamespaceRegistry(config.namespaces);
+    this.app = uWS.App();
+    this.runtime = new ActorRuntime({ name: 'supernova', logger: this.log });
+    this.gateway = new WebSocketGateway(this.app, {
+      path: '/connection/websocket',
+      maxFrameBytes: config.maxFrameBytes,
+      maxBackpressureBytes: config.maxBackpressureBytes,
+      commandsPerSecond: config.commandsPerSecond,
+      commandBurst: config.commandBurst,
+      pingIntervalMs: config.pingIntervalMs,
+      pongTimeoutMs: config.pongTimeoutMs,
+      log: this.log,
+      acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
+      onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
+    });
+    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec]);
+    this.memoryBroker = new MemoryBroker({
+      namespaces,
+      fanout: this.fanout,
+      onPublished: (namespace) => this.metrics.publications.inc({ namespace }),
+    });
+    this.metrics = new EngineMetrics({
+      connections: () => this.gateway.connections,
+      actorStats: () => this.runtime.stats(),
+      delivered: () => this.fanout.delivered,
+    });
+    const feed = createFeed(config.feed, { symbols: config.symbols, tradesPerSecond: config.simTradesPerSecond });
+    this.pipeline = new MarketPipeline({ feed, publisher: this.broker, conflateMs: config.conflateMs, logger: this.log });
+
+    const rpc = new Map<string, RpcMethod>();
+    for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
+
+    this.actorDeps = {
+      broker: this.broker,
+      fanout: this.fanout,
+      namespaces,
+      tokens: new TokenVerifier(config.tokenHmacSecret),
+      rpc,
+      registry: this.registry,
+      metrics: this.metrics,
+      log: this.log,
+      node: { name: hostname(), version: this.version },
+      limits: { allowAnonymous: config.allowAnonymous, maxChannels: config.maxChannelsPerConnection, pingIntervalMs: config.pingIntervalMs },
+    };
+
+    const router = new Router({
+      log: this.log,
+      maxBodyBytes: 1024 * 1024,
+      onResponse: (route, status) => this.metrics.httpRequests.inc({ route, status: String(status) }),
+    });
+    router.get('/metrics', async () => {
+      const { body, contentType } = await this.metrics.render();
+      return { body, headers: { 'content-type': contentType } };
+    });
+    router.get('/performance/health', () => ({
+      status: this.state === 'running' ? 200 : 503,
+      body: { status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version },
+    }));
+    if (config.apiKey) {
+      registerServerApi(router, {
+        apiKey: config.apiKey,
+        broker: this.broker,
+        namespaces,
+        channels: () => this.fanout.channels(),
+        connections: {
+          unsubscribe: (user, channel, client) => void this.registry.tellUser(user, { type: 'unsubscribe', channel }, client),
+          disconnect: (user, code, reason, client) => void this.registry.tellUser(user, reason === undefined ? { type: 'disconnect', code } : { type: 'disconnect', code, reason }, client),
+          get numClients() { return registry.numClients; },
+          get numUsers() { return registry.numUsers; },
+        },
+        node: { uid: randomUUID(), name: hostname(), version: this.version, startedAt: this.startedAt },
+      });
+    } else {
+      registerDisabledServerApi(router);
+    }
+    const registry = this.registry;
+    this.gateway.attach();
+    router.attach(this.app);
+  }
+
+  private readonly actorDeps: ConstructorParameters<typeof ConnectionActors>[1];
+
+  get broker(): Broker {
+    return this.memoryBroker;
+  }
+
+  /** The port the engine listens on (useful with port 0). */
+  get port(): number {
+    return this.listenSocket ? uWS.us_socket_local_port(this.listenSocket) : 0;
+  }
+
+  get connections(): number {
+    return this.gateway.connections;
+  }
+
+  /** Publishes into a channel as the server API would. */
+  publish(channel: string, data: unknown): Promise<StreamPosition | undefined> {
+    return this.broker.publish(channel, data);
+  }
+
+  async start(): Promise<{ port: number }> {
+    if (this.state !== 'new') throw new Error(`engine cannot start: it is ${this.state}`);
+    this.runtime.start();
+    this.actors = new ConnectionActors(this.runtime.supervisor('connections', { maxChildrenPerShard: 500 }), this.actorDeps, {
+      mailboxLimit: this.config.mailboxLimit,
+      handlerTimeoutMs: this.config.handlerTimeoutMs,
+      maxCrashes: this.config.maxCrashes,
+      crashWindowMs: this.config.crashWindowMs,
+    });
+    await this.broker.start();
+    this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+      this.app.listen(this.config.host, this.config.port, (socket) => {
+        if (socket) resolve(socket);
+        else reject(new Error(`cannot listen on ${this.config.host}:${this.config.port} (SUPERNOVA_HOST / SUPERNOVA_PORT): address in use or not available`));
+      });
+    });
+    this.gateway.start();
+    this.pipeline.start();
+    this.state = 'running';
+    if (!this.config.apiKey) this.log.warn('server API is off: set SUPERNOVA_API_KEY to turn on /api/*');
+    this.log.info({ port: this.port, host: this.config.host, feed: this.config.feed }, 'supernova listening');
+    return { port: this.port };
+  }
+
+  /**
+   * Graceful drain: no new connections, every client told 3001 (reconnect elsewhere), pipelines
+   * and actors stopped, and every socket, timer and handle released.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+    this.gateway.drain();
+    if (wasRunning) await this.pipeline.stop();
+    const deadline = Date.now() + this.config.shutdownGraceMs;
+    while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.gateway.stop();
+    await this.runtime.stop();
+    await this.broker.stop();
+    this.app.close();
+    this.state = 'stopped';
+    this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
+  }
+}
+
+/** Errors of the market RPC methods are the caller's fault: bad request with their message. */
+function clientErrors(run: () => unknown): unknown {
+  try {
+    return run();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'UNKNOWN_SYMBOL' || code === 'INVALID_PARAMS') throw new ProtocolError(ErrorCode.BadRequest, (err as Error).message);
+    throw err;
+  }
+}

@@ -1,0 +1,35 @@
+import type { Codec, Command, DisconnectCode, ServerMessage } from '../protocol/index.js';
+
+/** What a connection actor may do to its socket; no uWebSockets.js type crosses this line. */
+export interface SocketPort {
+  readonly codec: Codec;
+  readonly closed: boolean;
+  readonly remoteAddress: string;
+  /** Encodes the messages into one frame and sends it. */
+  send(messages: readonly ServerMessage[]): void;
+  /** Starts and stops native delivery of a channel's publications to this socket. */
+  subscribe(channel: string): void;
+  unsubscribe(channel: string): void;
+  /** The client completed connect: server pings start and the connect deadline is lifted. */
+  connected(): void;
+  close(code: DisconnectCode, reason?: string): void;
+}
+
+/** A frame's commands, as the gateway hands them on; `limited` marks those over the rate limit. */
+export interface InboundFrame {
+  commands: Command[];
+  limited: number;
+  receivedAt: number;
+}
+
+/** The control plane's side of one connection. */
+export interface ConnectionHandler {
+  /** False when the connection cannot take more work (its mailbox is full). */
+  frame(frame: InboundFrame): boolean;
+  closed(code: number): void;
+}
+
+/** Creates the control-plane side of each new socket (the engine spawns an actor here). */
+export interface ConnectionAcceptor {
+  open(port: SocketPort): ConnectionHandler;
+}

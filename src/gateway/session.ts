@@ -1,0 +1,62 @@
+import type { WebSocket } from 'uWebSockets.js';
+import { type Codec, type DisconnectCode, type ServerMessage, disconnectReasons } from '../protocol/index.js';
+import { topicOf } from '../broker/index.js';
+import type { ConnectionHandler, SocketPort } from './ports.js';
+import { TokenBucket } from './token-bucket.js';
+
+export interface SocketData { session: Session | undefined; codec: Codec; remote: string }
+
+/** The server ping goes to every connected socket through one native topic per encoding. */
+export const PING_CHANNEL = ' ping';
+
+/** One WebSocket: the port its actor uses, and the gateway's per-socket bookkeeping. */
+export class Session implements SocketPort {
+  handler: ConnectionHandler | undefined;
+  closed = false;
+  readonly openedAt = Date.now();
+  connectedAt = 0;
+  lastPongAt = 0;
+  readonly bucket: TokenBucket;
+
+  constructor(
+    private readonly ws: WebSocket<SocketData>,
+    readonly codec: Codec,
+    readonly remoteAddress: string,
+    rate: { perSecond: number; burst: number },
+    private readonly onServerClose: (code: number) => void,
+  ) {
+    this.bucket = new TokenBucket(rate.perSecond, rate.burst);
+  }
+
+  send(messages: readonly ServerMessage[]): void {
+    if (this.closed || messages.length === 0) return;
+    this.ws.send(this.codec.encode(messages), this.codec.binary);
+  }
+
+  subscribe(channel: string): void {
+    if (!this.closed) this.ws.subscribe(topicOf(this.codec, channel));
+  }
+
+  unsubscribe(channel: string): void {
+    if (!this.closed) this.ws.unsubscribe(topicOf(this.codec, channel));
+  }
+
+  connected(): void {
+    if (this.closed || this.connectedAt !== 0) return;
+    this.connectedAt = Date.now();
+    this.lastPongAt = this.connectedAt;
+    this.ws.subscribe(topicOf(this.codec, PING_CHANNEL));
+  }
+
+  close(code: DisconnectCode, reason: string = disconnectReasons[code]): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onServerClose(code);
+    this.ws.end(code, reason);
+  }
+
+  /** The socket is gone (closed by either side): no uWebSockets.js call is allowed after this. */
+  markClosed(): void {
+    this.closed = true;
+  }
+}

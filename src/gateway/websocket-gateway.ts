@@ -1,0 +1,162 @@
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import {
+  type Codec, type Command, DisconnectCode, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand,
+} from '../protocol/index.js';
+import type { TopicPort } from '../broker/index.js';
+import type { ConnectionAcceptor } from './ports.js';
+import { PING_CHANNEL, Session, type SocketData } from './session.js';
+import { Pinger } from './pinger.js';
+
+export interface WebSocketGatewayOptions {
+  path: string;
+  maxFrameBytes: number;
+  maxBackpressureBytes: number;
+  commandsPerSecond: number;
+  commandBurst: number;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  acceptor: ConnectionAcceptor;
+  log: Logger;
+  onDisconnect: (code: number) => void;
+}
+
+const SUBPROTOCOL_MSGPACK = 'centrifuge-msgpack';
+const SUBPROTOCOL_JSON = 'centrifuge-json';
+
+/**
+ * The WebSocket endpoint: picks the encoding, validates every frame, rate-limits, and hands
+ * commands to the connection's actor. Publications never pass here: they go straight from the
+ * broker to native topics through topicPort().
+ */
+export class WebSocketGateway {
+  readonly sessions = new Set<Session>();
+  private readonly pinger: Pinger;
+  private draining = false;
+
+  constructor(private readonly app: TemplatedApp, private readonly opts: WebSocketGatewayOptions) {
+    this.pinger = new Pinger({
+      intervalMs: opts.pingIntervalMs,
+      pongTimeoutMs: opts.pongTimeoutMs,
+      sessions: this.sessions,
+      publish: (codec, bytes) => app.publish(`${codec.binary ? 'm' : 'j'}|${PING_CHANNEL}`, bytes, codec.binary),
+      codecs: [jsonCodec, msgpackCodec],
+    });
+  }
+
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  topicPort(): TopicPort {
+    const app = this.app;
+    return {
+      publish: (topic, message, binary) => void app.publish(topic, message, binary, false),
+      subscriberCount: (topic) => app.numSubscribers(topic),
+    };
+  }
+
+  attach(): void {
+    const o = this.opts;
+    this.app.ws<SocketData>(o.path, {
+      maxPayloadLength: o.maxFrameBytes,
+      maxBackpressure: o.maxBackpressureBytes,
+      closeOnBackpressureLimit: false,
+      // Liveness is the protocol's own ping/pong; uWebSockets.js' idle timer would close quiet clients.
+      idleTimeout: 0,
+      sendPingsAutomatically: false,
+      compression: 0,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => this.open(ws),
+      message: (ws, message) => this.message(ws, message),
+      // A message dropped because the socket is over its backpressure limit: the client cannot
+      // keep up, and the protocol promises no silent gaps, so it must reconnect and recover.
+      dropped: (ws) => ws.getUserData().session?.close(DisconnectCode.Slow),
+      close: (ws, code) => this.closed(ws, code),
+    });
+  }
+
+  start(): void {
+    this.pinger.start();
+  }
+
+  /** Tells every client to reconnect elsewhere (3001) and refuses new ones. */
+  drain(): void {
+    this.draining = true;
+    this.pinger.stop();
+    for (const s of [...this.sessions]) s.close(DisconnectCode.Shutdown);
+  }
+
+  stop(): void {
+    this.pinger.stop();
+  }
+
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    const requested = req.getHeader('sec-websocket-protocol').split(',').map((p) => p.trim()).filter(Boolean);
+    const key = req.getHeader('sec-websocket-key');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    if (this.draining) {
+      res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json')
+        .end(JSON.stringify({ error: { code: 'SHUTTING_DOWN', message: 'server is shutting down' } }));
+      return;
+    }
+    let codec: Codec = jsonCodec;
+    let protocol = '';
+    if (requested.includes(SUBPROTOCOL_MSGPACK)) {
+      codec = msgpackCodec;
+      protocol = SUBPROTOCOL_MSGPACK;
+    } else if (requested.includes(SUBPROTOCOL_JSON)) {
+      protocol = SUBPROTOCOL_JSON;
+    } else if (requested.length > 0) {
+      res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json')
+        .end(JSON.stringify({ error: { code: 'UNSUPPORTED_SUBPROTOCOL', message: `supported subprotocols: ${SUBPROTOCOL_JSON} (default), ${SUBPROTOCOL_MSGPACK}` } }));
+      return;
+    }
+    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    res.upgrade<SocketData>({ session: undefined, codec, remote }, key, protocol, extensions, context);
+  }
+
+  private open(ws: WebSocket<SocketData>): void {
+    const data = ws.getUserData();
+    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect);
+    data.session = session;
+    this.sessions.add(session);
+    session.handler = this.opts.acceptor.open(session);
+  }
+
+  private message(ws: WebSocket<SocketData>, message: ArrayBuffer): void {
+    const session = ws.getUserData().session;
+    if (!session || session.closed) return;
+    const now = performance.now();
+    const commands: Command[] = [];
+    let limited = 0;
+    try {
+      for (const raw of session.codec.decode(message)) {
+        const cmd = parseCommand(raw);
+        if ('pong' in cmd) {
+          session.lastPongAt = Date.now();
+          continue;
+        }
+        if (limited > 0 || !session.bucket.take(now)) limited++;
+        commands.push(cmd);
+      }
+    } catch (err) {
+      if (!(err instanceof MalformedFrameError)) throw err;
+      this.opts.log.debug({ err: err.message, remote: session.remoteAddress }, 'malformed frame');
+      session.close(DisconnectCode.BadRequest);
+      return;
+    }
+    if (commands.length === 0) return;
+    if (!session.handler?.frame({ commands, limited, receivedAt: now })) {
+      session.close(DisconnectCode.TooManyRequests);
+    }
+  }
+
+  private closed(ws: WebSocket<SocketData>, code: number): void {
+    const session = ws.getUserData().session;
+    if (!session) return;
+    session.markClosed();
+    this.sessions.delete(session);
+    session.handler?.closed(code);
+  }
+}

@@ -1,0 +1,184 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import { HttpError, statusText } from './http-error.js';
+
+export interface RequestContext {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** The body parsed as JSON; a 400 when it is not JSON. */
+  json(): unknown;
+}
+
+export interface HttpResult {
+  status?: number;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string or buffer as is. */
+  body?: unknown;
+}
+
+export type Handler = (ctx: RequestContext) => HttpResult | Promise<HttpResult>;
+
+interface Route { method: string; segments: string[]; handler: Handler; name: string }
+
+export interface RouterOptions {
+  log: Logger;
+  maxBodyBytes: number;
+  onResponse?: (route: string, status: number, seconds: number) => void;
+}
+
+/**
+ * A small router over uWebSockets.js: the request is copied out before the first await (uWS
+ * request objects die with the callback), bodies are bounded, an aborted client is never written
+ * to, and every failure is JSON with a status, never a stack trace.
+ */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  constructor(private readonly opts: RouterOptions) {}
+
+  get(path: string, handler: Handler): this {
+    return this.add('get', path, handler);
+  }
+
+  post(path: string, handler: Handler): this {
+    return this.add('post', path, handler);
+  }
+
+  add(method: string, path: string, handler: Handler): this {
+    this.routes.push({ method, segments: path.split('/').filter(Boolean), handler, name: path });
+    return this;
+  }
+
+  attach(app: TemplatedApp): void {
+    app.any('/*', (res, req) => this.handle(res, req));
+  }
+
+  private match(method: string, path: string): { route: Route; params: Record<string, string> } | { allowed: string[] } {
+    const parts = path.split('/').filter(Boolean);
+    const allowed: string[] = [];
+    for (const route of this.routes) {
+      if (route.segments.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length && ok; i++) {
+        const seg = route.segments[i] as string;
+        const part = parts[i] as string;
+        if (seg.startsWith(':')) params[seg.slice(1)] = safeDecode(part);
+        else ok = seg === part;
+      }
+      if (!ok) continue;
+      if (route.method === method || (method === 'head' && route.method === 'get')) return { route, params };
+      allowed.push(route.method.toUpperCase());
+    }
+    return { allowed };
+  }
+
+  private handle(res: HttpResponse, req: HttpRequest): void {
+    const started = performance.now();
+    const method = req.getMethod().toLowerCase();
+    const path = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? '');
+    const headers: Record<string, string> = {};
+    req.forEach((k, v) => { headers[k] = v; });
+    const state = { aborted: false };
+    res.onAborted(() => { state.aborted = true; });
+
+    let found: ReturnType<Router['match']>;
+    try {
+      found = this.match(method, path);
+    } catch (err) {
+      this.write(res, state, errorResult(err), 'unmatched', started);
+      return;
+    }
+    if (!('route' in found)) {
+      const err = found.allowed.length > 0
+        ? new HttpError(405, 'METHOD_NOT_ALLOWED', `${method.toUpperCase()} not allowed on ${path}; use ${found.allowed.join(', ')}`)
+        : new HttpError(404, 'NOT_FOUND', `no route ${method.toUpperCase()} ${path}`);
+      this.write(res, state, errorResult(err), 'unmatched', started);
+      return;
+    }
+    const { route, params } = found;
+    const run = (body: Buffer) => {
+      const ctx: RequestContext = {
+        method, path, params, query, headers, body,
+        json() {
+          if (body.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'request body must be JSON, got an empty body');
+          try {
+            return JSON.parse(body.toString('utf8'));
+          } catch (err) {
+            throw new HttpError(400, 'BAD_REQUEST', `request body is not valid JSON: ${(err as Error).message}`);
+          }
+        },
+      };
+      Promise.resolve()
+        .then(() => route.handler(ctx))
+        .catch((err: unknown) => {
+          if (!(err instanceof HttpError)) this.opts.log.error({ err, route: route.name }, 'http handler failed');
+          return errorResult(err);
+        })
+        .then((result) => this.write(res, state, result, route.name, started));
+    };
+    if (method === 'get' || method === 'head' || method === 'delete') {
+      run(Buffer.alloc(0));
+      return;
+    }
+    const declared = Number(headers['content-length'] ?? 0);
+    if (declared > this.opts.maxBodyBytes) {
+      this.write(res, state, errorResult(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body over ${this.opts.maxBodyBytes} bytes`)), route.name, started);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    res.onData((chunk, isLast) => {
+      if (refused) return;
+      size += chunk.byteLength;
+      if (size > this.opts.maxBodyBytes) {
+        refused = true;
+        this.write(res, state, errorResult(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body over ${this.opts.maxBodyBytes} bytes`)), route.name, started);
+        return;
+      }
+      // uWS reuses the chunk's memory after this callback: copy it.
+      chunks.push(Buffer.from(new Uint8Array(chunk)));
+      if (isLast) run(Buffer.concat(chunks, size));
+    });
+  }
+
+  private write(res: HttpResponse, state: { aborted: boolean }, result: HttpResult, route: string, started: number): void {
+    const status = result.status ?? 200;
+    this.opts.onResponse?.(route, status, (performance.now() - started) / 1000);
+    if (state.aborted) return;
+    state.aborted = true; // written once
+    let body: string | Uint8Array;
+    let contentType = result.headers?.['content-type'];
+    if (typeof result.body === 'string' || result.body instanceof Uint8Array) body = result.body;
+    else if (result.body === undefined) body = '';
+    else {
+      body = JSON.stringify(result.body);
+      contentType ??= 'application/json';
+    }
+    res.cork(() => {
+      res.writeStatus(`${status} ${statusText[status] ?? ''}`.trim());
+      if (contentType) res.writeHeader('content-type', contentType);
+      for (const [k, v] of Object.entries(result.headers ?? {})) if (k !== 'content-type') res.writeHeader(k, v);
+      res.end(body);
+    });
+  }
+}
+
+export function errorResult(err: unknown): HttpResult {
+  if (err instanceof HttpError) return { status: err.status, body: { error: { code: err.code, message: err.message } } };
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', `bad URL encoding in ${JSON.stringify(s)}`);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Errors raised by streams/. Each has a stable `code` so the engine can map it to a wire error
+ * (RPC reply, HTTP status) without matching on messages.
+ */
+
+/** A constructor or operator argument is out of range; thrown at construction, never mid-stream. */
+export class InvalidOptionError extends Error {
+  readonly code = 'INVALID_OPTION' as const;
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
+    super(`invalid option "${option}": ${detail}`);
+    this.name = 'InvalidOptionError';
+  }
+}
+
+/** `createFeed` was asked for a kind it does not know (config is a string, so check at runtime). */
+export class UnknownFeedError extends Error {
+  readonly code = 'UNKNOWN_FEED' as const;
+  constructor(
+    readonly kind: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown feed kind "${kind}"; valid kinds: ${known.join(', ')}`);
+    this.name = 'UnknownFeedError';
+  }
+}
+
+/** An RPC call's params do not have the required shape. */
+export class InvalidParamsError extends Error {
+  readonly code = 'INVALID_PARAMS' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidParamsError';
+  }
+}
+
+/** Long symbol lists are cut in the message; the full list stays on `known`. */
+const MAX_LISTED_SYMBOLS = 20;
+
+/** An RPC asked about a symbol the market state has never seen. */
+export class UnknownSymbolError extends Error {
+  readonly code = 'UNKNOWN_SYMBOL' as const;
+  constructor(
+    readonly symbol: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown symbol "${symbol}"; ${describeKnown(known)}`);
+    this.name = 'UnknownSymbolError';
+  }
+}
+
+function describeKnown(known: readonly string[]): string {
+  if (known.length === 0) return 'no symbols are known yet';
+  const listed = known.slice(0, MAX_LISTED_SYMBOLS).join(', ');
+  const more = known.length - MAX_LISTED_SYMBOLS;
+  return more > 0 ? `valid symbols: ${listed} and ${more} more` : `valid symbols: ${listed}`;
+}

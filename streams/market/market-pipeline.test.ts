@@ -1,0 +1,218 @@
+import { describe, it, expect } from 'vitest';
+import { Observable, VirtualTimeScheduler, from, interval, map, throwError } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { MarketPipeline } from './market-pipeline.js';
+import { SimulatedFeed } from '../feeds/simulated.js';
+import type { ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
+
+interface Call {
+  channel: string;
+  data: unknown;
+  at: number;
+}
+
+/** The publisher port, recorded. `fail` decides per call whether to reject ('reject') or throw. */
+class RecordingPublisher implements ChannelPublisher {
+  readonly calls: Call[] = [];
+  constructor(
+    private readonly clock: SchedulerLike,
+    private readonly fail: (call: Call, index: number) => 'reject' | 'throw' | undefined = () => undefined,
+  ) {}
+  publish(channel: string, data: unknown): Promise<unknown> {
+    const call = { channel, data, at: this.clock.now() };
+    this.calls.push(call);
+    const failure = this.fail(call, this.calls.length - 1);
+    if (failure === 'throw') throw new Error('broker exploded');
+    return failure === 'reject' ? Promise.reject(new Error('broker down')) : Promise.resolve();
+  }
+  on(prefix: string): Call[] {
+    return this.calls.filter((c) => c.channel.startsWith(prefix));
+  }
+}
+
+class RecordingLogger implements StreamLogger {
+  readonly warnings: object[] = [];
+  readonly errors: object[] = [];
+  warn(obj: object): void {
+    this.warnings.push(obj);
+  }
+  error(obj: object): void {
+    this.errors.push(obj);
+  }
+}
+
+const feedOf = (ticks: () => Observable<Tick>): Feed => ({ name: 'test', ticks });
+
+/** Wraps a feed so the test can see whether anything is still subscribed to it. */
+function watched(feed: Feed): Feed & { active: () => number } {
+  let active = 0;
+  return {
+    name: feed.name,
+    active: () => active,
+    ticks: () =>
+      new Observable<Tick>((subscriber) => {
+        active++;
+        const inner = feed.ticks().subscribe(subscriber);
+        return () => {
+          active--;
+          inner.unsubscribe();
+        };
+      }),
+  };
+}
+
+describe('MarketPipeline', () => {
+  it('publishes every tick and conflates snapshots per symbol (marbles)', async () => {
+    const testScheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const publisher = new RecordingPublisher(testScheduler);
+    let pipeline: MarketPipeline | undefined;
+    testScheduler.run(({ cold }) => {
+      const t = (symbol: string, price: number) => ({ symbol, price, size: 100, ts: price });
+      // AAA trades at 0, 2, 4 and 25; BBB at 3. Windows are 10 ms.
+      const ticks = cold('a 1ms b c d 20ms e 10ms |', {
+        a: t('AAA', 10),
+        b: t('AAA', 11),
+        c: t('BBB', 50),
+        d: t('AAA', 12),
+        e: t('AAA', 13),
+      });
+      pipeline = new MarketPipeline({ feed: feedOf(() => ticks), publisher, conflateMs: 10 });
+      pipeline.start();
+    });
+    if (!pipeline) throw new Error('pipeline not built');
+
+    expect(publisher.on('ticks:').map((c) => [c.channel, c.data])).toEqual([
+      ['ticks:AAA', { price: 10, size: 100, ts: 10 }],
+      ['ticks:AAA', { price: 11, size: 100, ts: 11 }],
+      ['ticks:BBB', { price: 50, size: 100, ts: 50 }],
+      ['ticks:AAA', { price: 12, size: 100, ts: 12 }],
+      ['ticks:AAA', { price: 13, size: 100, ts: 13 }],
+    ]);
+    // AAA: leading at 0 (10), trailing at 10 with the latest (12), leading again at 25 after quiet.
+    expect(publisher.on('market:').map((c) => [c.channel, c.at, (c.data as { last: number }).last])).toEqual([
+      ['market:AAA', 0, 10],
+      ['market:BBB', 3, 50],
+      ['market:AAA', 10, 12],
+      ['market:AAA', 25, 13],
+    ]);
+    expect(publisher.on('market:AAA').at(-1)?.data).toEqual(pipeline.state.snapshot('AAA'));
+
+    await pipeline.stop();
+    expect(pipeline.ticksIn).toBe(5);
+    expect(pipeline.published).toBe(9);
+    expect(pipeline.publishErrors).toBe(0);
+  });
+
+  it('runs the simulated feed: ticks:SYM for every tick, market:SYM at most every conflateMs, final state last', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, 5_000);
+    const symbols = ['AAPL', 'MSFT', 'QQQ'];
+    const feed = watched(new SimulatedFeed({ symbols, tradesPerSecond: 20, seed: 3, scheduler }));
+    const publisher = new RecordingPublisher(scheduler);
+    const pipeline = new MarketPipeline({ feed, publisher, conflateMs: 100, scheduler });
+    pipeline.start();
+    scheduler.flush();
+    // Stopping mid-window must still publish what the last window held back.
+    await pipeline.stop();
+
+    expect(pipeline.ticksIn).toBeGreaterThan(250);
+    expect(publisher.on('ticks:')).toHaveLength(pipeline.ticksIn);
+    for (const symbol of symbols) {
+      const market = publisher.on(`market:${symbol}`);
+      expect(market.length).toBeGreaterThan(10);
+      expect(market.length).toBeLessThan(publisher.on(`ticks:${symbol}`).length);
+      for (let i = 1; i < market.length - 1; i++) {
+        expect(market[i]!.at - market[i - 1]!.at).toBeGreaterThanOrEqual(100);
+      }
+      expect(market.at(-1)?.data).toEqual(pipeline.state.snapshot(symbol));
+      expect(pipeline.state.snapshot(symbol)?.trades).toBe(publisher.on(`ticks:${symbol}`).length);
+    }
+    expect(pipeline.published).toBe(publisher.calls.length);
+    expect(feed.active()).toBe(0);
+    expect(scheduler.actions).toHaveLength(0);
+    expect(pipeline.running).toBe(false);
+  });
+
+  it('counts rejected and throwing publishes, logs them sparingly, and keeps going', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, 2_000);
+    const feed = new SimulatedFeed({ symbols: ['AAPL', 'TSLA'], tradesPerSecond: 10, seed: 11, scheduler });
+    const publisher = new RecordingPublisher(scheduler, (call, index) => {
+      if (call.channel.startsWith('market:')) return 'reject';
+      return index % 3 === 0 ? 'throw' : undefined;
+    });
+    const logger = new RecordingLogger();
+    const pipeline = new MarketPipeline({ feed, publisher, conflateMs: 100, logger, scheduler });
+    pipeline.start();
+    scheduler.flush();
+    expect(pipeline.running).toBe(true);
+    await pipeline.stop();
+
+    const failures = publisher.calls.filter((c, i) => c.channel.startsWith('market:') || i % 3 === 0).length;
+    expect(failures).toBeGreaterThan(10);
+    expect(pipeline.publishErrors).toBe(failures);
+    expect(pipeline.published).toBe(publisher.calls.length - failures);
+    expect(publisher.on('ticks:')).toHaveLength(pipeline.ticksIn);
+    // Publishing kept going right to the end of the run despite the failures.
+    expect(publisher.calls.at(-1)?.at).toBeGreaterThan(1_900);
+    expect(logger.warnings.length).toBeGreaterThanOrEqual(1);
+    expect(logger.warnings.length).toBeLessThan(failures);
+    expect(logger.warnings[0]).toMatchObject({ channel: expect.any(String) as unknown });
+  });
+
+  it('stop() ends the feed subscription and every timer, and is safe to call twice', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, 1_000);
+    const feed = watched(
+      feedOf(() =>
+        interval(7, scheduler).pipe(map((i): Tick => ({ symbol: i % 2 ? 'A' : 'B', price: 10 + i / 100, size: 1, ts: i }))),
+      ),
+    );
+    const pipeline = new MarketPipeline({ feed, publisher: new RecordingPublisher(scheduler), conflateMs: 50, scheduler });
+    pipeline.start();
+    pipeline.start(); // no second subscription
+    expect(feed.active()).toBe(1);
+    scheduler.flush();
+    expect(scheduler.actions.length).toBeGreaterThan(0);
+    await pipeline.stop();
+    await pipeline.stop();
+    expect(feed.active()).toBe(0);
+    expect(scheduler.actions).toHaveLength(0);
+    expect(pipeline.running).toBe(false);
+  });
+
+  it('drops unusable ticks instead of poisoning the state', async () => {
+    const ticks: Tick[] = [
+      { symbol: 'A', price: 10, size: 1, ts: 1 },
+      { symbol: 'A', price: Number.NaN, size: 1, ts: 2 },
+      { symbol: 'A', price: 11, size: Number.POSITIVE_INFINITY, ts: 3 },
+      { symbol: 'A', price: 12, size: 2, ts: 4 },
+    ];
+    const scheduler = new VirtualTimeScheduler();
+    const publisher = new RecordingPublisher(scheduler);
+    const pipeline = new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, scheduler });
+    pipeline.start();
+    await pipeline.stop();
+    expect(pipeline.ticksIn).toBe(4);
+    expect(pipeline.ticksDropped).toBe(2);
+    expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });
+    // A synchronous feed that completes still ends with the latest snapshot.
+    expect(publisher.on('market:A').at(-1)?.data).toMatchObject({ last: 12 });
+  });
+
+  it('logs a feed error and stops', async () => {
+    const logger = new RecordingLogger();
+    const pipeline = new MarketPipeline({
+      feed: feedOf(() => throwError(() => new Error('feed gone'))),
+      publisher: new RecordingPublisher(new VirtualTimeScheduler()),
+      logger,
+    });
+    pipeline.start();
+    expect(pipeline.running).toBe(false);
+    expect(logger.errors).toHaveLength(1);
+    await pipeline.stop();
+  });
+
+  it('rejects a conflation window that is not positive', () => {
+    const publisher = new RecordingPublisher(new VirtualTimeScheduler());
+    expect(() => new MarketPipeline({ feed: feedOf(() => from([])), publisher, conflateMs: 0 })).toThrow(/conflateMs/);
+  });
+});

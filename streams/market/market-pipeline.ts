@@ -1,0 +1,180 @@
+import { Subject, asyncScheduler, map, takeUntil, tap } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
+import { InvalidOptionError } from '../errors.js';
+import { conflate } from '../operators/conflate.js';
+import { MarketState } from './market-state.js';
+import { marketChannel, tickChannel } from './channels.js';
+
+export interface MarketPipelineOptions {
+  feed: Feed;
+  publisher: ChannelPublisher;
+  /** Minimum gap between two `market:SYM` publications of one symbol. */
+  conflateMs?: number;
+  logger?: StreamLogger;
+  /** Drives the conflation windows; virtual-time tests pass theirs. */
+  scheduler?: SchedulerLike;
+}
+
+/** What `ticks:SYM` carries. Short, stable names: this goes to every subscriber for every trade. */
+export interface TickPublication {
+  price: number;
+  size: number;
+  ts: number;
+}
+
+// A broker that is down fails every publish; one log line per interval says so without a flood.
+const ERROR_LOG_INTERVAL_MS = 5_000;
+
+const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
+
+/**
+ * feed -> state -> `ticks:SYM` for every trade, and `market:SYM` conflated per symbol.
+ *
+ * Conflation runs over symbols, not snapshots: the snapshot is read from the state when the
+ * window lets it out, so it is always the latest and only emitted snapshots are allocated.
+ * Publishing is fire-and-track: a slow or failing broker never stalls or ends the stream.
+ */
+export class MarketPipeline {
+  readonly state = new MarketState();
+  private readonly feed: Feed;
+  private readonly publisher: ChannelPublisher;
+  private readonly conflateMs: number;
+  private readonly logger: StreamLogger;
+  private readonly scheduler: SchedulerLike;
+
+  private subscription: Subscription | undefined;
+  private stop$: Subject<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  private ticksInCount = 0;
+  private ticksDroppedCount = 0;
+  private publishedCount = 0;
+  private publishErrorCount = 0;
+  private suppressedErrorLogs = 0;
+  private lastErrorLogAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: MarketPipelineOptions) {
+    const conflateMs = options.conflateMs ?? 100;
+    if (!Number.isFinite(conflateMs) || conflateMs <= 0) {
+      throw new InvalidOptionError('conflateMs', `must be a positive number of milliseconds, got ${conflateMs}`);
+    }
+    this.feed = options.feed;
+    this.publisher = options.publisher;
+    this.conflateMs = conflateMs;
+    this.logger = options.logger ?? silentLogger;
+    this.scheduler = options.scheduler ?? asyncScheduler;
+  }
+
+  /** Ticks taken from the feed (valid or not). */
+  get ticksIn(): number {
+    return this.ticksInCount;
+  }
+  /** Ticks ignored because price or size was not a usable number. */
+  get ticksDropped(): number {
+    return this.ticksDroppedCount;
+  }
+  /** Publications the publisher resolved. */
+  get published(): number {
+    return this.publishedCount;
+  }
+  /** Publications the publisher rejected (or threw on). */
+  get publishErrors(): number {
+    return this.publishErrorCount;
+  }
+  get running(): boolean {
+    return this.subscription !== undefined && !this.subscription.closed;
+  }
+
+  /** Subscribes to the feed. Calling it while running is a no-op. */
+  start(): void {
+    if (this.running) return;
+    const stop$ = new Subject<void>();
+    this.stop$ = stop$;
+    this.subscription = this.feed
+      .ticks()
+      .pipe(
+        // Ending the source (rather than just unsubscribing) lets conflate flush, so stop()
+        // still publishes each symbol's final snapshot.
+        takeUntil(stop$),
+        tap((tick) => this.onTick(tick)),
+        map((tick) => tick.symbol),
+        conflate(this.conflateMs, (symbol) => symbol, this.scheduler),
+      )
+      .subscribe({
+        next: (symbol) => this.publishSnapshot(symbol),
+        error: (err: unknown) => this.logger.error({ err, feed: this.feed.name }, 'market feed failed; pipeline stopped'),
+      });
+  }
+
+  /**
+   * Ends the feed subscription, publishes the final snapshots, cancels every timer, and waits for
+   * publications still in flight to settle.
+   */
+  async stop(): Promise<void> {
+    this.stop$?.next();
+    this.stop$?.complete();
+    this.subscription?.unsubscribe();
+    this.stop$ = undefined;
+    this.subscription = undefined;
+    await Promise.all([...this.inFlight]);
+  }
+
+  private onTick(tick: Tick): void {
+    this.ticksInCount++;
+    if (!isUsable(tick)) {
+      this.ticksDroppedCount++;
+      return;
+    }
+    this.state.apply(tick);
+    const data: TickPublication = { price: tick.price, size: tick.size, ts: tick.ts };
+    this.publish(tickChannel(tick.symbol), data);
+  }
+
+  private publishSnapshot(symbol: string): void {
+    const snapshot = this.state.snapshot(symbol);
+    if (snapshot) this.publish(marketChannel(symbol), snapshot);
+  }
+
+  private publish(channel: string, data: unknown): void {
+    let pending: Promise<unknown>;
+    try {
+      pending = Promise.resolve(this.publisher.publish(channel, data));
+    } catch (err) {
+      this.onPublishError(channel, err);
+      return;
+    }
+    // Each callback removes its own promise, so tracking costs no extra promise per publish.
+    const settled: Promise<void> = pending.then(
+      () => {
+        this.publishedCount++;
+        this.inFlight.delete(settled);
+      },
+      (err: unknown) => {
+        this.onPublishError(channel, err);
+        this.inFlight.delete(settled);
+      },
+    );
+    this.inFlight.add(settled);
+  }
+
+  private onPublishError(channel: string, err: unknown): void {
+    this.publishErrorCount++;
+    const now = Date.now();
+    if (now - this.lastErrorLogAt < ERROR_LOG_INTERVAL_MS) {
+      this.suppressedErrorLogs++;
+      return;
+    }
+    this.logger.warn(
+      { err, channel, publishErrors: this.publishErrorCount, suppressed: this.suppressedErrorLogs },
+      'market publish failed',
+    );
+    this.lastErrorLogAt = now;
+    this.suppressedErrorLogs = 0;
+  }
+}
+
+// A tick that fails this would poison open/high/low for the rest of the session.
+function isUsable(tick: Tick): boolean {
+  return Number.isFinite(tick.price) && tick.price > 0 && Number.isFinite(tick.size) && tick.size >= 0;
+}

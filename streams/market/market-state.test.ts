@@ -1,0 +1,56 @@
+import { describe, it, expect } from 'vitest';
+import { MarketState } from './market-state.js';
+
+describe('MarketState', () => {
+  it('tracks the session per symbol: open is the first price, change is measured from it', () => {
+    const state = new MarketState();
+    state.apply({ symbol: 'AAA', price: 100, size: 10, ts: 1 });
+    state.apply({ symbol: 'AAA', price: 103.5, size: 5, ts: 2 });
+    state.apply({ symbol: 'AAA', price: 98.25, size: 20, ts: 3 });
+    state.apply({ symbol: 'AAA', price: 101.1, size: 1, ts: 4 });
+    expect(state.snapshot('AAA')).toEqual({
+      symbol: 'AAA',
+      last: 101.1,
+      change: 1.1,
+      changePct: 1.1,
+      open: 100,
+      high: 103.5,
+      low: 98.25,
+      volume: 36,
+      trades: 4,
+      ts: 4,
+    });
+  });
+
+  it('rounds away binary noise in change', () => {
+    const state = new MarketState();
+    state.apply({ symbol: 'X', price: 0.1, size: 1, ts: 1 });
+    state.apply({ symbol: 'X', price: 0.3, size: 1, ts: 2 });
+    expect(state.snapshot('X')?.change).toBe(0.2);
+    expect(state.snapshot('X')?.changePct).toBe(200);
+  });
+
+  it('keeps symbols apart and lists them sorted', () => {
+    const state = new MarketState();
+    state.apply({ symbol: 'ZZZ', price: 5, size: 1, ts: 1 });
+    state.apply({ symbol: 'AAA', price: 7, size: 2, ts: 2 });
+    expect(state.symbols()).toEqual(['AAA', 'ZZZ']);
+    expect(state.size).toBe(2);
+    expect(state.has('AAA')).toBe(true);
+    expect(state.snapshot('ZZZ')?.volume).toBe(1);
+    expect(state.snapshot('AAA')?.last).toBe(7);
+  });
+
+  it('returns undefined for a symbol it has not seen', () => {
+    expect(new MarketState().snapshot('NOPE')).toBeUndefined();
+  });
+
+  it('hands out copies that later ticks do not change', () => {
+    const state = new MarketState();
+    state.apply({ symbol: 'AAA', price: 10, size: 1, ts: 1 });
+    const before = state.snapshot('AAA');
+    state.apply({ symbol: 'AAA', price: 11, size: 1, ts: 2 });
+    expect(before?.last).toBe(10);
+    expect(state.snapshot('AAA')?.last).toBe(11);
+  });
+});

@@ -1,0 +1,49 @@
+import type { Observable } from 'rxjs';
+
+/**
+ * Where pipelines publish. The engine's broker satisfies this structurally, so streams/ never
+ * imports the broker (or anything behind it) and a test can pass a recorder.
+ */
+export interface ChannelPublisher {
+  publish(channel: string, data: unknown): Promise<unknown>;
+}
+
+/** One trade. `ts` is event time (ms since epoch), not the time we received it. */
+export interface Tick {
+  symbol: string;
+  price: number;
+  size: number;
+  ts: number;
+}
+
+/**
+ * A source of ticks. `ticks()` is cold: subscribing starts the feed and unsubscribing stops it,
+ * including every timer, so an engine (or a test) can be torn down without leaks.
+ */
+export interface Feed {
+  readonly name: string;
+  ticks(): Observable<Tick>;
+}
+
+/** What `market:SYM` carries: the session so far for one symbol. */
+export interface MarketSnapshot {
+  symbol: string;
+  last: number;
+  change: number;
+  changePct: number;
+  open: number;
+  high: number;
+  low: number;
+  volume: number;
+  trades: number;
+  ts: number;
+}
+
+/**
+ * The slice of a logger that streams use. pino's Logger satisfies it structurally; the engine
+ * passes its own instance down so pipelines never create a logger of their own.
+ */
+export interface StreamLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
