@@ -89,7 +89,7 @@ export class Engine {
       metrics: this.metrics,
       log: this.log,
       node: { name: hostname(), version: this.version },
-      limits: { allowAnonymous: config.allowAnonymous, maxChannels: config.maxChannelsPerConnection, pingIntervalMs: config.pingIntervalMs },
+      limits: { allowAnonymous: config.allowAnonymous, maxChannels: config.maxChannelsPerConnection, pingIntervalMs: config.pingIntervalMs, expiredCloseDelayMs: config.expiredCloseDelayMs },
     };
 
     const router = new Router({

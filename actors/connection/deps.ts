@@ -20,5 +20,6 @@ export interface ConnectionDeps {
     allowAnonymous: boolean;
     maxChannels: number;
     pingIntervalMs: number;
+    expiredCloseDelayMs: number;
   };
 }

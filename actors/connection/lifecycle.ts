@@ -37,11 +37,11 @@ export async function serverUnsubscribe(state: ConnectionState, deps: Connection
 
 /** Ends an expired connection (3005), or drops subscriptions whose token expired (the SDK resubscribes). */
 export async function expire(state: ConnectionState, deps: ConnectionDeps, self: ActorRef<ConnectionMsg>): Promise<void> {
-  const now = Math.floor(Date.now() / 1000);
-  if (state.expiresAt !== undefined && state.expiresAt <= now) {
+  if (state.expiresAt !== undefined && state.expiresAt * 1000 + state.expiryGraceMs <= Date.now()) {
     state.port.close(3005);
     return;
   }
+  const now = Date.now() / 1000;
   for (const sub of [...state.subs.values()]) {
     if (sub.expiresAt === undefined || sub.expiresAt > now) continue;
     await releaseSubscription(state, deps, sub);

@@ -25,6 +25,8 @@ export class ConnectionState {
   /** Seconds since the epoch; undefined: no expiry. */
   expiresAt: number | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
+  /** Grace after the connection token's expiry before the connection is closed. */
+  expiryGraceMs = 0;
   connInfo: unknown;
   readonly subs = new Map<string, Subscription>();
   /** Set once the socket is gone and resources are released; late work must release what it takes. */

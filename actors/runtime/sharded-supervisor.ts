@@ -73,6 +73,8 @@ export class ShardedSupervisor implements Supervisor, TreeNode, ParentNode<Conta
     if (this.isStopped) return;
     this.isStopped = true;
     for (const shard of this.shards) shard.stopTree();
+    // childStopped ignores shards while we are stopping, so account for them here.
+    this.core.counters.shards -= this.shards.size;
     this.shards.clear();
     this.open.clear();
     this.live = 0;

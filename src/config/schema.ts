@@ -36,6 +36,7 @@ export const configEntries = {
   handlerTimeoutMs: { env: 'SUPERNOVA_HANDLER_TIMEOUT_MS', schema: int(10, 600_000).default(5_000), doc: 'Longest a connection actor may spend on one frame' },
   maxCrashes: { env: 'SUPERNOVA_MAX_CRASHES', schema: int(1, 1000).default(5), doc: 'Handler crashes within the crash window that stop a connection actor (3004)' },
   crashWindowMs: { env: 'SUPERNOVA_CRASH_WINDOW_MS', schema: int(100, 3_600_000).default(10_000), doc: 'Window of the crash count' },
+  expiredCloseDelayMs: { env: 'SUPERNOVA_EXPIRED_CLOSE_DELAY_MS', schema: int(0, 3_600_000).default(25_000), doc: 'Grace after a connection token expires before disconnect 3005, so an SDK refreshing at the deadline is not cut off' },
   shutdownGraceMs: { env: 'SUPERNOVA_SHUTDOWN_GRACE_MS', schema: int(0, 600_000).default(2_000), doc: 'Time a draining engine gives clients to read disconnect 3001' },
   namespaces: {
     env: 'SUPERNOVA_NAMESPACES',

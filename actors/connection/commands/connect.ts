@@ -12,6 +12,7 @@ export async function connect(state: ConnectionState, req: ConnectRequest, deps:
     const claims = await deps.tokens.verifyConnect(req.token);
     state.user = claims.user;
     state.expiresAt = claims.exp;
+    state.expiryGraceMs = deps.limits.expiredCloseDelayMs;
     state.connInfo = claims.info;
     channels = claims.channels;
   } else if (!deps.limits.allowAnonymous) {

@@ -12,12 +12,12 @@ const MAX_TIMER_MS = 2_147_000_000;
 export function scheduleExpiry(state: ConnectionState, self: ActorRef<ConnectionMsg>): void {
   clearTimeout(state.expiryTimer);
   state.expiryTimer = undefined;
-  let earliest = state.expiresAt;
+  let earliest = state.expiresAt === undefined ? undefined : state.expiresAt * 1000 + state.expiryGraceMs;
   for (const sub of state.subs.values()) {
-    if (sub.expiresAt !== undefined && (earliest === undefined || sub.expiresAt < earliest)) earliest = sub.expiresAt;
+    if (sub.expiresAt !== undefined && (earliest === undefined || sub.expiresAt * 1000 < earliest)) earliest = sub.expiresAt * 1000;
   }
   if (earliest === undefined || state.released) return;
-  const ms = Math.min(MAX_TIMER_MS, Math.max(0, earliest * 1000 - Date.now()));
+  const ms = Math.min(MAX_TIMER_MS, Math.max(0, earliest - Date.now()));
   state.expiryTimer = setTimeout(() => self.tell({ type: 'expire' }), ms);
   state.expiryTimer.unref();
 }

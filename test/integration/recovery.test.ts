@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngine, type TestEngine } from '../support/engine.js';
+import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
+
+let t: TestEngine;
+beforeAll(async () => { t = await startEngine({ apiKey: 'test-key', symbols: ['AAPL'] }); });
+afterAll(async () => { await t.stop(); });
+
+describe('recovery after a reconnect', () => {
+  it('delivers every publication missed while disconnected, in order, with no gap and no duplicate', async () => {
+    const c = sdkClient(t.url, { minReconnectDelay: 300, maxReconnectDelay: 300 });
+    await connected(c);
+    const offsets: number[] = [];
+    const values: number[] = [];
+    const drops: number[] = [];
+    c.on('connecting', (ctx) => drops.push(ctx.code));
+    const sub = await subscribed(c, 'ticks:AAPL');
+    let recovered: boolean | undefined;
+    sub.on('subscribed', (ctx) => { if (ctx.wasRecovering) recovered = ctx.recovered; });
+    sub.on('publication', (ctx) => { offsets.push(ctx.offset as number); values.push((ctx.data as { n: number }).n); });
+
+    // A publisher that never stops while the client drops and comes back.
+    let n = 0;
+    const publisher = setInterval(() => void t.engine.publish('ticks:AAPL', { n: n++ }), 2);
+    await until(() => values.length >= 50, 'first publications');
+    // Reconnect code: the SDK comes back by itself and resubscribes with recover, offset, epoch.
+    const res = await api(t.http, 'disconnect', { user: '', disconnect: { code: 3011, reason: 'test drop' } });
+    expect(res.status).toBe(200);
+    await until(() => recovered !== undefined, 'resubscribe with recovery', 5000);
+    await until(() => values.length >= 400, 'publications after recovery', 8000);
+    clearInterval(publisher);
+    const total = n;
+    await until(() => values.length === total, `all ${total} publications`);
+
+    expect(drops).toEqual([3011]);
+    expect(recovered).toBe(true);
+    expect(values).toEqual(Array.from({ length: total }, (_, i) => i));
+    for (let i = 1; i < offsets.length; i++) expect(offsets[i]).toBe((offsets[i - 1] as number) + 1);
+    c.disconnect();
+  });
+
+  it('says recovered: false when the history window was lost, and then streams on', async () => {
+    const c = sdkClient(t.url);
+    await connected(c);
+    const sub = await subscribed(c, 'public:window', { since: { offset: 5, epoch: 'gone-epoch' } });
+    expect(sub.state).toBe('subscribed');
+    const ctxs: { recovered: boolean; wasRecovering: boolean }[] = [];
+    const s2 = c.newSubscription('public:w2', { since: { offset: 3, epoch: 'nope' } });
+    s2.on('subscribed', (ctx) => ctxs.push({ recovered: ctx.recovered, wasRecovering: ctx.wasRecovering }));
+    s2.subscribe();
+    await until(() => ctxs.length === 1, 'subscribed');
+    expect(ctxs[0]).toEqual({ recovered: false, wasRecovering: true });
+    const got: unknown[] = [];
+    s2.on('publication', (ctx) => got.push(ctx.data));
+    await t.engine.publish('public:w2', { after: true });
+    await until(() => got.length === 1, 'live publication');
+    c.disconnect();
+  });
+
+  it('market channels deliver their latest snapshot on subscribe', async () => {
+    await t.engine.publish('market:AAPL', { symbol: 'AAPL', last: 1 });
+    await t.engine.publish('market:AAPL', { symbol: 'AAPL', last: 2 });
+    const c = sdkClient(t.url);
+    await connected(c);
+    const got: unknown[] = [];
+    const sub = c.newSubscription('market:AAPL');
+    sub.on('publication', (ctx) => got.push(ctx.data));
+    sub.subscribe();
+    await until(() => got.length === 1, 'latest snapshot');
+    expect(got[0]).toEqual({ symbol: 'AAPL', last: 2 });
+    c.disconnect();
+  });
+});

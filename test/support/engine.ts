@@ -1,0 +1,24 @@
+import { pino } from 'pino';
+import { Engine, loadConfig, type ConfigOverrides, type RpcMethod } from '../../src/index.js';
+
+export interface TestEngine {
+  engine: Engine;
+  port: number;
+  url: string;
+  http: string;
+  stop(): Promise<void>;
+}
+
+/** A whole engine on a free port, quiet, with no feed unless a test asks for one. */
+export async function startEngine(overrides: ConfigOverrides = {}, rpc?: Record<string, RpcMethod>): Promise<TestEngine> {
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', feed: 'none', logLevel: 'silent', shutdownGraceMs: 500, ...overrides });
+  const engine = new Engine(rpc ? { config, logger: pino({ level: 'silent' }), rpc } : { config, logger: pino({ level: 'silent' }) });
+  const { port } = await engine.start();
+  return {
+    engine,
+    port,
+    url: `ws://127.0.0.1:${port}/connection/websocket`,
+    http: `http://127.0.0.1:${port}`,
+    stop: () => engine.stop(),
+  };
+}

@@ -1,0 +1,68 @@
+import WebSocket from 'ws';
+import { Packr } from 'msgpackr';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/**
+ * A protocol client by hand, for what the SDK will not send: malformed frames, floods, msgpack,
+ * a client that stops reading.
+ */
+export class RawSocket {
+  readonly messages: Record<string, unknown>[] = [];
+  closeCode: number | undefined;
+  closeReason = '';
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<number>;
+
+  constructor(url: string, readonly encoding: 'json' | 'msgpack' = 'json') {
+    this.ws = new WebSocket(url, encoding === 'msgpack' ? ['centrifuge-msgpack'] : []);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+    this.closed = new Promise((resolve) => {
+      this.ws.once('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = reason.toString();
+        resolve(code);
+      });
+    });
+    this.ws.on('message', (data: Buffer, isBinary) => {
+      if (encoding === 'msgpack') {
+        if (!isBinary) throw new Error('msgpack connection got a text frame');
+        for (const m of packr.unpackMultiple(data) ?? []) this.messages.push(m as Record<string, unknown>);
+      } else {
+        for (const line of data.toString().split('\n')) if (line) this.messages.push(JSON.parse(line) as Record<string, unknown>);
+      }
+    });
+    this.ws.on('error', () => {});
+  }
+
+  send(...commands: unknown[]): void {
+    if (this.encoding === 'msgpack') this.ws.send(Buffer.concat(commands.map((c) => packr.pack(c))));
+    else this.ws.send(commands.map((c) => JSON.stringify(c)).join('\n'));
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  async reply(id: number, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find((m) => m.id === id);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no reply to command ${id}; got ${JSON.stringify(this.messages).slice(0, 500)}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  pushes(): Record<string, unknown>[] {
+    return this.messages.filter((m) => m.push !== undefined).map((m) => m.push as Record<string, unknown>);
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
