@@ -108,7 +108,7 @@ export class ActorCell<S, M> implements ActorRef<M>, TreeNode, AskScoped {
   stopTree(): void {
     if (this.isStopped) return;
     this.isStopped = true;
-    // clearTimeout(this.watchdog);
+    clearTimeout(this.watchdog);
     this.watchdog = undefined;
     const flight = this.flight;
     this.flight = undefined;

@@ -44,7 +44,7 @@ export class ActorRuntime {
     // one with the same name, so the name must be unique per process, not per runtime.
     const nactRef = startSystem(`${this.name}-${randomUUID()}`);
     this.system = { nactRef, childStopped: () => undefined };
-    this.rootSupervisor = new ShardedSupervisor(this.core, this.system, 'root', this.shardOptions());
+    this.rootSupervisor = new ShardedSupervisor(this.core, this.system, 'root', this.shardOptions(undefined));
     this.phase = 'running';
   }
 
@@ -55,7 +55,7 @@ export class ActorRuntime {
 
   /** A new ShardedSupervisor under root; `name` is a prefix, each call creates another one. */
   supervisor(name: string, opts?: ShardedSupervisorOptions): ShardedSupervisor {
-    return this.root.supervisor(name, { ...this.shardOptions(), ...opts });
+    return this.root.supervisor(name, this.shardOptions(opts?.maxChildrenPerShard));
   }
 
   stats(): RuntimeStats {
@@ -90,7 +90,8 @@ export class ActorRuntime {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  private shardOptions(): ShardedSupervisorOptions {
-    return this.maxChildrenPerShard === undefined ? {} : { maxChildrenPerShard: this.maxChildrenPerShard };
+  private shardOptions(requested: number | undefined): ShardedSupervisorOptions {
+    const max = requested ?? this.maxChildrenPerShard;
+    return max === undefined ? {} : { maxChildrenPerShard: max };
   }
 }

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { type Codec, type DisconnectCode, type ServerMessage, disconnectReasons } from '../protocol/index.js';
+import { type Codec, DisconnectCode, type ServerMessage, disconnectReasons } from '../protocol/index.js';
 import { topicOf } from '../broker/index.js';
 import type { ConnectionHandler, SocketPort } from './ports.js';
 import { TokenBucket } from './token-bucket.js';
@@ -13,6 +13,8 @@ export const PING_CHANNEL = ' ping';
 export class Session implements SocketPort {
   handler: ConnectionHandler | undefined;
   closed = false;
+  private slowSince = 0;
+  private slowLimit = 0;
   readonly openedAt = Date.now();
   connectedAt = 0;
   lastPongAt = 0;
@@ -53,6 +55,31 @@ export class Session implements SocketPort {
     this.closed = true;
     this.onServerClose(code);
     this.ws.end(code, reason);
+  }
+
+  /**
+   * A message was dropped: the client cannot keep up. It must learn so (3008) and recover on
+   * reconnect, but a close frame is dropped too while the socket is over its backpressure limit.
+   * So: stop all deliveries, and send 3008 once the backlog has drained below the limit (or cut
+   * the socket if it never drains). Deferred, because uWebSockets.js reports drops from inside a
+   * topic publish, where changing a subscriber's topics would corrupt the iteration.
+   */
+  slowConsumer(maxBackpressure: number, giveUpMs: number): void {
+    if (this.closed || this.slowSince !== 0) return;
+    this.slowSince = Date.now();
+    setImmediate(() => {
+      if (this.closed) return;
+      for (const topic of this.ws.getTopics()) this.ws.unsubscribe(topic);
+      this.slowLimit = maxBackpressure;
+      this.drained();
+      const cut = setTimeout(() => { if (!this.closed) { this.closed = true; this.onServerClose(DisconnectCode.Slow); this.ws.close(); } }, giveUpMs);
+      cut.unref();
+    });
+  }
+
+  /** uWebSockets.js drained some of the socket's backlog. */
+  drained(): void {
+    if (this.slowLimit > 0 && !this.closed && this.ws.getBufferedAmount() < this.slowLimit / 2) this.close(DisconnectCode.Slow);
   }
 
   /** The socket is gone (closed by either side): no uWebSockets.js call is allowed after this. */

@@ -23,6 +23,8 @@ export interface WebSocketGatewayOptions {
 
 const SUBPROTOCOL_MSGPACK = 'centrifuge-msgpack';
 const SUBPROTOCOL_JSON = 'centrifuge-json';
+/** A slow consumer whose backlog does not drain within this time is cut without a close frame. */
+const SLOW_CONSUMER_GIVE_UP_MS = 10_000;
 
 /**
  * The WebSocket endpoint: picks the encoding, validates every frame, rate-limits, and hands
@@ -71,7 +73,8 @@ export class WebSocketGateway {
       message: (ws, message) => this.message(ws, message),
       // A message dropped because the socket is over its backpressure limit: the client cannot
       // keep up, and the protocol promises no silent gaps, so it must reconnect and recover.
-      dropped: (ws) => ws.getUserData().session?.close(DisconnectCode.Slow),
+      dropped: (ws) => ws.getUserData().session?.slowConsumer(o.maxBackpressureBytes, SLOW_CONSUMER_GIVE_UP_MS),
+      drain: (ws) => ws.getUserData().session?.drained(),
       close: (ws, code) => this.closed(ws, code),
     });
   }

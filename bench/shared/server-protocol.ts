@@ -1,0 +1,42 @@
+import type { Rpc } from './ipc.js';
+
+/** What both server children (SuperNova and the raw uWebSockets.js peer) understand. */
+
+export interface ServerArgs {
+  maxLifetimeMs: number;
+}
+
+export interface ServerReady {
+  port: number;
+  pid: number;
+}
+
+export interface PublishPlan {
+  /** Publications per second into each channel. */
+  ratePerChannel: number;
+  durationMs: number;
+  channels: string[];
+  /** Publications due are sent in batches this far apart. */
+  tickMs: number;
+}
+
+export interface PublishOutcome {
+  published: number;
+  /** Publications per channel, in the order of plan.channels. */
+  perChannel: number[];
+  elapsedMs: number;
+  /** Latest a batch started after its due time: the publisher's own lag under load. */
+  maxTickLagMs: number;
+  failures: number;
+}
+
+export interface ServerCounts {
+  connections: number;
+}
+
+export type ServerRpc = {
+  publish: Rpc<PublishPlan, PublishOutcome>;
+  gc: Rpc<null, null>;
+  counts: Rpc<null, ServerCounts>;
+  stop: Rpc<null, null>;
+};

@@ -1,0 +1,55 @@
+import type { Rpc } from './ipc.js';
+
+/** What a load worker understands. */
+
+export type ClientMode = 'supernova' | 'raw';
+
+export interface WorkerArgs {
+  maxLifetimeMs: number;
+}
+
+export interface OpenSpec {
+  mode: ClientMode;
+  host: string;
+  port: number;
+  path: string;
+  /** Global index of this worker's first connection: channels and source addresses follow it. */
+  firstIndex: number;
+  count: number;
+  /** Connection i subscribes to channels[i % channels.length]. */
+  channels: string[];
+  /** Connection i binds to sourceAddresses[floor(i / perAddress)]; empty lets the kernel choose. */
+  sourceAddresses: string[];
+  perAddress: number;
+  maxInFlight: number;
+  handshakeTimeoutMs: number;
+}
+
+export interface WorkerStatus {
+  started: number;
+  open: number;
+  subscribed: number;
+  failed: number;
+  closed: number;
+  /** Upgrade or subscribe failures, first few, for the operator. */
+  problems: string[];
+}
+
+export interface WorkerSnapshot {
+  received: number;
+  /** Publications without a readable timestamp (should stay 0). */
+  unstamped: number;
+  pingsAnswered: number;
+  replyErrors: number;
+  closed: number;
+  closeCodes: Record<string, number>;
+  histogram: { buckets: [number, number][]; maxUs: number; sumUs: number };
+}
+
+export type WorkerRpc = {
+  open: Rpc<OpenSpec, null>;
+  status: Rpc<null, WorkerStatus>;
+  reset: Rpc<null, null>;
+  snapshot: Rpc<{ withHistogram: boolean }, WorkerSnapshot>;
+  stop: Rpc<null, null>;
+};

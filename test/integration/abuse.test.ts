@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngine, type TestEngine } from '../support/engine.js';
+import { RawSocket } from '../support/raw-socket.js';
+import { until } from '../support/client.js';
+
+let t: TestEngine;
+beforeAll(async () => {
+  t = await startEngine({
+    apiKey: 'test-key', maxFrameBytes: 4096, maxBackpressureBytes: 64 * 1024,
+    commandsPerSecond: 20, commandBurst: 20, mailboxLimit: 8, pingIntervalMs: 1000, pongTimeoutMs: 300,
+  });
+});
+afterAll(async () => { await t.stop(); });
+
+async function connectedRaw(encoding: 'json' | 'msgpack' = 'json'): Promise<RawSocket> {
+  const s = new RawSocket(t.url, encoding);
+  await s.opened;
+  s.send({ id: 1, connect: {} });
+  await s.reply(1);
+  return s;
+}
+
+describe('bad input and slow clients', () => {
+  it('speaks msgpack on the centrifuge-msgpack subprotocol, several commands per frame, replies batched', async () => {
+    const s = await connectedRaw('msgpack');
+    expect(s.ws.protocol).toBe('centrifuge-msgpack');
+    s.send({ id: 2, subscribe: { channel: 'public:mp' } }, { id: 3, rpc: { method: 'nope' } });
+    const sub = await s.reply(2);
+    expect(sub.subscribe).toMatchObject({ recoverable: true, offset: 0 });
+    expect((await s.reply(3)).error).toMatchObject({ code: 104 });
+    await t.engine.publish('public:mp', { price: 1.5, tags: ['x'] });
+    await until(() => s.pushes().some((p) => p.pub), 'msgpack publication');
+    expect(s.pushes().find((p) => p.pub)).toEqual({ channel: 'public:mp', pub: { data: { price: 1.5, tags: ['x'] }, offset: 1 } });
+    s.close();
+  });
+
+  it('a malformed frame gets disconnect 3501', async () => {
+    const s = await connectedRaw();
+    s.sendRaw('{"id":2,"subscribe":');
+    expect(await s.closed).toBe(3501);
+    const s2 = await connectedRaw();
+    s2.send({ id: 2, subscribe: { channel: 42 } });
+    expect(await s2.closed).toBe(3501);
+  });
+
+  it('an oversized frame gets the socket closed, and the server goes on', async () => {
+    const s = await connectedRaw();
+    s.sendRaw(JSON.stringify({ id: 2, publish: { channel: 'public:big', data: 'x'.repeat(10_000) } }));
+    const code = await s.closed;
+    // uWebSockets.js drops the connection at once rather than reading the rest of the frame.
+    expect([1006, 1009]).toContain(code);
+    const ok = await connectedRaw();
+    ok.send({ id: 2, subscribe: { channel: 'public:after' } });
+    expect((await ok.reply(2)).subscribe).toBeDefined();
+    ok.close();
+  });
+
+  it('a flood of commands gets error 111 past the rate, and a flood of frames disconnects with 3013', async () => {
+    const s = await connectedRaw();
+    // One frame of 40 commands: the first ones within the burst run, the rest are refused in order.
+    s.send(...Array.from({ length: 40 }, (_, i) => ({ id: 10 + i, rpc: { method: 'unknown.method' } })));
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => s.reply(10 + i)));
+    const codes = replies.map((r) => (r.error as { code: number }).code);
+    expect(codes.filter((c) => c === 104).length).toBeGreaterThan(0);
+    expect(codes.filter((c) => c === 111).length).toBeGreaterThan(0);
+    expect(codes.lastIndexOf(104)).toBeLessThan(codes.indexOf(111));
+    // Then frames faster than the actor can take them: the bounded mailbox overflows.
+    for (let i = 0; i < 500 && s.closeCode === undefined; i++) s.send({ id: 100 + i, history: { channel: 'public:flood' } });
+    expect(await s.closed).toBe(3013);
+  });
+
+  it('a client that stops reading is disconnected as a slow consumer (3008) and can reconnect', async () => {
+    const s = await connectedRaw();
+    s.send({ id: 2, subscribe: { channel: 'public:slow' } });
+    await s.reply(2);
+    const socket = (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const blob = 'y'.repeat(2000);
+    for (let i = 0; i < 2000 && t.engine.connections > 0; i++) await t.engine.publish('public:slow', { i, blob });
+    socket.resume();
+    expect(await s.closed).toBe(3008);
+    const again = await connectedRaw();
+    again.send({ id: 2, subscribe: { channel: 'public:slow', recover: true, offset: 0, epoch: '' } });
+    expect((await again.reply(2)).subscribe).toMatchObject({ recoverable: true });
+    again.close();
+  });
+
+  it('a client that does not answer pings gets 3012; one that never connects gets 3502', async () => {
+    const silent = new RawSocket(t.url);
+    await silent.opened;
+    silent.send({ id: 1, connect: {} });
+    const reply = await silent.reply(1);
+    expect(reply.connect).toMatchObject({ ping: 1, pong: true });
+    expect(await silent.closed).toBe(3012);
+
+    const idle = new RawSocket(t.url);
+    await idle.opened;
+    expect(await idle.closed).toBe(3502);
+  });
+
+  it('a client that answers pings stays connected', async () => {
+    const s = new RawSocket(t.url);
+    await s.opened;
+    s.send({ id: 1, connect: {} });
+    await s.reply(1);
+    s.ws.on('message', (data) => { if (data.toString() === '{}') s.sendRaw('{}'); });
+    await new Promise((r) => setTimeout(r, 2600));
+    expect(s.closeCode).toBeUndefined();
+    expect(s.messages.filter((m) => Object.keys(m).length === 0).length).toBeGreaterThanOrEqual(2);
+    s.close();
+  });
+
+  it('commands before connect are a protocol violation (3501)', async () => {
+    const s = new RawSocket(t.url);
+    await s.opened;
+    s.send({ id: 1, subscribe: { channel: 'public:x' } });
+    expect(await s.closed).toBe(3501);
+  });
+});
