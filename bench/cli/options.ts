@@ -1,0 +1,130 @@
+import { parseArgs } from 'node:util';
+
+export type ServerKind = 'supernova' | 'raw';
+export type ScenarioId = 'a' | 'b' | 'c';
+
+export interface BenchOptions {
+  subscribers: number;
+  /** Publications per second per channel in scenarios (a) and (c). */
+  rate: number;
+  steadyMs: number;
+  stepMs: number;
+  /** First rate of the saturation ladder; undefined picks one from the subscriber count. */
+  satStart: number | undefined;
+  satMax: number;
+  maxSteps: number;
+  channels: number;
+  tickMs: number;
+  workers: number | undefined;
+  servers: ServerKind[];
+  scenarios: ScenarioId[];
+  pin: boolean;
+  quick: boolean;
+}
+
+export const HELP = `npm run bench:fanout -- [options]
+
+Fan-out benchmark: SuperNova vs bare uWebSockets.js pub/sub on the same machine, same payload
+bytes, same load client. Each server runs alone in its own process with its publisher loop; load
+worker processes hold the WebSocket subscribers and measure publish-to-receipt latency.
+
+Scenarios
+  (a) N subscribers on one channel at --rate publications/s
+  (b) saturation: the rate rises in 1-2-5 steps until delivered/expected < 0.9, p99 > 1 s or
+      subscribers are disconnected; reports the highest delivered messages/s sustained
+  (c) --channels channels (bench:0..), subscribers spread evenly, --rate per channel
+
+Options
+  --subscribers N     subscribers per run (default 10000; --quick 2000)
+  --rate R            publications/s per channel for (a) and (c) (default 100)
+  --duration S        seconds of each (a)/(c) measurement (default 8; --quick 3)
+  --step-duration S   seconds of each saturation step (default 4; --quick 2)
+  --sat-start R       first saturation rate (default: the 1-2-5 value giving ~100k msgs/s)
+  --sat-max R         highest saturation rate tried (default 20000)
+  --channels C        channels of scenario (c) (default 8)
+  --tick MS           publisher batch interval (default 10)
+  --workers W         load worker processes (default: fewest the open-file limit allows)
+  --server K          supernova | raw | both (default both)
+  --scenarios LIST    any of a,b,c (default a,b,c)
+  --no-pin            do not pin processes to cores with taskset
+  --quick             small and short: a fast check that everything works
+  --help              this text
+
+Results: a table on stdout, and JSON in bench/results/fanout-<timestamp>.json.`;
+
+export class UsageError extends Error {}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      subscribers: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      'step-duration': { type: 'string' },
+      'sat-start': { type: 'string' },
+      'sat-max': { type: 'string' },
+      channels: { type: 'string' },
+      tick: { type: 'string' },
+      workers: { type: 'string' },
+      server: { type: 'string' },
+      scenarios: { type: 'string' },
+      'no-pin': { type: 'boolean' },
+      quick: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const quick = values.quick === true;
+  const server = values.server ?? 'both';
+  if (server !== 'both' && server !== 'supernova' && server !== 'raw') throw new UsageError(`--server must be supernova, raw or both, not ${server}`);
+  const scenarios = (values.scenarios ?? 'a,b,c').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of scenarios) if (s !== 'a' && s !== 'b' && s !== 'c') throw new UsageError(`unknown scenario ${s} (use a, b, c)`);
+  return {
+    subscribers: num('subscribers', values.subscribers, quick ? 2000 : 10_000, 1, 1_000_000),
+    rate: num('rate', values.rate, 100, 0.1, 1_000_000),
+    steadyMs: num('duration', values.duration, quick ? 3 : 8, 0.5, 3600) * 1000,
+    stepMs: num('step-duration', values['step-duration'], quick ? 2 : 4, 0.5, 600) * 1000,
+    satStart: values['sat-start'] === undefined ? undefined : num('sat-start', values['sat-start'], 0, 0.1, 1_000_000),
+    satMax: num('sat-max', values['sat-max'], 20_000, 0.1, 10_000_000),
+    maxSteps: 14,
+    channels: Math.round(num('channels', values.channels, 8, 1, 10_000)),
+    tickMs: num('tick', values.tick, 10, 1, 1000),
+    workers: values.workers === undefined ? undefined : Math.round(num('workers', values.workers, 1, 1, 64)),
+    servers: server === 'both' ? ['supernova', 'raw'] : [server],
+    scenarios: scenarios as ScenarioId[],
+    pin: values['no-pin'] !== true,
+    quick,
+  };
+}
+
+function num(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], not ${raw}`);
+  return v;
+}
+
+/** `start`, then the 1-2-5 values above it up to `max`, at most `steps` long. */
+export function rateLadder(start: number, max: number, steps: number): number[] {
+  const out: number[] = [start];
+  let decade = 10 ** Math.floor(Math.log10(start));
+  for (let guard = 0; guard < 40 && out.length < steps && decade <= max; guard++) {
+    for (const m of [1, 2, 5]) {
+      const r = Number((m * decade).toPrecision(6));
+      if (r > start * (1 + 1e-9) && r <= max && out.length < steps) out.push(r);
+    }
+    decade *= 10;
+  }
+  return out;
+}
+
+/** The 1-2-5 rate that makes the first saturation step deliver about 100k messages/s. */
+export function autoSatStart(subscribers: number): number {
+  const target = 100_000 / Math.max(1, subscribers);
+  const ladder = rateLadder(0.1, 1_000_000, 60);
+  let pick = 0.1;
+  for (const r of ladder) if (r <= target) pick = r;
+  return pick;
+}

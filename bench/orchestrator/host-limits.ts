@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** What this machine allows: cores, the open-file limit, and whether processes can be pinned. */
+export interface HostLimits {
+  cores: number;
+  /** Soft RLIMIT_NOFILE every child inherits. */
+  maxOpenFiles: number;
+  tasksetPath: string | undefined;
+  /** Ephemeral ports per source address, from ip_local_port_range. */
+  ephemeralPorts: number;
+}
+
+/** File handles a process keeps for itself beyond its sockets (stdio, IPC, epoll, libuv, /proc reads). */
+export const FD_RESERVE = 1000;
+
+export function readHostLimits(): HostLimits {
+  return { cores: availableParallelism(), maxOpenFiles: openFileLimit(), tasksetPath: findExecutable('taskset'), ephemeralPorts: ephemeralPorts() };
+}
+
+function openFileLimit(): number {
+  try {
+    const out = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    return out === 'unlimited' ? 1_048_576 : Number(out) || 1024;
+  } catch {
+    return 1024;
+  }
+}
+
+function ephemeralPorts(): number {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return low !== undefined && high !== undefined && high > low ? high - low + 1 : 28_000;
+  } catch {
+    return 28_000;
+  }
+}
+
+function findExecutable(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}

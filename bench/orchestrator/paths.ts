@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the compiled child entries are (next to this module's compiled directory). */
+export const childScripts = {
+  supernova: fileURLToPath(new URL('../servers/supernova-server.js', import.meta.url)),
+  raw: fileURLToPath(new URL('../peers/raw-uws-server.js', import.meta.url)),
+  loadWorker: fileURLToPath(new URL('../clients/load-worker.js', import.meta.url)),
+} as const;
+
+/** bench/results of the package, found from package.json so it works from dist/ as from bench/. */
+export function resultsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 8; depth++) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'bench', 'results');
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return join(process.cwd(), 'bench', 'results');
+}
