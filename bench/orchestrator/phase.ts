@@ -1,0 +1,119 @@
+import type { LoadFleet } from './load-fleet.js';
+import { sleep } from './load-fleet.js';
+import type { ServerProcess } from './server-process.js';
+import { CpuMeter } from './proc-stats.js';
+
+export interface PhaseSpec {
+  ratePerChannel: number;
+  durationMs: number;
+  channels: string[];
+  tickMs: number;
+  /** Longest wait after publishing for messages still in flight. */
+  drainMaxMs: number;
+}
+
+export interface PhaseResult {
+  ratePerChannel: number;
+  channels: number;
+  subscribers: number;
+  published: number;
+  /** Messages the subscribers should get: each publication times its channel's subscribers. */
+  expected: number;
+  /** Received while the publisher ran. */
+  receivedInWindow: number;
+  /** Received by the end of the drain wait. */
+  receivedTotal: number;
+  windowS: number;
+  /** receivedInWindow / windowS: the delivered rate the system kept up with. */
+  deliveredPerS: number;
+  offeredPerS: number;
+  /** receivedInWindow / expected. */
+  windowRatio: number;
+  /** receivedTotal / expected: below 1 means messages were lost, not just late. */
+  deliveryRatio: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  serverCpuPct: number;
+  loadCpuPct: number;
+  corePct: number[];
+  publisherLagMs: number;
+  drainMs: number;
+  drained: boolean;
+  /** Subscribers the server closed during the phase, by close code. */
+  disconnects: Record<string, number>;
+  replyErrors: number;
+  unstamped: number;
+}
+
+/**
+ * One publish phase: zero the counters, let the server publish for the duration, read what
+ * arrived in that window, then wait (bounded) for stragglers so latency includes late messages.
+ */
+export async function runPhase(server: ServerProcess, fleet: LoadFleet, spec: PhaseSpec): Promise<PhaseResult> {
+  const before = await fleet.snapshot(false);
+  await fleet.reset();
+  const meter = new CpuMeter([server.pid, ...fleet.pids]);
+  const t0 = performance.now();
+  const outcome = await server.child.request('publish', { ratePerChannel: spec.ratePerChannel, durationMs: spec.durationMs, channels: spec.channels, tickMs: spec.tickMs }, spec.durationMs + 60_000);
+  const windowS = (performance.now() - t0) / 1000;
+  const cpu = meter.read();
+  const inWindow = await fleet.snapshot(false);
+
+  let expected = 0;
+  outcome.perChannel.forEach((n, c) => (expected += n * (fleet.subscribersPerChannel[c] ?? 0)));
+
+  // Stragglers: stop when all arrived, when nothing moved for 400 ms, or at the bound.
+  const drainStart = performance.now();
+  let last = inWindow.received;
+  let still = 0;
+  let drained = last >= expected;
+  while (!drained && performance.now() - drainStart < spec.drainMaxMs) {
+    await sleep(200);
+    const now = (await fleet.snapshot(false)).received;
+    if (now >= expected) drained = true;
+    else if (now === last) still++;
+    else still = 0;
+    if (still >= 2) break;
+    last = now;
+  }
+  const drainMs = performance.now() - drainStart;
+  const end = await fleet.snapshot(true);
+
+  const h = end.histogram;
+  const disconnects: Record<string, number> = {};
+  for (const [code, n] of Object.entries(end.closeCodes)) {
+    const delta = n - (before.closeCodes[code] ?? 0);
+    if (delta > 0) disconnects[code] = delta;
+  }
+  const loadPct = fleet.pids.reduce((sum, pid) => sum + (cpu.processPct.get(pid) ?? 0), 0);
+  const subscribers = fleet.subscribersPerChannel.reduce((a, b) => a + b, 0);
+  return {
+    ratePerChannel: spec.ratePerChannel,
+    channels: spec.channels.length,
+    subscribers,
+    published: outcome.published,
+    expected,
+    receivedInWindow: inWindow.received,
+    receivedTotal: end.received,
+    windowS,
+    deliveredPerS: inWindow.received / windowS,
+    offeredPerS: expected / (spec.durationMs / 1000),
+    windowRatio: expected > 0 ? inWindow.received / expected : 0,
+    deliveryRatio: expected > 0 ? end.received / expected : 0,
+    p50Ms: h.percentileUs(50) / 1000,
+    p99Ms: h.percentileUs(99) / 1000,
+    maxMs: h.maxValueUs / 1000,
+    meanMs: h.meanUs / 1000,
+    serverCpuPct: cpu.processPct.get(server.pid) ?? Number.NaN,
+    loadCpuPct: loadPct,
+    corePct: cpu.corePct,
+    publisherLagMs: outcome.maxTickLagMs,
+    drainMs,
+    drained: end.received >= expected,
+    disconnects,
+    replyErrors: end.replyErrors - before.replyErrors,
+    unstamped: end.unstamped,
+  };
+}

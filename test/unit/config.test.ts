@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/index.js';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8081);
+    expect(c.symbols).toEqual(['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'SPY']);
+    expect(c.maxFrameBytes).toBe(65536);
+    expect(c.maxBackpressureBytes).toBe(1048576);
+    expect(c.maxChannelsPerConnection).toBe(128);
+    expect(c.pingIntervalMs).toBe(25_000);
+    expect(c.pongTimeoutMs).toBe(8_000);
+    expect(c.apiKey).toBeUndefined();
+    expect(c.namespaces.find((n) => n.name === 'ticks')).toMatchObject({ historySize: 1000, historyTtlMs: 300_000, recoverable: true });
+  });
+
+  it('reads SUPERNOVA_* variables', () => {
+    const c = loadConfig({ SUPERNOVA_PORT: '9000', SUPERNOVA_SYMBOLS: 'spy, qqq', SUPERNOVA_ALLOW_ANONYMOUS: 'false', SUPERNOVA_FEED: 'none' });
+    expect(c).toMatchObject({ port: 9000, symbols: ['SPY', 'QQQ'], allowAnonymous: false, feed: 'none' });
+  });
+
+  it('names every bad variable in one error', () => {
+    let err: unknown;
+    try {
+      loadConfig({ SUPERNOVA_PORT: '70000', SUPERNOVA_FEED: 'kafka', SUPERNOVA_SYMBOLS: 'bad symbol!' });
+    } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('SUPERNOVA_PORT');
+    expect(msg).toContain('SUPERNOVA_FEED');
+    expect(msg).toContain('SUPERNOVA_SYMBOLS');
+  });
+
+  it('namespaces from JSON replace defaults by name and are validated', () => {
+    const c = loadConfig({ SUPERNOVA_NAMESPACES: '[{"name":"ticks","historySize":5},{"name":"chat","allowPublish":true}]' });
+    expect(c.namespaces.find((n) => n.name === 'ticks')?.historySize).toBe(5);
+    expect(c.namespaces.find((n) => n.name === 'chat')).toMatchObject({ allowPublish: true, historySize: 0 });
+    expect(() => loadConfig({ SUPERNOVA_NAMESPACES: '{"name":1}' })).toThrow(/SUPERNOVA_NAMESPACES/);
+    expect(() => loadConfig({ SUPERNOVA_NAMESPACES: '[{"name":"x","historySize":-1}]' })).toThrow(/historySize/);
+  });
+});
