@@ -161,12 +161,16 @@ describe('crash policy', () => {
     }
   });
 
-  it('a handler that stops its own actor gets onStop once and is not counted as a crash', async () => {
+  it.each([
+    ['before its first await', false],
+    ['after an await (handler still in flight)', true],
+  ])('a handler that stops its own actor %s gets onStop once and is not counted as a crash', async (_label, afterAwait) => {
     const rt = startRuntime();
     const stops: number[] = [];
     const ref = rt.root.spawn<number, string>({
       initialState: () => 41,
       handle: async (n, m, ctx) => {
+        if (afterAwait) await sleep(1);
         if (m === 'quit') ctx.self.stop();
         return n + 1;
       },

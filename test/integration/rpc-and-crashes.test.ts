@@ -16,11 +16,12 @@ describe('rpc and supervision', () => {
   it('market.snapshot answers from the live pipeline, and an unknown symbol gets a clear error', async () => {
     const c = sdkClient(t.url);
     await connected(c);
-    await until(() => true, 'noop');
-    let snap: { data: { symbol: string; last: number; volume: number } } | undefined;
+    type Snap = { data: { symbol: string; last: number; volume: number } };
+    let snap: Snap | undefined;
     const deadline = Date.now() + 5000;
+    // The first trade of the simulated feed may not have happened yet.
     while (!snap && Date.now() < deadline) {
-      try { snap = (await c.rpc('market.snapshot', { symbol: 'AAPL' })) as typeof snap; } catch { await new Promise((r) => setTimeout(r, 50)); }
+      try { snap = (await c.rpc('market.snapshot', { symbol: 'AAPL' })) as unknown as Snap; } catch { await new Promise((r) => setTimeout(r, 50)); }
     }
     expect(snap?.data).toMatchObject({ symbol: 'AAPL' });
     expect(snap?.data.last).toBeGreaterThan(0);
