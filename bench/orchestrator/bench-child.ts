@@ -23,12 +23,15 @@ interface Pending {
 
 /** The orchestrator's handle on one child: typed requests with timeouts, and a bounded shutdown. */
 export class BenchChild<M extends RpcMap<M>> {
+  /** Every child still running, so an interrupted run can end exactly the processes it started. */
+  private static readonly live = new Set<ChildProcess>();
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private exited = false;
   private readonly exit: Promise<void>;
 
   private constructor(readonly label: string, private readonly proc: ChildProcess) {
+    BenchChild.live.add(proc);
     this.exit = new Promise((resolve) => proc.once('exit', () => resolve()));
     proc.on('message', (m: unknown) => {
       if (!isResponse(m)) return;
@@ -41,6 +44,7 @@ export class BenchChild<M extends RpcMap<M>> {
     });
     proc.once('exit', (code, signal) => {
       this.exited = true;
+      BenchChild.live.delete(proc);
       for (const p of this.pending.values()) {
         clearTimeout(p.timer);
         p.reject(new Error(`${label} exited (code ${code ?? '-'}, signal ${signal ?? '-'})`));
@@ -118,5 +122,9 @@ export class BenchChild<M extends RpcMap<M>> {
 
   kill(): void {
     if (!this.exited) this.proc.kill('SIGKILL');
+  }
+
+  static killAll(): void {
+    for (const proc of BenchChild.live) proc.kill('SIGKILL');
   }
 }

@@ -23,7 +23,7 @@ await runServerChild(async () => {
   const app = uWS.App();
   let connections = 0;
   app.ws<PeerSocket>(PATH, {
-    compression: uWS.DISABLED,
+    compression: 0,
     maxPayloadLength: 64 * 1024,
     // Same limits as the SuperNova run: slow subscribers queue rather than being skipped early.
     maxBackpressure: 16 * 1024 * 1024,

@@ -1,0 +1,132 @@
+/**
+ * `npm run bench:fanout`: SuperNova's fan-out against bare uWebSockets.js on this machine.
+ * The orchestrator only starts processes, reads /proc and prints; all load is in child processes.
+ */
+import { autoSatStart, HELP, parseOptions, rateLadder, UsageError, type BenchOptions } from './cli/options.js';
+import { BenchChild } from './orchestrator/bench-child.js';
+import { planCpus } from './orchestrator/cpu-plan.js';
+import { FD_RESERVE, readHostLimits, type HostLimits } from './orchestrator/host-limits.js';
+import { resultsDir } from './orchestrator/paths.js';
+import { detailTable, summaryTable, writeResults, type BenchResults } from './orchestrator/report.js';
+import { saturate, steady, SUSTAINED, withSetup, type RunContext } from './orchestrator/scenarios.js';
+
+/** Connections per source address, safely below the ephemeral port range of one address. */
+const PER_SOURCE_ADDRESS = 25_000;
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function plan(o: BenchOptions, host: HostLimits): { workers: number; sourceAddresses: string[]; perAddress: number } {
+  const perProcess = host.maxOpenFiles - FD_RESERVE;
+  if (o.subscribers > perProcess) {
+    throw new UsageError(`--subscribers ${o.subscribers} exceeds what one server process can hold: the open-file limit is ${host.maxOpenFiles} and ${FD_RESERVE} handles stay spare (max ${perProcess})`);
+  }
+  const workers = o.workers ?? Math.max(1, Math.ceil(o.subscribers / perProcess));
+  if (Math.ceil(o.subscribers / workers) > perProcess) throw new UsageError(`--workers ${workers} leaves more than ${perProcess} sockets to one worker; use more workers`);
+  const perAddress = Math.min(PER_SOURCE_ADDRESS, Math.max(1000, host.ephemeralPorts - 2000));
+  // Above one address' worth of ephemeral ports, connections are spread over 127.0.0.2, .3, ...
+  const sourceAddresses = o.subscribers > perAddress ? Array.from({ length: Math.ceil(o.subscribers / perAddress) }, (_, i) => `127.0.0.${i + 2}`) : [];
+  return { workers, sourceAddresses, perAddress };
+}
+
+async function main(): Promise<number> {
+  let o: BenchOptions;
+  try {
+    const parsed = parseOptions(process.argv.slice(2));
+    if (parsed === 'help') {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    o = parsed;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  const host = readHostLimits();
+  let layout: ReturnType<typeof plan>;
+  try {
+    layout = plan(o, host);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  const cpu = planCpus(host, o.pin);
+  const satStart = o.satStart ?? autoSatStart(o.subscribers);
+  const ladder = rateLadder(satStart, o.satMax, o.maxSteps);
+  const warmupRate = Math.min(o.rate, satStart);
+  const channels = Array.from({ length: o.channels }, (_, i) => `bench:${i}`);
+  const drainAndSlack = 5000 + 3000;
+  // Each child's hard limit: ramp-up, every phase it may see with its drain, and a wide margin.
+  const childLifetimeMs = 2 * (60_000 + o.subscribers * 5 + 2 * o.steadyMs + ladder.length * (o.stepMs + drainAndSlack)) + 60_000;
+  const setups = (o.scenarios.includes('a') || o.scenarios.includes('b') ? 1 : 0) + (o.scenarios.includes('c') ? 1 : 0);
+  const watchdog = setTimeout(() => {
+    log('bench: overall time limit exceeded; ending the child processes');
+    BenchChild.killAll();
+    process.exit(3);
+  }, childLifetimeMs * setups * o.servers.length + 60_000);
+  watchdog.unref();
+
+  log(`fan-out benchmark: ${o.subscribers.toLocaleString('en-US')} subscribers, rate ${o.rate}/s per channel, servers ${o.servers.join(' + ')}, scenarios ${o.scenarios.join(',')}${o.quick ? ' (quick)' : ''}`);
+  log(`cores: ${host.cores}; open-file limit ${host.maxOpenFiles}; ${layout.workers} load worker process(es); source addresses ${layout.sourceAddresses.length ? layout.sourceAddresses.join(', ') : '127.0.0.1 (kernel default)'}`);
+  log(`cpu split: ${cpu.description}`);
+  log(`saturation ladder (publications/s): ${ladder.join(', ')}; sustained = delivered >= ${SUSTAINED.minWindowRatio * 100} % of expected in the window, p99 <= ${SUSTAINED.maxP99Ms} ms, no disconnects`);
+
+  const ctx: RunContext = { options: o, cpu, workers: layout.workers, sourceAddresses: layout.sourceAddresses, perAddress: layout.perAddress, childLifetimeMs, log };
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    machine: { cores: host.cores, maxOpenFiles: host.maxOpenFiles, node: process.version, cpuPlan: cpu.description, workers: layout.workers, sourceAddresses: layout.sourceAddresses },
+    options: { ...o, ladder, satStart },
+    single: {},
+    multi: {},
+  };
+
+  if (o.scenarios.includes('a') || o.scenarios.includes('b')) {
+    for (const kind of o.servers) {
+      log(`\n[${kind}] 1 channel, ${o.subscribers} subscribers`);
+      results.single[kind] = await withSetup(kind, ['bench:0'], ctx, warmupRate, async (server, fleet) => ({
+        ...(o.scenarios.includes('a') ? { steady: await steady(server, fleet, ctx, ['bench:0'], '(a)') } : {}),
+        ...(o.scenarios.includes('b') ? { saturation: await saturate(server, fleet, ctx, ['bench:0'], ladder) } : {}),
+      }));
+    }
+  }
+  if (o.scenarios.includes('c')) {
+    for (const kind of o.servers) {
+      log(`\n[${kind}] ${o.channels} channels, ${o.subscribers} subscribers spread evenly`);
+      results.multi[kind] = await withSetup(kind, channels, ctx, warmupRate, async (server, fleet) => ({ steady: await steady(server, fleet, ctx, channels, '(c)') }));
+    }
+  }
+  results.finishedAt = new Date().toISOString();
+
+  const out = process.stdout;
+  out.write(`\nCPU split: ${cpu.description}\n`);
+  out.write(`Load: ${layout.workers} worker process(es), ${o.subscribers.toLocaleString('en-US')} WebSocket subscribers; publisher loop inside the server process, batches every ${o.tickMs} ms.\n\n`);
+  out.write(`${summaryTable(results, { subscribers: o.subscribers, rate: o.rate, channels: o.channels })}\n\n`);
+  out.write(`Every phase (window = delivered while publishing / expected; total = after the drain wait; cpu in % of one core; core0/core1 = whole-core busy incl. kernel):\n`);
+  out.write(`${detailTable(results)}\n\n`);
+  for (const kind of o.servers) {
+    const sat = results.single[kind]?.result.saturation;
+    if (sat) out.write(`saturation ${kind}: stopped ${sat.stoppedBecause}\n`);
+  }
+  const file = writeResults(resultsDir(), results);
+  out.write(`\nresults: ${file}\n`);
+  clearTimeout(watchdog);
+  return 0;
+}
+
+process.on('SIGINT', () => {
+  BenchChild.killAll();
+  process.exit(130);
+});
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    BenchChild.killAll();
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,141 @@
+import type { BenchOptions, ServerKind } from '../cli/options.js';
+import type { CpuPlan } from './cpu-plan.js';
+import { LoadFleet } from './load-fleet.js';
+import { runPhase, type PhaseResult, type PhaseSpec } from './phase.js';
+import { settledRssKiB, startServer, stopServer, type ServerProcess } from './server-process.js';
+
+export interface RunContext {
+  options: BenchOptions;
+  cpu: CpuPlan;
+  workers: number;
+  sourceAddresses: string[];
+  perAddress: number;
+  childLifetimeMs: number;
+  log: (line: string) => void;
+}
+
+export interface MemoryResult {
+  connections: number;
+  baselineKiB: number;
+  idleKiB: number;
+  kibPerConnection: number;
+}
+
+export interface SaturationStep extends PhaseResult {
+  ok: boolean;
+  reason: string | undefined;
+}
+
+export interface SaturationResult {
+  ladder: number[];
+  steps: SaturationStep[];
+  /** Highest delivered messages/s over the steps that held; 0 if none did. */
+  maxSustainedPerS: number;
+  atRatePerChannel: number | undefined;
+  stoppedBecause: string;
+}
+
+export interface SetupResult<T> {
+  kind: ServerKind;
+  channels: number;
+  memory: MemoryResult;
+  connectSeconds: number;
+  result: T;
+}
+
+/** The saturation criteria: what "sustained" means. */
+export const SUSTAINED = { minWindowRatio: 0.9, maxP99Ms: 1000 } as const;
+
+const WARMUP_MS = 1000;
+
+/**
+ * One server process with N subscribed clients: start it alone, read its RSS, connect and
+ * subscribe everybody, read RSS again, warm up, run `body`, then tear everything down (always).
+ */
+export async function withSetup<T>(kind: ServerKind, channels: string[], ctx: RunContext, warmupRate: number, body: (server: ServerProcess, fleet: LoadFleet) => Promise<T>): Promise<SetupResult<T>> {
+  const o = ctx.options;
+  const server = await startServer(kind, ctx.cpu, ctx.childLifetimeMs);
+  let fleet: LoadFleet | undefined;
+  try {
+    const baselineKiB = await settledRssKiB(server);
+    const t0 = performance.now();
+    fleet = await LoadFleet.start({
+      workers: ctx.workers,
+      subscribers: o.subscribers,
+      mode: kind,
+      port: server.port,
+      channels,
+      sourceAddresses: ctx.sourceAddresses,
+      perAddress: ctx.perAddress,
+      cpu: ctx.cpu,
+      maxLifetimeMs: ctx.childLifetimeMs,
+    });
+    const status = await fleet.waitSubscribed(o.subscribers, 30_000 + o.subscribers * 5, (s) => ctx.log(`    ${s.subscribed}/${o.subscribers} subscribed (${s.failed} failed)`));
+    const connectSeconds = (performance.now() - t0) / 1000;
+    if (status.subscribed < o.subscribers) {
+      throw new Error(`${kind}: only ${status.subscribed} of ${o.subscribers} subscribers subscribed (${status.failed} failed, ${status.closed} closed): ${status.problems.join('; ') || 'no detail'}`);
+    }
+    const counted = (await server.child.request('counts', null, 10_000)).connections;
+    const idleKiB = await settledRssKiB(server);
+    const memory: MemoryResult = { connections: counted, baselineKiB, idleKiB, kibPerConnection: (idleKiB - baselineKiB) / o.subscribers };
+    ctx.log(`    ${o.subscribers} subscribed in ${connectSeconds.toFixed(1)} s; server sees ${counted} connections; RSS ${fmtKiB(baselineKiB)} -> ${fmtKiB(idleKiB)} (${memory.kibPerConnection.toFixed(2)} KiB/connection)`);
+    // JIT and socket buffers warm up here, outside every measurement.
+    await runPhase(server, fleet, phaseSpec(ctx, channels, warmupRate, WARMUP_MS));
+    const result = await body(server, fleet);
+    return { kind, channels: channels.length, memory, connectSeconds, result };
+  } finally {
+    if (fleet) await fleet.stop().catch(() => fleet?.kill());
+    await stopServer(server);
+  }
+}
+
+export function phaseSpec(ctx: RunContext, channels: string[], ratePerChannel: number, durationMs: number): PhaseSpec {
+  return { ratePerChannel, durationMs, channels, tickMs: ctx.options.tickMs, drainMaxMs: 5000 };
+}
+
+export async function steady(server: ServerProcess, fleet: LoadFleet, ctx: RunContext, channels: string[], label: string): Promise<PhaseResult> {
+  const r = await runPhase(server, fleet, phaseSpec(ctx, channels, ctx.options.rate, ctx.options.steadyMs));
+  ctx.log(`    ${label}: ${describe(r)}`);
+  return r;
+}
+
+/** Raises the rate along the ladder and stops at the first step that does not hold. */
+export async function saturate(server: ServerProcess, fleet: LoadFleet, ctx: RunContext, channels: string[], ladder: number[]): Promise<SaturationResult> {
+  const steps: SaturationStep[] = [];
+  let best = 0;
+  let at: number | undefined;
+  let stoppedBecause = `held up to the last step (--sat-max ${ladder[ladder.length - 1] ?? '-'}/s)`;
+  for (const rate of ladder) {
+    const r = await runPhase(server, fleet, phaseSpec(ctx, channels, rate, ctx.options.stepMs));
+    const reason = failure(r);
+    steps.push({ ...r, ok: reason === undefined, reason });
+    ctx.log(`    R=${rate}/s: ${describe(r)}${reason ? `  -> stop: ${reason}` : ''}`);
+    if (reason) {
+      stoppedBecause = `at R=${rate}/s: ${reason}`;
+      break;
+    }
+    if (r.deliveredPerS > best) {
+      best = r.deliveredPerS;
+      at = rate;
+    }
+  }
+  return { ladder, steps, maxSustainedPerS: best, atRatePerChannel: at, stoppedBecause };
+}
+
+function failure(r: PhaseResult): string | undefined {
+  const lost = Object.entries(r.disconnects);
+  if (lost.length > 0) return `subscribers disconnected (${lost.map(([c, n]) => `${n}x ${c}`).join(', ')})`;
+  if (r.windowRatio < SUSTAINED.minWindowRatio) return `delivered ${(r.windowRatio * 100).toFixed(1)} % of expected in the window`;
+  if (r.p99Ms > SUSTAINED.maxP99Ms) return `p99 ${r.p99Ms.toFixed(0)} ms > ${SUSTAINED.maxP99Ms} ms`;
+  return undefined;
+}
+
+function describe(r: PhaseResult): string {
+  return `${Math.round(r.deliveredPerS).toLocaleString('en-US')} msgs/s delivered of ${Math.round(r.offeredPerS).toLocaleString('en-US')} offered `
+    + `(window ${(r.windowRatio * 100).toFixed(1)} %, total ${(r.deliveryRatio * 100).toFixed(1)} %), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, `
+    + `cpu server ${r.serverCpuPct.toFixed(0)} % load ${r.loadCpuPct.toFixed(0)} %`;
+}
+
+function fmtKiB(k: number): string {
+  return `${(k / 1024).toFixed(1)} MiB`;
+}
