@@ -13,6 +13,8 @@ export interface BenchOptions {
   satStart: number | undefined;
   satMax: number;
   maxSteps: number;
+  /** Bisection steps between the last rate that held and the first that failed. */
+  refineSteps: number;
   channels: number;
   tickMs: number;
   workers: number | undefined;
@@ -39,8 +41,10 @@ Options
   --rate R            publications/s per channel for (a) and (c) (default 100)
   --duration S        seconds of each (a)/(c) measurement (default 8; --quick 3)
   --step-duration S   seconds of each saturation step (default 4; --quick 2)
-  --sat-start R       first saturation rate (default: the 1-2-5 value giving ~100k msgs/s)
+  --sat-start R       first saturation rate (default: the 1-2-5 value giving ~200k msgs/s)
   --sat-max R         highest saturation rate tried (default 20000)
+  --refine K          bisection steps between the last rate that held and the first
+                      that failed (default 2; --quick 1)
   --channels C        channels of scenario (c) (default 8)
   --tick MS           publisher batch interval (default 10)
   --workers W         load worker processes (default: fewest the open-file limit allows)
@@ -65,6 +69,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'step-duration': { type: 'string' },
       'sat-start': { type: 'string' },
       'sat-max': { type: 'string' },
+      refine: { type: 'string' },
       channels: { type: 'string' },
       tick: { type: 'string' },
       workers: { type: 'string' },
@@ -89,6 +94,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     satStart: values['sat-start'] === undefined ? undefined : num('sat-start', values['sat-start'], 0, 0.1, 1_000_000),
     satMax: num('sat-max', values['sat-max'], 20_000, 0.1, 10_000_000),
     maxSteps: 14,
+    refineSteps: Math.round(num('refine', values.refine, quick ? 1 : 2, 0, 6)),
     channels: Math.round(num('channels', values.channels, 8, 1, 10_000)),
     tickMs: num('tick', values.tick, 10, 1, 1000),
     workers: values.workers === undefined ? undefined : Math.round(num('workers', values.workers, 1, 1, 64)),
@@ -120,9 +126,9 @@ export function rateLadder(start: number, max: number, steps: number): number[] 
   return out;
 }
 
-/** The 1-2-5 rate that makes the first saturation step deliver about 100k messages/s. */
+/** The 1-2-5 rate that makes the first saturation step deliver about 200k messages/s. */
 export function autoSatStart(subscribers: number): number {
-  const target = 100_000 / Math.max(1, subscribers);
+  const target = 200_000 / Math.max(1, subscribers);
   const ladder = rateLadder(0.1, 1_000_000, 60);
   let pick = 0.1;
   for (const r of ladder) if (r <= target) pick = r;

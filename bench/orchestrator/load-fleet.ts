@@ -99,7 +99,7 @@ export class LoadFleet {
   async waitSubscribed(total: number, timeoutMs: number, onProgress: (s: WorkerStatus) => void): Promise<WorkerStatus> {
     const deadline = Date.now() + timeoutMs;
     let last = await this.status();
-    let lastReport = 0;
+    let lastReport = Date.now();
     while (Date.now() < deadline) {
       if (last.subscribed >= total || last.subscribed + last.failed + last.closed >= total) break;
       if (Date.now() - lastReport >= 2000) {

@@ -29,6 +29,12 @@ export interface PhaseResult {
   offeredPerS: number;
   /** receivedInWindow / expected. */
   windowRatio: number;
+  /**
+   * deliveredPerS / offeredPerS: "delivered / expected" of the saturation criterion. A rate ratio,
+   * not a count ratio, because an overloaded server also publishes late: the count would still
+   * come out whole while the rate the subscribers actually saw fell.
+   */
+  rateRatio: number;
   /** receivedTotal / expected: below 1 means messages were lost, not just late. */
   deliveryRatio: number;
   p50Ms: number;
@@ -36,8 +42,15 @@ export interface PhaseResult {
   maxMs: number;
   meanMs: number;
   serverCpuPct: number;
+  serverSysPct: number;
   loadCpuPct: number;
+  loadSysPct: number;
   corePct: number[];
+  /**
+   * Busy time of all cores (in % of one core) not accounted to the server, the load workers or the
+   * orchestrator: unrelated processes and kernel time charged to nobody. High means a noisy machine.
+   */
+  otherCpuPct: number;
   publisherLagMs: number;
   drainMs: number;
   drained: boolean;
@@ -54,7 +67,7 @@ export interface PhaseResult {
 export async function runPhase(server: ServerProcess, fleet: LoadFleet, spec: PhaseSpec): Promise<PhaseResult> {
   const before = await fleet.snapshot(false);
   await fleet.reset();
-  const meter = new CpuMeter([server.pid, ...fleet.pids]);
+  const meter = new CpuMeter([server.pid, ...fleet.pids, process.pid]);
   const t0 = performance.now();
   const outcome = await server.child.request('publish', { ratePerChannel: spec.ratePerChannel, durationMs: spec.durationMs, channels: spec.channels, tickMs: spec.tickMs }, spec.durationMs + 60_000);
   const windowS = (performance.now() - t0) / 1000;
@@ -87,7 +100,10 @@ export async function runPhase(server: ServerProcess, fleet: LoadFleet, spec: Ph
     const delta = n - (before.closeCodes[code] ?? 0);
     if (delta > 0) disconnects[code] = delta;
   }
-  const loadPct = fleet.pids.reduce((sum, pid) => sum + (cpu.processPct.get(pid) ?? 0), 0);
+  const loadPct = fleet.pids.reduce((sum, pid) => sum + (cpu.processPct.get(pid)?.pct ?? 0), 0);
+  const loadSysPct = fleet.pids.reduce((sum, pid) => sum + (cpu.processPct.get(pid)?.sysPct ?? 0), 0);
+  const ours = [...cpu.processPct.values()].reduce((a, b) => a + (Number.isFinite(b.pct) ? b.pct : 0), 0);
+  const otherCpuPct = Math.max(0, cpu.corePct.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) - ours);
   const subscribers = fleet.subscribersPerChannel.reduce((a, b) => a + b, 0);
   return {
     ratePerChannel: spec.ratePerChannel,
@@ -101,14 +117,18 @@ export async function runPhase(server: ServerProcess, fleet: LoadFleet, spec: Ph
     deliveredPerS: inWindow.received / windowS,
     offeredPerS: expected / (spec.durationMs / 1000),
     windowRatio: expected > 0 ? inWindow.received / expected : 0,
+    rateRatio: expected > 0 ? inWindow.received / windowS / (expected / (spec.durationMs / 1000)) : 0,
     deliveryRatio: expected > 0 ? end.received / expected : 0,
     p50Ms: h.percentileUs(50) / 1000,
     p99Ms: h.percentileUs(99) / 1000,
     maxMs: h.maxValueUs / 1000,
     meanMs: h.meanUs / 1000,
-    serverCpuPct: cpu.processPct.get(server.pid) ?? Number.NaN,
+    serverCpuPct: cpu.processPct.get(server.pid)?.pct ?? Number.NaN,
+    serverSysPct: cpu.processPct.get(server.pid)?.sysPct ?? Number.NaN,
     loadCpuPct: loadPct,
+    loadSysPct,
     corePct: cpu.corePct,
+    otherCpuPct,
     publisherLagMs: outcome.maxTickLagMs,
     drainMs,
     drained: end.received >= expected,

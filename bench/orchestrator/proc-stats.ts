@@ -16,15 +16,15 @@ export function rssKiB(pid: number): number {
   }
 }
 
-/** User + system CPU time of `pid` (all threads) in clock ticks, or NaN if the process is gone. */
-export function cpuTicks(pid: number): number {
+/** User and system CPU time of `pid` (all threads) in clock ticks; NaN if the process is gone. */
+export function cpuTicks(pid: number): { user: number; sys: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields are counted after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return { user: Number(fields[11]), sys: Number(fields[12]) };
   } catch {
-    return Number.NaN;
+    return { user: Number.NaN, sys: Number.NaN };
   }
 }
 
@@ -63,21 +63,33 @@ export function clockTicksPerSecond(): number {
   return ticksPerSecond;
 }
 
+export interface ProcessCpu {
+  /** User + system, in % of one core. */
+  pct: number;
+  /** System (kernel) part alone, in % of one core: syscalls and the TCP work done in them. */
+  sysPct: number;
+}
+
 /** A CPU meter over an interval: per-process % of one core, and per-core busy %. */
 export class CpuMeter {
   private readonly t0 = performance.now();
-  private readonly procs: Map<number, number>;
+  private readonly procs: Map<number, { user: number; sys: number }>;
   private readonly cores = coreTimes();
 
   constructor(private readonly pids: number[]) {
     this.procs = new Map(pids.map((pid) => [pid, cpuTicks(pid)]));
   }
 
-  read(): { processPct: Map<number, number>; corePct: number[] } {
+  read(): { processPct: Map<number, ProcessCpu>; corePct: number[] } {
     const seconds = (performance.now() - this.t0) / 1000;
     const hz = clockTicksPerSecond();
-    const processPct = new Map<number, number>();
-    for (const pid of this.pids) processPct.set(pid, ((cpuTicks(pid) - (this.procs.get(pid) ?? Number.NaN)) / hz / seconds) * 100);
+    const toPct = (ticks: number) => (ticks / hz / seconds) * 100;
+    const processPct = new Map<number, ProcessCpu>();
+    for (const pid of this.pids) {
+      const before = this.procs.get(pid) ?? { user: Number.NaN, sys: Number.NaN };
+      const now = cpuTicks(pid);
+      processPct.set(pid, { pct: toPct(now.user - before.user + now.sys - before.sys), sysPct: toPct(now.sys - before.sys) });
+    }
     const now = coreTimes();
     const corePct = now.map((c, i) => {
       const before = this.cores[i];

@@ -44,9 +44,14 @@ export function summaryTable(r: BenchResults, o: { subscribers: number; rate: nu
   if (KINDS.some((k) => b(k))) {
     line(`(b) saturation, 1 channel, ${n} subs`, 'max sustained msgs/s', b('supernova')?.maxSustainedPerS, b('raw')?.maxSustainedPerS, 0);
     line('', '  at publications/s', b('supernova')?.atRatePerChannel, b('raw')?.atRatePerChannel, 0);
-    const held = (k: ServerKind) => b(k)?.steps.filter((s) => s.ok).at(-1);
+    const held = (k: ServerKind) => b(k)?.steps.find((s) => s.ok && s.ratePerChannel === b(k)?.atRatePerChannel);
+    const failedAt = (k: ServerKind) => {
+      const failed = b(k)?.steps.filter((s) => !s.ok).map((s) => s.ratePerChannel) ?? [];
+      return failed.length > 0 ? Math.min(...failed) : undefined;
+    };
     line('', '  p50 ms at that rate', held('supernova')?.p50Ms, held('raw')?.p50Ms, 2);
     line('', '  p99 ms at that rate', held('supernova')?.p99Ms, held('raw')?.p99Ms, 2);
+    line('', '  lowest failing pubs/s', failedAt('supernova'), failedAt('raw'), 0);
   }
   const c = (k: ServerKind) => r.multi[k]?.result.steady;
   if (KINDS.some((k) => c(k))) {
@@ -62,14 +67,14 @@ export function summaryTable(r: BenchResults, o: { subscribers: number; rate: nu
 
 /** Every measured phase, for reading where the time went (CPU per process and per core). */
 export function detailTable(r: BenchResults): string {
-  const head = ['server', 'phase', 'R/s/ch', 'offered/s', 'delivered/s', 'window', 'total', 'p50 ms', 'p99 ms', 'max ms', 'srv cpu', 'load cpu', 'core0', 'core1', 'disconnects'];
-  const widths = [10, 12, 8, 12, 12, 8, 8, 9, 9, 9, 8, 9, 7, 7, 14];
+  const head = ['server', 'phase', 'R/s/ch', 'offered/s', 'delivered/s', 'deliv/exp', 'total', 'p50 ms', 'p99 ms', 'max ms', 'srv cpu', 'of it sys', 'load cpu', 'of it sys', 'core0', 'core1', 'other', 'disconnects'];
+  const widths = [10, 12, 8, 12, 12, 10, 8, 9, 9, 9, 8, 10, 9, 10, 7, 7, 7, 13];
   const rows = [head.map((h, i) => h.padStart(widths[i] ?? 8)).join('')];
   const add = (kind: ServerKind, phase: string, p: PhaseResult) => {
     const cells = [
       kind === 'raw' ? 'raw uWS' : 'SuperNova', phase, fmt(p.ratePerChannel, 0), fmt(p.offeredPerS, 0), fmt(p.deliveredPerS, 0),
-      pct(p.windowRatio), pct(p.deliveryRatio), fmt(p.p50Ms, 2), fmt(p.p99Ms, 2), fmt(p.maxMs, 1),
-      `${fmt(p.serverCpuPct, 0)}%`, `${fmt(p.loadCpuPct, 0)}%`, `${fmt(p.corePct[0], 0)}%`, `${fmt(p.corePct[1], 0)}%`,
+      pct(p.rateRatio), pct(p.deliveryRatio), fmt(p.p50Ms, 2), fmt(p.p99Ms, 2), fmt(p.maxMs, 1),
+      `${fmt(p.serverCpuPct, 0)}%`, `${fmt(p.serverSysPct, 0)}%`, `${fmt(p.loadCpuPct, 0)}%`, `${fmt(p.loadSysPct, 0)}%`, `${fmt(p.corePct[0], 0)}%`, `${fmt(p.corePct[1], 0)}%`, `${fmt(p.otherCpuPct, 0)}%`,
       Object.entries(p.disconnects).map(([c, n]) => `${n}x${c}`).join(',') || '-',
     ];
     rows.push(cells.map((c, i) => c.padStart(widths[i] ?? 8)).join(''));
@@ -77,7 +82,7 @@ export function detailTable(r: BenchResults): string {
   for (const k of KINDS) {
     const s = r.single[k]?.result;
     if (s?.steady) add(k, '(a)', s.steady);
-    for (const step of s?.saturation?.steps ?? []) add(k, step.ok ? '(b) held' : '(b) FAILED', step);
+    for (const step of s?.saturation?.steps ?? []) add(k, `(b)${step.refinement ? '~' : ''} ${step.ok ? 'held' : 'FAILED'}`, step);
   }
   for (const k of KINDS) {
     const m = r.multi[k]?.result;

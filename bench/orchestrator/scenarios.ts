@@ -24,6 +24,8 @@ export interface MemoryResult {
 export interface SaturationStep extends PhaseResult {
   ok: boolean;
   reason: string | undefined;
+  /** A step between the last ladder rate that held and the first that failed. */
+  refinement: boolean;
 }
 
 export interface SaturationResult {
@@ -44,9 +46,11 @@ export interface SetupResult<T> {
 }
 
 /** The saturation criteria: what "sustained" means. */
-export const SUSTAINED = { minWindowRatio: 0.9, maxP99Ms: 1000 } as const;
+export const SUSTAINED = { minRateRatio: 0.9, maxP99Ms: 1000 } as const;
 
 const WARMUP_MS = 1000;
+/** CPU used outside the benchmark, in % of one core, above which a phase is flagged as disturbed. */
+export const NOISY_PCT = 20;
 
 /**
  * One server process with N subscribed clients: start it alone, read its RSS, connect and
@@ -99,25 +103,49 @@ export async function steady(server: ServerProcess, fleet: LoadFleet, ctx: RunCo
   return r;
 }
 
-/** Raises the rate along the ladder and stops at the first step that does not hold. */
+/**
+ * Raises the rate along the ladder and stops at the first step that does not hold; then narrows
+ * the gap between the last rate that held and the first that failed (geometric bisection), since
+ * one 1-2-5 step is a factor of 2 to 2.5 and a threshold landing inside it says little.
+ */
 export async function saturate(server: ServerProcess, fleet: LoadFleet, ctx: RunContext, channels: string[], ladder: number[]): Promise<SaturationResult> {
   const steps: SaturationStep[] = [];
   let best = 0;
   let at: number | undefined;
+  let lastHeld: number | undefined;
+  let firstFailed: number | undefined;
   let stoppedBecause = `held up to the last step (--sat-max ${ladder[ladder.length - 1] ?? '-'}/s)`;
-  for (const rate of ladder) {
+  const measure = async (rate: number, refinement: boolean): Promise<boolean> => {
     const r = await runPhase(server, fleet, phaseSpec(ctx, channels, rate, ctx.options.stepMs));
     const reason = failure(r);
-    steps.push({ ...r, ok: reason === undefined, reason });
-    ctx.log(`    R=${rate}/s: ${describe(r)}${reason ? `  -> stop: ${reason}` : ''}`);
-    if (reason) {
-      stoppedBecause = `at R=${rate}/s: ${reason}`;
-      break;
-    }
+    steps.push({ ...r, ok: reason === undefined, reason, refinement });
+    ctx.log(`    R=${rate}/s${refinement ? ' (refine)' : ''}: ${describe(r)}${reason ? `  -> ${refinement ? 'fails' : 'stop'}: ${reason}` : ''}`);
+    if (reason) return false;
     if (r.deliveredPerS > best) {
       best = r.deliveredPerS;
       at = rate;
     }
+    return true;
+  };
+  for (const rate of ladder) {
+    if (await measure(rate, false)) {
+      lastHeld = rate;
+      continue;
+    }
+    firstFailed = rate;
+    stoppedBecause = `at R=${rate}/s: ${steps[steps.length - 1]?.reason ?? ''}`;
+    break;
+  }
+  if (lastHeld !== undefined && firstFailed !== undefined) {
+    let lo = lastHeld;
+    let hi = firstFailed;
+    for (let i = 0; i < ctx.options.refineSteps; i++) {
+      const mid = Number(Math.sqrt(lo * hi).toPrecision(2));
+      if (mid <= lo || mid >= hi) break;
+      if (await measure(mid, true)) lo = mid;
+      else hi = mid;
+    }
+    stoppedBecause += `; refined: holds at ${lo}/s, fails at ${hi}/s`;
   }
   return { ladder, steps, maxSustainedPerS: best, atRatePerChannel: at, stoppedBecause };
 }
@@ -125,15 +153,15 @@ export async function saturate(server: ServerProcess, fleet: LoadFleet, ctx: Run
 function failure(r: PhaseResult): string | undefined {
   const lost = Object.entries(r.disconnects);
   if (lost.length > 0) return `subscribers disconnected (${lost.map(([c, n]) => `${n}x ${c}`).join(', ')})`;
-  if (r.windowRatio < SUSTAINED.minWindowRatio) return `delivered ${(r.windowRatio * 100).toFixed(1)} % of expected in the window`;
+  if (r.rateRatio < SUSTAINED.minRateRatio) return `delivered ${(r.rateRatio * 100).toFixed(1)} % of the offered rate`;
   if (r.p99Ms > SUSTAINED.maxP99Ms) return `p99 ${r.p99Ms.toFixed(0)} ms > ${SUSTAINED.maxP99Ms} ms`;
   return undefined;
 }
 
 function describe(r: PhaseResult): string {
   return `${Math.round(r.deliveredPerS).toLocaleString('en-US')} msgs/s delivered of ${Math.round(r.offeredPerS).toLocaleString('en-US')} offered `
-    + `(window ${(r.windowRatio * 100).toFixed(1)} %, total ${(r.deliveryRatio * 100).toFixed(1)} %), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, `
-    + `cpu server ${r.serverCpuPct.toFixed(0)} % load ${r.loadCpuPct.toFixed(0)} %`;
+    + `(${(r.rateRatio * 100).toFixed(1)} %; total after drain ${(r.deliveryRatio * 100).toFixed(1)} %), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, `
+    + `cpu server ${r.serverCpuPct.toFixed(0)} % load ${r.loadCpuPct.toFixed(0)} %${r.otherCpuPct > NOISY_PCT ? ` (noisy machine: ${r.otherCpuPct.toFixed(0)} % of a core busy elsewhere)` : ''}`;
 }
 
 function fmtKiB(k: number): string {
