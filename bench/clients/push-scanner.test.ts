@@ -18,6 +18,14 @@ describe('scanTextFrame', () => {
     expect(r.pushes[0]).toBeCloseTo(1732659480123.456, 3);
   });
 
+  it('stays inside the given range and sees a ping before a newline', () => {
+    const push = '{"push":{"channel":"bench:1","pub":{"data":{"ts":5.25,"seq":1}}}}';
+    const frame = Buffer.from(`XX{}\n${push}YY`);
+    const out = { pushes: [] as number[], pings: 0, other: [] as string[] };
+    scanTextFrame(frame, { push: (ts) => out.pushes.push(ts), ping: () => out.pings++, other: (l) => out.other.push(l.toString()) }, 2, frame.length - 2);
+    expect(out).toEqual({ pushes: [5.25], pings: 1, other: [] });
+  });
+
   it('passes a push that is not a publication (join) on as other', () => {
     expect(scan('{"push":{"channel":"x","join":{"info":{}}}}').other).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { encodeClientFrame, FrameParser, headEnd, Opcode, upgradeProblem, upgradeRequest } from './ws-framing.js';
+import { encodeClientFrame, FrameParser, headEnd, Opcode, upgradeProblem, upgradeRequest, type FrameHandler } from './ws-framing.js';
 
 export interface RawWsClientOptions {
   host: string;
@@ -18,8 +18,10 @@ export interface RawWsClientOptions {
 
 export interface RawWsClientEvents {
   open(client: RawWsClient): void;
-  /** A text frame; the payload is a view valid only during the call. */
-  text(client: RawWsClient, payload: Buffer): void;
+  /** Bytes arrived: called once per TCP read, before its frames (one clock read per read). */
+  read(client: RawWsClient): void;
+  /** A text frame, `data[start, end)`, valid only during the call. */
+  text(client: RawWsClient, data: Buffer, start: number, end: number): void;
   /** Closed for any reason; `code` is the server's close code, 1006 if none was received. */
   close(client: RawWsClient, code: number, problem: string | undefined): void;
 }
@@ -37,6 +39,9 @@ export class RawWsClient {
   private readonly mask = Buffer.alloc(4);
   private timer: NodeJS.Timeout | undefined;
   private closeCode = CLOSE_ABNORMAL;
+  /** Our Close frame is out (and the socket ended): the server's answering Close needs no echo. */
+  private closeSent = false;
+  private readonly onFrameBound: FrameHandler = (op, data, start, end) => this.onFrame(op, data, start, end);
 
   constructor(private readonly opts: RawWsClientOptions, private readonly events: RawWsClientEvents) {}
 
@@ -69,6 +74,7 @@ export class RawWsClient {
     const payload = Buffer.alloc(2);
     payload.writeUInt16BE(code);
     this.send(Opcode.Close, payload);
+    this.closeSent = true;
     this.socket?.end();
   }
 
@@ -77,7 +83,7 @@ export class RawWsClient {
   }
 
   private send(opcode: number, payload: Buffer): void {
-    if (this.state !== 'open' || !this.socket) return;
+    if (this.state !== 'open' || this.closeSent || !this.socket) return;
     randomFillSync(this.mask);
     this.socket.write(encodeClientFrame(opcode, payload, this.mask));
   }
@@ -85,7 +91,10 @@ export class RawWsClient {
   private onBytes(chunk: Buffer): boolean {
     try {
       if (this.state === 'connecting') this.onHandshakeBytes(chunk);
-      else if (this.state === 'open') this.parser.push(chunk, (op, payload) => this.onFrame(op, payload));
+      else if (this.state === 'open') {
+        this.events.read(this);
+        this.parser.push(chunk, this.onFrameBound);
+      }
     } catch (err) {
       this.fail(err instanceof Error ? err.message : String(err));
     }
@@ -107,20 +116,24 @@ export class RawWsClient {
     this.state = 'open';
     this.events.open(this);
     // Frames may follow the head in the same read.
-    if (end < buf.length && this.state === 'open') this.parser.push(buf.subarray(end), (op, payload) => this.onFrame(op, payload));
+    if (end < buf.length && this.state === 'open') {
+      this.events.read(this);
+      this.parser.push(buf.subarray(end), this.onFrameBound);
+    }
   }
 
-  private onFrame(opcode: number, payload: Buffer): void {
+  private onFrame(opcode: number, data: Buffer, start: number, end: number): void {
     switch (opcode) {
       case Opcode.Text:
-        this.events.text(this, payload);
+        this.events.text(this, data, start, end);
         return;
       case Opcode.Ping:
-        this.send(Opcode.Pong, Buffer.from(payload));
+        this.send(Opcode.Pong, Buffer.from(data.subarray(start, end)));
         return;
       case Opcode.Close:
-        this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : CLOSE_NO_STATUS;
-        this.send(Opcode.Close, payload.length >= 2 ? Buffer.from(payload.subarray(0, 2)) : Buffer.alloc(0));
+        this.closeCode = end - start >= 2 ? data.readUInt16BE(start) : CLOSE_NO_STATUS;
+        if (!this.closeSent) this.send(Opcode.Close, end - start >= 2 ? Buffer.from(data.subarray(start, start + 2)) : Buffer.alloc(0));
+        this.closeSent = true;
         this.state = 'closed';
         this.socket?.end();
         return;

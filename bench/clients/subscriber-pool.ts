@@ -48,10 +48,13 @@ export class SubscriberPool {
     other: (line) => this.onReply(line),
   };
 
-  private readonly onText = (client: RawWsClient, payload: Buffer): void => {
+  private readonly onRead = (): void => {
     this.now = epochMs();
+  };
+
+  private readonly onText = (client: RawWsClient, data: Buffer, start: number, end: number): void => {
     this.current = client;
-    scanTextFrame(payload, this.sink);
+    scanTextFrame(data, this.sink, start, end);
     this.current = undefined;
   };
 
@@ -123,6 +126,7 @@ export class SubscriberPool {
         else client.sendText(`{"id":1,"connect":{}}\n{"id":${SUBSCRIBE_ID},"subscribe":{"channel":${JSON.stringify(channel)}}}`);
         this.pump();
       },
+      read: this.onRead,
       text: this.onText,
       close: (_client, code, problem) => {
         if (!opened) {

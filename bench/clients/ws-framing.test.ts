@@ -20,7 +20,7 @@ function serverFrame(opcode: number, payload: Buffer, lengthBits: 7 | 16 | 64 = 
 
 function collect(parser: FrameParser, chunks: Buffer[]): { opcode: number; payload: string }[] {
   const frames: { opcode: number; payload: string }[] = [];
-  for (const c of chunks) parser.push(c, (opcode, payload) => frames.push({ opcode, payload: payload.toString('latin1') }));
+  for (const c of chunks) parser.push(c, (opcode, data, start, end) => frames.push({ opcode, payload: data.toString('latin1', start, end) }));
   return frames;
 }
 
@@ -88,10 +88,10 @@ describe('FrameParser', () => {
     const parser = new FrameParser();
     const seen: string[] = [];
     frame.copy(shared, 0, 0, 5);
-    parser.push(shared.subarray(0, 5), (_op, p) => seen.push(p.toString()));
+    parser.push(shared.subarray(0, 5), (_op, d, s, e) => seen.push(d.toString('utf8', s, e)));
     shared.fill(0x7a);
     frame.copy(shared, 0, 5);
-    parser.push(shared.subarray(0, frame.length - 5), (_op, p) => seen.push(p.toString()));
+    parser.push(shared.subarray(0, frame.length - 5), (_op, d, s, e) => seen.push(d.toString('utf8', s, e)));
     expect(seen).toEqual(['abcdef']);
     expect(parser.buffered).toBe(0);
   });

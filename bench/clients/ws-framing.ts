@@ -66,8 +66,11 @@ export function encodeClientFrame(opcode: number, payload: Uint8Array, mask: Uin
   return out;
 }
 
-/** Receives each complete frame; `payload` is a view valid only during the call. */
-export type FrameHandler = (opcode: number, payload: Buffer) => void;
+/**
+ * Receives each complete frame as `data[start, end)`, valid only during the call. Offsets instead
+ * of a subarray: at millions of frames a second, one view object per frame is measurable.
+ */
+export type FrameHandler = (opcode: number, data: Buffer, start: number, end: number) => void;
 
 /**
  * Streaming parser of server frames. TCP hands over arbitrary slices, so a frame may arrive in
@@ -114,7 +117,7 @@ export class FrameParser {
       }
       if (len > this.maxPayloadBytes) throw new FramingError(`frame of ${len} bytes exceeds ${this.maxPayloadBytes}`);
       if (end - off < header + len) break;
-      onFrame(b0 & 0x0f, buf.subarray(off + header, off + header + len));
+      onFrame(b0 & 0x0f, buf, off + header, off + header + len);
       off += header + len;
     }
     // Copy: the chunk is usually a read buffer shared by every socket of the process.

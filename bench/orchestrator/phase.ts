@@ -58,6 +58,8 @@ export interface PhaseResult {
   disconnects: Record<string, number>;
   replyErrors: number;
   unstamped: number;
+  /** This is a second measurement: the first was disturbed by other processes. */
+  repeatedAfterNoise?: boolean;
 }
 
 /**

@@ -68,11 +68,11 @@ export function summaryTable(r: BenchResults, o: { subscribers: number; rate: nu
 /** Every measured phase, for reading where the time went (CPU per process and per core). */
 export function detailTable(r: BenchResults): string {
   const head = ['server', 'phase', 'R/s/ch', 'offered/s', 'delivered/s', 'deliv/exp', 'total', 'p50 ms', 'p99 ms', 'max ms', 'srv cpu', 'of it sys', 'load cpu', 'of it sys', 'core0', 'core1', 'other', 'disconnects'];
-  const widths = [10, 12, 8, 12, 12, 10, 8, 9, 9, 9, 8, 10, 9, 10, 7, 7, 7, 13];
+  const widths = [10, 13, 8, 12, 12, 10, 8, 9, 9, 9, 8, 10, 9, 10, 7, 7, 7, 13];
   const rows = [head.map((h, i) => h.padStart(widths[i] ?? 8)).join('')];
   const add = (kind: ServerKind, phase: string, p: PhaseResult) => {
     const cells = [
-      kind === 'raw' ? 'raw uWS' : 'SuperNova', phase, fmt(p.ratePerChannel, 0), fmt(p.offeredPerS, 0), fmt(p.deliveredPerS, 0),
+      kind === 'raw' ? 'raw uWS' : 'SuperNova', `${phase}${p.repeatedAfterNoise ? '*' : ''}`, fmt(p.ratePerChannel, 0), fmt(p.offeredPerS, 0), fmt(p.deliveredPerS, 0),
       pct(p.rateRatio), pct(p.deliveryRatio), fmt(p.p50Ms, 2), fmt(p.p99Ms, 2), fmt(p.maxMs, 1),
       `${fmt(p.serverCpuPct, 0)}%`, `${fmt(p.serverSysPct, 0)}%`, `${fmt(p.loadCpuPct, 0)}%`, `${fmt(p.loadSysPct, 0)}%`, `${fmt(p.corePct[0], 0)}%`, `${fmt(p.corePct[1], 0)}%`, `${fmt(p.otherCpuPct, 0)}%`,
       Object.entries(p.disconnects).map(([c, n]) => `${n}x${c}`).join(',') || '-',
