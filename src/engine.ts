@@ -12,7 +12,7 @@ import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
-import { ConnectionActors, ConnectionRegistry, type RpcMethod } from '../actors/connection/index.js';
+import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { createFeed, MarketPipeline, marketRpcMethods } from '../streams/index.js';
 
 export interface EngineOptions {
@@ -42,6 +42,7 @@ export class Engine {
   private listenSocket: uWS.us_listen_socket | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private actors: ConnectionActors | undefined;
+  private readonly actorDeps: ConnectionDeps;
 
   constructor(options: EngineOptions) {
     const config = (this.config = options.config);
@@ -105,6 +106,7 @@ export class Engine {
       status: this.state === 'running' ? 200 : 503,
       body: { status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version },
     }));
+    const registry = this.registry;
     if (config.apiKey) {
       registerServerApi(router, {
         apiKey: config.apiKey,
@@ -122,12 +124,9 @@ export class Engine {
     } else {
       registerDisabledServerApi(router);
     }
-    const registry = this.registry;
     this.gateway.attach();
     router.attach(this.app);
   }
-
-  private readonly actorDeps: ConstructorParameters<typeof ConnectionActors>[1];
 
   get broker(): Broker {
     return this.memoryBroker;

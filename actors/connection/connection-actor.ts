@@ -5,7 +5,7 @@ import type { ConnectionDeps } from './deps.js';
 import type { ConnectionMsg } from './messages.js';
 import { ConnectionState } from './state.js';
 import { handleFrame } from './frame-handler.js';
-import { disconnect, expire, releaseConnection, serverUnsubscribe } from './lifecycle.js';
+import { expire, releaseConnection, serverUnsubscribe } from './lifecycle.js';
 
 export interface ConnectionActorLimits {
   mailboxLimit: number;
@@ -35,7 +35,7 @@ export function connectionActor(deps: ConnectionDeps, port: SocketPort, limits: 
           await serverUnsubscribe(state, deps, msg.channel);
           break;
         case 'disconnect':
-          disconnect(state, deps, msg.code, msg.reason);
+          state.port.close(msg.code, msg.reason);
           break;
       }
       return state;

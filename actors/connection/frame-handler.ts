@@ -11,7 +11,7 @@ import { subscribe } from './commands/subscribe.js';
 import { history, presence, presenceStats, publish, unsubscribe } from './commands/channel-commands.js';
 import { refresh, rpc, subRefresh } from './commands/session-commands.js';
 import { scheduleExpiry } from './commands/expiry.js';
-import { disconnect, releaseConnection } from './lifecycle.js';
+import { releaseConnection } from './lifecycle.js';
 
 /** A command handler failed in a way the protocol does not describe: a crash for the supervisor. */
 export class CommandCrashError extends Error {
@@ -47,7 +47,7 @@ export async function handleFrame(state: ConnectionState, frame: InboundFrame, d
       if (err instanceof DisconnectError) {
         deps.metrics.commands.inc({ method, result: String(err.code) });
         await flush(state, deps, scope);
-        disconnect(state, deps, err.code, err.reason);
+        state.port.close(err.code, err.reason);
         return;
       }
       const perr = err instanceof ProtocolError ? err : undefined;

@@ -1,14 +1,10 @@
-import { type DisconnectCode, UnsubscribeCode } from '../../src/protocol/index.js';
+import { UnsubscribeCode } from '../../src/protocol/index.js';
 import type { ActorRef } from '../runtime/index.js';
 import type { ConnectionDeps } from './deps.js';
 import type { ConnectionMsg } from './messages.js';
 import type { ConnectionState } from './state.js';
 import { releaseSubscription } from './subscription-release.js';
 import { scheduleExpiry } from './commands/expiry.js';
-
-export function disconnect(state: ConnectionState, _deps: ConnectionDeps, code: DisconnectCode, reason?: string): void {
-  state.port.close(code, reason);
-}
 
 /** Releases everything the connection holds. Idempotent: late work calls it again for what it took. */
 export async function releaseConnection(state: ConnectionState, deps: ConnectionDeps): Promise<void> {

@@ -1,20 +1,12 @@
 import { AskRegistry } from './ask.js';
 import type { NactRef } from './nact.js';
-import type { RuntimeLogger } from './types.js';
+import type { RuntimeLogger, RuntimeStats } from './types.js';
 
 /**
  * Counters are bumped where the event happens, so reading stats is O(1)
  * instead of a walk over tens of thousands of actors on every scrape.
  */
-export interface Counters {
-  actors: number;
-  mailboxDepth: number;
-  crashes: number;
-  resets: number;
-  stopsByPolicy: number;
-  mailboxRejections: number;
-  shards: number;
-}
+export type Counters = Omit<RuntimeStats, 'pendingAsks'>;
 
 /** A node of the supervision tree: stops itself and its whole subtree, then tells its parent. */
 export interface TreeNode {

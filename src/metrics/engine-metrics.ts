@@ -32,35 +32,39 @@ export class EngineMetrics {
       registers,
     });
     this.publications = new Counter({ name: 'supernova_publications_total', help: 'Publications by namespace', labelNames: ['namespace'], registers });
-    new Counter({
-      name: 'supernova_messages_delivered_total',
-      help: 'Publications and join/leave pushes delivered to subscribers (sum over subscribers)',
-      registers,
-      collect() {
-        const now = sources.delivered();
-        const prev = (this as unknown as { last?: number }).last ?? 0;
-        if (now > prev) this.inc(now - prev);
-        (this as unknown as { last?: number }).last = now;
-      },
-    });
+    sourcedCounter('supernova_messages_delivered_total', 'Publications and join/leave pushes delivered to subscribers (sum over subscribers)', this.registry, () => ({ '': sources.delivered() }));
     this.disconnects = new Counter({ name: 'supernova_disconnects_total', help: 'Server-initiated disconnects by code', labelNames: ['code'], registers });
     new Gauge({ name: 'supernova_actor_mailbox_depth', help: 'Messages queued in connection actor mailboxes', registers, collect() { this.set(sources.actorStats().mailboxDepth); } });
-    new Gauge({
-      name: 'supernova_actor_restarts_total',
-      help: 'Actor handler crashes that the supervisor resumed or reset, and actors it stopped',
-      labelNames: ['decision'],
-      registers,
-      collect() {
-        const s = sources.actorStats();
-        this.set({ decision: 'crash' }, s.crashes);
-        this.set({ decision: 'reset' }, s.resets);
-        this.set({ decision: 'stop' }, s.stopsByPolicy);
-      },
-    });
+    sourcedCounter('supernova_actor_restarts_total', 'Actor handler crashes (resumed or reset) and actors the supervisor stopped, by decision', this.registry, () => {
+      const st = sources.actorStats();
+      return { crash: st.crashes, reset: st.resets, stop: st.stopsByPolicy };
+    }, 'decision');
     this.httpRequests = new Counter({ name: 'supernova_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers });
   }
 
   async render(): Promise<{ body: string; contentType: string }> {
     return { body: await this.registry.metrics(), contentType: this.registry.contentType };
   }
+}
+
+/**
+ * A Prometheus counter whose totals live elsewhere (the fan-out, the actor runtime): at scrape
+ * time it adds what the source counted since the last scrape, so nothing runs per message.
+ * A source keyed by '' has no label.
+ */
+function sourcedCounter(name: string, help: string, registry: Registry, read: () => Record<string, number>, label?: string): void {
+  const seen = new Map<string, number>();
+  new Counter({
+    name, help, registers: [registry], labelNames: label ? [label] : [],
+    collect() {
+      for (const [key, total] of Object.entries(read())) {
+        const delta = total - (seen.get(key) ?? 0);
+        if (delta > 0) {
+          if (label) this.inc({ [label]: key }, delta);
+          else this.inc(delta);
+        }
+        seen.set(key, total);
+      }
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { connected, sdkClient, subscribed, until } from '../support/client.js';
+import { RawSocket } from '../support/raw-socket.js';
 
 let t: TestEngine;
 beforeAll(async () => { t = await startEngine({ apiKey: 'test-key' }); });
@@ -106,10 +107,17 @@ describe('centrifuge-js: connect, subscribe, receive, unsubscribe', () => {
     c.disconnect();
   });
 
-  it('refuses a second subscription to the same channel and unknown namespaces', async () => {
+  it('refuses unknown namespaces (102) and a second subscription to the same channel (105)', async () => {
     const c = sdkClient(t.url);
     await connected(c);
     await expect(subscribed(c, 'nowhere:x')).rejects.toThrow(/102/);
     c.disconnect();
+    // The SDK never sends a duplicate subscribe itself, so this one goes by hand.
+    const s = new RawSocket(t.url);
+    await s.opened;
+    s.send({ id: 1, connect: {} }, { id: 2, subscribe: { channel: 'public:dup' } }, { id: 3, subscribe: { channel: 'public:dup' } });
+    expect((await s.reply(2)).subscribe).toBeDefined();
+    expect((await s.reply(3)).error).toMatchObject({ code: 105 });
+    s.close();
   });
 });
