@@ -47,3 +47,25 @@ export interface StreamLogger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
+
+/**
+ * One OHLCV bar of `bars:INTERVAL:SYM`, by event time. `start` is inclusive and `end` exclusive
+ * (ms since epoch). `final: false` marks a partial update of the bar still open; the bar is
+ * published once more with `final: true` when the watermark closes it.
+ */
+export interface Bar {
+  symbol: string;
+  /** The interval's name as in the channel: `1s`, `1m`. */
+  interval: string;
+  start: number;
+  end: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  /** Volume-weighted average price of the bar's trades. */
+  vwap: number;
+  trades: number;
+  final: boolean;
+}
