@@ -62,7 +62,7 @@ export class Engine {
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
     });
-    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec]);
+    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax });
     this.memoryBroker = new MemoryBroker({
       namespaces,
       fanout: this.fanout,
@@ -182,6 +182,7 @@ export class Engine {
     this.listenSocket = undefined;
     this.gateway.drain();
     if (wasRunning) await this.pipeline.stop();
+    this.fanout.flush();
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
