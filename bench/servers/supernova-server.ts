@@ -2,7 +2,7 @@
 import { Engine, loadConfig } from '../../src/index.js';
 import { runServerChild } from './server-child.js';
 
-await runServerChild(async () => {
+await runServerChild(async (args) => {
   const engine = new Engine({
     config: loadConfig({}, {
       port: 0,
@@ -15,6 +15,7 @@ await runServerChild(async () => {
       commandsPerSecond: 100_000,
       commandBurst: 100_000,
       namespaces: [{ name: 'bench', historySize: 0 }],
+      ...(args.fanoutBatchMax === undefined ? {} : { fanoutBatchMax: args.fanoutBatchMax }),
     }),
   });
   const { port } = await engine.start();
