@@ -93,9 +93,10 @@ function sourcedCounter(name: string, help: string, registry: Registry, read: ()
     collect() {
       for (const [key, total] of Object.entries(read())) {
         const delta = total - (seen.get(key) ?? 0);
-        if (delta > 0) {
-          if (label) this.inc({ [label]: key }, delta);
-          else this.inc(delta);
+        // A zero delta on first sight still creates the series, so dashboards see 0, not no data.
+        if (delta > 0 || !seen.has(key)) {
+          if (label) this.inc({ [label]: key }, Math.max(0, delta));
+          else this.inc(Math.max(0, delta));
         }
         seen.set(key, total);
       }
