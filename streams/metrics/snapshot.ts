@@ -22,8 +22,8 @@ export interface MetricsSnapshot {
   commands: LatencySummary;
   /** Event-loop delay over the interval (perf_hooks monitorEventLoopDelay). */
   eventLoopLagMs: { p50: number; p99: number; max: number };
-  /** Process memory now. Heap figures are absent when the OS refused to report them. */
-  memory: { rssBytes: number; heapUsedBytes?: number; heapTotalBytes?: number };
+  /** Process memory now; a figure is absent when the OS refused it (e.g. rss at the open-file limit). */
+  memory: { rssBytes?: number; heapUsedBytes?: number; heapTotalBytes?: number };
   /** Per namespace: channels with local subscribers and the sum of their subscribers. */
   namespaces: Record<string, NamespaceUsage>;
   /** Counters of each pipeline (e.g. `market`), totals since start. */
