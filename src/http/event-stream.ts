@@ -16,6 +16,8 @@ export interface EventStream {
   comment(text: string): boolean;
   /** Ends the response; the client sees the stream close. */
   end(): void;
+  /** Closes the connection at once, discarding what is still unsent (a client that stopped reading). */
+  abort(): void;
   /** Called once when the stream closes, whichever side closed it. */
   onClose(listener: () => void): void;
 }
@@ -63,6 +65,12 @@ export class UwsEventStream implements EventStream {
     if (this.closed) return;
     this.res.cork(() => this.res.end());
     this.close();
+  }
+
+  abort(): void {
+    if (this.closed) return;
+    this.close();
+    this.res.close();
   }
 
   onClose(listener: () => void): void {

@@ -214,15 +214,15 @@ export class Router {
       this.write(res, state, errorResult(err), route.name, started);
       return;
     }
+    if (state.method === 'head') {
+      this.write(res, state, { status: 200, headers: { 'content-type': 'text/event-stream' } }, route.name, started);
+      return;
+    }
     const stream = new UwsEventStream(res);
     res.onAborted(() => {
       state.aborted = true;
       stream.aborted();
     });
-    if (state.method === 'head') {
-      this.write(res, state, { status: 200, headers: { 'content-type': 'text/event-stream' } }, route.name, started);
-      return;
-    }
     state.aborted = true; // from here on the stream owns the response
     stream.begin();
     this.opts.onResponse?.(route.name, 200, (performance.now() - started) / 1000, state.method);

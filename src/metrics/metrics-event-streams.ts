@@ -26,7 +26,7 @@ interface Client {
  *
  * Bounded: at most `maxClients` streams; each one holds at most one unsent write (uWS keeps it),
  * because a client whose socket is still full skips snapshots (it gets the newest once it drains,
- * never a backlog); after `maxSkipped` skipped snapshots in a row it is dropped.
+ * never a backlog); after `maxSkipped` skipped snapshots in a row its connection is closed.
  */
 export class MetricsEventStreams {
   private readonly clients = new Set<Client>();
@@ -90,7 +90,7 @@ export class MetricsEventStreams {
       }
       if (++client.skipped > this.options.maxSkipped) {
         this.droppedCount++;
-        client.stream.end();
+        client.stream.abort();
       }
     }
   }
