@@ -14,6 +14,15 @@ describe('ExtraFigures', () => {
     expect(extra.read()).toEqual({ models: { error: 'replica down' } });
   });
 
+  it('a provider whose figures are not JSON shows an error instead', () => {
+    const extra = new ExtraFigures();
+    extra.register('big', () => ({ n: 1n }));
+    extra.register('none', () => undefined);
+    const read = extra.read();
+    expect(read.big).toEqual({ error: expect.stringContaining('BigInt') as unknown });
+    expect(read.none).toBeNull();
+  });
+
   it('an old unregister does not remove a newer provider of the same name', () => {
     const extra = new ExtraFigures();
     const off = extra.register('tasks', () => 1);

@@ -16,12 +16,13 @@ export class ExtraFigures {
     };
   }
 
-  /** Every provider's figures; a provider that throws shows `{error}` instead of failing the snapshot. */
+  /** Every provider's figures; one that throws or is not JSON shows `{error}` instead of failing the snapshot. */
   read(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [name, provider] of this.providers) {
       try {
-        out[name] = provider();
+        // A copy through JSON: a BigInt or a cycle fails here, not later in every subscriber's encoder.
+        out[name] = JSON.parse(JSON.stringify(provider() ?? null)) as unknown;
       } catch (err) {
         out[name] = { error: err instanceof Error ? err.message : String(err) };
       }
