@@ -9,11 +9,11 @@ import { WebSocketGateway } from './gateway/index.js';
 import { Router } from './http/index.js';
 import { registerDisabledServerApi, registerServerApi } from './api/index.js';
 import { TokenVerifier } from './auth/index.js';
-import { EngineMetrics } from './metrics/index.js';
+import { EngineMetrics, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { createFeed, MarketPipeline, marketRpcMethods } from '../streams/index.js';
+import { createFeed, MarketPipeline, marketRpcMethods, type PipelineCounters } from '../streams/index.js';
 
 export interface EngineOptions {
   config: SupernovaConfig;
@@ -30,6 +30,8 @@ export class Engine {
   readonly config: SupernovaConfig;
   readonly log: Logger;
   readonly metrics: EngineMetrics;
+  /** The `metrics` channel, its SSE stream and the /performance/metrics reports. */
+  readonly liveMetrics: MetricsService;
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
@@ -72,6 +74,7 @@ export class Engine {
       connections: () => this.gateway.connections,
       actorStats: () => this.runtime.stats(),
       delivered: () => this.fanout.delivered,
+      pipelines: () => this.pipelineCounters(),
     });
     const feed = createFeed(config.feed, { symbols: config.symbols, tradesPerSecond: config.simTradesPerSecond });
     this.pipeline = new MarketPipeline({ feed, publisher: this.broker, conflateMs: config.conflateMs, logger: this.log });
@@ -96,8 +99,24 @@ export class Engine {
     const router = new Router({
       log: this.log,
       maxBodyBytes: 1024 * 1024,
-      onResponse: (route, status) => this.metrics.httpRequests.inc({ route, status: String(status) }),
+      onResponse: (route, status, seconds, method) => this.metrics.observeHttp(route, method, status, seconds),
     });
+    this.liveMetrics = new MetricsService({
+      metrics: this.metrics,
+      readings: {
+        startedAt: this.startedAt,
+        connections: () => this.gateway.connections,
+        publicationsTotal: () => this.fanout.published,
+        deliveriesTotal: () => this.fanout.delivered,
+        channels: () => this.fanout.channels(),
+        pipelines: () => this.pipelineCounters(),
+      },
+      publisher: this.broker,
+      intervalMs: config.metricsIntervalMs,
+      sse: { maxClients: config.sseMaxClients, heartbeatMs: config.sseHeartbeatMs, maxSkipped: config.sseMaxSkipped },
+      log: this.log,
+    });
+    this.liveMetrics.routes(router);
     router.get('/metrics', async () => {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };
@@ -141,6 +160,11 @@ export class Engine {
     return this.gateway.connections;
   }
 
+  private pipelineCounters(): Record<string, PipelineCounters> {
+    const p = this.pipeline;
+    return { market: { ticksIn: p.ticksIn, ticksDropped: p.ticksDropped, published: p.published, publishErrors: p.publishErrors } };
+  }
+
   /** Publishes into a channel as the server API would. */
   publish(channel: string, data: unknown): Promise<StreamPosition | undefined> {
     return this.broker.publish(channel, data);
@@ -164,6 +188,7 @@ export class Engine {
     });
     this.gateway.start();
     this.pipeline.start();
+    this.liveMetrics.start();
     this.state = 'running';
     if (!this.config.apiKey) this.log.warn('server API is off: set SUPERNOVA_API_KEY to turn on /api/*');
     this.log.info({ port: this.port, host: this.config.host, feed: this.config.feed }, 'supernova listening');
@@ -181,6 +206,7 @@ export class Engine {
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     this.gateway.drain();
+    this.liveMetrics.stop();
     if (wasRunning) await this.pipeline.stop();
     this.fanout.flush();
     const deadline = Date.now() + this.config.shutdownGraceMs;

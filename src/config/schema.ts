@@ -39,6 +39,10 @@ export const configEntries = {
   crashWindowMs: { env: 'SUPERNOVA_CRASH_WINDOW_MS', schema: int(100, 3_600_000).default(10_000), doc: 'Window of the crash count' },
   expiredCloseDelayMs: { env: 'SUPERNOVA_EXPIRED_CLOSE_DELAY_MS', schema: int(0, 3_600_000).default(25_000), doc: 'Grace after a connection token expires before disconnect 3005, so an SDK refreshing at the deadline is not cut off' },
   shutdownGraceMs: { env: 'SUPERNOVA_SHUTDOWN_GRACE_MS', schema: int(0, 600_000).default(2_000), doc: 'Time a draining engine gives clients to read disconnect 3001' },
+  metricsIntervalMs: { env: 'SUPERNOVA_METRICS_INTERVAL_MS', schema: int(10, 3_600_000).default(1_000), doc: 'Period of the `metrics` channel snapshot and the SSE metrics stream' },
+  sseMaxClients: { env: 'SUPERNOVA_SSE_MAX_CLIENTS', schema: int(0, 100_000).default(100), doc: 'Concurrent `/performance/metrics/stream` clients; one more gets 503' },
+  sseHeartbeatMs: { env: 'SUPERNOVA_SSE_HEARTBEAT_MS', schema: int(100, 3_600_000).default(15_000), doc: 'Period of the comment heartbeat on SSE streams' },
+  sseMaxSkipped: { env: 'SUPERNOVA_SSE_MAX_SKIPPED', schema: int(0, 10_000).default(5), doc: 'Snapshots in a row an SSE client may miss because its socket is full before it is dropped' },
   namespaces: {
     env: 'SUPERNOVA_NAMESPACES',
     schema: z.union([z.string(), z.array(z.unknown())]).optional()
