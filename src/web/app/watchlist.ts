@@ -20,6 +20,8 @@ interface Row {
   line: SVGPolylineElement;
   spark: SparklineSeries;
   quote: Quote | undefined;
+  /** The last price painted, to colour the next one as an uptick or downtick. */
+  shown: number | undefined;
   dirty: boolean;
 }
 
@@ -68,17 +70,13 @@ export class Watchlist {
       if (!row.dirty || !row.quote) continue;
       row.dirty = false;
       const { last, change, changePct } = row.quote;
-      const previous = row.last.textContent;
+      // Uptick or downtick against the price on screen, the usual colouring of a last price.
+      if (row.shown !== undefined && last !== row.shown) row.last.dataset['tick'] = direction(last - row.shown);
+      row.shown = last;
       row.last.textContent = price(last);
       row.change.textContent = `${signed(change)} (${signed(changePct)}%)`;
       row.tr.dataset['direction'] = direction(change);
       row.line.setAttribute('points', row.spark.polyline(SPARK_W, SPARK_H));
-      if (previous && previous !== row.last.textContent) {
-        // Restart the flash animation: removing the class and forcing a style read re-arms it.
-        row.last.classList.remove('flash');
-        void row.last.offsetWidth;
-        row.last.classList.add('flash');
-      }
     }
   }
 
@@ -106,7 +104,7 @@ export class Watchlist {
     svg.append(line);
     sparkCell.append(svg);
     tr.append(th, last, change, sparkCell);
-    return { symbol, tr, button, last, change, line, spark: new SparklineSeries(), quote: undefined, dirty: false };
+    return { symbol, tr, button, last, change, line, spark: new SparklineSeries(), quote: undefined, shown: undefined, dirty: false };
   }
 }
 
