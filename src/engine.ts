@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import { pino, type Logger } from 'pino';
@@ -6,7 +7,7 @@ import type { SupernovaConfig } from './config/index.js';
 import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
-import { Router } from './http/index.js';
+import { Router, StaticFiles } from './http/index.js';
 import { registerDisabledServerApi, registerServerApi } from './api/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, MetricsService } from './metrics/index.js';
@@ -14,6 +15,9 @@ import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { createFeed, MarketPipeline, marketRpcMethods, type PipelineCounters } from '../streams/index.js';
+
+/** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
+const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface EngineOptions {
   config: SupernovaConfig;
@@ -40,6 +44,7 @@ export class Engine {
   private readonly runtime: ActorRuntime;
   private readonly registry = new ConnectionRegistry();
   private readonly pipeline: MarketPipeline;
+  private readonly dashboard: StaticFiles | undefined;
   private readonly startedAt = Date.now();
   private listenSocket: uWS.us_listen_socket | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -143,6 +148,15 @@ export class Engine {
     } else {
       registerDisabledServerApi(router);
     }
+    if (config.dashboard) {
+      this.dashboard = new StaticFiles({
+        dir: resolve(config.webDir),
+        log: this.log,
+        maxBytes: DASHBOARD_MAX_BYTES,
+        pageConfig: () => ({ symbols: config.symbols, websocket: '/connection/websocket' }),
+      });
+      this.dashboard.register(this.app);
+    }
     this.gateway.attach();
     router.attach(this.app);
   }
@@ -180,6 +194,7 @@ export class Engine {
       crashWindowMs: this.config.crashWindowMs,
     });
     await this.broker.start();
+    await this.dashboard?.start();
     this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
       this.app.listen(this.config.host, this.config.port, (socket) => {
         if (socket) resolve(socket);
@@ -214,6 +229,7 @@ export class Engine {
     this.gateway.stop();
     await this.runtime.stop();
     await this.broker.stop();
+    this.dashboard?.stop();
     this.app.close();
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
