@@ -6,17 +6,29 @@ import { negotiateEncoding } from '../../src/http/accept-encoding.js';
 import { contentTypeOf } from '../../src/http/content-types.js';
 
 describe('engine panel mapping', () => {
-  it('finds the known metrics wherever the snapshot keeps them, then shows other numbers', () => {
-    const rows = describeMetrics({ ts: 1, connections: 1234, rates: { messagesPerSecond: 5120.4 }, latency: { p50: 0.42, p99: 12.3 }, eventLoop: { lagMs: 1.5 }, cache: { hitRate: 0.875 }, tasks: { queued: 3 }, name: 'x' });
+  it('shows the engine snapshot\'s figures first, then other numbers, without bookkeeping fields', () => {
+    const rows = describeMetrics({
+      seq: 7, ts: 1, intervalMs: 1000, uptimeSec: 12, connections: 1234, publicationsPerSec: 80.25, deliveriesPerSec: 5120.4,
+      commands: { count: 10, p50Ms: 0.42, p99Ms: 12.3 }, eventLoopLagMs: { p50: 0.5, p99: 1.5, max: 3 },
+      memory: { rssBytes: 104857600 }, extra: { cache: { hitRate: 0.875 }, tasks: { queued: 3 } },
+    });
     expect(rows).toEqual([
       { key: 'connections', label: 'Connections', value: '1,234' },
-      { key: 'rates.messagesPerSecond', label: 'Messages/s', value: '5,120/s' },
-      { key: 'latency.p50', label: 'Latency p50', value: '0.42 ms' },
-      { key: 'latency.p99', label: 'Latency p99', value: '12 ms' },
-      { key: 'eventLoop.lagMs', label: 'Event-loop lag', value: '1.50 ms' },
-      { key: 'cache.hitRate', label: 'Cache hit rate', value: '87.5%' },
-      { key: 'tasks.queued', label: 'tasks.queued', value: '3' },
+      { key: 'deliveriesPerSec', label: 'Messages/s', value: '5,120/s' },
+      { key: 'publicationsPerSec', label: 'Publications/s', value: '80.3/s' },
+      { key: 'commands.p50Ms', label: 'Latency p50', value: '0.42 ms' },
+      { key: 'commands.p99Ms', label: 'Latency p99', value: '12 ms' },
+      { key: 'eventLoopLagMs.p99', label: 'Event-loop lag p99', value: '1.50 ms' },
+      { key: 'extra.cache.hitRate', label: 'Cache hit rate', value: '87.5%' },
+      { key: 'memory.rssBytes', label: 'RSS', value: '100 MiB' },
+      { key: 'eventLoopLagMs.p50', label: 'eventLoopLagMs.p50', value: '0.50' },
+      { key: 'eventLoopLagMs.max', label: 'eventLoopLagMs.max', value: '3' },
+      { key: 'extra.tasks.queued', label: 'extra.tasks.queued', value: '3' },
     ]);
+  });
+
+  it('still reads an older snapshot shape', () => {
+    expect(describeMetrics({ clients: 3, latency: { p99: 2 } }).map((r) => r.label)).toEqual(['Connections', 'Latency p99']);
   });
 
   it('renders nothing for a non-object and skips non-finite values', () => {

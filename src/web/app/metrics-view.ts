@@ -1,7 +1,7 @@
 /**
- * Maps a `metrics` channel snapshot to the rows of the engine panel. The snapshot's field names
- * are not final, so this is the one place that knows them: each row lists the paths it may sit
- * at, the first finite number wins, and other numeric fields are shown under their own path.
+ * Maps a `metrics` channel snapshot to the rows of the engine panel. This is the one place that
+ * knows its field names: each row lists the paths it may sit at, the first finite number wins,
+ * and other numeric fields (figures later parts add under `extra`) show under their own path.
  */
 
 export interface MetricRow {
@@ -21,15 +21,21 @@ const rate = (n: number): string => `${n >= 100 ? Math.round(n).toLocaleString('
 const ms = (n: number): string => `${n < 10 ? n.toFixed(2) : n.toFixed(0)} ms`;
 const percent = (n: number): string => `${(n <= 1 ? n * 100 : n).toFixed(1)}%`;
 
+// First path: the engine's MetricsSnapshot (streams/metrics/snapshot.ts); the others keep the
+// panel working against an older or foreign engine.
 const KNOWN: readonly KnownMetric[] = [
-  { label: 'Connections', paths: ['connections', 'connections.current', 'clients', 'gateway.connections'], format: count },
-  { label: 'Messages/s', paths: ['messagesPerSecond', 'rates.messagesPerSecond', 'rates.delivered', 'messages.perSecond', 'deliveredPerSecond'], format: rate },
-  { label: 'Publications/s', paths: ['publicationsPerSecond', 'rates.publications', 'rates.publicationsPerSecond'], format: rate },
-  { label: 'Latency p50', paths: ['latency.p50', 'latency.p50Ms', 'latencyMs.p50', 'commandLatency.p50'], format: ms },
-  { label: 'Latency p99', paths: ['latency.p99', 'latency.p99Ms', 'latencyMs.p99', 'commandLatency.p99'], format: ms },
-  { label: 'Event-loop lag', paths: ['eventLoop.lagMs', 'eventLoop.lag', 'eventLoop.p99', 'eventLoop.p99Ms', 'eventLoopLagMs', 'eventLoop.mean'], format: ms },
-  { label: 'Cache hit rate', paths: ['cache.hitRate', 'cacheHitRate', 'cache.hitRatio'], format: percent },
+  { label: 'Connections', paths: ['connections', 'clients'], format: count },
+  { label: 'Messages/s', paths: ['deliveriesPerSec', 'rates.messagesPerSecond'], format: rate },
+  { label: 'Publications/s', paths: ['publicationsPerSec', 'rates.publications'], format: rate },
+  { label: 'Latency p50', paths: ['commands.p50Ms', 'latency.p50'], format: ms },
+  { label: 'Latency p99', paths: ['commands.p99Ms', 'latency.p99'], format: ms },
+  { label: 'Event-loop lag p99', paths: ['eventLoopLagMs.p99', 'eventLoop.lagMs'], format: ms },
+  { label: 'Cache hit rate', paths: ['extra.cache.hitRate', 'cache.hitRate'], format: percent },
+  { label: 'RSS', paths: ['memory.rssBytes'], format: (n) => `${(n / 1048576).toFixed(0)} MiB` },
 ];
+
+/** Bookkeeping fields of the snapshot that mean nothing on a dashboard. */
+const HIDDEN = new Set(['ts', 'seq', 'intervalMs', 'uptimeSec', 'commands.count']);
 
 /** Extra numeric fields shown beyond the known ones; the panel stays small. */
 const MAX_EXTRA_ROWS = 8;
@@ -47,7 +53,7 @@ export function describeMetrics(snapshot: unknown): MetricRow[] {
   }
   for (const [path, n] of leaves) {
     if (rows.length >= KNOWN.length + MAX_EXTRA_ROWS) break;
-    if (used.has(path) || path === 'ts' || path.endsWith('.ts')) continue;
+    if (used.has(path) || HIDDEN.has(path) || path.endsWith('.ts')) continue;
     rows.push({ key: path, label: path, value: Number.isInteger(n) ? count(n) : n.toFixed(2) });
   }
   return rows;
