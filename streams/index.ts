@@ -2,8 +2,8 @@
 export type { ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick } from './ports.js';
 export { InvalidOptionError, InvalidParamsError, UnknownFeedError, UnknownSymbolError } from './errors.js';
 
-export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, NoneFeed, SimulatedFeed } from './feeds/index.js';
-export type { FeedKind, SimulatedFeedOptions } from './feeds/index.js';
+export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, NoneFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
+export type { FeedKind, FeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
 
 export { conflate } from './operators/conflate.js';
 
