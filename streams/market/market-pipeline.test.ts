@@ -4,7 +4,8 @@ import type { SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { MarketPipeline } from './market-pipeline.js';
 import { SimulatedFeed } from '../feeds/simulated.js';
-import type { ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
+import { barInterval } from '../operators/bar-interval.js';
+import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
 
 interface Call {
   channel: string;
@@ -131,6 +132,47 @@ describe('MarketPipeline', () => {
     expect(feed.active()).toBe(0);
     expect(scheduler.actions).toHaveLength(0);
     expect(pipeline.running).toBe(false);
+  });
+
+  it('publishes partial and final bars per interval, keeps the closed ones, and closes the rest on stop', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, 10_000);
+    const feed = new SimulatedFeed({ symbols: ['AAPL', 'MSFT'], tradesPerSecond: 40, seed: 5, scheduler });
+    const publisher = new RecordingPublisher(scheduler);
+    const intervals = [barInterval('1s'), barInterval('5s')];
+    const pipeline = new MarketPipeline({ feed, publisher, scheduler, bars: { intervals, latenessMs: 200, historySize: 4 } });
+    pipeline.start();
+    scheduler.flush();
+    await pipeline.stop();
+
+    for (const symbol of ['AAPL', 'MSFT']) {
+      const bars = publisher.on(`bars:1s:${symbol}`).map((c) => ({ ...(c.data as Bar), at: c.at }));
+      const finals = bars.filter((b) => b.final);
+      // 10 s of trading, flushed on stop: one final per second, in order, contiguous.
+      expect(finals.map((b) => b.start)).toEqual(Array.from({ length: 10 }, (_, i) => i * 1_000));
+      for (const bar of finals.slice(0, -1)) {
+        // Closed by the watermark or the idle timer within the lateness after its end.
+        expect(bar.at).toBeGreaterThanOrEqual(bar.end);
+        expect(bar.at).toBeLessThanOrEqual(bar.end + 200);
+      }
+      const ticks = publisher.on(`ticks:${symbol}`).map((c) => c.data as { price: number; size: number; ts: number });
+      expect(finals.reduce((v, b) => v + b.volume, 0)).toBe(ticks.reduce((v, t) => v + t.size, 0));
+      expect(finals.reduce((n, b) => n + b.trades, 0)).toBe(ticks.length);
+      // Partials: at most 4 per second per bar (first at once, then one per 250 ms window).
+      for (const final of finals) {
+        const partials = bars.filter((b) => !b.final && b.start === final.start);
+        expect(partials.length).toBeGreaterThan(0);
+        expect(partials.length).toBeLessThanOrEqual(5);
+        for (let i = 1; i < partials.length; i++) expect(partials[i]!.at - partials[i - 1]!.at).toBeGreaterThanOrEqual(250);
+        expect(bars.findIndex((b) => b.final && b.start === final.start)).toBeGreaterThan(bars.lastIndexOf(partials.at(-1)!));
+      }
+      expect(publisher.on(`bars:5s:${symbol}`).filter((c) => (c.data as Bar).final)).toHaveLength(2);
+      // The store keeps the newest 4 closed 1s bars, equal to what was published.
+      expect(pipeline.bars.size(symbol, '1s')).toBe(4);
+      expect(pipeline.bars.slice(symbol, '1s', 0, 4)).toEqual(finals.slice(-4).map(({ at: _at, ...bar }) => bar));
+    }
+    expect(pipeline.lateTicks).toBe(0);
+    expect(pipeline.state.snapshot('AAPL')?.vwap).toBeGreaterThan(0);
+    expect(scheduler.actions).toHaveLength(0);
   });
 
   it('counts rejected and throwing publishes, logs them sparingly, and keeps going', async () => {

@@ -4,6 +4,7 @@ import { notionalOf, vwapOf } from '../prices.js';
 /** Read side of the market state: what RPC handlers and HTTP routes need, nothing more. */
 export interface MarketStateView {
   snapshot(symbol: string): MarketSnapshot | undefined;
+  has(symbol: string): boolean;
   symbols(): string[];
 }
 
