@@ -7,13 +7,14 @@ import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/i
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { Router } from './http/index.js';
-import { registerDisabledServerApi, registerServerApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerServerApi } from './api/index.js';
+import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { createFeed, MarketPipeline, marketRpcMethods } from '../streams/index.js';
+import { isClientError, MarketPipeline, marketRpcMethods } from '../streams/index.js';
 
 export interface EngineOptions {
   config: SupernovaConfig;
@@ -73,11 +74,11 @@ export class Engine {
       actorStats: () => this.runtime.stats(),
       delivered: () => this.fanout.delivered,
     });
-    const feed = createFeed(config.feed, { symbols: config.symbols, tradesPerSecond: config.simTradesPerSecond });
-    this.pipeline = new MarketPipeline({ feed, publisher: this.broker, conflateMs: config.conflateMs, logger: this.log });
+    this.pipeline = marketPipelineFrom(config, this.broker, this.log);
+    registerMarketMetrics(this.metrics.registry, this.pipeline);
 
     const rpc = new Map<string, RpcMethod>();
-    for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state, this.pipeline.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -106,6 +107,8 @@ export class Engine {
       status: this.state === 'running' ? 200 : 503,
       body: { status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version },
     }));
+    const market = this.pipeline.state;
+    registerBarsApi(router, { store: this.pipeline.bars, hasSymbol: (s) => market.has(s), symbols: () => market.symbols() });
     const registry = this.registry;
     if (config.apiKey) {
       registerServerApi(router, {
@@ -198,8 +201,7 @@ function clientErrors(run: () => unknown): unknown {
   try {
     return run();
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'UNKNOWN_SYMBOL' || code === 'INVALID_PARAMS') throw new ProtocolError(ErrorCode.BadRequest, (err as Error).message);
+    if (isClientError(err)) throw new ProtocolError(ErrorCode.BadRequest, err.message);
     throw err;
   }
 }
