@@ -114,6 +114,11 @@ describe('ReplayFeed', () => {
     expect(ticks.map((t) => t.ts - MIDNIGHT_2013_10_07 - 34_200_000)).toEqual([0, 1, 86_400_000, 86_400_001, 172_800_000]);
   });
 
+  it('completes a looped replay of a file without ticks instead of reopening it forever', async () => {
+    const file = write('empty-2013-10-07.csv.gz', [HEADER]);
+    await expect(lastValueFrom(new ReplayFeed({ file, speed: 0, loop: true }).ticks().pipe(toArray()))).resolves.toEqual([]);
+  });
+
   it('stops reading and closes the file on unsubscribe', async () => {
     const file = write('big-2013-10-07.csv.gz', [HEADER, ...rows(200_000)]);
     let seen = 0;

@@ -104,6 +104,7 @@ export class ReplayFeed implements Feed {
       const base = this.midnight + pass * DAY_MS;
       let wallStart = 0;
       let eventStart = Number.NaN;
+      let emitted = 0;
       for await (const rows of readTickCsv(this.file, { batchSize: this.batchSize, signal })) {
         for (let i = 0; i < rows.length; i++) {
           const tick = this.toTick(rows[i] as TickCsvRow, base);
@@ -117,12 +118,14 @@ export class ReplayFeed implements Feed {
           }
           if (signal.aborted) return;
           subscriber.next(tick);
+          emitted++;
         }
         if (this.speed === 0) await yieldToEventLoop(signal);
         while (this.isBusy() && !signal.aborted) await sleep(BUSY_POLL_MS, signal);
         if (signal.aborted) return;
       }
-      if (!this.loop) return;
+      // A file without ticks would otherwise make a looped replay reopen it forever.
+      if (!this.loop || emitted === 0) return;
     }
   }
 

@@ -49,7 +49,7 @@ const cursorSchema = z.object({ s: z.string(), i: z.string(), b: z.number().int(
  * close; cursors are positions in event time and do not.
  */
 export function queryBars(source: BarsSource, params: unknown, method = 'market.bars'): BarsPage {
-  const parsed = paramsSchema.safeParse(params ?? undefined);
+  const parsed = paramsSchema.safeParse(params);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
     throw new InvalidParamsError(`${method}: ${problems}`);

@@ -240,6 +240,22 @@ describe('MarketPipeline', () => {
     expect(publisher.on('market:A').at(-1)?.data).toMatchObject({ last: 12 });
   });
 
+  it('feeds a synchronous source to the bars too, and rejects bad bar options at construction', async () => {
+    const ticks: Tick[] = [
+      { symbol: 'A', price: 10, size: 1, ts: 100 },
+      { symbol: 'A', price: 12, size: 3, ts: 1_500 },
+    ];
+    const scheduler = new VirtualTimeScheduler();
+    const publisher = new RecordingPublisher(scheduler);
+    const bars = { intervals: [barInterval('1s')], latenessMs: 0, historySize: 10 };
+    const pipeline = new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, scheduler, bars });
+    pipeline.start();
+    await pipeline.stop();
+    expect(pipeline.bars.slice('A', '1s', 0, 10).map((b) => [b.start, b.close, b.volume])).toEqual([[0, 10, 1], [1_000, 12, 3]]);
+    expect(publisher.on('bars:1s:A').filter((c) => (c.data as Bar).final)).toHaveLength(2);
+    expect(() => new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, bars: { ...bars, latenessMs: -1 } })).toThrow(/latenessMs/);
+  });
+
   it('logs a feed error and stops', async () => {
     const logger = new RecordingLogger();
     const pipeline = new MarketPipeline({

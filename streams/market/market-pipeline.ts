@@ -1,5 +1,5 @@
-import { EMPTY, Subject, asyncScheduler, filter, map, merge, share, takeUntil, tap } from 'rxjs';
-import type { SchedulerLike, Subscription } from 'rxjs';
+import { EMPTY, Subject, asyncScheduler, connect, filter, map, merge, takeUntil, tap } from 'rxjs';
+import type { OperatorFunction, SchedulerLike, Subscription } from 'rxjs';
 import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 import { conflate } from '../operators/conflate.js';
@@ -55,7 +55,8 @@ export class MarketPipeline {
   readonly state = new MarketState();
   /** Closed bars for the bars API (empty, with no intervals, when bars are off). */
   readonly bars: BarStore;
-  private readonly barsOptions: MarketBarsOptions | undefined;
+  /** Ticks -> bars; undefined when bars are off. Holds no state: each subscription gets its own. */
+  private readonly toBars: OperatorFunction<Tick, Bar> | undefined;
   private readonly feed: Feed;
   private readonly publisher: ChannelPublisher;
   private readonly conflateMs: number;
@@ -84,8 +85,16 @@ export class MarketPipeline {
     this.conflateMs = conflateMs;
     this.logger = options.logger ?? silentLogger;
     this.scheduler = options.scheduler ?? asyncScheduler;
-    this.barsOptions = options.bars;
-    this.bars = new BarStore(options.bars?.intervals.map((i) => i.name) ?? [], options.bars?.historySize ?? 1);
+    const bars = options.bars;
+    this.bars = new BarStore(bars?.intervals.map((i) => i.name) ?? [], bars?.historySize ?? 1);
+    this.toBars = bars && eventTimeBars({
+      intervals: bars.intervals,
+      latenessMs: bars.latenessMs,
+      partialMs: bars.partialMs,
+      countsForPrice,
+      onLate: () => this.lateTicksCount++,
+      scheduler: this.scheduler,
+    });
   }
 
   /** Ticks taken from the feed (valid or not). */
@@ -121,23 +130,28 @@ export class MarketPipeline {
     if (this.running) return;
     const stop$ = new Subject<void>();
     this.stop$ = stop$;
-    // One feed subscription for every branch: a replay must not read its file twice. Ending the
-    // source (rather than just unsubscribing) lets conflate and the bars flush, so stop() still
-    // publishes each symbol's final snapshot and closes every open bar.
-    const ticks = this.feed.ticks().pipe(
-      takeUntil(stop$),
-      filter((tick) => this.onTick(tick)),
-      share(),
-    );
-    const snapshots = ticks.pipe(
-      map((tick) => tick.symbol),
-      conflate(this.conflateMs, (symbol) => symbol, this.scheduler),
-      tap((symbol) => this.publishSnapshot(symbol)),
-    );
-    const bars = this.barsOptions ? ticks.pipe(this.barsOperator(this.barsOptions), tap((bar) => this.onBar(bar))) : EMPTY;
-    this.subscription = merge(snapshots, bars).subscribe({
-      error: (err: unknown) => this.logger.error({ err, feed: this.feed.name }, 'market feed failed; pipeline stopped'),
-    });
+    // One feed subscription for every branch (connect subscribes them all before the feed
+    // starts, so a synchronous feed reaches both): a replay must not read its file twice. Ending
+    // the source (rather than just unsubscribing) lets conflate and the bars flush, so stop()
+    // still publishes each symbol's final snapshot and closes every open bar.
+    this.subscription = this.feed
+      .ticks()
+      .pipe(
+        takeUntil(stop$),
+        filter((tick) => this.onTick(tick)),
+        connect((ticks) => {
+          const snapshots = ticks.pipe(
+            map((tick) => tick.symbol),
+            conflate(this.conflateMs, (symbol) => symbol, this.scheduler),
+            tap((symbol) => this.publishSnapshot(symbol)),
+          );
+          const bars = this.toBars ? ticks.pipe(this.toBars, tap((bar) => this.onBar(bar))) : EMPTY;
+          return merge(snapshots, bars);
+        }),
+      )
+      .subscribe({
+        error: (err: unknown) => this.logger.error({ err, feed: this.feed.name }, 'market feed failed; pipeline stopped'),
+      });
   }
 
   /**
@@ -164,17 +178,6 @@ export class MarketPipeline {
     const data: TickPublication = { price: tick.price, size: tick.size, ts: tick.ts };
     this.publish(tickChannel(tick.symbol), data);
     return true;
-  }
-
-  private barsOperator(options: MarketBarsOptions) {
-    return eventTimeBars({
-      intervals: options.intervals,
-      latenessMs: options.latenessMs,
-      partialMs: options.partialMs,
-      countsForPrice,
-      onLate: () => this.lateTicksCount++,
-      scheduler: this.scheduler,
-    });
   }
 
   private onBar(bar: Bar): void {
