@@ -11,22 +11,21 @@ export { SimulatedFeed } from './simulated.js';
 export type { SimulatedFeedOptions } from './simulated.js';
 export { ReplayFeed } from './replay.js';
 export type { ReplayFeedOptions } from './replay.js';
-export { readTickCsv, TickCsvError } from './tick-csv.js';
-export type { TickCsvRow } from './tick-csv.js';
+export { TickCsvError } from './tick-csv.js';
 export { DEFAULT_SYMBOLS } from './symbol-profile.js';
 
 export const FEED_KINDS = ['simulated', 'replay', 'none'] as const;
 export type FeedKind = (typeof FEED_KINDS)[number];
 
-/**
- * Builds the configured feed. `kind` usually comes from configuration, so an unknown value is
- * reported with the valid kinds rather than silently falling back.
- */
 /** What createFeed needs: the simulated feed's options, plus the replay feed's when that is the kind. */
 export interface FeedOptions extends SimulatedFeedOptions {
   replay?: ReplayFeedOptions;
 }
 
+/**
+ * Builds the configured feed. `kind` usually comes from configuration, so an unknown value is
+ * reported with the valid kinds rather than silently falling back.
+ */
 export function createFeed(kind: 'none', options?: FeedOptions): Feed;
 export function createFeed(kind: FeedKind, options: FeedOptions): Feed;
 export function createFeed(kind: FeedKind, options?: FeedOptions): Feed {
