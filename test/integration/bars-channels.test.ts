@@ -15,32 +15,35 @@ describe('bars channels', () => {
   it('delivers partial and final 1s bars to a centrifuge-js subscriber, partials at most 4 per second per bar', async () => {
     const c = sdkClient(t.url);
     await connected(c);
-    const received: { bar: Bar; at: number }[] = [];
+    const received: Bar[] = [];
     const sub = await subscribed(c, 'bars:1s:AAPL');
-    sub.on('publication', (ctx) => received.push({ bar: ctx.data as Bar, at: Date.now() }));
-    await until(() => received.filter((r) => r.bar.final).length >= 3, 'three final 1s bars', 10_000);
+    sub.on('publication', (ctx) => received.push(ctx.data as Bar));
+    await until(() => received.filter((b) => b.final).length >= 3, 'three final 1s bars', 10_000);
 
-    const bars = received.map((r) => r.bar);
-    expect(bars.every((b) => b.symbol === 'AAPL' && b.interval === '1s' && b.end - b.start === 1_000)).toBe(true);
-    const finals = bars.filter((b) => b.final);
+    expect(received.every((b) => b.symbol === 'AAPL' && b.interval === '1s' && b.end - b.start === 1_000)).toBe(true);
+    const finals = received.filter((b) => b.final);
     for (const final of finals) {
       expect(final.low).toBeLessThanOrEqual(Math.min(final.open, final.close));
       expect(final.high).toBeGreaterThanOrEqual(Math.max(final.open, final.close));
       expect(final.vwap).toBeGreaterThanOrEqual(final.low);
       expect(final.vwap).toBeLessThanOrEqual(final.high);
       expect(final.volume).toBeGreaterThan(0);
-      expect(final.trades).toBeGreaterThan(10);
+      expect(final.trades).toBeGreaterThan(0);
     }
+    // After the first (which may have begun before the engine started), a bar holds a full second at 40 trades/s.
+    for (const final of finals.slice(1)) expect(final.trades).toBeGreaterThan(5);
     for (let i = 1; i < finals.length; i++) expect(finals[i]!.start).toBe(finals[i - 1]!.start + 1_000);
-    // A bar we saw from its start: partials came first, rate-limited, and the final last.
-    const whole = finals[1]!;
-    const partials = received.filter((r) => !r.bar.final && r.bar.start === whole.start);
+    // The third bar began after we subscribed, so we saw all of it: partials first, rate-limited,
+    // and the final last.
+    const whole = finals[2]!;
+    const partials = received.filter((b) => !b.final && b.start === whole.start);
     expect(partials.length).toBeGreaterThanOrEqual(2);
+    // One at once, then at most one per 250 ms while the bar is open (1 s + 100 ms lateness). The
+    // spacing itself is checked in virtual time (market-pipeline.test.ts): arrival times here
+    // carry the loaded machine's jitter.
     expect(partials.length).toBeLessThanOrEqual(5);
-    // 250 ms apart on the server; allow for delivery jitter on a loaded machine.
-    for (let i = 1; i < partials.length; i++) expect(partials[i]!.at - partials[i - 1]!.at).toBeGreaterThanOrEqual(150);
-    expect(partials.at(-1)!.bar.trades).toBeLessThanOrEqual(whole.trades);
-    expect(received.findIndex((r) => r.bar === whole)).toBeGreaterThan(received.indexOf(partials.at(-1)!));
+    expect(partials.at(-1)!.trades).toBeLessThanOrEqual(whole.trades);
+    expect(received.indexOf(whole)).toBeGreaterThan(received.indexOf(partials.at(-1)!));
     c.disconnect();
   });
 
