@@ -8,13 +8,14 @@ import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/i
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { Router, StaticFiles } from './http/index.js';
-import { registerDisabledServerApi, registerServerApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerServerApi } from './api/index.js';
+import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { createFeed, MarketPipeline, marketRpcMethods, type PipelineCounters } from '../streams/index.js';
+import { isClientError, MarketPipeline, marketRpcMethods, type PipelineCounters } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -81,11 +82,11 @@ export class Engine {
       delivered: () => this.fanout.delivered,
       pipelines: () => this.pipelineCounters(),
     });
-    const feed = createFeed(config.feed, { symbols: config.symbols, tradesPerSecond: config.simTradesPerSecond });
-    this.pipeline = new MarketPipeline({ feed, publisher: this.broker, conflateMs: config.conflateMs, logger: this.log });
+    this.pipeline = marketPipelineFrom(config, this.broker, this.log);
+    registerMarketMetrics(this.metrics.registry, this.pipeline);
 
     const rpc = new Map<string, RpcMethod>();
-    for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state, this.pipeline.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -130,6 +131,8 @@ export class Engine {
       status: this.state === 'running' ? 200 : 503,
       body: { status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version },
     }));
+    const market = this.pipeline.state;
+    registerBarsApi(router, { store: this.pipeline.bars, hasSymbol: (s) => market.has(s), symbols: () => market.symbols() });
     const registry = this.registry;
     if (config.apiKey) {
       registerServerApi(router, {
@@ -241,8 +244,7 @@ function clientErrors(run: () => unknown): unknown {
   try {
     return run();
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'UNKNOWN_SYMBOL' || code === 'INVALID_PARAMS') throw new ProtocolError(ErrorCode.BadRequest, (err as Error).message);
+    if (isClientError(err)) throw new ProtocolError(ErrorCode.BadRequest, err.message);
     throw err;
   }
 }

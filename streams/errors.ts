@@ -57,3 +57,32 @@ function describeKnown(known: readonly string[]): string {
   const more = known.length - MAX_LISTED_SYMBOLS;
   return more > 0 ? `valid symbols: ${listed} and ${more} more` : `valid symbols: ${listed}`;
 }
+
+/** A bars query named an interval the pipeline does not build. */
+export class UnknownIntervalError extends Error {
+  readonly code = 'UNKNOWN_INTERVAL' as const;
+  constructor(
+    readonly interval: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown interval "${interval}"; valid intervals: ${known.join(', ') || 'none (bars are off)'}`);
+    this.name = 'UnknownIntervalError';
+  }
+}
+
+/** A pagination cursor that this server did not hand out (or that belongs to another series). */
+export class InvalidCursorError extends Error {
+  readonly code = 'INVALID_CURSOR' as const;
+  constructor(detail: string) {
+    super(`invalid cursor: ${detail}`);
+    this.name = 'InvalidCursorError';
+  }
+}
+
+const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(['INVALID_PARAMS', 'UNKNOWN_SYMBOL', 'UNKNOWN_INTERVAL', 'INVALID_CURSOR']);
+
+/** Errors of streams/ queries that are the caller's fault (bad request), by their stable code. */
+export function isClientError(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && CLIENT_ERROR_CODES.has(code);
+}

@@ -1,18 +1,28 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
-export type { ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick } from './ports.js';
-export { InvalidOptionError, InvalidParamsError, UnknownFeedError, UnknownSymbolError } from './errors.js';
+export type { Bar, ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick } from './ports.js';
+export { InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
-export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, NoneFeed, SimulatedFeed } from './feeds/index.js';
-export type { FeedKind, SimulatedFeedOptions } from './feeds/index.js';
+export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, NoneFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
+export type { FeedKind, FeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
 
 export { conflate } from './operators/conflate.js';
+export type { ConflateOptions } from './operators/conflate.js';
+export { eventTimeBars } from './operators/event-time-bars.js';
+export type { EventTimeBarsOptions } from './operators/event-time-bars.js';
+export { barInterval } from './operators/bar-interval.js';
+export type { BarInterval } from './operators/bar-interval.js';
 
 export { MarketState } from './market/market-state.js';
 export type { MarketStateView } from './market/market-state.js';
 export { MarketPipeline } from './market/market-pipeline.js';
-export type { MarketPipelineOptions, TickPublication } from './market/market-pipeline.js';
-export { marketChannel, tickChannel } from './market/channels.js';
-export { MARKET_SNAPSHOT_METHOD, marketRpcMethods, marketSnapshot } from './market/rpc.js';
+export type { MarketBarsOptions, MarketPipelineOptions, TickPublication } from './market/market-pipeline.js';
+export { barChannel, marketChannel, tickChannel } from './market/channels.js';
+export { BarStore } from './market/bar-store.js';
+export type { BarStoreView } from './market/bar-store.js';
+export { BAR_FIELDS, DEFAULT_BARS_LIMIT, MAX_BARS_LIMIT, queryBars } from './market/bars-query.js';
+export type { BarsPage, BarsSource } from './market/bars-query.js';
+export { countsForPrice, NON_PRICE_CONDITIONS } from './market/price-conditions.js';
+export { MARKET_BARS_METHOD, MARKET_SNAPSHOT_METHOD, marketBars, marketRpcMethods, marketSnapshot } from './market/rpc.js';
 export type { MarketSnapshotResult, RpcMethod } from './market/rpc.js';
 
 export { MetricsPipeline, METRICS_CHANNEL } from './metrics/metrics-pipeline.js';

@@ -14,6 +14,13 @@ export interface Tick {
   price: number;
   size: number;
   ts: number;
+  /**
+   * The print's trade-condition code as the source reports it (the replay feed's `condition`
+   * column). Optional: only sources that have it set it, and only condition rules read it.
+   */
+  condition?: string;
+  /** The reporting exchange's code, when the source has it. */
+  exchange?: string;
 }
 
 /**
@@ -35,6 +42,8 @@ export interface MarketSnapshot {
   high: number;
   low: number;
   volume: number;
+  /** Session volume-weighted average price (every print counts), rounded to 1/10,000. */
+  vwap: number;
   trades: number;
   ts: number;
 }

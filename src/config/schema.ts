@@ -9,6 +9,12 @@ const symbolList = z.union([z.array(z.string()), z.string()])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim().toUpperCase()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[A-Z0-9.]{1,12}$/, 'symbols are 1-12 of A-Z 0-9 .')).min(1));
 const optionalSecret = z.string().min(1).optional();
+const intervalList = z.union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[1-9]\d{0,6}(ms|s|m|h)$/, 'intervals are like 1s, 5s, 1m, 1h')).min(1))
+  .refine((v) => new Set(v).size === v.length, 'intervals must not repeat');
+// `max` and 0 both mean as fast as possible.
+const replaySpeed = z.union([z.literal('max').transform(() => 0), z.coerce.number().min(0).max(1_000_000)]);
 
 /**
  * The one source of configuration: each key has its schema (with the default), its environment
@@ -21,8 +27,16 @@ export const configEntries = {
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default(['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'SPY']), doc: 'Symbols the feed produces' },
-  feed: { env: 'SUPERNOVA_FEED', schema: z.enum(['simulated', 'none']).default('simulated'), doc: 'Market data source' },
+  feed: { env: 'SUPERNOVA_FEED', schema: z.enum(['simulated', 'replay', 'none']).default('simulated'), doc: 'Market data source: `simulated`, `replay` (a recorded day, see SUPERNOVA_REPLAY_*), or `none`' },
   simTradesPerSecond: { env: 'SUPERNOVA_SIM_TRADES_PER_SECOND', schema: z.coerce.number().positive().max(10_000).default(5), doc: 'Simulated trades per second per symbol' },
+  replayFile: { env: 'SUPERNOVA_REPLAY_FILE', schema: z.string().min(1).default('../shared/data/market/spy-2013-10-07/ticks.csv.gz'), doc: 'Tick CSV (gzipped if `.gz`) the replay feed reads, relative to the working directory' },
+  replaySymbol: { env: 'SUPERNOVA_REPLAY_SYMBOL', schema: z.string().regex(/^[A-Z0-9.]{1,12}$/, 'a symbol is 1-12 of A-Z 0-9 .').default('SPY'), doc: 'Symbol of the replayed ticks' },
+  replayDate: { env: 'SUPERNOVA_REPLAY_DATE', schema: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD').optional(), doc: 'Trading day of the replay file (New York time); unset: the date in the file path' },
+  replaySpeed: { env: 'SUPERNOVA_REPLAY_SPEED', schema: replaySpeed.default(1), doc: 'Replay speed: 1 is real time, 60 a minute per second, `max` (or 0) as fast as possible' },
+  replayLoop: { env: 'SUPERNOVA_REPLAY_LOOP', schema: bool.default(false), doc: 'Start the replay over at the end of the file, one day later in event time' },
+  barIntervals: { env: 'SUPERNOVA_BAR_INTERVALS', schema: intervalList.default(['1s', '1m']), doc: 'Bar intervals published to bars:INTERVAL:SYM (100ms to 24h)' },
+  barLatenessMs: { env: 'SUPERNOVA_BAR_LATENESS_MS', schema: int(0, 3_600_000).default(2_000), doc: 'How far behind the newest event time a tick may arrive and still count in its bar; later ticks are dropped and counted' },
+  barHistory: { env: 'SUPERNOVA_BAR_HISTORY', schema: int(1, 100_000).default(1_440), doc: 'Closed bars kept in memory per symbol and interval for the bars API; the oldest is dropped beyond it' },
   conflateMs: { env: 'SUPERNOVA_MARKET_CONFLATE_MS', schema: int(1, 60_000).default(100), doc: 'Minimum interval between market:SYM snapshots' },
   logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },
   maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket frame; a larger one closes the socket' },

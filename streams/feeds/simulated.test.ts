@@ -130,6 +130,6 @@ describe('createFeed', () => {
   it('names the valid kinds when given an unknown one', () => {
     const kind = 'kafka' as unknown as 'none';
     expect(() => createFeed(kind)).toThrow(UnknownFeedError);
-    expect(() => createFeed(kind)).toThrow(/simulated, none/);
+    expect(() => createFeed(kind)).toThrow(/simulated, replay, none/);
   });
 });

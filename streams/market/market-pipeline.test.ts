@@ -4,7 +4,8 @@ import type { SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { MarketPipeline } from './market-pipeline.js';
 import { SimulatedFeed } from '../feeds/simulated.js';
-import type { ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
+import { barInterval } from '../operators/bar-interval.js';
+import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
 
 interface Call {
   channel: string;
@@ -133,6 +134,47 @@ describe('MarketPipeline', () => {
     expect(pipeline.running).toBe(false);
   });
 
+  it('publishes partial and final bars per interval, keeps the closed ones, and closes the rest on stop', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, 10_000);
+    const feed = new SimulatedFeed({ symbols: ['AAPL', 'MSFT'], tradesPerSecond: 40, seed: 5, scheduler });
+    const publisher = new RecordingPublisher(scheduler);
+    const intervals = [barInterval('1s'), barInterval('5s')];
+    const pipeline = new MarketPipeline({ feed, publisher, scheduler, bars: { intervals, latenessMs: 200, historySize: 4 } });
+    pipeline.start();
+    scheduler.flush();
+    await pipeline.stop();
+
+    for (const symbol of ['AAPL', 'MSFT']) {
+      const bars = publisher.on(`bars:1s:${symbol}`).map((c) => ({ ...(c.data as Bar), at: c.at }));
+      const finals = bars.filter((b) => b.final);
+      // 10 s of trading, flushed on stop: one final per second, in order, contiguous.
+      expect(finals.map((b) => b.start)).toEqual(Array.from({ length: 10 }, (_, i) => i * 1_000));
+      for (const bar of finals.slice(0, -1)) {
+        // Closed by the watermark or the idle timer within the lateness after its end.
+        expect(bar.at).toBeGreaterThanOrEqual(bar.end);
+        expect(bar.at).toBeLessThanOrEqual(bar.end + 200);
+      }
+      const ticks = publisher.on(`ticks:${symbol}`).map((c) => c.data as { price: number; size: number; ts: number });
+      expect(finals.reduce((v, b) => v + b.volume, 0)).toBe(ticks.reduce((v, t) => v + t.size, 0));
+      expect(finals.reduce((n, b) => n + b.trades, 0)).toBe(ticks.length);
+      // Partials: at most 4 per second per bar (first at once, then one per 250 ms window).
+      for (const final of finals) {
+        const partials = bars.filter((b) => !b.final && b.start === final.start);
+        expect(partials.length).toBeGreaterThan(0);
+        expect(partials.length).toBeLessThanOrEqual(5);
+        for (let i = 1; i < partials.length; i++) expect(partials[i]!.at - partials[i - 1]!.at).toBeGreaterThanOrEqual(250);
+        expect(bars.findIndex((b) => b.final && b.start === final.start)).toBeGreaterThan(bars.lastIndexOf(partials.at(-1)!));
+      }
+      expect(publisher.on(`bars:5s:${symbol}`).filter((c) => (c.data as Bar).final)).toHaveLength(2);
+      // The store keeps the newest 4 closed 1s bars, equal to what was published.
+      expect(pipeline.bars.size(symbol, '1s')).toBe(4);
+      expect(pipeline.bars.slice(symbol, '1s', 0, 4)).toEqual(finals.slice(-4).map(({ at: _at, ...bar }) => bar));
+    }
+    expect(pipeline.lateTicks).toBe(0);
+    expect(pipeline.state.snapshot('AAPL')?.vwap).toBeGreaterThan(0);
+    expect(scheduler.actions).toHaveLength(0);
+  });
+
   it('counts rejected and throwing publishes, logs them sparingly, and keeps going', async () => {
     const scheduler = new VirtualTimeScheduler(undefined, 2_000);
     const feed = new SimulatedFeed({ symbols: ['AAPL', 'TSLA'], tradesPerSecond: 10, seed: 11, scheduler });
@@ -196,6 +238,22 @@ describe('MarketPipeline', () => {
     expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });
     // A synchronous feed that completes still ends with the latest snapshot.
     expect(publisher.on('market:A').at(-1)?.data).toMatchObject({ last: 12 });
+  });
+
+  it('feeds a synchronous source to the bars too, and rejects bad bar options at construction', async () => {
+    const ticks: Tick[] = [
+      { symbol: 'A', price: 10, size: 1, ts: 100 },
+      { symbol: 'A', price: 12, size: 3, ts: 1_500 },
+    ];
+    const scheduler = new VirtualTimeScheduler();
+    const publisher = new RecordingPublisher(scheduler);
+    const bars = { intervals: [barInterval('1s')], latenessMs: 0, historySize: 10 };
+    const pipeline = new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, scheduler, bars });
+    pipeline.start();
+    await pipeline.stop();
+    expect(pipeline.bars.slice('A', '1s', 0, 10).map((b) => [b.start, b.close, b.volume])).toEqual([[0, 10, 1], [1_000, 12, 3]]);
+    expect(publisher.on('bars:1s:A').filter((c) => (c.data as Bar).final)).toHaveLength(2);
+    expect(() => new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, bars: { ...bars, latenessMs: -1 } })).toThrow(/latenessMs/);
   });
 
   it('logs a feed error and stops', async () => {

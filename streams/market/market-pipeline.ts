@@ -1,10 +1,14 @@
-import { Subject, asyncScheduler, map, takeUntil, tap } from 'rxjs';
-import type { SchedulerLike, Subscription } from 'rxjs';
-import type { ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
+import { EMPTY, Subject, asyncScheduler, connect, filter, map, merge, takeUntil, tap } from 'rxjs';
+import type { OperatorFunction, SchedulerLike, Subscription } from 'rxjs';
+import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 import { conflate } from '../operators/conflate.js';
+import { eventTimeBars } from '../operators/event-time-bars.js';
+import type { BarInterval } from '../operators/bar-interval.js';
 import { MarketState } from './market-state.js';
-import { marketChannel, tickChannel } from './channels.js';
+import { BarStore } from './bar-store.js';
+import { countsForPrice } from './price-conditions.js';
+import { barChannel, marketChannel, tickChannel } from './channels.js';
 
 export interface MarketPipelineOptions {
   feed: Feed;
@@ -14,6 +18,18 @@ export interface MarketPipelineOptions {
   logger?: StreamLogger;
   /** Drives the conflation windows; virtual-time tests pass theirs. */
   scheduler?: SchedulerLike;
+  /** Event-time bars to `bars:INTERVAL:SYM`; omitted: no bars. */
+  bars?: MarketBarsOptions;
+}
+
+export interface MarketBarsOptions {
+  intervals: readonly BarInterval[];
+  /** How far behind the newest event time a tick may arrive and still count in its bar. */
+  latenessMs: number;
+  /** Least time between two partial updates of one bar (default 250 ms). */
+  partialMs?: number;
+  /** Closed bars kept per symbol and interval for the bars API; the oldest is dropped beyond it. */
+  historySize: number;
 }
 
 /** What `ticks:SYM` carries. Short, stable names: this goes to every subscriber for every trade. */
@@ -37,6 +53,10 @@ const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
  */
 export class MarketPipeline {
   readonly state = new MarketState();
+  /** Closed bars for the bars API (empty, with no intervals, when bars are off). */
+  readonly bars: BarStore;
+  /** Ticks -> bars; undefined when bars are off. Holds no state: each subscription gets its own. */
+  private readonly toBars: OperatorFunction<Tick, Bar> | undefined;
   private readonly feed: Feed;
   private readonly publisher: ChannelPublisher;
   private readonly conflateMs: number;
@@ -51,6 +71,7 @@ export class MarketPipeline {
   private ticksDroppedCount = 0;
   private publishedCount = 0;
   private publishErrorCount = 0;
+  private lateTicksCount = 0;
   private suppressedErrorLogs = 0;
   private lastErrorLogAt = Number.NEGATIVE_INFINITY;
 
@@ -64,6 +85,16 @@ export class MarketPipeline {
     this.conflateMs = conflateMs;
     this.logger = options.logger ?? silentLogger;
     this.scheduler = options.scheduler ?? asyncScheduler;
+    const bars = options.bars;
+    this.bars = new BarStore(bars?.intervals.map((i) => i.name) ?? [], bars?.historySize ?? 1);
+    this.toBars = bars && eventTimeBars({
+      intervals: bars.intervals,
+      latenessMs: bars.latenessMs,
+      partialMs: bars.partialMs,
+      countsForPrice,
+      onLate: () => this.lateTicksCount++,
+      scheduler: this.scheduler,
+    });
   }
 
   /** Ticks taken from the feed (valid or not). */
@@ -82,6 +113,14 @@ export class MarketPipeline {
   get publishErrors(): number {
     return this.publishErrorCount;
   }
+  /** (tick, interval) pairs dropped because the tick came after its bar had closed. */
+  get lateTicks(): number {
+    return this.lateTicksCount;
+  }
+  /** Publications handed to the publisher and not settled yet: the feed's backpressure signal. */
+  get pendingPublishes(): number {
+    return this.inFlight.size;
+  }
   get running(): boolean {
     return this.subscription !== undefined && !this.subscription.closed;
   }
@@ -91,18 +130,26 @@ export class MarketPipeline {
     if (this.running) return;
     const stop$ = new Subject<void>();
     this.stop$ = stop$;
+    // One feed subscription for every branch (connect subscribes them all before the feed
+    // starts, so a synchronous feed reaches both): a replay must not read its file twice. Ending
+    // the source (rather than just unsubscribing) lets conflate and the bars flush, so stop()
+    // still publishes each symbol's final snapshot and closes every open bar.
     this.subscription = this.feed
       .ticks()
       .pipe(
-        // Ending the source (rather than just unsubscribing) lets conflate flush, so stop()
-        // still publishes each symbol's final snapshot.
         takeUntil(stop$),
-        tap((tick) => this.onTick(tick)),
-        map((tick) => tick.symbol),
-        conflate(this.conflateMs, (symbol) => symbol, this.scheduler),
+        filter((tick) => this.onTick(tick)),
+        connect((ticks) => {
+          const snapshots = ticks.pipe(
+            map((tick) => tick.symbol),
+            conflate(this.conflateMs, (symbol) => symbol, this.scheduler),
+            tap((symbol) => this.publishSnapshot(symbol)),
+          );
+          const bars = this.toBars ? ticks.pipe(this.toBars, tap((bar) => this.onBar(bar))) : EMPTY;
+          return merge(snapshots, bars);
+        }),
       )
       .subscribe({
-        next: (symbol) => this.publishSnapshot(symbol),
         error: (err: unknown) => this.logger.error({ err, feed: this.feed.name }, 'market feed failed; pipeline stopped'),
       });
   }
@@ -120,15 +167,22 @@ export class MarketPipeline {
     await Promise.all([...this.inFlight]);
   }
 
-  private onTick(tick: Tick): void {
+  /** Applies and publishes a tick; false for a tick the branches must not see. */
+  private onTick(tick: Tick): boolean {
     this.ticksInCount++;
     if (!isUsable(tick)) {
       this.ticksDroppedCount++;
-      return;
+      return false;
     }
     this.state.apply(tick);
     const data: TickPublication = { price: tick.price, size: tick.size, ts: tick.ts };
     this.publish(tickChannel(tick.symbol), data);
+    return true;
+  }
+
+  private onBar(bar: Bar): void {
+    if (bar.final) this.bars.add(bar);
+    this.publish(barChannel(bar.interval, bar.symbol), bar);
   }
 
   private publishSnapshot(symbol: string): void {

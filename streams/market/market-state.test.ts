@@ -17,9 +17,17 @@ describe('MarketState', () => {
       high: 103.5,
       low: 98.25,
       volume: 36,
+      // (100x10 + 103.5x5 + 98.25x20 + 101.1x1) / 36 = 99.54444..., rounded to a decicent.
+      vwap: 99.5444,
       trades: 4,
       ts: 4,
     });
+  });
+
+  it('adds up the session VWAP exactly, without binary drift over many prints', () => {
+    const state = new MarketState();
+    for (let i = 0; i < 100_000; i++) state.apply({ symbol: 'X', price: i % 2 ? 0.1 : 0.2, size: 3, ts: i });
+    expect(state.snapshot('X')?.vwap).toBe(0.15);
   });
 
   it('rounds away binary noise in change', () => {

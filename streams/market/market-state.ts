@@ -1,8 +1,10 @@
 import type { MarketSnapshot, Tick } from '../ports.js';
+import { notionalOf, vwapOf } from '../prices.js';
 
 /** Read side of the market state: what RPC handlers and HTTP routes need, nothing more. */
 export interface MarketStateView {
   snapshot(symbol: string): MarketSnapshot | undefined;
+  has(symbol: string): boolean;
   symbols(): string[];
 }
 
@@ -14,6 +16,8 @@ interface SymbolSession {
   high: number;
   low: number;
   volume: number;
+  /** Sum of price x size in integer decicents, for the session VWAP. */
+  notional: number;
   trades: number;
   ts: number;
 }
@@ -36,6 +40,7 @@ export class MarketState implements MarketStateView {
         high: tick.price,
         low: tick.price,
         volume: tick.size,
+        notional: notionalOf(tick.price, tick.size),
         trades: 1,
         ts: tick.ts,
       });
@@ -45,6 +50,7 @@ export class MarketState implements MarketStateView {
     if (tick.price > session.high) session.high = tick.price;
     if (tick.price < session.low) session.low = tick.price;
     session.volume += tick.size;
+    session.notional += notionalOf(tick.price, tick.size);
     session.trades += 1;
     session.ts = tick.ts;
   }
@@ -63,6 +69,7 @@ export class MarketState implements MarketStateView {
       high: s.high,
       low: s.low,
       volume: s.volume,
+      vwap: vwapOf(s.notional, s.volume),
       trades: s.trades,
       ts: s.ts,
     };

@@ -1,7 +1,11 @@
 import { InvalidParamsError, UnknownSymbolError } from '../errors.js';
 import type { MarketStateView } from './market-state.js';
+import type { BarStoreView } from './bar-store.js';
+import { queryBars } from './bars-query.js';
+import type { BarsPage } from './bars-query.js';
 
 export const MARKET_SNAPSHOT_METHOD = 'market.snapshot';
+export const MARKET_BARS_METHOD = 'market.bars';
 
 /** The RPC answer: the few fields a client needs to render a quote, not the whole snapshot. */
 export interface MarketSnapshotResult {
@@ -25,11 +29,22 @@ export function marketSnapshot(state: MarketStateView, params: unknown): MarketS
   return { symbol: snapshot.symbol, last: snapshot.last, change: snapshot.change, volume: snapshot.volume, ts: snapshot.ts };
 }
 
-/** The market RPC methods by name, for the engine to register. */
-export function marketRpcMethods(state: MarketStateView): Record<string, RpcMethod> {
-  return {
+/**
+ * `market.bars {symbol, interval?, limit?, page?, cursor?, fields?}`: the same query and answer
+ * as `GET /api/v1/market/:symbol/bars`. It reads the pipeline's bar store directly: the store
+ * is plain in-process memory touched only on this thread, so no actor or timeout is in between.
+ */
+export function marketBars(state: MarketStateView, bars: BarStoreView, params: unknown): BarsPage {
+  return queryBars({ store: bars, hasSymbol: (s) => state.has(s), symbols: () => state.symbols() }, params, MARKET_BARS_METHOD);
+}
+
+/** The market RPC methods by name, for the engine to register; `market.bars` when bars are kept. */
+export function marketRpcMethods(state: MarketStateView, bars?: BarStoreView): Record<string, RpcMethod> {
+  const methods: Record<string, RpcMethod> = {
     [MARKET_SNAPSHOT_METHOD]: (params) => marketSnapshot(state, params),
   };
+  if (bars) methods[MARKET_BARS_METHOD] = (params) => marketBars(state, bars, params);
+  return methods;
 }
 
 function readSymbol(params: unknown): string {

@@ -72,6 +72,32 @@ describe('conflate', () => {
     });
   });
 
+  it('emits pass-through values at once, dropping their key\'s pending value and closing its window', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const values = {
+        a: { k: 'X', v: 1, final: false },
+        b: { k: 'X', v: 2, final: false },
+        F: { k: 'X', v: 3, final: true },
+        c: { k: 'X', v: 4, final: false },
+        y: { k: 'Y', v: 1, final: false },
+        z: { k: 'Y', v: 2, final: false },
+      };
+      // X: a leads at 0; b (2) is pending when F passes through at 3, so b is dropped and X's
+      // window closes: c at 4 leads again. Y's window is untouched: y leads at 1, z trails at 11.
+      const source = cold('aybFcz 10ms |', values);
+      const options = { passThrough: (x: (typeof values)['a']) => x.final };
+      expectObservable(source.pipe(conflate(10, (x) => x.k, undefined, options))).toBe('ay 1ms Fc 6ms z 4ms |', values);
+    });
+  });
+
+  it('never lets a pending value out after a pass-through of its key', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const values = { a: 'a', b: 'b', F: 'F' };
+      const options = { passThrough: (x: string) => x === 'F' };
+      expectObservable(cold('abF 20ms |', values).pipe(conflate(10, undefined, undefined, options))).toBe('a 1ms F 20ms |', values);
+    });
+  });
+
   it('forwards errors at once and drops what was pending', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       expectObservable(cold('ab#').pipe(conflate(10))).toBe('a 1ms #');

@@ -17,6 +17,11 @@ import { InvalidOptionError } from '../errors.js';
  * - Error: forwarded at once; pending values are dropped (an error aborts, as in RxJS at large).
  * - Unsubscribe: every window timer is cancelled.
  *
+ * - Pass-through (optional): a value for which `passThrough` holds is emitted at once, whatever
+ *   the window; it supersedes the key's pending value (dropped) and closes the key's window, so
+ *   the next value of the key leads again. The bars operator passes final bars this way, so a
+ *   stale partial can never follow the final bar it belongs to.
+ *
  * Without `keyOf` the whole stream is one key. `scheduler` exists so virtual-time tests can drive
  * the windows; inside `TestScheduler.run` the default is already virtual.
  */
@@ -24,7 +29,9 @@ export function conflate<T, K = unknown>(
   windowMs: number,
   keyOf?: (value: T) => K,
   scheduler: SchedulerLike = asyncScheduler,
+  options: ConflateOptions<T> = {},
 ): MonoTypeOperatorFunction<T> {
+  const passThrough = options.passThrough;
   if (!Number.isFinite(windowMs) || windowMs <= 0) {
     throw new InvalidOptionError('windowMs', `must be a positive number of milliseconds, got ${windowMs}`);
   }
@@ -59,6 +66,14 @@ export function conflate<T, K = unknown>(
         next: (value) => {
           const key = keyOf ? keyOf(value) : SINGLE_KEY;
           const window = windows.get(key);
+          if (passThrough?.(value)) {
+            if (window) {
+              window.timer?.unsubscribe();
+              windows.delete(key);
+            }
+            subscriber.next(value);
+            return;
+          }
           if (window) {
             window.pending = value;
             window.hasPending = true;
@@ -91,6 +106,11 @@ export function conflate<T, K = unknown>(
         cancelAll();
       };
     });
+}
+
+export interface ConflateOptions<T> {
+  /** Values to emit at once, superseding their key's pending value and closing its window. */
+  passThrough?: (value: T) => boolean;
 }
 
 const SINGLE_KEY: unique symbol = Symbol('conflate.single');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/index.js';
+import { pino } from 'pino';
+import { ConfigError, Engine, loadConfig } from '../../src/index.js';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -38,5 +39,27 @@ describe('configuration', () => {
     expect(c.namespaces.find((n) => n.name === 'chat')).toMatchObject({ allowPublish: true, historySize: 0 });
     expect(() => loadConfig({ SUPERNOVA_NAMESPACES: '{"name":1}' })).toThrow(/SUPERNOVA_NAMESPACES/);
     expect(() => loadConfig({ SUPERNOVA_NAMESPACES: '[{"name":"x","historySize":-1}]' })).toThrow(/historySize/);
+  });
+
+  it('reads the replay and bars settings, with `max` meaning as fast as possible', () => {
+    const defaults = loadConfig({});
+    expect(defaults).toMatchObject({ replaySymbol: 'SPY', replaySpeed: 1, replayLoop: false, barIntervals: ['1s', '1m'], barLatenessMs: 2_000, barHistory: 1_440 });
+    expect(defaults.replayFile).toBe('../shared/data/market/spy-2013-10-07/ticks.csv.gz');
+    const c = loadConfig({ SUPERNOVA_FEED: 'replay', SUPERNOVA_REPLAY_SPEED: 'max', SUPERNOVA_REPLAY_LOOP: 'true', SUPERNOVA_BAR_INTERVALS: '5s, 1m,1h' });
+    expect(c).toMatchObject({ feed: 'replay', replaySpeed: 0, replayLoop: true, barIntervals: ['5s', '1m', '1h'] });
+    expect(loadConfig({ SUPERNOVA_REPLAY_SPEED: '60' }).replaySpeed).toBe(60);
+    expect(() => loadConfig({ SUPERNOVA_REPLAY_SPEED: 'fast' })).toThrow(/SUPERNOVA_REPLAY_SPEED/);
+    expect(() => loadConfig({ SUPERNOVA_REPLAY_SPEED: '-1' })).toThrow(/SUPERNOVA_REPLAY_SPEED/);
+    expect(() => loadConfig({ SUPERNOVA_BAR_INTERVALS: '1s,1d' })).toThrow(/SUPERNOVA_BAR_INTERVALS/);
+    expect(() => loadConfig({ SUPERNOVA_BAR_INTERVALS: '1s,1s' })).toThrow(/SUPERNOVA_BAR_INTERVALS.*repeat/);
+    expect(() => loadConfig({ SUPERNOVA_REPLAY_DATE: '7/10/2013' })).toThrow(/SUPERNOVA_REPLAY_DATE/);
+  });
+
+  it('stops an engine from starting with a missing replay file or an unusable interval, naming the variable', () => {
+    const logger = pino({ level: 'silent' });
+    const build = (env: Record<string, string>) => () => new Engine({ config: loadConfig({ SUPERNOVA_PORT: '0', ...env }), logger });
+    expect(build({ SUPERNOVA_FEED: 'replay', SUPERNOVA_REPLAY_FILE: 'no/such/ticks-2013-10-07.csv.gz' })).toThrow(ConfigError);
+    expect(build({ SUPERNOVA_FEED: 'replay', SUPERNOVA_REPLAY_FILE: 'no/such/ticks-2013-10-07.csv.gz' })).toThrow(/SUPERNOVA_REPLAY_FILE: .*no\/such\/ticks-2013-10-07\.csv\.gz" does not exist/);
+    expect(build({ SUPERNOVA_BAR_INTERVALS: '50ms' })).toThrow(/SUPERNOVA_BAR_INTERVALS: .*50ms/);
   });
 });

@@ -1,0 +1,203 @@
+import { Observable, asyncScheduler } from 'rxjs';
+import type { OperatorFunction, SchedulerLike, Subscription } from 'rxjs';
+import type { Bar, Tick } from '../ports.js';
+import { InvalidOptionError } from '../errors.js';
+import { notionalOf, vwapOf } from '../prices.js';
+import type { BarInterval } from './bar-interval.js';
+
+export interface BarWindowsOptions {
+  intervals: readonly BarInterval[];
+  /** How far behind the newest event time a tick may arrive and still count. */
+  latenessMs: number;
+  /**
+   * Whether a print may set open/high/low/close. Prints it rejects still count for volume,
+   * VWAP and trades (as with opening-auction or average-price prints in a consolidated tape).
+   * A bar whose prints are all rejected takes its prices from them rather than having none.
+   */
+  countsForPrice?: (tick: Tick) => boolean;
+  /** Called for each (tick, interval) that arrived after its bar closed; the tick is dropped for it. */
+  onLate?: (tick: Tick, interval: BarInterval) => void;
+  /** Drives the idle close timer; virtual-time tests pass theirs. */
+  scheduler?: SchedulerLike;
+}
+
+/** An open bar: mutated in place per tick; what goes out is always a copy. */
+interface OpenBar {
+  readonly interval: BarInterval;
+  readonly start: number;
+  readonly end: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  notional: number;
+  trades: number;
+  /** Whether a print that counts for price has set the prices yet. */
+  priced: boolean;
+}
+
+/**
+ * Ticks -> OHLCV bars by event time, for every interval: a partial bar (`final: false`) after
+ * each tick that changed it, and the bar once more with `final: true` when it closes.
+ *
+ * Closing: the watermark is the newest event time seen (over all symbols of the stream) minus
+ * `latenessMs`; a bar closes once the watermark reaches its end. While the stream is quiet the
+ * watermark also advances with the scheduler's clock (newest event time + time since that tick
+ * arrived - lateness), so the last bar of a quiet symbol closes `latenessMs` after its end
+ * instead of waiting for the next trade. One timer, set for the earliest open bar, does this.
+ *
+ * Late ticks: a tick whose bar the watermark has already passed is dropped for that interval and
+ * reported through `onLate` (closed bars are never reopened or corrected).
+ *
+ * Completion closes every open bar (in order) and then completes; an error is forwarded at once
+ * and open bars are dropped; unsubscribing cancels the timer. State is plain objects per symbol.
+ */
+export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, Bar> {
+  const { intervals, latenessMs } = options;
+  if (intervals.length === 0) throw new InvalidOptionError('intervals', 'needs at least one bar interval');
+  if (!Number.isFinite(latenessMs) || latenessMs < 0) {
+    throw new InvalidOptionError('latenessMs', `must be a non-negative number of milliseconds, got ${latenessMs}`);
+  }
+  const countsForPrice = options.countsForPrice ?? (() => true);
+  const onLate = options.onLate ?? (() => {});
+  const scheduler = options.scheduler ?? asyncScheduler;
+
+  return (source) =>
+    new Observable<Bar>((subscriber) => {
+      // symbol -> per interval (same order as `intervals`), that interval's open bars by start.
+      const open = new Map<string, OpenBar[][]>();
+      let maxEventTime = Number.NEGATIVE_INFINITY;
+      let lastTickAt = 0;
+      let closedThrough = Number.NEGATIVE_INFINITY;
+      let nextCloseAt = Number.POSITIVE_INFINITY;
+      let timer: Subscription | undefined;
+
+      const emit = (symbol: string, bar: OpenBar, final: boolean): void => {
+        subscriber.next({
+          symbol,
+          interval: bar.interval.name,
+          start: bar.start,
+          end: bar.end,
+          open: bar.open,
+          high: bar.high,
+          low: bar.low,
+          close: bar.close,
+          volume: bar.volume,
+          vwap: vwapOf(bar.notional, bar.volume),
+          trades: bar.trades,
+          final,
+        });
+      };
+
+      /** Emits the final of every open bar ending at or before `watermark`, oldest first per series. */
+      const closeThrough = (watermark: number): void => {
+        if (watermark > closedThrough) closedThrough = watermark;
+        if (watermark < nextCloseAt) return;
+        nextCloseAt = Number.POSITIVE_INFINITY;
+        for (const [symbol, series] of open) {
+          let remaining = 0;
+          for (const bars of series) {
+            let closed = 0;
+            while (closed < bars.length && (bars[closed] as OpenBar).end <= watermark) {
+              emit(symbol, bars[closed] as OpenBar, true);
+              if (subscriber.closed) return;
+              closed++;
+            }
+            if (closed > 0) bars.splice(0, closed);
+            if (bars.length > 0) nextCloseAt = Math.min(nextCloseAt, (bars[0] as OpenBar).end);
+            remaining += bars.length;
+          }
+          if (remaining === 0) open.delete(symbol);
+        }
+      };
+
+      /** The watermark now: event time, advanced by the wall time since the newest tick arrived. */
+      const projectedWatermark = (): number => maxEventTime + (scheduler.now() - lastTickAt) - latenessMs;
+
+      const armIdleTimer = (): void => {
+        if (timer || nextCloseAt === Number.POSITIVE_INFINITY) return;
+        const dueAt = nextCloseAt + latenessMs - maxEventTime + lastTickAt;
+        timer = scheduler.schedule(() => {
+          timer = undefined;
+          closeThrough(projectedWatermark());
+          if (!subscriber.closed) armIdleTimer();
+        }, Math.max(0, dueAt - scheduler.now()));
+      };
+
+      const apply = (tick: Tick): void => {
+        if (tick.ts > maxEventTime) {
+          maxEventTime = tick.ts;
+          closeThrough(maxEventTime - latenessMs);
+          if (subscriber.closed) return;
+        }
+        lastTickAt = scheduler.now();
+        let series = open.get(tick.symbol);
+        const pricing = countsForPrice(tick);
+        for (let i = 0; i < intervals.length; i++) {
+          const interval = intervals[i] as BarInterval;
+          const start = Math.floor(tick.ts / interval.ms) * interval.ms;
+          const end = start + interval.ms;
+          if (end <= closedThrough) {
+            onLate(tick, interval);
+            continue;
+          }
+          if (!series) {
+            series = intervals.map(() => []);
+            open.set(tick.symbol, series);
+          }
+          const bar = barAt(series[i] as OpenBar[], interval, start, end);
+          addPrint(bar, tick, pricing);
+          if (end < nextCloseAt) nextCloseAt = end;
+          emit(tick.symbol, bar, false);
+          if (subscriber.closed) return;
+        }
+        armIdleTimer();
+      };
+
+      const sourceSubscription = source.subscribe({
+        next: apply,
+        error: (err: unknown) => {
+          timer?.unsubscribe();
+          subscriber.error(err);
+        },
+        complete: () => {
+          timer?.unsubscribe();
+          closeThrough(Number.POSITIVE_INFINITY);
+          subscriber.complete();
+        },
+      });
+
+      return () => {
+        sourceSubscription.unsubscribe();
+        timer?.unsubscribe();
+      };
+    });
+}
+
+/** The open bar of `bars` starting at `start`, created (in start order) when missing. */
+function barAt(bars: OpenBar[], interval: BarInterval, start: number, end: number): OpenBar {
+  let i = bars.length - 1;
+  // Ticks come mostly in order: the bar is almost always the last one.
+  while (i >= 0 && (bars[i] as OpenBar).start > start) i--;
+  const found = bars[i];
+  if (found && found.start === start) return found;
+  const bar: OpenBar = { interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, priced: false };
+  bars.splice(i + 1, 0, bar);
+  return bar;
+}
+
+function addPrint(bar: OpenBar, tick: Tick, pricing: boolean): void {
+  const price = tick.price;
+  if (bar.trades === 0 || (pricing && !bar.priced)) {
+    bar.open = bar.high = bar.low = bar.close = price;
+    bar.priced = pricing;
+  } else if (pricing || !bar.priced) {
+    if (price > bar.high) bar.high = price;
+    if (price < bar.low) bar.low = price;
+    bar.close = price;
+  }
+  bar.volume += tick.size;
+  bar.notional += notionalOf(price, tick.size);
+  bar.trades++;
+}
