@@ -77,7 +77,7 @@ describe('MarketPipeline', () => {
         d: t('AAA', 12),
         e: t('AAA', 13),
       });
-      pipeline = new MarketPipeline({ feed: feedOf(() => ticks), publisher, conflateMs: 10 });
+      pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => ticks), publisher, conflateMs: 10 });
       pipeline.start();
     });
     if (!pipeline) throw new Error('pipeline not built');
@@ -109,7 +109,7 @@ describe('MarketPipeline', () => {
     const symbols = ['AAPL', 'MSFT', 'QQQ'];
     const feed = watched(new SimulatedFeed({ symbols, tradesPerSecond: 20, seed: 3, scheduler }));
     const publisher = new RecordingPublisher(scheduler);
-    const pipeline = new MarketPipeline({ feed, publisher, conflateMs: 100, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher, conflateMs: 100, scheduler });
     pipeline.start();
     scheduler.flush();
     // Stopping mid-window must still publish what the last window held back.
@@ -141,7 +141,7 @@ describe('MarketPipeline', () => {
       return index % 3 === 0 ? 'throw' : undefined;
     });
     const logger = new RecordingLogger();
-    const pipeline = new MarketPipeline({ feed, publisher, conflateMs: 100, logger, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher, conflateMs: 100, logger, scheduler });
     pipeline.start();
     scheduler.flush();
     expect(pipeline.running).toBe(true);
@@ -166,7 +166,7 @@ describe('MarketPipeline', () => {
         interval(7, scheduler).pipe(map((i): Tick => ({ symbol: i % 2 ? 'A' : 'B', price: 10 + i / 100, size: 1, ts: i }))),
       ),
     );
-    const pipeline = new MarketPipeline({ feed, publisher: new RecordingPublisher(scheduler), conflateMs: 50, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher: new RecordingPublisher(scheduler), conflateMs: 50, scheduler });
     pipeline.start();
     pipeline.start(); // no second subscription
     expect(feed.active()).toBe(1);
@@ -179,20 +179,24 @@ describe('MarketPipeline', () => {
     expect(pipeline.running).toBe(false);
   });
 
-  it('drops unusable ticks instead of poisoning the state', async () => {
+  it('drops unusable ticks instead of poisoning the state, counting them by reason', async () => {
     const ticks: Tick[] = [
       { symbol: 'A', price: 10, size: 1, ts: 1 },
       { symbol: 'A', price: Number.NaN, size: 1, ts: 2 },
       { symbol: 'A', price: 11, size: Number.POSITIVE_INFINITY, ts: 3 },
+      { symbol: 'bad sym', price: 11, size: 1, ts: 3 },
+      { symbol: 'A', price: 11, size: 1, ts: 10_000_000 },
       { symbol: 'A', price: 12, size: 2, ts: 4 },
     ];
     const scheduler = new VirtualTimeScheduler();
     const publisher = new RecordingPublisher(scheduler);
-    const pipeline = new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0, maxFutureMs: 1_000 }, feed: feedOf(() => from(ticks)), publisher, scheduler });
     pipeline.start();
     await pipeline.stop();
-    expect(pipeline.ticksIn).toBe(4);
-    expect(pipeline.ticksDropped).toBe(2);
+    expect(pipeline.ticksIn).toBe(6);
+    expect(pipeline.ticksDropped).toBe(4);
+    expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 0, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1 });
+    expect(publisher.on('market:bad')).toHaveLength(0);
     expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });
     // A synchronous feed that completes still ends with the latest snapshot.
     expect(publisher.on('market:A').at(-1)?.data).toMatchObject({ last: 12 });
@@ -213,6 +217,6 @@ describe('MarketPipeline', () => {
 
   it('rejects a conflation window that is not positive', () => {
     const publisher = new RecordingPublisher(new VirtualTimeScheduler());
-    expect(() => new MarketPipeline({ feed: feedOf(() => from([])), publisher, conflateMs: 0 })).toThrow(/conflateMs/);
+    expect(() => new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => from([])), publisher, conflateMs: 0 })).toThrow(/conflateMs/);
   });
 });

@@ -1,10 +1,12 @@
-import { Subject, asyncScheduler, map, takeUntil, tap } from 'rxjs';
+import { Subject, asyncScheduler, filter, map, takeUntil } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 import { conflate } from '../operators/conflate.js';
 import { MarketState } from './market-state.js';
 import { marketChannel, tickChannel } from './channels.js';
+import { tickLimits, validateTick, type TickLimits, type TickRejectReason } from './tick-validation.js';
+import { RejectCounts } from './reject-counts.js';
 
 export interface MarketPipelineOptions {
   feed: Feed;
@@ -12,8 +14,10 @@ export interface MarketPipelineOptions {
   /** Minimum gap between two `market:SYM` publications of one symbol. */
   conflateMs?: number;
   logger?: StreamLogger;
-  /** Drives the conflation windows; virtual-time tests pass theirs. */
+  /** Drives the conflation windows and the clock of the timestamp check; virtual-time tests pass theirs. */
   scheduler?: SchedulerLike;
+  /** Bounds of an acceptable tick's event time; see DEFAULT_TICK_LIMITS. */
+  tickLimits?: Partial<TickLimits>;
 }
 
 /** What `ticks:SYM` carries. Short, stable names: this goes to every subscriber for every trade. */
@@ -42,13 +46,14 @@ export class MarketPipeline {
   private readonly conflateMs: number;
   private readonly logger: StreamLogger;
   private readonly scheduler: SchedulerLike;
+  private readonly limits: TickLimits;
+  private readonly rejects = new RejectCounts();
 
   private subscription: Subscription | undefined;
   private stop$: Subject<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   private ticksInCount = 0;
-  private ticksDroppedCount = 0;
   private publishedCount = 0;
   private publishErrorCount = 0;
   private suppressedErrorLogs = 0;
@@ -64,15 +69,27 @@ export class MarketPipeline {
     this.conflateMs = conflateMs;
     this.logger = options.logger ?? silentLogger;
     this.scheduler = options.scheduler ?? asyncScheduler;
+    this.limits = tickLimits(options.tickLimits);
   }
 
   /** Ticks taken from the feed (valid or not). */
   get ticksIn(): number {
     return this.ticksInCount;
   }
-  /** Ticks ignored because price or size was not a usable number. */
+  /** Ticks refused by validation, whatever the reason. */
   get ticksDropped(): number {
-    return this.ticksDroppedCount;
+    return this.rejects.total;
+  }
+  /** Ticks refused by validation, by reason (every reason present, zero or not). */
+  get ticksRejected(): Record<TickRejectReason, number> {
+    return this.rejects.byReason();
+  }
+  /**
+   * Publications handed to the publisher and not settled yet: how far the broker is behind.
+   * Sources that can wait (HTTP ingest) refuse new ticks while this is high.
+   */
+  get pendingPublications(): number {
+    return this.inFlight.size;
   }
   /** Publications the publisher resolved. */
   get published(): number {
@@ -97,8 +114,9 @@ export class MarketPipeline {
         // Ending the source (rather than just unsubscribing) lets conflate flush, so stop()
         // still publishes each symbol's final snapshot.
         takeUntil(stop$),
-        tap((tick) => this.onTick(tick)),
-        map((tick) => tick.symbol),
+        // Refused ticks stop here: a bad symbol must not open a conflation window.
+        map((tick) => this.onTick(tick)),
+        filter((symbol): symbol is string => symbol !== undefined),
         conflate(this.conflateMs, (symbol) => symbol, this.scheduler),
       )
       .subscribe({
@@ -120,15 +138,19 @@ export class MarketPipeline {
     await Promise.all([...this.inFlight]);
   }
 
-  private onTick(tick: Tick): void {
+  /** Applies and publishes one tick; the symbol to conflate, or undefined when refused. */
+  private onTick(input: Tick): string | undefined {
     this.ticksInCount++;
-    if (!isUsable(tick)) {
-      this.ticksDroppedCount++;
-      return;
+    const check = validateTick(input, this.limits, this.scheduler.now());
+    if (!check.ok) {
+      this.rejects.record(check.reason);
+      return undefined;
     }
+    const tick = check.tick;
     this.state.apply(tick);
     const data: TickPublication = { price: tick.price, size: tick.size, ts: tick.ts };
     this.publish(tickChannel(tick.symbol), data);
+    return tick.symbol;
   }
 
   private publishSnapshot(symbol: string): void {
@@ -172,9 +194,4 @@ export class MarketPipeline {
     this.lastErrorLogAt = now;
     this.suppressedErrorLogs = 0;
   }
-}
-
-// A tick that fails this would poison open/high/low for the rest of the session.
-function isUsable(tick: Tick): boolean {
-  return Number.isFinite(tick.price) && tick.price > 0 && Number.isFinite(tick.size) && tick.size >= 0;
 }
