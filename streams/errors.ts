@@ -57,3 +57,24 @@ function describeKnown(known: readonly string[]): string {
   const more = known.length - MAX_LISTED_SYMBOLS;
   return more > 0 ? `valid symbols: ${listed} and ${more} more` : `valid symbols: ${listed}`;
 }
+
+/** Ingest was asked to take ticks while no pipeline is reading them (not started, or stopped). */
+export class IngestUnavailableError extends Error {
+  readonly code = 'INGEST_UNAVAILABLE' as const;
+  constructor() {
+    super('tick ingest is not running: the market pipeline is not started');
+    this.name = 'IngestUnavailableError';
+  }
+}
+
+/** The pipeline is behind (too many publications pending); the caller should retry later. */
+export class IngestBusyError extends Error {
+  readonly code = 'INGEST_BUSY' as const;
+  constructor(
+    readonly pending: number,
+    readonly limit: number,
+  ) {
+    super(`tick ingest is busy: ${pending} publications pending (limit ${limit}); retry shortly`);
+    this.name = 'IngestBusyError';
+  }
+}

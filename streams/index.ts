@@ -1,8 +1,8 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
 export type { ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick } from './ports.js';
-export { InvalidOptionError, InvalidParamsError, UnknownFeedError, UnknownSymbolError } from './errors.js';
+export { IngestBusyError, IngestUnavailableError, InvalidOptionError, InvalidParamsError, UnknownFeedError, UnknownSymbolError } from './errors.js';
 
-export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, NoneFeed, SimulatedFeed } from './feeds/index.js';
+export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, MergedFeed, NoneFeed, SimulatedFeed } from './feeds/index.js';
 export type { FeedKind, SimulatedFeedOptions } from './feeds/index.js';
 
 export { conflate } from './operators/conflate.js';
@@ -16,3 +16,6 @@ export type { TickCheck, TickLimits, TickRejectReason } from './market/tick-vali
 export { marketChannel, tickChannel } from './market/channels.js';
 export { MARKET_SNAPSHOT_METHOD, marketRpcMethods, marketSnapshot } from './market/rpc.js';
 export type { MarketSnapshotResult, RpcMethod } from './market/rpc.js';
+
+export { TickIngest } from './ingest/tick-ingest.js';
+export type { IngestError, IngestReport, TickIngestOptions } from './ingest/tick-ingest.js';

@@ -4,6 +4,7 @@ import { NoneFeed } from './none.js';
 import { SimulatedFeed } from './simulated.js';
 import type { SimulatedFeedOptions } from './simulated.js';
 
+export { MergedFeed } from './merged.js';
 export { NoneFeed } from './none.js';
 export { SimulatedFeed } from './simulated.js';
 export type { SimulatedFeedOptions } from './simulated.js';
