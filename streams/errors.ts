@@ -78,3 +78,12 @@ export class IngestBusyError extends Error {
     this.name = 'IngestBusyError';
   }
 }
+
+/** The Redis Streams feed cannot reach its Redis or set up its consumer group; `cause` is ioredis'. */
+export class RedisFeedError extends Error {
+  readonly code = 'REDIS_FEED_UNAVAILABLE' as const;
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'RedisFeedError';
+  }
+}

@@ -1,9 +1,9 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
 export type { ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick } from './ports.js';
-export { IngestBusyError, IngestUnavailableError, InvalidOptionError, InvalidParamsError, UnknownFeedError, UnknownSymbolError } from './errors.js';
+export { IngestBusyError, IngestUnavailableError, InvalidOptionError, RedisFeedError, InvalidParamsError, UnknownFeedError, UnknownSymbolError } from './errors.js';
 
-export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, MergedFeed, NoneFeed, SimulatedFeed } from './feeds/index.js';
-export type { FeedKind, SimulatedFeedOptions } from './feeds/index.js';
+export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, SimulatedFeed } from './feeds/index.js';
+export type { FeedKind, FeedOptions, RedisStreamFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
 
 export { conflate } from './operators/conflate.js';
 

@@ -1,2 +1,5 @@
 export { registerServerApi, registerDisabledServerApi, type ConnectionControl, type ServerApiOptions } from './server-api.js';
+export { registerIngestApi, type IngestApiOptions, type TickSink } from './ingest-api.js';
+export { registerMarketSnapshotApi } from './market-snapshot-api.js';
+export { apiKeyGuard } from './api-key.js';
 export { statusOf } from './status-of.js';

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { HttpError, statusText } from './http-error.js';
+import { compressAsync, compressSync, isCompressible, negotiateEncoding } from './compression.js';
 
 export interface RequestContext {
   method: string;
@@ -24,9 +25,16 @@ export type Handler = (ctx: RequestContext) => HttpResult | Promise<HttpResult>;
 
 interface Route { method: string; segments: string[]; handler: Handler; name: string }
 
+/** `aborted`: the client went away (never touch `res` again); `answered`: a response is on its way. */
+interface ResponseState { aborted: boolean; answered: boolean; acceptEncoding: string | undefined }
+
 export interface RouterOptions {
   log: Logger;
   maxBodyBytes: number;
+  /** Textual responses larger than this are compressed when the client accepts br or gzip. */
+  compressMinBytes?: number;
+  /** Larger bodies are compressed on the thread pool rather than on the event loop. */
+  compressSyncMaxBytes?: number;
   onResponse?: (route: string, status: number, seconds: number) => void;
 }
 
@@ -84,7 +92,7 @@ export class Router {
     const query = new URLSearchParams(req.getQuery() ?? '');
     const headers: Record<string, string> = {};
     req.forEach((k, v) => { headers[k] = v; });
-    const state = { aborted: false };
+    const state: ResponseState = { aborted: false, answered: false, acceptEncoding: headers['accept-encoding'] };
     res.onAborted(() => { state.aborted = true; });
 
     let found: ReturnType<Router['match']>;
@@ -148,23 +156,50 @@ export class Router {
     });
   }
 
-  private write(res: HttpResponse, state: { aborted: boolean }, result: HttpResult, route: string, started: number): void {
+  private write(res: HttpResponse, state: ResponseState, result: HttpResult, route: string, started: number): void {
     const status = result.status ?? 200;
     this.opts.onResponse?.(route, status, (performance.now() - started) / 1000);
-    if (state.aborted) return;
-    state.aborted = true; // written once
+    if (state.aborted || state.answered) return;
+    state.answered = true;
     let body: string | Uint8Array;
-    let contentType = result.headers?.['content-type'];
+    const headers: Record<string, string> = { ...result.headers };
     if (typeof result.body === 'string' || result.body instanceof Uint8Array) body = result.body;
     else if (result.body === undefined) body = '';
     else {
       body = JSON.stringify(result.body);
-      contentType ??= 'application/json';
+      headers['content-type'] ??= 'application/json';
     }
+    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const encoding = size > (this.opts.compressMinBytes ?? 500) && isCompressible(headers['content-type']) && !headers['content-encoding']
+      ? negotiateEncoding(state.acceptEncoding)
+      : undefined;
+    if (!encoding) {
+      this.send(res, state, status, headers, body);
+      return;
+    }
+    headers.vary = headers.vary ? `${headers.vary}, accept-encoding` : 'accept-encoding';
+    headers['content-encoding'] = encoding;
+    const raw = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (size <= (this.opts.compressSyncMaxBytes ?? 64 * 1024)) {
+      this.send(res, state, status, headers, compressSync(raw, encoding));
+      return;
+    }
+    compressAsync(raw, encoding).then(
+      (compressed) => this.send(res, state, status, headers, compressed),
+      (err: unknown) => {
+        this.opts.log.error({ err, route }, 'response compression failed');
+        const error = errorResult(err);
+        this.send(res, state, error.status ?? 500, { 'content-type': 'application/json' }, JSON.stringify(error.body));
+      },
+    );
+  }
+
+  private send(res: HttpResponse, state: ResponseState, status: number, headers: Record<string, string>, body: string | Uint8Array): void {
+    if (state.aborted) return;
+    state.aborted = true; // uWS forbids touching a response after end()
     res.cork(() => {
       res.writeStatus(`${status} ${statusText[status] ?? ''}`.trim());
-      if (contentType) res.writeHeader('content-type', contentType);
-      for (const [k, v] of Object.entries(result.headers ?? {})) if (k !== 'content-type') res.writeHeader(k, v);
+      for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
       res.end(body);
     });
   }
