@@ -7,13 +7,13 @@ import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/i
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { Router } from './http/index.js';
-import { registerDisabledServerApi, registerServerApi } from './api/index.js';
+import { registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { createFeed, MarketPipeline, marketRpcMethods } from '../streams/index.js';
+import { createFeed, MarketPipeline, marketRpcMethods, MergedFeed, TickIngest, type Feed, type FeedOptions } from '../streams/index.js';
 
 export interface EngineOptions {
   config: SupernovaConfig;
@@ -38,6 +38,9 @@ export class Engine {
   private readonly runtime: ActorRuntime;
   private readonly registry = new ConnectionRegistry();
   private readonly pipeline: MarketPipeline;
+  private readonly feed: Feed;
+  /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
+  readonly ingest: TickIngest;
   private readonly startedAt = Date.now();
   private listenSocket: uWS.us_listen_socket | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -73,8 +76,9 @@ export class Engine {
       actorStats: () => this.runtime.stats(),
       delivered: () => this.fanout.delivered,
     });
-    const feed = createFeed(config.feed, { symbols: config.symbols, tradesPerSecond: config.simTradesPerSecond });
-    this.pipeline = new MarketPipeline({ feed, publisher: this.broker, conflateMs: config.conflateMs, logger: this.log });
+    this.feed = createFeed(config.feed, feedOptions(config, this.log));
+    this.ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending: () => this.pipeline.pendingPublications });
+    this.pipeline = new MarketPipeline({ feed: new MergedFeed([this.feed, this.ingest]), publisher: this.broker, conflateMs: config.conflateMs, logger: this.log });
 
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state))) rpc.set(name, (data) => clientErrors(() => fn(data)));
@@ -124,6 +128,8 @@ export class Engine {
     } else {
       registerDisabledServerApi(router);
     }
+    registerIngestApi(router, { apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks });
+    registerMarketSnapshotApi(router, this.pipeline.state);
     this.gateway.attach();
     router.attach(this.app);
   }
@@ -148,6 +154,8 @@ export class Engine {
 
   async start(): Promise<{ port: number }> {
     if (this.state !== 'new') throw new Error(`engine cannot start: it is ${this.state}`);
+    // First, so a feed source that is down fails start-up before anything else is opened.
+    await this.feed.start?.();
     this.runtime.start();
     this.actors = new ConnectionActors(this.runtime.supervisor('connections', { maxChildrenPerShard: 500 }), this.actorDeps, {
       mailboxLimit: this.config.mailboxLimit,
@@ -182,6 +190,7 @@ export class Engine {
     this.listenSocket = undefined;
     this.gateway.drain();
     if (wasRunning) await this.pipeline.stop();
+    await this.feed.stop?.();
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
@@ -191,6 +200,17 @@ export class Engine {
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
   }
+}
+
+function feedOptions(config: SupernovaConfig, log: Logger): FeedOptions {
+  const options: FeedOptions = { symbols: config.symbols, tradesPerSecond: config.simTradesPerSecond };
+  if (config.redisUrl) {
+    options.redis = {
+      url: config.redisUrl, stream: config.feedStream, group: config.feedGroup, consumer: config.feedConsumer,
+      batchSize: config.feedBatchSize, blockMs: config.feedBlockMs, claimIdleMs: config.feedClaimIdleMs, logger: log,
+    };
+  }
+  return options;
 }
 
 /** Errors of the market RPC methods are the caller's fault: bad request with their message. */
