@@ -19,8 +19,8 @@ export function negotiateEncoding(header: string | undefined): ContentEncoding |
     if (!name) continue;
     let weight = 1;
     for (const p of params) {
-      const m = /^q=([0-9.]+)$/.exec(p);
-      if (m) weight = Math.min(1, Number(m[1]));
+      // A q-value we cannot read counts as "not acceptable" rather than as the default 1.
+      if (p.startsWith('q=')) weight = /^q=[0-9.]+$/.test(p) ? Math.min(1, Number(p.slice(2))) : 0;
     }
     q.set(name, Number.isFinite(weight) ? weight : 0);
   }
