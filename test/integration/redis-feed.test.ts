@@ -5,7 +5,8 @@ import type { Subscription } from 'rxjs';
 import { RedisFeedError, RedisStreamFeed, type Tick } from '../../streams/index.js';
 import type { RedisStreamFeedOptions } from '../../streams/index.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
-import { until } from '../support/client.js';
+import { connected, sdkClient, subscribed, until } from '../support/client.js';
+import { startEngine } from '../support/engine.js';
 
 const reachable = await redisReachable();
 const GROUP = 'engines';
@@ -131,5 +132,38 @@ describe.skipIf(!reachable)('Redis Streams feed (real Redis)', () => {
     expect((err as Error).message).toContain('SUPERNOVA_REDIS_URL');
     expect((err as Error).cause).toBeInstanceOf(Error);
     await f.stop();
+  });
+});
+
+describe.skipIf(!reachable)('engine with SUPERNOVA_FEED=redis', () => {
+  it('publishes stream entries to ticks:SYM and the snapshot, next to HTTP ingest', async () => {
+    const stream = `supernova:test:ticks:${randomUUID()}`;
+    const redis = new Redis(REDIS_URL);
+    const t = await startEngine({ feed: 'redis', redisUrl: REDIS_URL, feedStream: stream, feedGroup: 'engine-test', feedBlockMs: 100, apiKey: 'test-key' });
+    const c = sdkClient(t.url);
+    try {
+      await connected(c);
+      const got: unknown[] = [];
+      (await subscribed(c, 'ticks:RDS')).on('publication', (ctx) => got.push(ctx.data));
+      const ts = Date.now();
+      await redis.xadd(stream, '*', 'symbol', 'RDS', 'price', '12.5', 'size', '3', 'ts', String(ts));
+      await redis.xadd(stream, '*', 'symbol', 'RDS', 'price', '-1', 'size', '3', 'ts', String(ts)); // refused by validation
+      await fetch(`${t.http}/api/v1/ingest/ticks`, { method: 'POST', headers: { authorization: 'apikey test-key', 'content-type': 'application/json' }, body: JSON.stringify([{ symbol: 'RDS', price: 13, size: 1, ts: ts + 1 }]) });
+      await until(() => got.length === 2, 'the stream tick and the ingested one');
+      expect(got).toEqual([{ price: 12.5, size: 3, ts }, { price: 13, size: 1, ts: ts + 1 }]);
+      expect(await (await fetch(`${t.http}/api/v1/market/RDS`)).json()).toMatchObject({ last: 13, volume: 4, trades: 2 });
+      await expect.poll(async () => ((await redis.xpending(stream, 'engine-test')) as [number])[0]).toBe(0);
+    } finally {
+      c.disconnect();
+      await t.stop();
+      await redis.del(stream);
+      await redis.quit();
+    }
+  });
+
+  it('fails start with an error naming SUPERNOVA_REDIS_URL when Redis is unreachable, and stops cleanly', async () => {
+    const err = await startEngine({ feed: 'redis', redisUrl: 'redis://127.0.0.1:1' }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(RedisFeedError);
+    expect((err as Error).message).toMatch(/SUPERNOVA_REDIS_URL/);
   });
 });
