@@ -77,8 +77,8 @@ export class Engine {
       delivered: () => this.fanout.delivered,
     });
     this.feed = createFeed(config.feed, feedOptions(config, this.log));
-    this.ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending: () => this.pipeline.pendingPublications });
-    this.pipeline = new MarketPipeline({ feed: new MergedFeed([this.feed, this.ingest]), publisher: this.broker, conflateMs: config.conflateMs, logger: this.log });
+    this.ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending: () => this.pipeline.pendingPublications, admits: (symbol) => this.pipeline.admits(symbol) });
+    this.pipeline = new MarketPipeline({ feed: new MergedFeed([this.feed, this.ingest]), publisher: this.broker, conflateMs: config.conflateMs, maxSymbols: config.maxSymbols, logger: this.log });
 
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state))) rpc.set(name, (data) => clientErrors(() => fn(data)));

@@ -99,6 +99,18 @@ describe('TickIngest', () => {
     await stopHeld(pipeline, publisher);
   });
 
+  it('reports ticks of symbols the pipeline has no room for as SYMBOL_LIMIT', async () => {
+    const publisher = new HeldPublisher();
+    const ingest: TickIngest = new TickIngest({ maxPending: 100, pending: () => 0, admits: (s) => pipeline.admits(s), now: () => now });
+    const pipeline = new MarketPipeline({ feed: ingest, publisher, maxSymbols: 1 });
+    pipeline.start();
+    const t = (symbol: string) => ({ symbol, price: 1, size: 1, ts: now });
+    const report = ingest.push([t('AAA'), t('BBB'), t('AAA')]);
+    expect(report).toMatchObject({ accepted: 2, rejected: 1, errors: [{ index: 1, reason: 'SYMBOL_LIMIT', message: expect.stringContaining('SUPERNOVA_MAX_SYMBOLS') as unknown }] });
+    expect(pipeline.state.symbols()).toEqual(['AAA']);
+    await stopHeld(pipeline, publisher);
+  });
+
   it('refuses a nonsense maxPending at construction', () => {
     expect(() => new TickIngest({ maxPending: 0, pending: () => 0 })).toThrow(InvalidOptionError);
   });

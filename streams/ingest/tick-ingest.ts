@@ -11,6 +11,8 @@ export interface TickIngestOptions {
   /** How many publications the pipeline has pending now (`MarketPipeline.pendingPublications`). */
   pending: () => number;
   tickLimits?: Partial<TickLimits>;
+  /** Whether the pipeline has room for this symbol (`MarketPipeline.admits`); refused as SYMBOL_LIMIT if not. */
+  admits?: (symbol: string) => boolean;
   /** Refused ticks described in one report, at most; the counts stay exact. */
   maxErrors?: number;
   now?: () => number;
@@ -77,16 +79,21 @@ export class TickIngest implements Feed {
     if (pending >= this.options.maxPending) throw new IngestBusyError(pending, this.options.maxPending);
     const now = this.now();
     const report: IngestReport = { accepted: 0, rejected: 0, errors: [] };
+    const admits = this.options.admits ?? (() => true);
     items.forEach((item, index) => {
       const check = validateTick(item, this.limits, now);
-      if (check.ok) {
+      if (check.ok && admits(check.tick.symbol)) {
+        // Handed on synchronously: the pipeline has applied it before the next item's admits() check.
         this.subject.next(check.tick);
         report.accepted++;
         return;
       }
-      this.rejects.record(check.reason);
+      const refusal = check.ok
+        ? { reason: 'SYMBOL_LIMIT' as const, message: `no room for the new symbol ${check.tick.symbol}: the engine tracks its maximum of symbols (SUPERNOVA_MAX_SYMBOLS)` }
+        : check;
+      this.rejects.record(refusal.reason);
       report.rejected++;
-      if (report.errors.length < this.maxErrors) report.errors.push({ index, reason: check.reason, message: check.message });
+      if (report.errors.length < this.maxErrors) report.errors.push({ index, reason: refusal.reason, message: refusal.message });
     });
     this.acceptedCount += report.accepted;
     return report;

@@ -179,6 +179,20 @@ describe('MarketPipeline', () => {
     expect(pipeline.running).toBe(false);
   });
 
+  it('refuses ticks of new symbols past maxSymbols while known symbols keep trading', async () => {
+    const ticks: Tick[] = ['A', 'B', 'C', 'A', 'B', 'D'].map((symbol, i) => ({ symbol, price: 10 + i, size: 1, ts: i }));
+    const scheduler = new VirtualTimeScheduler();
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, maxSymbols: 2, feed: feedOf(() => from(ticks)), publisher: new RecordingPublisher(scheduler), scheduler });
+    pipeline.start();
+    await pipeline.stop();
+    expect(pipeline.state.symbols()).toEqual(['A', 'B']);
+    expect(pipeline.state.snapshot('B')).toMatchObject({ trades: 2, last: 14 });
+    expect(pipeline.ticksRejected.SYMBOL_LIMIT).toBe(2);
+    expect(pipeline.admits('A')).toBe(true);
+    expect(pipeline.admits('E')).toBe(false);
+    expect(() => new MarketPipeline({ maxSymbols: 0, feed: feedOf(() => from([])), publisher: new RecordingPublisher(scheduler) })).toThrow(/maxSymbols/);
+  });
+
   it('drops unusable ticks instead of poisoning the state, counting them by reason', async () => {
     const ticks: Tick[] = [
       { symbol: 'A', price: 10, size: 1, ts: 1 },
@@ -195,7 +209,7 @@ describe('MarketPipeline', () => {
     await pipeline.stop();
     expect(pipeline.ticksIn).toBe(6);
     expect(pipeline.ticksDropped).toBe(4);
-    expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 0, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1 });
+    expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 0, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1, SYMBOL_LIMIT: 0 });
     expect(publisher.on('market:bad')).toHaveLength(0);
     expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });
     // A synchronous feed that completes still ends with the latest snapshot.

@@ -18,6 +18,11 @@ export interface MarketPipelineOptions {
   scheduler?: SchedulerLike;
   /** Bounds of an acceptable tick's event time; see DEFAULT_TICK_LIMITS. */
   tickLimits?: Partial<TickLimits>;
+  /**
+   * Most symbols the market state tracks. Past it, ticks of a new symbol are refused
+   * (SYMBOL_LIMIT) while known symbols keep trading: state is never evicted mid-session.
+   */
+  maxSymbols?: number;
 }
 
 /** What `ticks:SYM` carries. Short, stable names: this goes to every subscriber for every trade. */
@@ -47,6 +52,7 @@ export class MarketPipeline {
   private readonly logger: StreamLogger;
   private readonly scheduler: SchedulerLike;
   private readonly limits: TickLimits;
+  private readonly maxSymbols: number;
   private readonly rejects = new RejectCounts();
 
   private subscription: Subscription | undefined;
@@ -70,6 +76,15 @@ export class MarketPipeline {
     this.logger = options.logger ?? silentLogger;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.limits = tickLimits(options.tickLimits);
+    this.maxSymbols = options.maxSymbols ?? 10_000;
+    if (!Number.isInteger(this.maxSymbols) || this.maxSymbols < 1) {
+      throw new InvalidOptionError('maxSymbols', `must be an integer >= 1, got ${this.maxSymbols}`);
+    }
+  }
+
+  /** Whether a tick of this symbol would find room in the market state. */
+  admits(symbol: string): boolean {
+    return this.state.size < this.maxSymbols || this.state.has(symbol);
   }
 
   /** Ticks taken from the feed (valid or not). */
@@ -147,6 +162,10 @@ export class MarketPipeline {
       return undefined;
     }
     const tick = check.tick;
+    if (!this.admits(tick.symbol)) {
+      this.rejects.record('SYMBOL_LIMIT');
+      return undefined;
+    }
     this.state.apply(tick);
     const data: TickPublication = { price: tick.price, size: tick.size, ts: tick.ts };
     this.publish(tickChannel(tick.symbol), data);

@@ -1,8 +1,12 @@
 import type { Tick } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 
-/** Stable reasons a tick is refused; counted per reason and returned to HTTP ingest callers. */
-export const TICK_REJECT_REASONS = ['BAD_SHAPE', 'BAD_SYMBOL', 'BAD_PRICE', 'BAD_SIZE', 'BAD_TS'] as const;
+/**
+ * Stable reasons a tick is refused; counted per reason and returned to HTTP ingest callers.
+ * `SYMBOL_LIMIT` is not about the tick itself: it is a new symbol while the market state already
+ * holds its maximum (the pipeline's check, not validateTick's).
+ */
+export const TICK_REJECT_REASONS = ['BAD_SHAPE', 'BAD_SYMBOL', 'BAD_PRICE', 'BAD_SIZE', 'BAD_TS', 'SYMBOL_LIMIT'] as const;
 export type TickRejectReason = (typeof TICK_REJECT_REASONS)[number];
 
 export type TickCheck =
