@@ -11,7 +11,7 @@ export { MarketState } from './market/market-state.js';
 export type { MarketStateView } from './market/market-state.js';
 export { MarketPipeline } from './market/market-pipeline.js';
 export type { MarketPipelineOptions, TickPublication } from './market/market-pipeline.js';
-export { DEFAULT_TICK_LIMITS, TICK_REJECT_REASONS, tickLimits, validateTick } from './market/tick-validation.js';
+export { DEFAULT_TICK_LIMITS, SYMBOL_PATTERN, TICK_REJECT_REASONS, tickLimits, validateTick } from './market/tick-validation.js';
 export type { TickCheck, TickLimits, TickRejectReason } from './market/tick-validation.js';
 export { marketChannel, tickChannel } from './market/channels.js';
 export { MARKET_SNAPSHOT_METHOD, marketRpcMethods, marketSnapshot } from './market/rpc.js';

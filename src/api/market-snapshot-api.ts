@@ -1,8 +1,5 @@
-import { UnknownSymbolError, type MarketStateView } from '../../streams/index.js';
+import { SYMBOL_PATTERN, UnknownSymbolError, type MarketStateView } from '../../streams/index.js';
 import { HttpError, type Router } from '../http/index.js';
-
-// The symbol rule of SUPERNOVA_SYMBOLS and of tick validation.
-const SYMBOL = /^[A-Z0-9.]{1,12}$/;
 
 /**
  * `GET /api/v1/market`: every symbol with a snapshot, and those snapshots.
@@ -15,7 +12,7 @@ export function registerMarketSnapshotApi(router: Router, market: MarketStateVie
   });
   router.get('/api/v1/market/:symbol', (ctx) => {
     const symbol = (ctx.params.symbol ?? '').toUpperCase();
-    if (!SYMBOL.test(symbol)) {
+    if (!SYMBOL_PATTERN.test(symbol)) {
       throw new HttpError(400, 'BAD_SYMBOL', `symbol ${JSON.stringify(ctx.params.symbol)} is not 1-12 of A-Z 0-9 .`);
     }
     const snapshot = market.snapshot(symbol);

@@ -170,14 +170,14 @@ export class Router {
       headers['content-type'] ??= 'application/json';
     }
     const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    const encoding = size > (this.opts.compressMinBytes ?? 500) && isCompressible(headers['content-type']) && !headers['content-encoding']
-      ? negotiateEncoding(state.acceptEncoding)
-      : undefined;
+    const eligible = size > (this.opts.compressMinBytes ?? 500) && isCompressible(headers['content-type']) && !headers['content-encoding'];
+    // Plain answers to an eligible request vary too: a shared cache must not hand them to everyone.
+    if (eligible) headers.vary = headers.vary ? `${headers.vary}, accept-encoding` : 'accept-encoding';
+    const encoding = eligible ? negotiateEncoding(state.acceptEncoding) : undefined;
     if (!encoding) {
       this.send(res, state, status, headers, body);
       return;
     }
-    headers.vary = headers.vary ? `${headers.vary}, accept-encoding` : 'accept-encoding';
     headers['content-encoding'] = encoding;
     const raw = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (size <= (this.opts.compressSyncMaxBytes ?? 64 * 1024)) {

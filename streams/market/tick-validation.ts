@@ -25,8 +25,8 @@ export const DEFAULT_TICK_LIMITS: TickLimits = {
   maxFutureMs: 24 * 60 * 60 * 1000,
 };
 
-// The same rule as SUPERNOVA_SYMBOLS, so anything configured can also be ingested.
-const SYMBOL = /^[A-Z0-9.]{1,12}$/;
+/** The same rule as SUPERNOVA_SYMBOLS, so anything configured can also be ingested and looked up. */
+export const SYMBOL_PATTERN = /^[A-Z0-9.]{1,12}$/;
 
 export function tickLimits(overrides: Partial<TickLimits> = {}): TickLimits {
   const limits = { ...DEFAULT_TICK_LIMITS, ...overrides };
@@ -45,7 +45,7 @@ export function validateTick(input: unknown, limits: TickLimits, now: number): T
     return reject('BAD_SHAPE', 'a tick is an object {symbol, price, size, ts}');
   }
   const { symbol, price, size, ts } = input as Record<string, unknown>;
-  if (typeof symbol !== 'string' || !SYMBOL.test(symbol)) {
+  if (typeof symbol !== 'string' || !SYMBOL_PATTERN.test(symbol)) {
     return reject('BAD_SYMBOL', `symbol must be 1-12 of A-Z 0-9 ., got ${describe(symbol)}`);
   }
   if (typeof price !== 'number' || !Number.isFinite(price) || price <= 0) {
