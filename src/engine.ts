@@ -76,7 +76,7 @@ export class Engine {
       actorStats: () => this.runtime.stats(),
       delivered: () => this.fanout.delivered,
     });
-    this.feed = createFeed(config.feed, feedOptions(config, this.log));
+    this.feed = createFeed(config.feed, feedOptions(config, this.log, () => this.pipeline.pendingPublications >= config.ingestMaxPending));
     this.ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending: () => this.pipeline.pendingPublications, admits: (symbol) => this.pipeline.admits(symbol) });
     this.pipeline = new MarketPipeline({ feed: new MergedFeed([this.feed, this.ingest]), publisher: this.broker, conflateMs: config.conflateMs, maxSymbols: config.maxSymbols, logger: this.log });
 
@@ -202,12 +202,12 @@ export class Engine {
   }
 }
 
-function feedOptions(config: SupernovaConfig, log: Logger): FeedOptions {
+function feedOptions(config: SupernovaConfig, log: Logger, busy: () => boolean): FeedOptions {
   const options: FeedOptions = { symbols: config.symbols, tradesPerSecond: config.simTradesPerSecond };
   if (config.redisUrl) {
     options.redis = {
       url: config.redisUrl, stream: config.feedStream, group: config.feedGroup, consumer: config.feedConsumer,
-      batchSize: config.feedBatchSize, blockMs: config.feedBlockMs, claimIdleMs: config.feedClaimIdleMs, logger: log,
+      batchSize: config.feedBatchSize, blockMs: config.feedBlockMs, claimIdleMs: config.feedClaimIdleMs, busy, logger: log,
     };
   }
   return options;

@@ -31,7 +31,7 @@ export const configEntries = {
   feedBlockMs: { env: 'SUPERNOVA_FEED_BLOCK_MS', schema: int(1, 60_000).default(1_000), doc: 'Redis feed: longest a read waits for new entries' },
   feedClaimIdleMs: { env: 'SUPERNOVA_FEED_CLAIM_IDLE_MS', schema: int(100, 86_400_000).default(30_000), doc: 'Redis feed: entries another consumer left unacknowledged this long are taken over (checked at start and at this period)' },
   ingestMaxTicks: { env: 'SUPERNOVA_INGEST_MAX_TICKS', schema: int(1, 1_000_000).default(10_000), doc: 'Most ticks one POST /api/v1/ingest/ticks may carry (more is 413)' },
-  ingestMaxPending: { env: 'SUPERNOVA_INGEST_MAX_PENDING', schema: int(1, 10_000_000).default(100_000), doc: 'Unsettled market publications at which tick ingest answers 503 (retry-after) instead of queueing' },
+  ingestMaxPending: { env: 'SUPERNOVA_INGEST_MAX_PENDING', schema: int(1, 10_000_000).default(100_000), doc: 'Unsettled market publications at which tick ingest answers 503 (retry-after) and the Redis feed pauses reading, instead of queueing' },
   maxSymbols: { env: 'SUPERNOVA_MAX_SYMBOLS', schema: int(1, 1_000_000).default(10_000), doc: 'Most symbols the market state tracks; ticks of a new symbol beyond it are refused (SYMBOL_LIMIT)' },
   conflateMs: { env: 'SUPERNOVA_MARKET_CONFLATE_MS', schema: int(1, 60_000).default(100), doc: 'Minimum interval between market:SYM snapshots' },
   logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },

@@ -24,6 +24,11 @@ export interface RedisStreamFeedOptions {
   newGroupStartId?: '$' | '0';
   /** Pause after a failed read before the next try (Redis away: ioredis is reconnecting). */
   retryDelayMs?: number;
+  /**
+   * True while the pipeline is behind; reading pauses until it is not, and the entries wait in
+   * the stream (bounded by the upstream's MAXLEN) rather than in this process.
+   */
+  busy?: () => boolean;
   logger?: StreamLogger;
 }
 
@@ -58,6 +63,7 @@ export class RedisStreamFeed implements Feed {
   private readonly claimIdleMs: number;
   private readonly newGroupStartId: '$' | '0';
   private readonly retryDelayMs: number;
+  private readonly busy: () => boolean;
   private readonly logger: StreamLogger;
 
   private command: Redis | undefined;
@@ -81,6 +87,7 @@ export class RedisStreamFeed implements Feed {
     this.claimIdleMs = positiveInt('claimIdleMs', options.claimIdleMs ?? 30_000);
     this.newGroupStartId = options.newGroupStartId ?? '$';
     this.retryDelayMs = positiveInt('retryDelayMs', options.retryDelayMs ?? 500);
+    this.busy = options.busy ?? (() => false);
     this.logger = options.logger ?? silentLogger;
     for (const [name, value] of [['stream', this.stream], ['group', this.group], ['consumer', this.consumer]] as const) {
       if (!value) throw new InvalidOptionError(name, 'must not be empty');
@@ -159,6 +166,10 @@ export class RedisStreamFeed implements Feed {
     // First this consumer's own pending entries (a restart under the same name), then new ones.
     let ownPendingDone = false;
     while (loop.active) {
+      if (this.busy()) {
+        await delay(this.retryDelayMs);
+        continue;
+      }
       try {
         if (Date.now() - lastClaimAt >= this.claimIdleMs) {
           await this.claim(command, subscriber, loop);
@@ -175,7 +186,7 @@ export class RedisStreamFeed implements Feed {
         if (!loop.active) return;
         this.readErrorCount++;
         this.logSparingly('read', { err, stream: this.stream, readErrors: this.readErrorCount }, 'redis feed read failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
+        await delay(this.retryDelayMs);
       }
     }
   }
@@ -257,6 +268,10 @@ function toNumber(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
   return Number.isFinite(n) ? n : undefined;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function positiveInt(option: string, value: number): number {

@@ -113,6 +113,17 @@ describe.skipIf(!reachable)('Redis Streams feed (real Redis)', () => {
     expect(d.ticks.map((t) => t.ts - base)).toEqual(Array.from({ length: 10 }, (_, i) => i));
   });
 
+  it('pauses reading while the pipeline is busy, leaving the entries in the stream', async () => {
+    let busy = true;
+    const p = await feed('patient', { busy: () => busy, retryDelayMs: 20 });
+    await add(5);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.ticks).toHaveLength(0);
+    expect(await redis.xlen(stream)).toBe(5);
+    busy = false;
+    await until(() => p.ticks.length === 5, 'the five ticks once no longer busy');
+  });
+
   it('stop() cuts a blocked read at once and releases both connections', async () => {
     const e = await feed('stopper', { blockMs: 30_000 });
     await new Promise((r) => setTimeout(r, 100)); // now inside XREADGROUP BLOCK
