@@ -141,7 +141,9 @@ export class RedisStreamFeed implements Feed {
     const command = this.command;
     this.command = undefined;
     this.blocking = undefined;
-    if (command) await command.quit().catch(() => command.disconnect());
+    // quit() would sit in the offline queue while Redis is away; then just drop the connection.
+    if (command?.status === 'ready') await command.quit().catch(() => command.disconnect());
+    else command?.disconnect();
   }
 
   ticks(): Observable<Tick> {
