@@ -8,14 +8,14 @@ import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/i
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { Router, StaticFiles } from './http/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerServerApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { isClientError, MarketPipeline, marketRpcMethods, type PipelineCounters } from '../streams/index.js';
+import { isClientError, marketRpcMethods, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -46,6 +46,9 @@ export class Engine {
   private readonly registry = new ConnectionRegistry();
   private readonly pipeline: MarketPipeline;
   private readonly dashboard: StaticFiles | undefined;
+  private readonly feed: Feed;
+  /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
+  readonly ingest: TickIngest;
   private readonly startedAt = Date.now();
   private listenSocket: uWS.us_listen_socket | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -82,7 +85,7 @@ export class Engine {
       delivered: () => this.fanout.delivered,
       pipelines: () => this.pipelineCounters(),
     });
-    this.pipeline = marketPipelineFrom(config, this.broker, this.log);
+    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.broker, this.log));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
 
     const rpc = new Map<string, RpcMethod>();
@@ -160,6 +163,8 @@ export class Engine {
       });
       this.dashboard.register(this.app);
     }
+    registerIngestApi(router, { apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks });
+    registerMarketSnapshotApi(router, this.pipeline.state);
     this.gateway.attach();
     router.attach(this.app);
   }
@@ -189,6 +194,8 @@ export class Engine {
 
   async start(): Promise<{ port: number }> {
     if (this.state !== 'new') throw new Error(`engine cannot start: it is ${this.state}`);
+    // First, so a feed source that is down fails start-up before anything else is opened.
+    await this.feed.start?.();
     this.runtime.start();
     this.actors = new ConnectionActors(this.runtime.supervisor('connections', { maxChildrenPerShard: 500 }), this.actorDeps, {
       mailboxLimit: this.config.mailboxLimit,
@@ -227,6 +234,7 @@ export class Engine {
     this.liveMetrics.stop();
     if (wasRunning) await this.pipeline.stop();
     this.fanout.flush();
+    await this.feed.stop?.();
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();

@@ -86,3 +86,32 @@ export function isClientError(err: unknown): err is Error & { code: string } {
   const code = (err as { code?: unknown } | null)?.code;
   return err instanceof Error && typeof code === 'string' && CLIENT_ERROR_CODES.has(code);
 }
+/** Ingest was asked to take ticks while no pipeline is reading them (not started, or stopped). */
+export class IngestUnavailableError extends Error {
+  readonly code = 'INGEST_UNAVAILABLE' as const;
+  constructor() {
+    super('tick ingest is not running: the market pipeline is not started');
+    this.name = 'IngestUnavailableError';
+  }
+}
+
+/** The pipeline is behind (too many publications pending); the caller should retry later. */
+export class IngestBusyError extends Error {
+  readonly code = 'INGEST_BUSY' as const;
+  constructor(
+    readonly pending: number,
+    readonly limit: number,
+  ) {
+    super(`tick ingest is busy: ${pending} publications pending (limit ${limit}); retry shortly`);
+    this.name = 'IngestBusyError';
+  }
+}
+
+/** The Redis Streams feed cannot reach its Redis or set up its consumer group; `cause` is ioredis'. */
+export class RedisFeedError extends Error {
+  readonly code = 'REDIS_FEED_UNAVAILABLE' as const;
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'RedisFeedError';
+  }
+}

@@ -1,9 +1,9 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
 export type { Bar, ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick } from './ports.js';
-export { InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
+export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, RedisFeedError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
-export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, NoneFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
-export type { FeedKind, FeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
+export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
+export type { FeedKind, FeedOptions, RedisStreamFeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
 
 export { conflate } from './operators/conflate.js';
 export type { ConflateOptions } from './operators/conflate.js';
@@ -16,6 +16,8 @@ export { MarketState } from './market/market-state.js';
 export type { MarketStateView } from './market/market-state.js';
 export { MarketPipeline } from './market/market-pipeline.js';
 export type { MarketBarsOptions, MarketPipelineOptions, TickPublication } from './market/market-pipeline.js';
+export { DEFAULT_TICK_LIMITS, SYMBOL_PATTERN, TICK_REJECT_REASONS, tickLimits, validateTick } from './market/tick-validation.js';
+export type { TickCheck, TickLimits, TickRejectReason } from './market/tick-validation.js';
 export { barChannel, marketChannel, tickChannel } from './market/channels.js';
 export { BarStore } from './market/bar-store.js';
 export type { BarStoreView } from './market/bar-store.js';
@@ -29,3 +31,6 @@ export { MetricsPipeline, METRICS_CHANNEL } from './metrics/metrics-pipeline.js'
 export type { MetricsPipelineOptions } from './metrics/metrics-pipeline.js';
 export type { MetricsReading, MetricsSource } from './metrics/ports.js';
 export type { LatencySummary, MetricsSnapshot, NamespaceUsage, PipelineCounters } from './metrics/snapshot.js';
+
+export { TickIngest } from './ingest/tick-ingest.js';
+export type { IngestError, IngestReport, TickIngestOptions } from './ingest/tick-ingest.js';

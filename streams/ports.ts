@@ -30,6 +30,10 @@ export interface Tick {
 export interface Feed {
   readonly name: string;
   ticks(): Observable<Tick>;
+  /** Feeds that own connections open them here, so a source that is down fails start-up. */
+  start?(): Promise<void>;
+  /** Releases what start() opened; called once the pipeline no longer reads `ticks()`. */
+  stop?(): Promise<void>;
 }
 
 /** What `market:SYM` carries: the session so far for one symbol. */

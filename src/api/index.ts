@@ -1,3 +1,6 @@
 export { registerServerApi, registerDisabledServerApi, type ConnectionControl, type ServerApiOptions } from './server-api.js';
+export { registerIngestApi, type IngestApiOptions, type TickSink } from './ingest-api.js';
+export { registerMarketSnapshotApi } from './market-snapshot-api.js';
+export { apiKeyGuard } from './api-key.js';
 export { statusOf } from './status-of.js';
 export { registerBarsApi } from './bars-api.js';

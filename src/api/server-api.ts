@@ -1,9 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Broker, NamespaceRegistry } from '../broker/index.js';
 import { type DisconnectCode, ErrorCode, ProtocolError } from '../protocol/index.js';
-import { HttpError, type HttpResult, type RequestContext, type Router } from '../http/index.js';
+import { HttpError, type HttpResult, type Router } from '../http/index.js';
 import { statusOf } from './status-of.js';
+import { apiDisabledError, apiKeyGuard } from './api-key.js';
 
 /** What the server API may do to live connections (the connection actors implement it). */
 export interface ConnectionControl {
@@ -40,10 +40,10 @@ const schemas = {
 
 /** Centrifugo's server HTTP API: `POST /api/<method>` with `Authorization: apikey KEY`, `{result}` or `{error}`. */
 export function registerServerApi(router: Router, o: ServerApiOptions): void {
-  const key = Buffer.from(o.apiKey);
+  const authorize = apiKeyGuard(o.apiKey);
   const route = <S extends z.ZodType>(method: string, schema: S, run: (body: z.output<S>) => Promise<unknown>) => {
     router.post(`/api/${method}`, async (ctx) => {
-      authorize(ctx, key);
+      authorize(ctx);
       const parsed = schema.safeParse(ctx.body.length === 0 ? {} : ctx.json());
       if (!parsed.success) {
         throw new HttpError(400, ErrorCode.BadRequest, `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
@@ -124,17 +124,8 @@ export function registerServerApi(router: Router, o: ServerApiOptions): void {
 /** Routes answering that the server API is off, so a caller learns why instead of seeing a 404. */
 export function registerDisabledServerApi(router: Router): void {
   router.post('/api/:method', () => {
-    throw new HttpError(503, 'SERVER_API_DISABLED', 'the server API is off: set SUPERNOVA_API_KEY to turn it on');
+    throw apiDisabledError();
   });
-}
-
-function authorize(ctx: RequestContext, key: Buffer): void {
-  const header = ctx.headers.authorization ?? '';
-  const match = /^apikey\s+(.+)$/i.exec(header.trim());
-  const given = Buffer.from(match?.[1] ?? '');
-  if (given.length !== key.length || !timingSafeEqual(given, key)) {
-    throw new HttpError(401, ErrorCode.Unauthorized, 'unauthorized: send Authorization: apikey <SUPERNOVA_API_KEY>');
-  }
 }
 
 function presenceOn(namespaces: NamespaceRegistry, ch: string): void {

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { HttpError, statusText } from './http-error.js';
 import { UwsEventStream, type EventStream } from './event-stream.js';
+import { compressAsync, compressSync, isCompressible, negotiateEncoding } from './compression.js';
 
 export interface RequestContext {
   method: string;
@@ -31,12 +32,19 @@ export type StreamHandler = (ctx: RequestContext) => (stream: EventStream) => vo
 
 interface Route { method: string; segments: string[]; handler: Handler; name: string; stream?: StreamHandler }
 
-/** One request in flight: whether the response may still be written, and its method for the metrics. */
-interface Exchange { aborted: boolean; method: string }
+/**
+ * One request in flight. `aborted`: the client went away (never touch `res` again); `answered`: a
+ * response is on its way; `method` labels the metrics.
+ */
+interface ResponseState { aborted: boolean; answered: boolean; acceptEncoding: string | undefined; method: string }
 
 export interface RouterOptions {
   log: Logger;
   maxBodyBytes: number;
+  /** Textual responses larger than this are compressed when the client accepts br or gzip. */
+  compressMinBytes?: number;
+  /** Larger bodies are compressed on the thread pool rather than on the event loop. */
+  compressSyncMaxBytes?: number;
   onResponse?: (route: string, status: number, seconds: number, method: string) => void;
 }
 
@@ -101,7 +109,7 @@ export class Router {
     const query = new URLSearchParams(req.getQuery() ?? '');
     const headers: Record<string, string> = {};
     req.forEach((k, v) => { headers[k] = v; });
-    const state: Exchange = { aborted: false, method };
+    const state: ResponseState = { aborted: false, answered: false, acceptEncoding: headers['accept-encoding'], method };
     res.onAborted(() => { state.aborted = true; });
 
     let found: ReturnType<Router['match']>;
@@ -169,23 +177,50 @@ export class Router {
     });
   }
 
-  private write(res: HttpResponse, state: Exchange, result: HttpResult, route: string, started: number): void {
+  private write(res: HttpResponse, state: ResponseState, result: HttpResult, route: string, started: number): void {
     const status = result.status ?? 200;
     this.opts.onResponse?.(route, status, (performance.now() - started) / 1000, state.method);
-    if (state.aborted) return;
-    state.aborted = true; // written once
+    if (state.aborted || state.answered) return;
+    state.answered = true;
     let body: string | Uint8Array;
-    let contentType = result.headers?.['content-type'];
+    const headers: Record<string, string> = { ...result.headers };
     if (typeof result.body === 'string' || result.body instanceof Uint8Array) body = result.body;
     else if (result.body === undefined) body = '';
     else {
       body = JSON.stringify(result.body);
-      contentType ??= 'application/json';
+      headers['content-type'] ??= 'application/json';
     }
+    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const eligible = size > (this.opts.compressMinBytes ?? 500) && isCompressible(headers['content-type']) && !headers['content-encoding'];
+    // Plain answers to an eligible request vary too: a shared cache must not hand them to everyone.
+    if (eligible) headers.vary = headers.vary ? `${headers.vary}, accept-encoding` : 'accept-encoding';
+    const encoding = eligible ? negotiateEncoding(state.acceptEncoding) : undefined;
+    if (!encoding) {
+      this.send(res, state, status, headers, body);
+      return;
+    }
+    headers['content-encoding'] = encoding;
+    const raw = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (size <= (this.opts.compressSyncMaxBytes ?? 64 * 1024)) {
+      this.send(res, state, status, headers, compressSync(raw, encoding));
+      return;
+    }
+    compressAsync(raw, encoding).then(
+      (compressed) => this.send(res, state, status, headers, compressed),
+      (err: unknown) => {
+        this.opts.log.error({ err, route }, 'response compression failed');
+        const error = errorResult(err);
+        this.send(res, state, error.status ?? 500, { 'content-type': 'application/json' }, JSON.stringify(error.body));
+      },
+    );
+  }
+
+  private send(res: HttpResponse, state: ResponseState, status: number, headers: Record<string, string>, body: string | Uint8Array): void {
+    if (state.aborted) return;
+    state.aborted = true; // uWS forbids touching a response after end()
     res.cork(() => {
       res.writeStatus(`${status} ${statusText[status] ?? ''}`.trim());
-      if (contentType) res.writeHeader('content-type', contentType);
-      for (const [k, v] of Object.entries(result.headers ?? {})) if (k !== 'content-type') res.writeHeader(k, v);
+      for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
       res.end(body);
     });
   }
@@ -193,7 +228,7 @@ export class Router {
   /** The streaming path: kept apart from write() so whole responses and streams evolve separately. */
   private openStream(
     res: HttpResponse,
-    state: Exchange,
+    state: ResponseState,
     route: Route,
     handler: StreamHandler,
     request: Pick<RequestContext, 'method' | 'path' | 'params' | 'query' | 'headers'>,

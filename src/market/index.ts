@@ -1,2 +1,2 @@
-export { marketPipelineFrom } from './pipeline-from-config.js';
+export { marketPipelineFrom, type MarketWiring } from './pipeline-from-config.js';
 export { registerMarketMetrics, type MarketMetricSources } from './market-metrics.js';

@@ -1,11 +1,7 @@
 import type { Logger } from 'pino';
 import type { SupernovaConfig } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
-import { barInterval, createFeed, InvalidOptionError, MarketPipeline, type BarInterval, type ChannelPublisher, type Feed } from '../../streams/index.js';
-
-// A replay as fast as possible waits while this many publications are unsettled, so a slow
-// broker (Redis) sees a bounded number of pending promises rather than the whole file.
-const MAX_PENDING_PUBLISHES = 10_000;
+import { barInterval, createFeed, InvalidOptionError, MarketPipeline, MergedFeed, TickIngest, type BarInterval, type ChannelPublisher, type Feed, type FeedOptions } from '../../streams/index.js';
 
 // Options of the feeds and bars that come straight from one variable, to name it in errors.
 const OPTION_ENV: Readonly<Record<string, string>> = {
@@ -16,37 +12,56 @@ const OPTION_ENV: Readonly<Record<string, string>> = {
   interval: 'SUPERNOVA_BAR_INTERVALS',
 };
 
+/** The market side of an engine: the configured feed, the ingest sink, and the pipeline reading both. */
+export interface MarketWiring {
+  pipeline: MarketPipeline;
+  /** The configured feed, whose optional start()/stop() the engine calls (the Redis feed's connections). */
+  feed: Feed;
+  /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
+  ingest: TickIngest;
+}
+
 /**
- * The market pipeline the configuration asks for: its feed (simulated, replay or none) and its
- * bars. A feed or bar option the streams reject stops start-up with a ConfigError that names
- * the variable, as a bad value in the schema would.
+ * The market pipeline the configuration asks for: its feed (simulated, replay, redis or none)
+ * merged with the ingest sink, and its bars. A feed or bar option the streams reject stops
+ * start-up with a ConfigError that names the variable, as a bad value in the schema would.
+ *
+ * Backpressure is one rule for every source: while SUPERNOVA_INGEST_MAX_PENDING publications are
+ * unsettled, ingest refuses (503), and the replay and Redis feeds pause reading.
  */
-export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPublisher, logger: Logger): MarketPipeline {
+export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPublisher, logger: Logger): MarketWiring {
   const intervals = configured(() => config.barIntervals.map((name): BarInterval => barInterval(name)));
-  // The feed's backpressure reads the pipeline that consumes it, which is built after the feed.
+  // The sources' backpressure reads the pipeline that consumes them, which is built after them.
   const built: { pipeline?: MarketPipeline } = {};
-  const feed: Feed = configured(() =>
-    createFeed(config.feed, {
-      symbols: config.symbols,
-      tradesPerSecond: config.simTradesPerSecond,
-      replay: {
-        file: config.replayFile,
-        symbol: config.replaySymbol,
-        date: config.replayDate,
-        speed: config.replaySpeed,
-        loop: config.replayLoop,
-        isBusy: () => (built.pipeline?.pendingPublishes ?? 0) > MAX_PENDING_PUBLISHES,
-      },
-    }),
-  );
-  built.pipeline = new MarketPipeline({
-    feed,
+  const pending = (): number => built.pipeline?.pendingPublications ?? 0;
+  const busy = (): boolean => pending() >= config.ingestMaxPending;
+  const feed: Feed = configured(() => createFeed(config.feed, feedOptions(config, logger, busy)));
+  const ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending, admits: (symbol) => built.pipeline?.admits(symbol) ?? false });
+  const pipeline = new MarketPipeline({
+    feed: new MergedFeed([feed, ingest]),
     publisher,
     conflateMs: config.conflateMs,
+    maxSymbols: config.maxSymbols,
     logger,
     bars: { intervals, latenessMs: config.barLatenessMs, historySize: config.barHistory },
   });
-  return built.pipeline;
+  built.pipeline = pipeline;
+  return { pipeline, feed, ingest };
+}
+
+function feedOptions(config: SupernovaConfig, logger: Logger, busy: () => boolean): FeedOptions {
+  const options: FeedOptions = {
+    symbols: config.symbols,
+    tradesPerSecond: config.simTradesPerSecond,
+    replay: { file: config.replayFile, symbol: config.replaySymbol, date: config.replayDate, speed: config.replaySpeed, loop: config.replayLoop, isBusy: busy },
+  };
+  if (config.redisUrl) {
+    options.redis = {
+      url: config.redisUrl, stream: config.feedStream, group: config.feedGroup, consumer: config.feedConsumer,
+      batchSize: config.feedBatchSize, blockMs: config.feedBlockMs, claimIdleMs: config.feedClaimIdleMs, busy, logger,
+    };
+  }
+  return options;
 }
 
 function configured<T>(build: () => T): T {

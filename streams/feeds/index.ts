@@ -1,12 +1,17 @@
 import type { Feed } from '../ports.js';
 import { InvalidOptionError, UnknownFeedError } from '../errors.js';
 import { NoneFeed } from './none.js';
+import { RedisStreamFeed } from './redis-stream.js';
+import type { RedisStreamFeedOptions } from './redis-stream.js';
 import { SimulatedFeed } from './simulated.js';
 import type { SimulatedFeedOptions } from './simulated.js';
 import { ReplayFeed } from './replay.js';
 import type { ReplayFeedOptions } from './replay.js';
 
+export { MergedFeed } from './merged.js';
 export { NoneFeed } from './none.js';
+export { RedisStreamFeed } from './redis-stream.js';
+export type { RedisStreamFeedOptions } from './redis-stream.js';
 export { SimulatedFeed } from './simulated.js';
 export type { SimulatedFeedOptions } from './simulated.js';
 export { ReplayFeed } from './replay.js';
@@ -14,12 +19,13 @@ export type { ReplayFeedOptions } from './replay.js';
 export { TickCsvError } from './tick-csv.js';
 export { DEFAULT_SYMBOLS } from './symbol-profile.js';
 
-export const FEED_KINDS = ['simulated', 'replay', 'none'] as const;
+export const FEED_KINDS = ['simulated', 'replay', 'redis', 'none'] as const;
 export type FeedKind = (typeof FEED_KINDS)[number];
 
-/** What createFeed needs: the simulated feed's options, plus the replay feed's when that is the kind. */
+/** Options of every kind; each kind reads its own part. */
 export interface FeedOptions extends SimulatedFeedOptions {
   replay?: ReplayFeedOptions;
+  redis?: RedisStreamFeedOptions;
 }
 
 /**
@@ -36,6 +42,9 @@ export function createFeed(kind: FeedKind, options?: FeedOptions): Feed {
     case 'replay':
       if (!options?.replay) throw new InvalidOptionError('replay', 'the replay feed needs { replay: { file } }');
       return new ReplayFeed(options.replay);
+    case 'redis':
+      if (!options?.redis) throw new InvalidOptionError('redis', 'the redis feed needs { url, stream, group }');
+      return new RedisStreamFeed(options.redis);
     case 'none':
       return new NoneFeed();
     default:

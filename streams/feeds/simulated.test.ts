@@ -130,6 +130,11 @@ describe('createFeed', () => {
   it('names the valid kinds when given an unknown one', () => {
     const kind = 'kafka' as unknown as 'none';
     expect(() => createFeed(kind)).toThrow(UnknownFeedError);
-    expect(() => createFeed(kind)).toThrow(/simulated, replay, none/);
+    expect(() => createFeed(kind)).toThrow(/simulated, replay, redis, none/);
+  });
+
+  it('builds the redis feed only with its options', () => {
+    expect(() => createFeed('redis', { symbols: ['A'] })).toThrow(/redis feed needs/);
+    expect(createFeed('redis', { symbols: ['A'], redis: { url: 'redis://127.0.0.1:6379', stream: 's', group: 'g', consumer: 'c' } }).name).toBe('redis');
   });
 });

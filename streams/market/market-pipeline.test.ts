@@ -78,7 +78,7 @@ describe('MarketPipeline', () => {
         d: t('AAA', 12),
         e: t('AAA', 13),
       });
-      pipeline = new MarketPipeline({ feed: feedOf(() => ticks), publisher, conflateMs: 10 });
+      pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => ticks), publisher, conflateMs: 10 });
       pipeline.start();
     });
     if (!pipeline) throw new Error('pipeline not built');
@@ -110,7 +110,7 @@ describe('MarketPipeline', () => {
     const symbols = ['AAPL', 'MSFT', 'QQQ'];
     const feed = watched(new SimulatedFeed({ symbols, tradesPerSecond: 20, seed: 3, scheduler }));
     const publisher = new RecordingPublisher(scheduler);
-    const pipeline = new MarketPipeline({ feed, publisher, conflateMs: 100, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher, conflateMs: 100, scheduler });
     pipeline.start();
     scheduler.flush();
     // Stopping mid-window must still publish what the last window held back.
@@ -139,7 +139,7 @@ describe('MarketPipeline', () => {
     const feed = new SimulatedFeed({ symbols: ['AAPL', 'MSFT'], tradesPerSecond: 40, seed: 5, scheduler });
     const publisher = new RecordingPublisher(scheduler);
     const intervals = [barInterval('1s'), barInterval('5s')];
-    const pipeline = new MarketPipeline({ feed, publisher, scheduler, bars: { intervals, latenessMs: 200, historySize: 4 } });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher, scheduler, bars: { intervals, latenessMs: 200, historySize: 4 } });
     pipeline.start();
     scheduler.flush();
     await pipeline.stop();
@@ -183,7 +183,7 @@ describe('MarketPipeline', () => {
       return index % 3 === 0 ? 'throw' : undefined;
     });
     const logger = new RecordingLogger();
-    const pipeline = new MarketPipeline({ feed, publisher, conflateMs: 100, logger, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher, conflateMs: 100, logger, scheduler });
     pipeline.start();
     scheduler.flush();
     expect(pipeline.running).toBe(true);
@@ -208,7 +208,7 @@ describe('MarketPipeline', () => {
         interval(7, scheduler).pipe(map((i): Tick => ({ symbol: i % 2 ? 'A' : 'B', price: 10 + i / 100, size: 1, ts: i }))),
       ),
     );
-    const pipeline = new MarketPipeline({ feed, publisher: new RecordingPublisher(scheduler), conflateMs: 50, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher: new RecordingPublisher(scheduler), conflateMs: 50, scheduler });
     pipeline.start();
     pipeline.start(); // no second subscription
     expect(feed.active()).toBe(1);
@@ -221,20 +221,38 @@ describe('MarketPipeline', () => {
     expect(pipeline.running).toBe(false);
   });
 
-  it('drops unusable ticks instead of poisoning the state', async () => {
+  it('refuses ticks of new symbols past maxSymbols while known symbols keep trading', async () => {
+    const ticks: Tick[] = ['A', 'B', 'C', 'A', 'B', 'D'].map((symbol, i) => ({ symbol, price: 10 + i, size: 1, ts: i }));
+    const scheduler = new VirtualTimeScheduler();
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, maxSymbols: 2, feed: feedOf(() => from(ticks)), publisher: new RecordingPublisher(scheduler), scheduler });
+    pipeline.start();
+    await pipeline.stop();
+    expect(pipeline.state.symbols()).toEqual(['A', 'B']);
+    expect(pipeline.state.snapshot('B')).toMatchObject({ trades: 2, last: 14 });
+    expect(pipeline.ticksRejected.SYMBOL_LIMIT).toBe(2);
+    expect(pipeline.admits('A')).toBe(true);
+    expect(pipeline.admits('E')).toBe(false);
+    expect(() => new MarketPipeline({ maxSymbols: 0, feed: feedOf(() => from([])), publisher: new RecordingPublisher(scheduler) })).toThrow(/maxSymbols/);
+  });
+
+  it('drops unusable ticks instead of poisoning the state, counting them by reason', async () => {
     const ticks: Tick[] = [
       { symbol: 'A', price: 10, size: 1, ts: 1 },
       { symbol: 'A', price: Number.NaN, size: 1, ts: 2 },
       { symbol: 'A', price: 11, size: Number.POSITIVE_INFINITY, ts: 3 },
+      { symbol: 'bad sym', price: 11, size: 1, ts: 3 },
+      { symbol: 'A', price: 11, size: 1, ts: 10_000_000 },
       { symbol: 'A', price: 12, size: 2, ts: 4 },
     ];
     const scheduler = new VirtualTimeScheduler();
     const publisher = new RecordingPublisher(scheduler);
-    const pipeline = new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0, maxFutureMs: 1_000 }, feed: feedOf(() => from(ticks)), publisher, scheduler });
     pipeline.start();
     await pipeline.stop();
-    expect(pipeline.ticksIn).toBe(4);
-    expect(pipeline.ticksDropped).toBe(2);
+    expect(pipeline.ticksIn).toBe(6);
+    expect(pipeline.ticksDropped).toBe(4);
+    expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 0, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1, SYMBOL_LIMIT: 0 });
+    expect(publisher.on('market:bad')).toHaveLength(0);
     expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });
     // A synchronous feed that completes still ends with the latest snapshot.
     expect(publisher.on('market:A').at(-1)?.data).toMatchObject({ last: 12 });
@@ -248,7 +266,7 @@ describe('MarketPipeline', () => {
     const scheduler = new VirtualTimeScheduler();
     const publisher = new RecordingPublisher(scheduler);
     const bars = { intervals: [barInterval('1s')], latenessMs: 0, historySize: 10 };
-    const pipeline = new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, scheduler, bars });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => from(ticks)), publisher, scheduler, bars });
     pipeline.start();
     await pipeline.stop();
     expect(pipeline.bars.slice('A', '1s', 0, 10).map((b) => [b.start, b.close, b.volume])).toEqual([[0, 10, 1], [1_000, 12, 3]]);
@@ -271,6 +289,6 @@ describe('MarketPipeline', () => {
 
   it('rejects a conflation window that is not positive', () => {
     const publisher = new RecordingPublisher(new VirtualTimeScheduler());
-    expect(() => new MarketPipeline({ feed: feedOf(() => from([])), publisher, conflateMs: 0 })).toThrow(/conflateMs/);
+    expect(() => new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => from([])), publisher, conflateMs: 0 })).toThrow(/conflateMs/);
   });
 });

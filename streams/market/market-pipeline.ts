@@ -9,6 +9,8 @@ import { MarketState } from './market-state.js';
 import { BarStore } from './bar-store.js';
 import { countsForPrice } from './price-conditions.js';
 import { barChannel, marketChannel, tickChannel } from './channels.js';
+import { tickLimits, validateTick, type TickLimits, type TickRejectReason } from './tick-validation.js';
+import { RejectCounts } from './reject-counts.js';
 
 export interface MarketPipelineOptions {
   feed: Feed;
@@ -16,8 +18,15 @@ export interface MarketPipelineOptions {
   /** Minimum gap between two `market:SYM` publications of one symbol. */
   conflateMs?: number;
   logger?: StreamLogger;
-  /** Drives the conflation windows; virtual-time tests pass theirs. */
+  /** Drives the conflation windows and the clock of the timestamp check; virtual-time tests pass theirs. */
   scheduler?: SchedulerLike;
+  /** Bounds of an acceptable tick's event time; see DEFAULT_TICK_LIMITS. */
+  tickLimits?: Partial<TickLimits>;
+  /**
+   * Most symbols the market state tracks. Past it, ticks of a new symbol are refused
+   * (SYMBOL_LIMIT) while known symbols keep trading: state is never evicted mid-session.
+   */
+  maxSymbols?: number;
   /** Event-time bars to `bars:INTERVAL:SYM`; omitted: no bars. */
   bars?: MarketBarsOptions;
 }
@@ -62,13 +71,15 @@ export class MarketPipeline {
   private readonly conflateMs: number;
   private readonly logger: StreamLogger;
   private readonly scheduler: SchedulerLike;
+  private readonly limits: TickLimits;
+  private readonly maxSymbols: number;
+  private readonly rejects = new RejectCounts();
 
   private subscription: Subscription | undefined;
   private stop$: Subject<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   private ticksInCount = 0;
-  private ticksDroppedCount = 0;
   private publishedCount = 0;
   private publishErrorCount = 0;
   private lateTicksCount = 0;
@@ -95,15 +106,36 @@ export class MarketPipeline {
       onLate: () => this.lateTicksCount++,
       scheduler: this.scheduler,
     });
+    this.limits = tickLimits(options.tickLimits);
+    this.maxSymbols = options.maxSymbols ?? 10_000;
+    if (!Number.isInteger(this.maxSymbols) || this.maxSymbols < 1) {
+      throw new InvalidOptionError('maxSymbols', `must be an integer >= 1, got ${this.maxSymbols}`);
+    }
+  }
+
+  /** Whether a tick of this symbol would find room in the market state. */
+  admits(symbol: string): boolean {
+    return this.state.size < this.maxSymbols || this.state.has(symbol);
   }
 
   /** Ticks taken from the feed (valid or not). */
   get ticksIn(): number {
     return this.ticksInCount;
   }
-  /** Ticks ignored because price or size was not a usable number. */
+  /** Ticks refused by validation, whatever the reason. */
   get ticksDropped(): number {
-    return this.ticksDroppedCount;
+    return this.rejects.total;
+  }
+  /** Ticks refused by validation, by reason (every reason present, zero or not). */
+  get ticksRejected(): Record<TickRejectReason, number> {
+    return this.rejects.byReason();
+  }
+  /**
+   * Publications handed to the publisher and not settled yet: how far the broker is behind.
+   * Sources that can wait refuse (HTTP ingest) or pause (Redis, replay) while this is high.
+   */
+  get pendingPublications(): number {
+    return this.inFlight.size;
   }
   /** Publications the publisher resolved. */
   get published(): number {
@@ -116,10 +148,6 @@ export class MarketPipeline {
   /** (tick, interval) pairs dropped because the tick came after its bar had closed. */
   get lateTicks(): number {
     return this.lateTicksCount;
-  }
-  /** Publications handed to the publisher and not settled yet: the feed's backpressure signal. */
-  get pendingPublishes(): number {
-    return this.inFlight.size;
   }
   get running(): boolean {
     return this.subscription !== undefined && !this.subscription.closed;
@@ -138,7 +166,9 @@ export class MarketPipeline {
       .ticks()
       .pipe(
         takeUntil(stop$),
-        filter((tick) => this.onTick(tick)),
+        // Refused ticks stop here: a bad symbol must not open a conflation window or a bar.
+        map((tick) => this.onTick(tick)),
+        filter((tick): tick is Tick => tick !== undefined),
         connect((ticks) => {
           const snapshots = ticks.pipe(
             map((tick) => tick.symbol),
@@ -167,17 +197,23 @@ export class MarketPipeline {
     await Promise.all([...this.inFlight]);
   }
 
-  /** Applies and publishes a tick; false for a tick the branches must not see. */
-  private onTick(tick: Tick): boolean {
+  /** Validates, applies and publishes a tick; undefined for a refused tick the branches must not see. */
+  private onTick(input: Tick): Tick | undefined {
     this.ticksInCount++;
-    if (!isUsable(tick)) {
-      this.ticksDroppedCount++;
-      return false;
+    const check = validateTick(input, this.limits, this.scheduler.now());
+    if (!check.ok) {
+      this.rejects.record(check.reason);
+      return undefined;
+    }
+    const tick = check.tick;
+    if (!this.admits(tick.symbol)) {
+      this.rejects.record('SYMBOL_LIMIT');
+      return undefined;
     }
     this.state.apply(tick);
     const data: TickPublication = { price: tick.price, size: tick.size, ts: tick.ts };
     this.publish(tickChannel(tick.symbol), data);
-    return true;
+    return tick;
   }
 
   private onBar(bar: Bar): void {
@@ -226,9 +262,4 @@ export class MarketPipeline {
     this.lastErrorLogAt = now;
     this.suppressedErrorLogs = 0;
   }
-}
-
-// A tick that fails this would poison open/high/low for the rest of the session.
-function isUsable(tick: Tick): boolean {
-  return Number.isFinite(tick.price) && tick.price > 0 && Number.isFinite(tick.size) && tick.size >= 0;
 }

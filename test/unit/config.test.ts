@@ -33,6 +33,15 @@ describe('configuration', () => {
     expect(msg).toContain('SUPERNOVA_SYMBOLS');
   });
 
+  it('the redis feed needs SUPERNOVA_REDIS_URL, and takes its stream settings', () => {
+    expect(() => loadConfig({ SUPERNOVA_FEED: 'redis' })).toThrow(/SUPERNOVA_REDIS_URL: required when SUPERNOVA_FEED=redis/);
+    expect(() => loadConfig({ SUPERNOVA_FEED: 'redis', SUPERNOVA_REDIS_URL: 'localhost:6379' })).toThrow(/SUPERNOVA_REDIS_URL=.*redis:\/\//);
+    expect(() => loadConfig({ SUPERNOVA_FEED_BATCH_SIZE: '0' })).toThrow(/SUPERNOVA_FEED_BATCH_SIZE/);
+    const c = loadConfig({ SUPERNOVA_FEED: 'redis', SUPERNOVA_REDIS_URL: 'redis://127.0.0.1:6379/2', SUPERNOVA_FEED_STREAM: 'md:ticks', SUPERNOVA_FEED_CONSUMER: 'node-a' });
+    expect(c).toMatchObject({ feed: 'redis', redisUrl: 'redis://127.0.0.1:6379/2', feedStream: 'md:ticks', feedGroup: 'supernova', feedConsumer: 'node-a', feedBatchSize: 500, feedBlockMs: 1000, feedClaimIdleMs: 30_000 });
+    expect(loadConfig({})).toMatchObject({ ingestMaxTicks: 10_000, ingestMaxPending: 100_000, feedConsumer: undefined });
+  });
+
   it('namespaces from JSON replace defaults by name and are validated', () => {
     const c = loadConfig({ SUPERNOVA_NAMESPACES: '[{"name":"ticks","historySize":5},{"name":"chat","allowPublish":true}]' });
     expect(c.namespaces.find((n) => n.name === 'ticks')?.historySize).toBe(5);

@@ -1,0 +1,71 @@
+import { unpack } from 'msgpackr';
+import type { IngestReport } from '../../streams/index.js';
+import { HttpError, type HttpResult, type RequestContext, type Router } from '../http/index.js';
+import { apiKeyGuard } from './api-key.js';
+
+/** Where ingested ticks go (streams' TickIngest); it throws coded errors when it cannot take them. */
+export interface TickSink {
+  push(items: readonly unknown[]): IngestReport;
+}
+
+export interface IngestApiOptions {
+  /** Unset answers 503, as the server API does. */
+  apiKey: string | undefined;
+  sink: TickSink;
+  /** Most ticks one request may carry; more is 413. */
+  maxTicks: number;
+}
+
+const JSON_TYPES = new Set(['application/json']);
+const MSGPACK_TYPES = new Set(['application/msgpack', 'application/x-msgpack']);
+
+/**
+ * `POST /api/v1/ingest/ticks`: a JSON or msgpack array of `{symbol, price, size, ts}` into the
+ * market pipeline. Valid ticks are taken and invalid ones reported by index in one answer
+ * `{accepted, rejected, errors}`; a pipeline that is behind refuses the whole request (503).
+ */
+export function registerIngestApi(router: Router, o: IngestApiOptions): void {
+  const authorize = apiKeyGuard(o.apiKey);
+  router.post('/api/v1/ingest/ticks', (ctx) => {
+    authorize(ctx);
+    const items = decodeTicks(ctx);
+    if (items.length > o.maxTicks) {
+      throw new HttpError(413, 'TOO_MANY_TICKS', `${items.length} ticks in one request; at most ${o.maxTicks} (SUPERNOVA_INGEST_MAX_TICKS)`);
+    }
+    try {
+      return { body: o.sink.push(items) };
+    } catch (err) {
+      return refusal(err);
+    }
+  });
+}
+
+function decodeTicks(ctx: RequestContext): unknown[] {
+  const type = (ctx.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  let decoded: unknown;
+  if (JSON_TYPES.has(type)) decoded = ctx.json();
+  else if (MSGPACK_TYPES.has(type)) decoded = decodeMsgpack(ctx.body);
+  else {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(type)} is not supported; send application/json or application/msgpack`);
+  }
+  if (!Array.isArray(decoded)) throw new HttpError(400, 'BAD_REQUEST', 'the body must be an array of ticks {symbol, price, size, ts}');
+  return decoded;
+}
+
+function decodeMsgpack(body: Buffer): unknown {
+  if (body.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'request body must be msgpack, got an empty body');
+  try {
+    return unpack(body);
+  } catch (err) {
+    throw new HttpError(400, 'BAD_REQUEST', `request body is not valid msgpack: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The sink's coded refusals as 503s; a busy pipeline also says when to come back. */
+function refusal(err: unknown): HttpResult {
+  const code = (err as { code?: unknown }).code;
+  const message = (err as Error).message;
+  if (code === 'INGEST_BUSY') return { status: 503, headers: { 'retry-after': '1' }, body: { error: { code, message } } };
+  if (code === 'INGEST_UNAVAILABLE') return { status: 503, body: { error: { code, message } } };
+  throw err;
+}

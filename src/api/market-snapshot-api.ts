@@ -1,0 +1,25 @@
+import { SYMBOL_PATTERN, UnknownSymbolError, type MarketStateView } from '../../streams/index.js';
+import { HttpError, type Router } from '../http/index.js';
+
+/**
+ * `GET /api/v1/market`: every symbol with a snapshot, and those snapshots.
+ * `GET /api/v1/market/:symbol`: the snapshot `market:SYM` carries (case-insensitive symbol).
+ */
+export function registerMarketSnapshotApi(router: Router, market: MarketStateView): void {
+  router.get('/api/v1/market', () => {
+    const symbols = market.symbols();
+    return { body: { symbols, snapshots: symbols.map((s) => market.snapshot(s)) } };
+  });
+  router.get('/api/v1/market/:symbol', (ctx) => {
+    const symbol = (ctx.params.symbol ?? '').toUpperCase();
+    if (!SYMBOL_PATTERN.test(symbol)) {
+      throw new HttpError(400, 'BAD_SYMBOL', `symbol ${JSON.stringify(ctx.params.symbol)} is not 1-12 of A-Z 0-9 .`);
+    }
+    const snapshot = market.snapshot(symbol);
+    if (!snapshot) {
+      const err = new UnknownSymbolError(symbol, market.symbols());
+      throw new HttpError(404, err.code, err.message, { cause: err });
+    }
+    return { body: snapshot };
+  });
+}

@@ -1,0 +1,101 @@
+import { Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
+import type { Feed, Tick } from '../ports.js';
+import { IngestBusyError, IngestUnavailableError, InvalidOptionError } from '../errors.js';
+import { tickLimits, validateTick, type TickLimits, type TickRejectReason } from '../market/tick-validation.js';
+import { RejectCounts } from '../market/reject-counts.js';
+
+export interface TickIngestOptions {
+  /** Publications the pipeline may have pending before a push is refused as busy. */
+  maxPending: number;
+  /** How many publications the pipeline has pending now (`MarketPipeline.pendingPublications`). */
+  pending: () => number;
+  tickLimits?: Partial<TickLimits>;
+  /** Whether the pipeline has room for this symbol (`MarketPipeline.admits`); refused as SYMBOL_LIMIT if not. */
+  admits?: (symbol: string) => boolean;
+  /** Refused ticks described in one report, at most; the counts stay exact. */
+  maxErrors?: number;
+  now?: () => number;
+}
+
+export interface IngestError {
+  index: number;
+  reason: TickRejectReason;
+  message: string;
+}
+
+export interface IngestReport {
+  accepted: number;
+  rejected: number;
+  /** The first `maxErrors` refusals, by position in the pushed list. */
+  errors: IngestError[];
+}
+
+/**
+ * A feed that non-feed sources (HTTP ingest) push into. Merged with the configured feed, it
+ * reaches the one market pipeline like any other tick.
+ *
+ * Nothing is buffered here: a push hands its ticks to the pipeline synchronously, or refuses the
+ * whole push when nobody is reading (IngestUnavailableError) or when the pipeline's pending
+ * publications are at `maxPending` (IngestBusyError). So the backlog is bounded by
+ * `maxPending` plus one push, and the caller decides whether to retry.
+ */
+export class TickIngest implements Feed {
+  readonly name = 'ingest';
+  private readonly subject = new Subject<Tick>();
+  private readonly limits: TickLimits;
+  private readonly maxErrors: number;
+  private readonly now: () => number;
+  private readonly rejects = new RejectCounts();
+  private acceptedCount = 0;
+
+  constructor(private readonly options: TickIngestOptions) {
+    if (!Number.isInteger(options.maxPending) || options.maxPending < 1) {
+      throw new InvalidOptionError('maxPending', `must be an integer >= 1, got ${options.maxPending}`);
+    }
+    this.limits = tickLimits(options.tickLimits);
+    this.maxErrors = options.maxErrors ?? 100;
+    this.now = options.now ?? Date.now;
+  }
+
+  ticks(): Observable<Tick> {
+    return this.subject.asObservable();
+  }
+
+  /** Ticks accepted so far. */
+  get accepted(): number {
+    return this.acceptedCount;
+  }
+
+  /** Ticks refused so far, by reason. */
+  get rejected(): Record<TickRejectReason, number> {
+    return this.rejects.byReason();
+  }
+
+  /** Validates each item and hands the valid ones to the pipeline, in order. */
+  push(items: readonly unknown[]): IngestReport {
+    if (!this.subject.observed) throw new IngestUnavailableError();
+    const pending = this.options.pending();
+    if (pending >= this.options.maxPending) throw new IngestBusyError(pending, this.options.maxPending);
+    const now = this.now();
+    const report: IngestReport = { accepted: 0, rejected: 0, errors: [] };
+    const admits = this.options.admits ?? (() => true);
+    items.forEach((item, index) => {
+      const check = validateTick(item, this.limits, now);
+      if (check.ok && admits(check.tick.symbol)) {
+        // Handed on synchronously: the pipeline has applied it before the next item's admits() check.
+        this.subject.next(check.tick);
+        report.accepted++;
+        return;
+      }
+      const refusal = check.ok
+        ? { reason: 'SYMBOL_LIMIT' as const, message: `no room for the new symbol ${check.tick.symbol}: the engine tracks its maximum of symbols (SUPERNOVA_MAX_SYMBOLS)` }
+        : check;
+      this.rejects.record(refusal.reason);
+      report.rejected++;
+      if (report.errors.length < this.maxErrors) report.errors.push({ index, reason: refusal.reason, message: refusal.message });
+    });
+    this.acceptedCount += report.accepted;
+    return report;
+  }
+}

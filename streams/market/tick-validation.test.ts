@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TICK_LIMITS, tickLimits, validateTick } from './tick-validation.js';
+import { InvalidOptionError } from '../errors.js';
+
+const now = Date.UTC(2026, 0, 2);
+const good = { symbol: 'BRK.B', price: 412.5, size: 10, ts: now - 1000 };
+const check = (input: unknown) => validateTick(input, DEFAULT_TICK_LIMITS, now);
+const reasonOf = (input: unknown) => {
+  const r = check(input);
+  return r.ok ? 'OK' : r.reason;
+};
+
+describe('validateTick', () => {
+  it('accepts a well-formed tick and copies only the tick fields', () => {
+    expect(check({ ...good, extra: 'dropped' })).toEqual({ ok: true, tick: good });
+  });
+
+  it('keeps a short trade condition and exchange, which the bars\' condition rule reads', () => {
+    expect(check({ ...good, condition: '4', exchange: 'P' })).toEqual({ ok: true, tick: { ...good, condition: '4', exchange: 'P' } });
+    expect(check({ ...good, condition: 7, exchange: 'x'.repeat(17) })).toEqual({ ok: true, tick: good });
+  });
+
+  it('refuses non-objects with BAD_SHAPE', () => {
+    for (const input of [null, undefined, 3, 'AAPL', [good]]) expect(reasonOf(input)).toBe('BAD_SHAPE');
+  });
+
+  it('refuses symbols outside 1-12 of A-Z 0-9 . with BAD_SYMBOL', () => {
+    for (const symbol of ['', 'aapl', 'TOO.LONG.SYMBOL', 'A B', 'ÄPL', 42, undefined]) {
+      expect(reasonOf({ ...good, symbol })).toBe('BAD_SYMBOL');
+    }
+    expect(reasonOf({ ...good, symbol: 'ABCDEFGHIJKL' })).toBe('OK');
+  });
+
+  it('refuses a price that is not a finite number > 0 with BAD_PRICE', () => {
+    for (const price of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '10', null]) expect(reasonOf({ ...good, price })).toBe('BAD_PRICE');
+  });
+
+  it('refuses a size that is not a finite number > 0 with BAD_SIZE', () => {
+    for (const size of [0, -5, Number.NaN, Number.NEGATIVE_INFINITY, '1']) expect(reasonOf({ ...good, size })).toBe('BAD_SIZE');
+  });
+
+  it('refuses timestamps that are not finite, before 2000, or over a day ahead with BAD_TS', () => {
+    for (const ts of [Number.NaN, Number.POSITIVE_INFINITY, '2026-01-01', Date.UTC(1999, 11, 31, 23, 59), now + 86_400_001]) {
+      expect(reasonOf({ ...good, ts })).toBe('BAD_TS');
+    }
+    expect(reasonOf({ ...good, ts: Date.UTC(2000, 0, 1) })).toBe('OK');
+    expect(reasonOf({ ...good, ts: now + 86_400_000 })).toBe('OK');
+  });
+
+  it('reports the first failing field with a message naming the value', () => {
+    const r = check({ symbol: 'AAPL', price: -3, size: 0, ts: 0 });
+    expect(r).toEqual({ ok: false, reason: 'BAD_PRICE', message: 'price must be a finite number > 0, got -3' });
+  });
+
+  it('takes its limits as options and refuses nonsense ones', () => {
+    const strict = tickLimits({ maxFutureMs: 0 });
+    expect(validateTick({ ...good, ts: now + 1 }, strict, now)).toMatchObject({ ok: false, reason: 'BAD_TS' });
+    expect(validateTick({ ...good, ts: 5 }, tickLimits({ minTs: 0 }), now)).toMatchObject({ ok: true });
+    expect(() => tickLimits({ maxFutureMs: -1 })).toThrow(InvalidOptionError);
+    expect(() => tickLimits({ minTs: Number.NaN })).toThrow(InvalidOptionError);
+  });
+});

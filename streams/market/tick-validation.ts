@@ -1,0 +1,83 @@
+import type { Tick } from '../ports.js';
+import { InvalidOptionError } from '../errors.js';
+
+/**
+ * Stable reasons a tick is refused; counted per reason and returned to HTTP ingest callers.
+ * `SYMBOL_LIMIT` is not about the tick itself: it is a new symbol while the market state already
+ * holds its maximum (the pipeline's check, not validateTick's).
+ */
+export const TICK_REJECT_REASONS = ['BAD_SHAPE', 'BAD_SYMBOL', 'BAD_PRICE', 'BAD_SIZE', 'BAD_TS', 'SYMBOL_LIMIT'] as const;
+export type TickRejectReason = (typeof TICK_REJECT_REASONS)[number];
+
+export type TickCheck =
+  | { ok: true; tick: Tick }
+  | { ok: false; reason: TickRejectReason; message: string };
+
+export interface TickLimits {
+  /** Earliest acceptable event time (ms since epoch). */
+  minTs: number;
+  /** How far ahead of the clock an event time may be: clocks drift, but not by days. */
+  maxFutureMs: number;
+}
+
+export const DEFAULT_TICK_LIMITS: TickLimits = {
+  minTs: Date.UTC(2000, 0, 1),
+  maxFutureMs: 24 * 60 * 60 * 1000,
+};
+
+/** The same rule as SUPERNOVA_SYMBOLS, so anything configured can also be ingested and looked up. */
+export const SYMBOL_PATTERN = /^[A-Z0-9.]{1,12}$/;
+
+export function tickLimits(overrides: Partial<TickLimits> = {}): TickLimits {
+  const limits = { ...DEFAULT_TICK_LIMITS, ...overrides };
+  if (!Number.isFinite(limits.minTs)) throw new InvalidOptionError('minTs', `must be a finite time in ms, got ${limits.minTs}`);
+  if (!(limits.maxFutureMs >= 0)) throw new InvalidOptionError('maxFutureMs', `must be >= 0, got ${limits.maxFutureMs}`);
+  return limits;
+}
+
+/**
+ * Checks one tick from any source (a feed, a JSON or msgpack body). `input` is unknown because
+ * bodies are: anything that is not a well-formed tick is refused with the first reason found.
+ * A refused tick would otherwise poison open/high/low or the bars for the rest of the session.
+ */
+export function validateTick(input: unknown, limits: TickLimits, now: number): TickCheck {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return reject('BAD_SHAPE', 'a tick is an object {symbol, price, size, ts}');
+  }
+  const { symbol, price, size, ts } = input as Record<string, unknown>;
+  if (typeof symbol !== 'string' || !SYMBOL_PATTERN.test(symbol)) {
+    return reject('BAD_SYMBOL', `symbol must be 1-12 of A-Z 0-9 ., got ${describe(symbol)}`);
+  }
+  if (typeof price !== 'number' || !Number.isFinite(price) || price <= 0) {
+    return reject('BAD_PRICE', `price must be a finite number > 0, got ${describe(price)}`);
+  }
+  if (typeof size !== 'number' || !Number.isFinite(size) || size <= 0) {
+    return reject('BAD_SIZE', `size must be a finite number > 0, got ${describe(size)}`);
+  }
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+    return reject('BAD_TS', `ts must be a finite time in ms since epoch, got ${describe(ts)}`);
+  }
+  if (ts < limits.minTs) return reject('BAD_TS', `ts ${ts} is before ${new Date(limits.minTs).toISOString()}`);
+  if (ts > now + limits.maxFutureMs) return reject('BAD_TS', `ts ${ts} is more than ${limits.maxFutureMs} ms in the future`);
+  // A fresh object: a caller's extra fields must not ride along into publications. The optional
+  // trade condition and exchange are kept when they are short strings: the bars' condition rule reads them.
+  const tick: Tick = { symbol, price, size, ts };
+  const { condition, exchange } = input as Record<string, unknown>;
+  if (isShortString(condition)) tick.condition = condition;
+  if (isShortString(exchange)) tick.exchange = exchange;
+  return { ok: true, tick };
+}
+
+function isShortString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 16;
+}
+
+function reject(reason: TickRejectReason, message: string): TickCheck {
+  return { ok: false, reason, message };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}...` : value);
+  return value === null ? 'null' : typeof value;
+}
