@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bar } from '../../streams/index.js';
+import type { BarsPage as Page } from '../../streams/index.js';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { connected, sdkClient, until } from '../support/client.js';
 
@@ -14,14 +14,6 @@ const OPEN = Date.UTC(2013, 9, 7, 13, 30);
 let dir: string;
 let t: TestEngine;
 
-interface Page {
-  symbol: string;
-  interval: string;
-  items: Partial<Bar>[];
-  next_cursor: string | null;
-  page?: number;
-  total?: number;
-}
 
 async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${t.http}${path}`);
