@@ -105,7 +105,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   };
 }
 
-function num(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+export function num(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
   if (!Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], not ${raw}`);

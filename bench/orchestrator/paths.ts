@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const childScripts = {
   supernova: fileURLToPath(new URL('../servers/supernova-server.js', import.meta.url)),
   raw: fileURLToPath(new URL('../peers/raw-uws-server.js', import.meta.url)),
+  loadtestEngine: fileURLToPath(new URL('../servers/loadtest-server.js', import.meta.url)),
   loadWorker: fileURLToPath(new URL('../clients/load-worker.js', import.meta.url)),
 } as const;
 
