@@ -35,6 +35,8 @@ export interface LoadSummary extends RecorderTotals {
   messagesPerS: number;
   /** errors / (requests + connection attempts). */
   errorRate: number;
+  /** Users that tried to connect (fewer than spec.users when the run was cut short). */
+  usersAttempted: number;
   usersConnected: number;
   usersFailed: number;
 }
@@ -169,7 +171,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, hooks: RunHook
   const endedAt = performance.now();
   const drainUntil = endedAt + (aborted() ? 200 : DRAIN_MS);
   while (active.some((a) => a.user.inFlight > 0) && performance.now() < drainUntil) await sleep(20);
-  recorder.tick(serverFigures(hooks.sampler), performance.now());
+  const last = recorder.tick(serverFigures(hooks.sampler), performance.now());
+  hooks.onTick?.(Math.min(1, (endedAt - t0) / spec.durationMs + (aborted() ? 0 : 1)), last);
   hooks.sampler?.stop();
   await closeAll(users.filter((u): u is LoadUser => u !== undefined));
 
@@ -188,6 +191,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, hooks: RunHook
       requestsPerS: durationS > 0 ? totals.requests / durationS : 0,
       messagesPerS: durationS > 0 ? totals.messages / durationS : 0,
       errorRate: attempts > 0 ? totals.errors / attempts : 0,
+      usersAttempted: nextUser,
       usersConnected: active.length,
       usersFailed: failedUsers,
     },

@@ -6,6 +6,10 @@
 import { Engine, loadConfig } from '../../src/index.js';
 import { runServerChild } from './server-child.js';
 
+// Ctrl-C reaches the whole process group: the parent stops this server once its users have left
+// (and guardLifetime ends it if the parent goes), so the interrupted run still measures cleanly.
+process.on('SIGINT', () => {});
+
 await runServerChild(async () => {
   const engine = new Engine({ config: loadConfig(process.env, { port: 0, host: '127.0.0.1', logLevel: 'warn' }) });
   const { port } = await engine.start();
