@@ -9,7 +9,7 @@ import { samplerFor, type SuiteContext } from './suite-context.js';
 
 /** Users x2 and rate x1.5 per stress level: offered load x3 per step. */
 const STRESS_GROWTH = { usersFactor: 2, rateFactor: 1.5 };
-/** Memory samples of the leak phase: about this many over its duration, at most one a second. */
+/** Memory samples of the leak phase: about this many over its duration, at most four a second. */
 const LEAK_SAMPLES = 120;
 
 /**
@@ -64,7 +64,7 @@ export async function runComprehensive(o: ComprehensiveOptions, ctx: SuiteContex
   }
 
   if (o.phases.includes('leak') && !stopped()) {
-    const sampler = samplerFor(ctx.target, Math.max(1000, o.leakMs / LEAK_SAMPLES));
+    const sampler = samplerFor(ctx.target, Math.max(250, o.leakMs / LEAK_SAMPLES));
     const r = await run(spec('memory leak', o.users, o.ratePerUser, o.leakMs), undefined, sampler);
     result.memoryLeak = { run: r, samples: [...sampler.samples], verdict: leakVerdict(sampler.samples) };
   }

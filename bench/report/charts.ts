@@ -140,7 +140,7 @@ export function resultCharts(r: LoadtestResult): ChartSpec[] {
     out.push({
       name: 'memory-leak-samples',
       title: 'Memory leak: server RSS and heap',
-      spec: lines(`Memory leak: ${r.memoryLeak.verdict.verdict} (${r.memoryLeak.verdict.reason})`.slice(0, 140), melt(r.memoryLeak.samples, (s) => s.t, { 'RSS MiB': (s) => s.rssMiB, 'heap used MiB': (s) => s.heapMiB }), 'x', 'seconds', 'MiB'),
+      spec: lines(`Memory leak: server memory over time (verdict: ${r.memoryLeak.verdict.verdict})`, melt(r.memoryLeak.samples, (s) => s.t, { 'RSS MiB': (s) => s.rssMiB, 'heap used MiB': (s) => s.heapMiB }), 'x', 'seconds', 'MiB'),
     });
   }
   return out;
