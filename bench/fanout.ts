@@ -67,7 +67,7 @@ async function main(): Promise<number> {
   }, childLifetimeMs * setups * o.servers.length + 60_000);
   watchdog.unref();
 
-  log(`fan-out benchmark: ${o.subscribers.toLocaleString('en-US')} subscribers, rate ${o.rate}/s per channel, servers ${o.servers.join(' + ')}, scenarios ${o.scenarios.join(',')}${o.quick ? ' (quick)' : ''}`);
+  log(`fan-out benchmark: ${o.subscribers.toLocaleString('en-US')} subscribers, rate ${o.rate}/s per channel, servers ${o.servers.join(' + ')}, SuperNova fan-out batch ${o.batch ?? 'default (16)'}, scenarios ${o.scenarios.join(',')}${o.quick ? ' (quick)' : ''}`);
   log(`cores: ${host.cores}; open-file limit ${host.maxOpenFiles}; ${layout.workers} load worker process(es); source addresses ${layout.sourceAddresses.length ? layout.sourceAddresses.join(', ') : '127.0.0.1 (kernel default)'}`);
   log(`cpu split: ${cpu.description}`);
   log(`saturation ladder (publications/s): ${ladder.join(', ')}; sustained = delivered rate >= ${SUSTAINED.minRateRatio * 100} % of the offered rate, p99 <= ${SUSTAINED.maxP99Ms} ms, no disconnects`);

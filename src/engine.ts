@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import { pino, type Logger } from 'pino';
@@ -6,14 +7,17 @@ import type { SupernovaConfig } from './config/index.js';
 import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
-import { Router } from './http/index.js';
+import { Router, StaticFiles } from './http/index.js';
 import { registerDisabledServerApi, registerServerApi } from './api/index.js';
 import { TokenVerifier } from './auth/index.js';
-import { EngineMetrics } from './metrics/index.js';
+import { EngineMetrics, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { createFeed, MarketPipeline, marketRpcMethods } from '../streams/index.js';
+import { createFeed, MarketPipeline, marketRpcMethods, type PipelineCounters } from '../streams/index.js';
+
+/** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
+const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface EngineOptions {
   config: SupernovaConfig;
@@ -30,6 +34,8 @@ export class Engine {
   readonly config: SupernovaConfig;
   readonly log: Logger;
   readonly metrics: EngineMetrics;
+  /** The `metrics` channel, its SSE stream and the /performance/metrics reports. */
+  readonly liveMetrics: MetricsService;
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
@@ -38,6 +44,7 @@ export class Engine {
   private readonly runtime: ActorRuntime;
   private readonly registry = new ConnectionRegistry();
   private readonly pipeline: MarketPipeline;
+  private readonly dashboard: StaticFiles | undefined;
   private readonly startedAt = Date.now();
   private listenSocket: uWS.us_listen_socket | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -62,7 +69,7 @@ export class Engine {
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
     });
-    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec]);
+    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax });
     this.memoryBroker = new MemoryBroker({
       namespaces,
       fanout: this.fanout,
@@ -72,6 +79,7 @@ export class Engine {
       connections: () => this.gateway.connections,
       actorStats: () => this.runtime.stats(),
       delivered: () => this.fanout.delivered,
+      pipelines: () => this.pipelineCounters(),
     });
     const feed = createFeed(config.feed, { symbols: config.symbols, tradesPerSecond: config.simTradesPerSecond });
     this.pipeline = new MarketPipeline({ feed, publisher: this.broker, conflateMs: config.conflateMs, logger: this.log });
@@ -96,8 +104,24 @@ export class Engine {
     const router = new Router({
       log: this.log,
       maxBodyBytes: 1024 * 1024,
-      onResponse: (route, status) => this.metrics.httpRequests.inc({ route, status: String(status) }),
+      onResponse: (route, status, seconds, method) => this.metrics.observeHttp(route, method, status, seconds),
     });
+    this.liveMetrics = new MetricsService({
+      metrics: this.metrics,
+      readings: {
+        startedAt: this.startedAt,
+        connections: () => this.gateway.connections,
+        publicationsTotal: () => this.fanout.published,
+        deliveriesTotal: () => this.fanout.delivered,
+        channels: () => this.fanout.channels(),
+        pipelines: () => this.pipelineCounters(),
+      },
+      publisher: this.broker,
+      intervalMs: config.metricsIntervalMs,
+      sse: { maxClients: config.sseMaxClients, heartbeatMs: config.sseHeartbeatMs, maxSkipped: config.sseMaxSkipped },
+      log: this.log,
+    });
+    this.liveMetrics.routes(router);
     router.get('/metrics', async () => {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };
@@ -124,6 +148,15 @@ export class Engine {
     } else {
       registerDisabledServerApi(router);
     }
+    if (config.dashboard) {
+      this.dashboard = new StaticFiles({
+        dir: resolve(config.webDir),
+        log: this.log,
+        maxBytes: DASHBOARD_MAX_BYTES,
+        pageConfig: () => ({ symbols: config.symbols, websocket: '/connection/websocket' }),
+      });
+      this.dashboard.register(this.app);
+    }
     this.gateway.attach();
     router.attach(this.app);
   }
@@ -141,6 +174,11 @@ export class Engine {
     return this.gateway.connections;
   }
 
+  private pipelineCounters(): Record<string, PipelineCounters> {
+    const p = this.pipeline;
+    return { market: { ticksIn: p.ticksIn, ticksDropped: p.ticksDropped, published: p.published, publishErrors: p.publishErrors } };
+  }
+
   /** Publishes into a channel as the server API would. */
   publish(channel: string, data: unknown): Promise<StreamPosition | undefined> {
     return this.broker.publish(channel, data);
@@ -156,6 +194,7 @@ export class Engine {
       crashWindowMs: this.config.crashWindowMs,
     });
     await this.broker.start();
+    await this.dashboard?.start();
     this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
       this.app.listen(this.config.host, this.config.port, (socket) => {
         if (socket) resolve(socket);
@@ -164,6 +203,7 @@ export class Engine {
     });
     this.gateway.start();
     this.pipeline.start();
+    this.liveMetrics.start();
     this.state = 'running';
     if (!this.config.apiKey) this.log.warn('server API is off: set SUPERNOVA_API_KEY to turn on /api/*');
     this.log.info({ port: this.port, host: this.config.host, feed: this.config.feed }, 'supernova listening');
@@ -181,12 +221,15 @@ export class Engine {
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     this.gateway.drain();
+    this.liveMetrics.stop();
     if (wasRunning) await this.pipeline.stop();
+    this.fanout.flush();
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
     await this.runtime.stop();
     await this.broker.stop();
+    this.dashboard?.stop();
     this.app.close();
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');

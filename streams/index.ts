@@ -14,3 +14,8 @@ export type { MarketPipelineOptions, TickPublication } from './market/market-pip
 export { marketChannel, tickChannel } from './market/channels.js';
 export { MARKET_SNAPSHOT_METHOD, marketRpcMethods, marketSnapshot } from './market/rpc.js';
 export type { MarketSnapshotResult, RpcMethod } from './market/rpc.js';
+
+export { MetricsPipeline, METRICS_CHANNEL } from './metrics/metrics-pipeline.js';
+export type { MetricsPipelineOptions } from './metrics/metrics-pipeline.js';
+export type { MetricsReading, MetricsSource } from './metrics/ports.js';
+export type { LatencySummary, MetricsSnapshot, NamespaceUsage, PipelineCounters } from './metrics/snapshot.js';

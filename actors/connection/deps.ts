@@ -8,7 +8,7 @@ import type { ConnectionRegistry } from './registry.js';
 /** Everything a connection actor works with, passed in by the composition root. */
 export interface ConnectionDeps {
   broker: Broker;
-  fanout: Pick<Fanout, 'watch' | 'unwatch' | 'lastOffset'>;
+  fanout: Pick<Fanout, 'watch' | 'unwatch' | 'lastOffset' | 'flushChannel'>;
   namespaces: NamespaceRegistry;
   tokens: TokenVerifier;
   rpc: RpcRegistry;

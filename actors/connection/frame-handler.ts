@@ -59,7 +59,7 @@ export async function handleFrame(state: ConnectionState, frame: InboundFrame, d
       deps.metrics.commands.inc({ method, result: String(code) });
       if (cmd.id !== 0) scope.replies.push({ id: cmd.id, error: (perr ?? new ProtocolError(ErrorCode.Internal)).toReplyError() });
     } finally {
-      deps.metrics.commandLatency.observe({ method }, (performance.now() - frame.receivedAt) / 1000);
+      deps.metrics.observeCommand(method, (performance.now() - frame.receivedAt) / 1000);
     }
     if (state.released) return;
   }

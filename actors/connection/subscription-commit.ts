@@ -20,6 +20,8 @@ export async function commitSubscriptions(state: ConnectionState, deps: Connecti
   if (state.released) return;
   for (const p of pending) {
     if (state.subs.get(p.sub.channel) !== p.sub) continue; // unsubscribed later in the same frame
+    // Pushes held for batching were already counted in the history read: out they go first.
+    deps.fanout.flushChannel(p.sub.channel);
     state.port.subscribe(p.sub.channel);
     p.sub.committed = true;
   }

@@ -22,6 +22,8 @@ export interface BenchOptions {
   scenarios: ScenarioId[];
   pin: boolean;
   quick: boolean;
+  /** SuperNova's fan-out batch limit; undefined keeps the engine's default. */
+  batch: number | undefined;
 }
 
 export const HELP = `npm run bench:fanout -- [options]
@@ -50,6 +52,9 @@ Options
   --workers W         load worker processes (default: fewest the open-file limit allows)
   --server K          supernova | raw | both (default both)
   --scenarios LIST    any of a,b,c (default a,b,c)
+  --batch N           SuperNova's SUPERNOVA_FANOUT_BATCH_MAX: publications of a channel
+                      per frame within one event-loop turn (default: the engine's, 16;
+                      1 = one frame per publication, as the raw peer sends)
   --no-pin            do not pin processes to cores with taskset
   --quick             small and short: a fast check that everything works
   --help              this text
@@ -75,6 +80,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       workers: { type: 'string' },
       server: { type: 'string' },
       scenarios: { type: 'string' },
+      batch: { type: 'string' },
       'no-pin': { type: 'boolean' },
       quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -102,6 +108,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     scenarios: scenarios as ScenarioId[],
     pin: values['no-pin'] !== true,
     quick,
+    batch: values.batch === undefined ? undefined : Math.round(num('batch', values.batch, 16, 1, 1000)),
   };
 }
 

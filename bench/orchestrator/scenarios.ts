@@ -62,7 +62,7 @@ export const NOISY_PCT = 20;
  */
 export async function withSetup<T>(kind: ServerKind, channels: string[], ctx: RunContext, warmupRate: number, body: (server: ServerProcess, fleet: LoadFleet) => Promise<T>): Promise<SetupResult<T>> {
   const o = ctx.options;
-  const server = await startServer(kind, ctx.cpu, ctx.childLifetimeMs);
+  const server = await startServer(kind, ctx.cpu, ctx.childLifetimeMs, o.batch);
   let fleet: LoadFleet | undefined;
   try {
     const baselineKiB = await settledRssKiB(server);

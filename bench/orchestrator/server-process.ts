@@ -13,8 +13,8 @@ export interface ServerProcess {
   pid: number;
 }
 
-export async function startServer(kind: ServerKind, cpu: CpuPlan, maxLifetimeMs: number): Promise<ServerProcess> {
-  const args: ServerArgs = { maxLifetimeMs };
+export async function startServer(kind: ServerKind, cpu: CpuPlan, maxLifetimeMs: number, fanoutBatchMax?: number): Promise<ServerProcess> {
+  const args: ServerArgs = fanoutBatchMax === undefined ? { maxLifetimeMs } : { maxLifetimeMs, fanoutBatchMax };
   const { child, ready } = await BenchChild.spawn<ServerRpc, ServerReady>({
     label: kind === 'supernova' ? 'supernova' : 'raw-uws',
     script: kind === 'supernova' ? childScripts.supernova : childScripts.raw,

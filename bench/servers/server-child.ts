@@ -14,10 +14,10 @@ export interface BenchServer {
  * The IPC side shared by both server children, so SuperNova and the raw peer are driven by the
  * very same publisher loop and differ only in what `publish` does.
  */
-export async function runServerChild(start: () => Promise<BenchServer>): Promise<void> {
+export async function runServerChild(start: (args: ServerArgs) => Promise<BenchServer>): Promise<void> {
   const args = childArgs<ServerArgs>();
   guardLifetime(args.maxLifetimeMs);
-  const server = await start();
+  const server = await start(args);
   let publishing = false;
 
   serveParent<ServerRpc>({

@@ -4,6 +4,8 @@ import type { Rpc } from './ipc.js';
 
 export interface ServerArgs {
   maxLifetimeMs: number;
+  /** SuperNova only: its SUPERNOVA_FANOUT_BATCH_MAX; undefined keeps the engine's default. */
+  fanoutBatchMax?: number;
 }
 
 export interface ServerReady {

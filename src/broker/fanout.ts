@@ -13,6 +13,14 @@ export interface FanoutSink {
   leave(channel: string, info: ClientInfo): void;
 }
 
+export interface FanoutOptions {
+  /**
+   * Pushes of one channel coalesced into one frame within an event-loop turn; 1 sends every push
+   * in a frame of its own. A full batch is sent at once, so a frame never holds more.
+   */
+  batchMax?: number;
+}
+
 /** The native topic of a channel for one wire encoding: subscribers of each encoding get their own bytes. */
 export function topicOf(codec: Codec, channel: string): string {
   return codec.binary ? `m|${channel}` : `j|${channel}`;
@@ -21,15 +29,25 @@ export function topicOf(codec: Codec, channel: string): string {
 /**
  * The data plane: each publication is encoded once per encoding that has subscribers and handed
  * to one native topic publish. No JavaScript runs per subscriber, and nothing waits on a mailbox.
+ *
+ * Batching: pushes of a channel made in the same event-loop turn go out as one frame (the
+ * protocol allows several pushes per frame), sent at the end of the turn. A socket write costs
+ * the same for one message or several, and the write is the bottleneck of fan-out on loopback.
+ *
  * It also remembers the newest offset of channels being watched, so a subscribe can tell whether
  * a publication slipped in between its history read and its topic subscribe.
  */
 export class Fanout implements FanoutSink {
   private readonly watched = new Map<string, { refs: number; offset: number }>();
+  private readonly pending = new Map<string, Push[]>();
+  private readonly batchMax: number;
+  private flushScheduled: NodeJS.Immediate | undefined;
   delivered = 0;
   published = 0;
 
-  constructor(private readonly port: TopicPort, private readonly codecs: readonly Codec[]) {}
+  constructor(private readonly port: TopicPort, private readonly codecs: readonly Codec[], options: FanoutOptions = {}) {
+    this.batchMax = Math.max(1, Math.floor(options.batchMax ?? 1));
+  }
 
   publication(channel: string, pub: Publication): void {
     this.published++;
@@ -48,13 +66,50 @@ export class Fanout implements FanoutSink {
     this.push(channel, { channel, leave: { info } });
   }
 
+  /**
+   * Sends a channel's held pushes now. A subscribe calls this right before its native topic
+   * subscribe: whatever its history read returned must not reach the new subscriber a second time.
+   */
+  flushChannel(channel: string): void {
+    const pushes = this.pending.get(channel);
+    if (!pushes) return;
+    this.pending.delete(channel);
+    this.send(channel, pushes);
+  }
+
+  /** Sends every held push now (on shutdown, and at the end of each event-loop turn). */
+  flush(): void {
+    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    this.flushScheduled = undefined;
+    for (const [channel, pushes] of this.pending) this.send(channel, pushes);
+    this.pending.clear();
+  }
+
   private push(channel: string, push: Push): void {
+    if (this.batchMax === 1) {
+      this.send(channel, [push]);
+      return;
+    }
+    const held = this.pending.get(channel);
+    if (!held) this.pending.set(channel, [push]);
+    else {
+      held.push(push);
+      if (held.length >= this.batchMax) this.flushChannel(channel);
+    }
+    this.flushScheduled ??= setImmediate(() => {
+      this.flushScheduled = undefined;
+      this.flush();
+    });
+  }
+
+  private send(channel: string, pushes: Push[]): void {
     for (const codec of this.codecs) {
       const topic = topicOf(codec, channel);
       const n = this.port.subscriberCount(topic);
       if (n === 0) continue;
-      this.port.publish(topic, codec.encodeOne({ push }), codec.binary);
-      this.delivered += n;
+      const frame = pushes.length === 1 ? codec.encodeOne({ push: pushes[0] as Push }) : codec.encode(pushes.map((push) => ({ push })));
+      this.port.publish(topic, frame, codec.binary);
+      this.delivered += n * pushes.length;
     }
   }
 

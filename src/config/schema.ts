@@ -27,6 +27,7 @@ export const configEntries = {
   logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },
   maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket frame; a larger one closes the socket' },
   maxBackpressureBytes: { env: 'SUPERNOVA_MAX_BACKPRESSURE_BYTES', schema: int(1024).default(1024 * 1024), doc: 'Unsent bytes a socket may hold before it is disconnected as a slow consumer (3008)' },
+  fanoutBatchMax: { env: 'SUPERNOVA_FANOUT_BATCH_MAX', schema: int(1, 1000).default(16), doc: 'Publications of one channel sent in one frame when they come in the same event-loop turn; 1 sends each alone' },
   maxChannelsPerConnection: { env: 'SUPERNOVA_MAX_CHANNELS_PER_CONNECTION', schema: int(1, 100_000).default(128), doc: 'Subscriptions one connection may hold' },
   pingIntervalMs: { env: 'SUPERNOVA_PING_INTERVAL_MS', schema: int(1000, 3_600_000).default(25_000), doc: 'Server ping period' },
   pongTimeoutMs: { env: 'SUPERNOVA_PONG_TIMEOUT_MS', schema: int(100, 600_000).default(8_000), doc: 'Time a client has to answer a ping before disconnect 3012' },
@@ -38,6 +39,12 @@ export const configEntries = {
   crashWindowMs: { env: 'SUPERNOVA_CRASH_WINDOW_MS', schema: int(100, 3_600_000).default(10_000), doc: 'Window of the crash count' },
   expiredCloseDelayMs: { env: 'SUPERNOVA_EXPIRED_CLOSE_DELAY_MS', schema: int(0, 3_600_000).default(25_000), doc: 'Grace after a connection token expires before disconnect 3005, so an SDK refreshing at the deadline is not cut off' },
   shutdownGraceMs: { env: 'SUPERNOVA_SHUTDOWN_GRACE_MS', schema: int(0, 600_000).default(2_000), doc: 'Time a draining engine gives clients to read disconnect 3001' },
+  metricsIntervalMs: { env: 'SUPERNOVA_METRICS_INTERVAL_MS', schema: int(10, 3_600_000).default(1_000), doc: 'Period of the `metrics` channel snapshot and the SSE metrics stream' },
+  sseMaxClients: { env: 'SUPERNOVA_SSE_MAX_CLIENTS', schema: int(0, 100_000).default(100), doc: 'Concurrent `/performance/metrics/stream` clients; one more gets 503' },
+  sseHeartbeatMs: { env: 'SUPERNOVA_SSE_HEARTBEAT_MS', schema: int(100, 3_600_000).default(15_000), doc: 'Period of the comment heartbeat on SSE streams' },
+  sseMaxSkipped: { env: 'SUPERNOVA_SSE_MAX_SKIPPED', schema: int(0, 10_000).default(5), doc: 'Snapshots in a row an SSE client may miss because its socket is full before it is dropped' },
+  dashboard: { env: 'SUPERNOVA_DASHBOARD', schema: bool.default(true), doc: 'Serve the live dashboard at `/` (built by `npm run build`)' },
+  webDir: { env: 'SUPERNOVA_WEB_DIR', schema: z.string().min(1).default('dist/web'), doc: 'Directory of the built dashboard, relative to the working directory' },
   namespaces: {
     env: 'SUPERNOVA_NAMESPACES',
     schema: z.union([z.string(), z.array(z.unknown())]).optional()

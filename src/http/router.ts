@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { HttpError, statusText } from './http-error.js';
+import { UwsEventStream, type EventStream } from './event-stream.js';
 
 export interface RequestContext {
   method: string;
@@ -22,12 +23,21 @@ export interface HttpResult {
 
 export type Handler = (ctx: RequestContext) => HttpResult | Promise<HttpResult>;
 
-interface Route { method: string; segments: string[]; handler: Handler; name: string }
+/**
+ * Accepts an event stream by returning what to do with it once open, or refuses it (before any
+ * byte is sent) by throwing an HttpError. Runs synchronously inside the uWS request callback.
+ */
+export type StreamHandler = (ctx: RequestContext) => (stream: EventStream) => void;
+
+interface Route { method: string; segments: string[]; handler: Handler; name: string; stream?: StreamHandler }
+
+/** One request in flight: whether the response may still be written, and its method for the metrics. */
+interface Exchange { aborted: boolean; method: string }
 
 export interface RouterOptions {
   log: Logger;
   maxBodyBytes: number;
-  onResponse?: (route: string, status: number, seconds: number) => void;
+  onResponse?: (route: string, status: number, seconds: number, method: string) => void;
 }
 
 /**
@@ -46,6 +56,13 @@ export class Router {
 
   post(path: string, handler: Handler): this {
     return this.add('post', path, handler);
+  }
+
+  /** A GET route answered with a server-sent event stream (see StreamHandler). */
+  stream(path: string, handler: StreamHandler): this {
+    // The whole-response handler is never called: handle() takes the stream path first.
+    this.routes.push({ method: 'get', segments: path.split('/').filter(Boolean), handler: () => ({ status: 500 }), name: path, stream: handler });
+    return this;
   }
 
   add(method: string, path: string, handler: Handler): this {
@@ -84,7 +101,7 @@ export class Router {
     const query = new URLSearchParams(req.getQuery() ?? '');
     const headers: Record<string, string> = {};
     req.forEach((k, v) => { headers[k] = v; });
-    const state = { aborted: false };
+    const state: Exchange = { aborted: false, method };
     res.onAborted(() => { state.aborted = true; });
 
     let found: ReturnType<Router['match']>;
@@ -102,6 +119,10 @@ export class Router {
       return;
     }
     const { route, params } = found;
+    if (route.stream) {
+      this.openStream(res, state, route, route.stream, { method, path, params, query, headers }, started);
+      return;
+    }
     const run = (body: Buffer) => {
       const ctx: RequestContext = {
         method, path, params, query, headers, body,
@@ -148,9 +169,9 @@ export class Router {
     });
   }
 
-  private write(res: HttpResponse, state: { aborted: boolean }, result: HttpResult, route: string, started: number): void {
+  private write(res: HttpResponse, state: Exchange, result: HttpResult, route: string, started: number): void {
     const status = result.status ?? 200;
-    this.opts.onResponse?.(route, status, (performance.now() - started) / 1000);
+    this.opts.onResponse?.(route, status, (performance.now() - started) / 1000, state.method);
     if (state.aborted) return;
     state.aborted = true; // written once
     let body: string | Uint8Array;
@@ -167,6 +188,45 @@ export class Router {
       for (const [k, v] of Object.entries(result.headers ?? {})) if (k !== 'content-type') res.writeHeader(k, v);
       res.end(body);
     });
+  }
+
+  /** The streaming path: kept apart from write() so whole responses and streams evolve separately. */
+  private openStream(
+    res: HttpResponse,
+    state: Exchange,
+    route: Route,
+    handler: StreamHandler,
+    request: Pick<RequestContext, 'method' | 'path' | 'params' | 'query' | 'headers'>,
+    started: number,
+  ): void {
+    const ctx: RequestContext = {
+      ...request,
+      body: Buffer.alloc(0),
+      json() {
+        throw new HttpError(400, 'BAD_REQUEST', 'an event stream request has no body');
+      },
+    };
+    let onOpen: (stream: EventStream) => void;
+    try {
+      onOpen = handler(ctx);
+    } catch (err) {
+      if (!(err instanceof HttpError)) this.opts.log.error({ err, route: route.name }, 'http stream handler failed');
+      this.write(res, state, errorResult(err), route.name, started);
+      return;
+    }
+    if (state.method === 'head') {
+      this.write(res, state, { status: 200, headers: { 'content-type': 'text/event-stream' } }, route.name, started);
+      return;
+    }
+    const stream = new UwsEventStream(res);
+    res.onAborted(() => {
+      state.aborted = true;
+      stream.aborted();
+    });
+    state.aborted = true; // from here on the stream owns the response
+    stream.begin();
+    this.opts.onResponse?.(route.name, 200, (performance.now() - started) / 1000, state.method);
+    onOpen(stream);
   }
 }
 

@@ -1,9 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PipelineCounters } from '../../streams/index.js';
+import { IntervalLatency } from './interval-latency.js';
 
 export interface MetricsSources {
   connections(): number;
   actorStats(): { mailboxDepth: number; resets: number; crashes: number; stopsByPolicy: number };
   delivered(): number;
+  /** Counters of each pipeline by name (e.g. `market`). */
+  pipelines?(): Record<string, PipelineCounters>;
 }
 
 /**
@@ -18,6 +22,9 @@ export class EngineMetrics {
   readonly publications: Counter<'namespace'>;
   readonly disconnects: Counter<'code'>;
   readonly httpRequests: Counter<'route' | 'status'>;
+  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /** Command latency of the current metrics interval (the histogram above is cumulative). */
+  readonly intervalCommandLatency = new IntervalLatency();
 
   constructor(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -40,6 +47,33 @@ export class EngineMetrics {
       return { crash: st.crashes, reset: st.resets, stop: st.stopsByPolicy };
     }, 'decision');
     this.httpRequests = new Counter({ name: 'supernova_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers });
+    this.httpDuration = new Histogram({
+      name: 'supernova_http_request_duration_seconds',
+      help: 'Time from an HTTP request to its response (to the first byte for event streams), by route pattern',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    const pipelines = () => sources.pipelines?.() ?? {};
+    const pipelineCounter = (figure: keyof PipelineCounters, name: string, help: string) =>
+      sourcedCounter(name, help, this.registry, () => Object.fromEntries(Object.entries(pipelines()).map(([p, c]) => [p, c[figure]])), 'pipeline');
+    pipelineCounter('ticksIn', 'supernova_pipeline_ticks_in_total', 'Ticks a pipeline took from its feed (valid or not)');
+    pipelineCounter('ticksDropped', 'supernova_pipeline_ticks_dropped_total', 'Ticks a pipeline ignored because price or size was unusable');
+    pipelineCounter('published', 'supernova_pipeline_published_total', 'Publications of a pipeline the broker accepted');
+    pipelineCounter('publishErrors', 'supernova_pipeline_publish_errors_total', 'Publications of a pipeline the broker rejected');
+  }
+
+  /** One answered client command: the cumulative histogram and the current interval's. */
+  observeCommand(method: string, seconds: number): void {
+    this.commandLatency.observe({ method }, seconds);
+    this.intervalCommandLatency.record(seconds);
+  }
+
+  /** One HTTP response, as the router reports it. */
+  observeHttp(route: string, method: string, status: number, seconds: number): void {
+    const code = String(status);
+    this.httpRequests.inc({ route, status: code });
+    this.httpDuration.observe({ route, method, status: code }, seconds);
   }
 
   async render(): Promise<{ body: string; contentType: string }> {
@@ -59,9 +93,10 @@ function sourcedCounter(name: string, help: string, registry: Registry, read: ()
     collect() {
       for (const [key, total] of Object.entries(read())) {
         const delta = total - (seen.get(key) ?? 0);
-        if (delta > 0) {
-          if (label) this.inc({ [label]: key }, delta);
-          else this.inc(delta);
+        // A zero delta on first sight still creates the series, so dashboards see 0, not no data.
+        if (delta > 0 || !seen.has(key)) {
+          if (label) this.inc({ [label]: key }, Math.max(0, delta));
+          else this.inc(Math.max(0, delta));
         }
         seen.set(key, total);
       }

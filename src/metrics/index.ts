@@ -1,1 +1,6 @@
 export { EngineMetrics, type MetricsSources } from './engine-metrics.js';
+export { MetricsService, type MetricsServiceOptions } from './metrics-service.js';
+export type { EngineReadings } from './engine-metrics-source.js';
+export type { ExtraFigures, ExtraFiguresProvider } from './extra-figures.js';
+export type { ApiReport } from './api-report.js';
+export type { ResourcesReport } from './resources-report.js';

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Fanout, type TopicPort } from './fanout.js';
+import { jsonCodec, msgpackCodec } from '../protocol/index.js';
+
+/** A native pub/sub stand-in that records frames and reports fixed subscriber counts. */
+function recordingPort(counts: Record<string, number>) {
+  const frames: { topic: string; message: string | Uint8Array }[] = [];
+  const port: TopicPort = {
+    publish: (topic, message) => void frames.push({ topic, message }),
+    subscriberCount: (topic) => counts[topic] ?? 0,
+  };
+  return { port, frames };
+}
+
+const pub = (offset: number) => ({ data: { n: offset }, offset });
+
+describe('fanout batching', () => {
+  it('sends the pushes of one channel made in one turn as one frame, in order', async () => {
+    const { port, frames } = recordingPort({ 'j|ch': 3 });
+    const fanout = new Fanout(port, [jsonCodec, msgpackCodec], { batchMax: 16 });
+    for (let i = 1; i <= 3; i++) fanout.publication('ch', pub(i));
+    expect(frames).toHaveLength(0);
+    await nextTurn();
+    expect(frames).toHaveLength(1);
+    const lines = jsonCodec.decode(new TextEncoder().encode(frames[0]?.message as string));
+    expect(lines).toEqual([1, 2, 3].map((i) => ({ push: { channel: 'ch', pub: pub(i) } })));
+    expect(fanout.delivered).toBe(9);
+  });
+
+  it('never puts more than batchMax pushes in a frame', async () => {
+    const { port, frames } = recordingPort({ 'm|ch': 1 });
+    const fanout = new Fanout(port, [jsonCodec, msgpackCodec], { batchMax: 4 });
+    for (let i = 1; i <= 10; i++) fanout.publication('ch', pub(i));
+    await nextTurn();
+    const sizes = frames.map((f) => msgpackCodec.decode(f.message as Uint8Array).length);
+    expect(sizes).toEqual([4, 4, 2]);
+    const offsets = frames.flatMap((f) => msgpackCodec.decode(f.message as Uint8Array)).map((m) => (m as { push: { pub: { offset: number } } }).push.pub.offset);
+    expect(offsets).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('flushChannel sends a channel at once, before a subscriber joins its topic', () => {
+    const { port, frames } = recordingPort({ 'j|a': 1, 'j|b': 1 });
+    const fanout = new Fanout(port, [jsonCodec], { batchMax: 16 });
+    fanout.publication('a', pub(1));
+    fanout.publication('b', pub(1));
+    fanout.flushChannel('a');
+    expect(frames.map((f) => f.topic)).toEqual(['j|a']);
+    fanout.flush();
+    expect(frames.map((f) => f.topic)).toEqual(['j|a', 'j|b']);
+  });
+
+  it('with batchMax 1 every push is its own frame, sent synchronously', () => {
+    const { port, frames } = recordingPort({ 'j|ch': 2 });
+    const fanout = new Fanout(port, [jsonCodec], { batchMax: 1 });
+    fanout.publication('ch', pub(1));
+    fanout.join('ch', { client: 'c', user: 'u' });
+    expect(frames.map((f) => JSON.parse(f.message as string))).toEqual([
+      { push: { channel: 'ch', pub: pub(1) } },
+      { push: { channel: 'ch', join: { info: { client: 'c', user: 'u' } } } },
+    ]);
+  });
+
+  it('encodes nothing for an encoding without subscribers', async () => {
+    const { port, frames } = recordingPort({});
+    const fanout = new Fanout(port, [jsonCodec, msgpackCodec], { batchMax: 16 });
+    fanout.publication('ch', pub(1));
+    await nextTurn();
+    expect(frames).toHaveLength(0);
+    expect(fanout.delivered).toBe(0);
+  });
+});
