@@ -102,7 +102,10 @@ async function main(): Promise<number> {
   const out = process.stdout;
   out.write(`\nCPU split: ${cpu.description}\n`);
   out.write(`Load: ${layout.workers} worker process(es), ${o.subscribers.toLocaleString('en-US')} WebSocket subscribers; publisher loop inside the server process, batches every ${o.tickMs} ms.\n\n`);
-  out.write(`${summaryTable(results, { subscribers: o.subscribers, rate: o.rate, channels: o.channels })}\n\n`);
+  for (const baseline of o.servers) {
+    if (baseline === 'supernova') continue;
+    out.write(`${summaryTable(results, { subscribers: o.subscribers, rate: o.rate, channels: o.channels }, baseline)}\n\n`);
+  }
   out.write(`Every phase (deliv/exp = delivered rate while publishing / offered rate; total = received after the drain wait / expected; cpu in % of one core; core0/core1 = whole-core busy incl. kernel; other = busy time of neither server nor load, i.e. other processes; * = measured again because the first try was disturbed; (b)~ = refinement step):\n`);
   out.write(`${detailTable(results)}\n\n`);
   for (const kind of o.servers) {

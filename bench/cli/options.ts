@@ -1,6 +1,12 @@
 import { parseArgs } from 'node:util';
 
-export type ServerKind = 'supernova' | 'raw';
+export type ServerKind = 'supernova' | 'raw' | 'ws' | 'socketio';
+export const SERVER_KINDS: readonly ServerKind[] = ['supernova', 'raw', 'ws', 'socketio'];
+
+/** How each server's subscribers speak: SuperNova's protocol, a bare socket per channel, or Socket.IO. */
+export function clientModeOf(kind: ServerKind): 'supernova' | 'raw' | 'socketio' {
+  return kind === 'supernova' ? 'supernova' : kind === 'socketio' ? 'socketio' : 'raw';
+}
 export type ScenarioId = 'a' | 'b' | 'c';
 
 export interface BenchOptions {
@@ -50,7 +56,8 @@ Options
   --channels C        channels of scenario (c) (default 8)
   --tick MS           publisher batch interval (default 10)
   --workers W         load worker processes (default: fewest the open-file limit allows)
-  --server K          supernova | raw | both (default both)
+  --server K          supernova | raw | ws | socketio, a comma list of them, both
+                      (supernova,raw; the default) or all (every one)
   --scenarios LIST    any of a,b,c (default a,b,c)
   --batch N           SuperNova's SUPERNOVA_FANOUT_BATCH_MAX: publications of a channel
                       per frame within one event-loop turn (default: the engine's, 16;
@@ -89,7 +96,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const quick = values.quick === true;
   const server = values.server ?? 'both';
-  if (server !== 'both' && server !== 'supernova' && server !== 'raw') throw new UsageError(`--server must be supernova, raw or both, not ${server}`);
+  const servers = server === 'both' ? ['supernova', 'raw'] : server === 'all' ? [...SERVER_KINDS] : server.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of servers) if (!SERVER_KINDS.includes(s as ServerKind)) throw new UsageError(`--server must be ${SERVER_KINDS.join(', ')}, a comma list of them, both or all; not ${s}`);
   const scenarios = (values.scenarios ?? 'a,b,c').split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of scenarios) if (s !== 'a' && s !== 'b' && s !== 'c') throw new UsageError(`unknown scenario ${s} (use a, b, c)`);
   return {
@@ -104,7 +112,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     channels: Math.round(num('channels', values.channels, 8, 1, 10_000)),
     tickMs: num('tick', values.tick, 10, 1, 1000),
     workers: values.workers === undefined ? undefined : Math.round(num('workers', values.workers, 1, 1, 64)),
-    servers: server === 'both' ? ['supernova', 'raw'] : [server],
+    servers: servers as ServerKind[],
     scenarios: scenarios as ScenarioId[],
     pin: values['no-pin'] !== true,
     quick,
