@@ -49,7 +49,8 @@ Options
   --rate R            publications/s per channel for (a) and (c) (default 100)
   --duration S        seconds of each (a)/(c) measurement (default 8; --quick 3)
   --step-duration S   seconds of each saturation step (default 4; --quick 2)
-  --sat-start R       first saturation rate (default: the 1-2-5 value giving ~200k msgs/s)
+  --sat-start R       first saturation rate (default: the 1-2-5 value giving ~200k msgs/s
+                      for SuperNova and raw, ~10k for ws, ~2k for Socket.IO)
   --sat-max R         highest saturation rate tried (default 20000)
   --refine K          bisection steps between the last rate that held and the first
                       that failed (default 2; --quick 1)
@@ -141,9 +142,12 @@ export function rateLadder(start: number, max: number, steps: number): number[] 
   return out;
 }
 
-/** The 1-2-5 rate that makes the first saturation step deliver about 200k messages/s. */
-export function autoSatStart(subscribers: number): number {
-  const target = 200_000 / Math.max(1, subscribers);
+/** Messages/s each server's first saturation step aims at: about a tenth of its expected limit. */
+export const SAT_START_MSGS: Record<ServerKind, number> = { supernova: 200_000, raw: 200_000, ws: 10_000, socketio: 2000 };
+
+/** The 1-2-5 rate that makes the first saturation step deliver about `messages` per second. */
+export function autoSatStart(subscribers: number, messages = 200_000): number {
+  const target = messages / Math.max(1, subscribers);
   const ladder = rateLadder(0.1, 1_000_000, 60);
   let pick = 0.1;
   for (const r of ladder) if (r <= target) pick = r;
