@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from './cli/options.js';
 import { BenchChild } from './orchestrator/bench-child.js';
 import { planCpus } from './orchestrator/cpu-plan.js';
-import { readHostLimits } from './orchestrator/host-limits.js';
+import { FD_RESERVE, readHostLimits } from './orchestrator/host-limits.js';
 import { resultsDir } from './orchestrator/paths.js';
 import { writeReport } from './report/write-report.js';
 import { runComprehensive } from './loadtest/comprehensive.js';
@@ -83,8 +83,14 @@ async function main(): Promise<number> {
     }, 60_000).unref();
   }, limitMs).unref();
 
+  const host = readHostLimits();
+  const mostUsers = parsed.command === 'quick' ? o.users : Math.max(parsed.o.users, parsed.o.phases.includes('stress') ? parsed.o.stressMaxUsers : 0);
+  if (mostUsers > host.maxOpenFiles - FD_RESERVE) {
+    log(`loadtest: ${mostUsers} users need as many sockets in this one process, but the open-file limit is ${host.maxOpenFiles} (${FD_RESERVE} kept spare): raise it (ulimit -n) or use fewer users`);
+    return 2;
+  }
   // Pinning only applies to a server this suite starts: a remote --url is not ours to place.
-  const cpu = planCpus(readHostLimits(), o.pin && o.url === undefined);
+  const cpu = planCpus(host, o.pin && o.url === undefined);
   let engine: ChildEngine | undefined;
   let target: LoadTarget;
   try {
