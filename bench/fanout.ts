@@ -2,7 +2,7 @@
  * `npm run bench:fanout`: SuperNova's fan-out against bare uWebSockets.js on this machine.
  * The orchestrator only starts processes, reads /proc and prints; all load is in child processes.
  */
-import { autoSatStart, HELP, parseOptions, rateLadder, UsageError, type BenchOptions } from './cli/options.js';
+import { autoSatStart, HELP, parseOptions, rateLadder, SAT_START_MSGS, UsageError, type BenchOptions, type ServerKind } from './cli/options.js';
 import { BenchChild } from './orchestrator/bench-child.js';
 import { planCpus } from './orchestrator/cpu-plan.js';
 import { FD_RESERVE, readHostLimits, type HostLimits } from './orchestrator/host-limits.js';
@@ -52,9 +52,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const cpu = planCpus(host, o.pin);
-  const satStart = o.satStart ?? autoSatStart(o.subscribers);
-  const ladder = rateLadder(satStart, o.satMax, o.maxSteps);
-  const warmupRate = Math.min(o.rate, satStart);
+  // Each server's ladder starts near its expected limit's first tenth, so a baseline that saturates
+  // 100x lower (Socket.IO) still gets steps that hold before the one that fails.
+  const satStartOf = (kind: ServerKind) => o.satStart ?? autoSatStart(o.subscribers, SAT_START_MSGS[kind]);
+  const ladderOf = (kind: ServerKind) => rateLadder(satStartOf(kind), o.satMax, o.maxSteps);
+  const ladder = ladderOf('supernova');
+  const satStart = satStartOf('supernova');
+  const warmupRateOf = (kind: ServerKind) => Math.min(o.rate, satStartOf(kind));
   const channels = Array.from({ length: o.channels }, (_, i) => `bench:${i}`);
   const drainAndSlack = 5000 + 3000;
   // Each child's hard limit: ramp-up, every phase it may see with its drain, and a wide margin.
@@ -70,14 +74,15 @@ async function main(): Promise<number> {
   log(`fan-out benchmark: ${o.subscribers.toLocaleString('en-US')} subscribers, rate ${o.rate}/s per channel, servers ${o.servers.join(' + ')}, SuperNova fan-out batch ${o.batch ?? 'default (16)'}, scenarios ${o.scenarios.join(',')}${o.quick ? ' (quick)' : ''}`);
   log(`cores: ${host.cores}; open-file limit ${host.maxOpenFiles}; ${layout.workers} load worker process(es); source addresses ${layout.sourceAddresses.length ? layout.sourceAddresses.join(', ') : '127.0.0.1 (kernel default)'}`);
   log(`cpu split: ${cpu.description}`);
-  log(`saturation ladder (publications/s): ${ladder.join(', ')}; sustained = delivered rate >= ${SUSTAINED.minRateRatio * 100} % of the offered rate, p99 <= ${SUSTAINED.maxP99Ms} ms, no disconnects`);
+  for (const kind of o.servers) log(`saturation ladder of ${kind} (publications/s): ${ladderOf(kind).join(', ')}`);
+  log(`saturation: sustained = delivered rate >= ${SUSTAINED.minRateRatio * 100} % of the offered rate, p99 <= ${SUSTAINED.maxP99Ms} ms, no disconnects`);
 
   const ctx: RunContext = { options: o, cpu, workers: layout.workers, sourceAddresses: layout.sourceAddresses, perAddress: layout.perAddress, childLifetimeMs, log };
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
     finishedAt: '',
     machine: { cores: host.cores, maxOpenFiles: host.maxOpenFiles, node: process.version, cpuPlan: cpu.description, workers: layout.workers, sourceAddresses: layout.sourceAddresses },
-    options: { ...o, ladder, satStart },
+    options: { ...o, ladders: Object.fromEntries(o.servers.map((k) => [k, ladderOf(k)])), satStart },
     single: {},
     multi: {},
   };
@@ -85,16 +90,16 @@ async function main(): Promise<number> {
   if (o.scenarios.includes('a') || o.scenarios.includes('b')) {
     for (const kind of o.servers) {
       log(`\n[${kind}] 1 channel, ${o.subscribers} subscribers`);
-      results.single[kind] = await withSetup(kind, ['bench:0'], ctx, warmupRate, async (server, fleet) => ({
+      results.single[kind] = await withSetup(kind, ['bench:0'], ctx, warmupRateOf(kind), async (server, fleet) => ({
         ...(o.scenarios.includes('a') ? { steady: await steady(server, fleet, ctx, ['bench:0'], '(a)') } : {}),
-        ...(o.scenarios.includes('b') ? { saturation: await saturate(server, fleet, ctx, ['bench:0'], ladder) } : {}),
+        ...(o.scenarios.includes('b') ? { saturation: await saturate(server, fleet, ctx, ['bench:0'], ladderOf(kind)) } : {}),
       }));
     }
   }
   if (o.scenarios.includes('c')) {
     for (const kind of o.servers) {
       log(`\n[${kind}] ${o.channels} channels, ${o.subscribers} subscribers spread evenly`);
-      results.multi[kind] = await withSetup(kind, channels, ctx, warmupRate, async (server, fleet) => ({ steady: await steady(server, fleet, ctx, channels, '(c)') }));
+      results.multi[kind] = await withSetup(kind, channels, ctx, warmupRateOf(kind), async (server, fleet) => ({ steady: await steady(server, fleet, ctx, channels, '(c)') }));
     }
   }
   results.finishedAt = new Date().toISOString();
@@ -102,7 +107,10 @@ async function main(): Promise<number> {
   const out = process.stdout;
   out.write(`\nCPU split: ${cpu.description}\n`);
   out.write(`Load: ${layout.workers} worker process(es), ${o.subscribers.toLocaleString('en-US')} WebSocket subscribers; publisher loop inside the server process, batches every ${o.tickMs} ms.\n\n`);
-  out.write(`${summaryTable(results, { subscribers: o.subscribers, rate: o.rate, channels: o.channels })}\n\n`);
+  for (const baseline of o.servers) {
+    if (baseline === 'supernova') continue;
+    out.write(`${summaryTable(results, { subscribers: o.subscribers, rate: o.rate, channels: o.channels }, baseline)}\n\n`);
+  }
   out.write(`Every phase (deliv/exp = delivered rate while publishing / offered rate; total = received after the drain wait / expected; cpu in % of one core; core0/core1 = whole-core busy incl. kernel; other = busy time of neither server nor load, i.e. other processes; * = measured again because the first try was disturbed; (b)~ = refinement step):\n`);
   out.write(`${detailTable(results)}\n\n`);
   for (const kind of o.servers) {

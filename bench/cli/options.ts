@@ -1,6 +1,12 @@
 import { parseArgs } from 'node:util';
 
-export type ServerKind = 'supernova' | 'raw';
+export type ServerKind = 'supernova' | 'raw' | 'ws' | 'socketio';
+export const SERVER_KINDS: readonly ServerKind[] = ['supernova', 'raw', 'ws', 'socketio'];
+
+/** How each server's subscribers speak: SuperNova's protocol, a bare socket per channel, or Socket.IO. */
+export function clientModeOf(kind: ServerKind): 'supernova' | 'raw' | 'socketio' {
+  return kind === 'supernova' ? 'supernova' : kind === 'socketio' ? 'socketio' : 'raw';
+}
 export type ScenarioId = 'a' | 'b' | 'c';
 
 export interface BenchOptions {
@@ -43,14 +49,16 @@ Options
   --rate R            publications/s per channel for (a) and (c) (default 100)
   --duration S        seconds of each (a)/(c) measurement (default 8; --quick 3)
   --step-duration S   seconds of each saturation step (default 4; --quick 2)
-  --sat-start R       first saturation rate (default: the 1-2-5 value giving ~200k msgs/s)
+  --sat-start R       first saturation rate (default: the 1-2-5 value giving ~200k msgs/s
+                      for SuperNova and raw, ~10k for ws, ~2k for Socket.IO)
   --sat-max R         highest saturation rate tried (default 20000)
   --refine K          bisection steps between the last rate that held and the first
                       that failed (default 2; --quick 1)
   --channels C        channels of scenario (c) (default 8)
   --tick MS           publisher batch interval (default 10)
   --workers W         load worker processes (default: fewest the open-file limit allows)
-  --server K          supernova | raw | both (default both)
+  --server K          supernova | raw | ws | socketio, a comma list of them, both
+                      (supernova,raw; the default) or all (every one)
   --scenarios LIST    any of a,b,c (default a,b,c)
   --batch N           SuperNova's SUPERNOVA_FANOUT_BATCH_MAX: publications of a channel
                       per frame within one event-loop turn (default: the engine's, 16;
@@ -89,7 +97,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const quick = values.quick === true;
   const server = values.server ?? 'both';
-  if (server !== 'both' && server !== 'supernova' && server !== 'raw') throw new UsageError(`--server must be supernova, raw or both, not ${server}`);
+  const servers = server === 'both' ? ['supernova', 'raw'] : server === 'all' ? [...SERVER_KINDS] : server.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of servers) if (!SERVER_KINDS.includes(s as ServerKind)) throw new UsageError(`--server must be ${SERVER_KINDS.join(', ')}, a comma list of them, both or all; not ${s}`);
   const scenarios = (values.scenarios ?? 'a,b,c').split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of scenarios) if (s !== 'a' && s !== 'b' && s !== 'c') throw new UsageError(`unknown scenario ${s} (use a, b, c)`);
   return {
@@ -104,7 +113,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     channels: Math.round(num('channels', values.channels, 8, 1, 10_000)),
     tickMs: num('tick', values.tick, 10, 1, 1000),
     workers: values.workers === undefined ? undefined : Math.round(num('workers', values.workers, 1, 1, 64)),
-    servers: server === 'both' ? ['supernova', 'raw'] : [server],
+    servers: servers as ServerKind[],
     scenarios: scenarios as ScenarioId[],
     pin: values['no-pin'] !== true,
     quick,
@@ -112,7 +121,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   };
 }
 
-function num(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+export function num(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
   if (!Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], not ${raw}`);
@@ -133,9 +142,12 @@ export function rateLadder(start: number, max: number, steps: number): number[] 
   return out;
 }
 
-/** The 1-2-5 rate that makes the first saturation step deliver about 200k messages/s. */
-export function autoSatStart(subscribers: number): number {
-  const target = 200_000 / Math.max(1, subscribers);
+/** Messages/s each server's first saturation step aims at: about a tenth of its expected limit. */
+export const SAT_START_MSGS: Record<ServerKind, number> = { supernova: 200_000, raw: 200_000, ws: 10_000, socketio: 2000 };
+
+/** The 1-2-5 rate that makes the first saturation step deliver about `messages` per second. */
+export function autoSatStart(subscribers: number, messages = 200_000): number {
+  const target = messages / Math.max(1, subscribers);
   const ladder = rateLadder(0.1, 1_000_000, 60);
   let pick = 0.1;
   for (const r of ladder) if (r <= target) pick = r;

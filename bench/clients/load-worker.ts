@@ -5,16 +5,19 @@
  */
 import { announceReady, childArgs, guardLifetime, serveParent } from '../shared/ipc.js';
 import type { WorkerArgs, WorkerRpc } from '../shared/worker-protocol.js';
+import type { LoadPool } from './load-pool.js';
+import { SocketIoPool } from './socketio-pool.js';
 import { SubscriberPool } from './subscriber-pool.js';
 
 const STOP_GRACE_MS = 2000;
 
 const args = childArgs<WorkerArgs>();
-const pool = new SubscriberPool();
+let pool: LoadPool = new SubscriberPool();
 guardLifetime(args.maxLifetimeMs);
 
 serveParent<WorkerRpc>({
   open: (spec) => {
+    if (spec.mode === 'socketio') pool = new SocketIoPool();
     pool.start(spec);
     return null;
   },

@@ -1,6 +1,7 @@
 import { LatencyHistogram } from '../shared/latency-histogram.js';
 import { epochMs } from '../shared/clock.js';
 import type { OpenSpec, WorkerSnapshot, WorkerStatus } from '../shared/worker-protocol.js';
+import type { LoadPool } from './load-pool.js';
 import { RawWsClient, type RawWsClientEvents } from './raw-ws-client.js';
 import { scanTextFrame, type LineSink } from './push-scanner.js';
 
@@ -12,7 +13,7 @@ const SUBSCRIBE_ID = 2;
  * The subscribers of one load process: opens them with a bounded number of handshakes in flight
  * (a burst of thousands of SYNs would overflow the listen backlog), then only counts and times.
  */
-export class SubscriberPool {
+export class SubscriberPool implements LoadPool {
   private readonly clients: RawWsClient[] = [];
   private readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
   private readonly histogram = new LatencyHistogram();

@@ -13,6 +13,8 @@ export interface SpawnOptions {
   tasksetPath: string | undefined;
   nodeFlags: string[];
   readyTimeoutMs: number;
+  /** Extra environment variables on top of this process' own. */
+  env?: Record<string, string> | undefined;
 }
 
 interface Pending {
@@ -67,6 +69,7 @@ export class BenchChild<M extends RpcMap<M>> {
     const pinned = o.cpus !== undefined && o.tasksetPath !== undefined;
     const proc = fork(o.script, [JSON.stringify(o.args)], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
       ...(pinned ? { execPath: o.tasksetPath, execArgv: ['-c', o.cpus ?? '0', process.execPath, ...o.nodeFlags] } : { execArgv: o.nodeFlags }),
     });
     const child = new BenchChild<M>(o.label, proc);

@@ -6,6 +6,12 @@ import { fileURLToPath } from 'node:url';
 export const childScripts = {
   supernova: fileURLToPath(new URL('../servers/supernova-server.js', import.meta.url)),
   raw: fileURLToPath(new URL('../peers/raw-uws-server.js', import.meta.url)),
+  ws: fileURLToPath(new URL('../peers/ws-server.js', import.meta.url)),
+  socketio: fileURLToPath(new URL('../peers/socketio-server.js', import.meta.url)),
+  loadtestEngine: fileURLToPath(new URL('../servers/loadtest-server.js', import.meta.url)),
+  httpSupernova: fileURLToPath(new URL('../servers/http-supernova.js', import.meta.url)),
+  httpFastify: fileURLToPath(new URL('../peers/http-fastify.js', import.meta.url)),
+  httpNode: fileURLToPath(new URL('../peers/http-node.js', import.meta.url)),
   loadWorker: fileURLToPath(new URL('../clients/load-worker.js', import.meta.url)),
 } as const;
 

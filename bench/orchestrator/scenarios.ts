@@ -1,4 +1,4 @@
-import type { BenchOptions, ServerKind } from '../cli/options.js';
+import { clientModeOf, type BenchOptions, type ServerKind } from '../cli/options.js';
 import type { CpuPlan } from './cpu-plan.js';
 import { LoadFleet } from './load-fleet.js';
 import { runPhase, type PhaseResult, type PhaseSpec } from './phase.js';
@@ -70,7 +70,7 @@ export async function withSetup<T>(kind: ServerKind, channels: string[], ctx: Ru
     fleet = await LoadFleet.start({
       workers: ctx.workers,
       subscribers: o.subscribers,
-      mode: kind,
+      mode: clientModeOf(kind),
       port: server.port,
       channels,
       sourceAddresses: ctx.sourceAddresses,

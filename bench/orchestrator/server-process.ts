@@ -16,8 +16,8 @@ export interface ServerProcess {
 export async function startServer(kind: ServerKind, cpu: CpuPlan, maxLifetimeMs: number, fanoutBatchMax?: number): Promise<ServerProcess> {
   const args: ServerArgs = fanoutBatchMax === undefined ? { maxLifetimeMs } : { maxLifetimeMs, fanoutBatchMax };
   const { child, ready } = await BenchChild.spawn<ServerRpc, ServerReady>({
-    label: kind === 'supernova' ? 'supernova' : 'raw-uws',
-    script: kind === 'supernova' ? childScripts.supernova : childScripts.raw,
+    label: kind === 'raw' ? 'raw-uws' : kind,
+    script: childScripts[kind],
     args,
     cpus: cpu.serverCpus,
     tasksetPath: cpu.tasksetPath,

@@ -5,18 +5,13 @@
  */
 import * as uWS from 'uWebSockets.js';
 import { runServerChild } from '../servers/server-child.js';
-import type { BenchPayload } from '../servers/publisher-loop.js';
+import { pushFrame } from '../servers/push-frame.js';
 
 const PATH = '/connection/websocket';
 const DEFAULT_CHANNEL = 'bench:0';
 
 interface PeerSocket {
   channel: string;
-}
-
-/** The same shape as SuperNova's JSON push of a publication without history. */
-export function pushFrame(channel: string, data: BenchPayload): string {
-  return JSON.stringify({ push: { channel, pub: { data } } });
 }
 
 await runServerChild(async () => {

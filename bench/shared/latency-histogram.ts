@@ -74,6 +74,16 @@ export class LatencyHistogram {
     return { buckets, maxUs: this.maxUs, sumUs: this.sumUs };
   }
 
+  /** Non-empty buckets as [bucket midpoint in µs, count], ascending: what a histogram chart draws. */
+  buckets(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = 0; i < BUCKETS; i++) {
+      const c = this.counts[i] ?? 0;
+      if (c > 0) out.push([midpointOf(i), c]);
+    }
+    return out;
+  }
+
   merge(other: { buckets: SparseHistogram; maxUs: number; sumUs: number }): void {
     for (const [i, c] of other.buckets) {
       if (i < 0 || i >= BUCKETS) continue;

@@ -1,0 +1,11 @@
+import type { OpenSpec, WorkerSnapshot, WorkerStatus } from '../shared/worker-protocol.js';
+
+/** The subscribers of one load process, whatever protocol they speak. */
+export interface LoadPool {
+  start(spec: OpenSpec): void;
+  status(): WorkerStatus;
+  /** Zeroes the message counters and the histogram (between phases). */
+  reset(): void;
+  snapshot(withHistogram: boolean): WorkerSnapshot;
+  stop(graceMs: number): Promise<void>;
+}
