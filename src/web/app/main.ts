@@ -19,8 +19,8 @@ interface BarInterval {
 interface DashboardConfig {
   symbols: string[];
   websocket: string;
-  /** The bar intervals the engine publishes, in configuration order. */
-  intervals: BarInterval[];
+  /** The bar intervals the engine publishes, in configuration order (absent from older engines). */
+  intervals?: BarInterval[];
 }
 
 /** A read-only view for debugging in the console and for the browser test. */
@@ -53,7 +53,7 @@ function reconnectOptions(): { minReconnectDelay: number; maxReconnectDelay: num
 
 async function main(): Promise<void> {
   const config = (await (await fetch('/dashboard.json')).json()) as DashboardConfig;
-  const intervals = config.intervals;
+  const intervals = config.intervals ?? [];
   const shortest = [...intervals].sort((a, b) => a.ms - b.ms)[0];
   if (!shortest) throw new Error('the engine publishes no bar intervals (SUPERNOVA_BAR_INTERVALS)');
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
