@@ -15,7 +15,7 @@ import { EngineMetrics, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { isClientError, marketRpcMethods, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { barInterval, isClientError, marketRpcMethods, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -159,7 +159,7 @@ export class Engine {
         dir: resolve(config.webDir),
         log: this.log,
         maxBytes: DASHBOARD_MAX_BYTES,
-        pageConfig: () => ({ symbols: config.symbols, websocket: '/connection/websocket' }),
+        pageConfig: () => ({ symbols: config.symbols, websocket: '/connection/websocket', intervals: config.barIntervals.map((name) => barInterval(name)) }),
       });
       this.dashboard.register(this.app);
     }

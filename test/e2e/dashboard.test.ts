@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,9 @@ import { api } from '../support/client.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against an
- * engine on the simulated feed: prices, live updates, candles, a server-side disconnect and the
- * recovery that leaves no gap in the chart. Any console error fails the test.
+ * engine on the simulated feed: prices, sparklines and candles filled from the bars API, live
+ * updates, a server-side disconnect held for a few seconds and the recovery that leaves no gap
+ * in the chart, checked bar by bar against the server's bars. Any console error fails the test.
  */
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -22,9 +23,13 @@ if (!haveChromium) console.warn(`skipping the browser test: no chromium at ${CHR
 
 const OUTPUT = fileURLToPath(new URL('./output/', import.meta.url));
 const SYMBOL = 'AAPL';
+/** The page holds every reconnect attempt this long (its `reconnectDelayMs` parameter). */
+const OUTAGE_MS = 3000;
+/** Closed 1s bars the engine has before the page opens, so history visibly comes from REST. */
+const BARS_BEFORE_LOAD = 5;
 
-interface PageCandle { start: number; volume: number; trades: number }
-interface TickPublication { data: { price: number; size: number; ts: number }; offset: number }
+interface RestBar { start: number; open: number; high: number; low: number; close: number; volume: number; trades: number }
+type PageCandle = RestBar & { final: boolean };
 
 describe.skipIf(!haveChromium)('dashboard in chromium', () => {
   let engine: TestEngine;
@@ -32,16 +37,41 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
   let page: Page;
   let profile: string;
   const consoleErrors: string[] = [];
-  let barsEndpointMissing = false;
+
+  const restBars = async (interval: string): Promise<RestBar[]> => {
+    const res = await fetch(`${engine.http}/api/v1/market/${SYMBOL}/bars?interval=${interval}&limit=1000`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { items: RestBar[] }).items;
+  };
+  const pageCandles = async (): Promise<PageCandle[]> => page.evaluate(() => [...(window.supernovaDashboard?.candles() ?? [])]);
+
+  /**
+   * Every closed bar of the server from the page's first candle on is on the page, closed, with
+   * the same OHLCV and trade count; waits for the finals still in flight to the page.
+   */
+  const expectChartMatchesServer = async (interval: string): Promise<RestBar[]> => {
+    const first = (await pageCandles())[0]?.start ?? Number.POSITIVE_INFINITY;
+    const truth = (await restBars(interval)).filter((b) => b.start >= first);
+    await vi.waitFor(async () => {
+      const finals = new Set((await pageCandles()).filter((c) => c.final).map((c) => c.start));
+      const missing = truth.filter((b) => !finals.has(b.start)).map((b) => new Date(b.start).toISOString());
+      expect(missing, `closed ${interval} bars missing on the page`).toEqual([]);
+    }, { timeout: 10_000, interval: 250 });
+    const shown = new Map((await pageCandles()).map((c) => [c.start, c]));
+    for (const bar of truth) {
+      const c = shown.get(bar.start);
+      const { start, open, high, low, close, volume, trades } = bar;
+      expect(c && { start: c.start, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume, trades: c.trades }, `bar at ${new Date(start).toISOString()}`)
+        .toEqual({ start, open, high, low, close, volume, trades });
+    }
+    return truth;
+  };
 
   beforeAll(async () => {
     await mkdir(OUTPUT, { recursive: true });
     const webDir = join(OUTPUT, 'web');
     await buildDashboard({ sourceDir: fileURLToPath(new URL('../../src/web/app/', import.meta.url)), outDir: webDir });
     engine = await startEngine({ feed: 'simulated', symbols: [SYMBOL, 'MSFT', 'NVDA'], simTradesPerSecond: 5, apiKey: 'test-key', webDir });
-    // Until the REST bars endpoint lands the page falls back to channel history; its 404 is the
-    // one console error the browser logs on purpose, and only while the endpoint is absent.
-    barsEndpointMissing = (await fetch(`${engine.http}/api/v1/market/${SYMBOL}/bars?interval=1s&limit=1`)).status === 404;
     profile = await mkdtemp(join(tmpdir(), 'supernova-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -51,12 +81,11 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (msg) => {
-      if (msg.type() !== 'error') return;
-      const url = msg.location().url;
-      if (barsEndpointMissing && url.includes('/api/v1/market/') && msg.text().includes('404')) return;
-      consoleErrors.push(`${msg.text()} (${url})`);
+      if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${msg.location().url})`);
     });
     page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+    // Bars close about 2 s (the lateness) after their end: wait for a few before opening the page.
+    await vi.waitFor(async () => expect((await restBars('1s')).length).toBeGreaterThanOrEqual(BARS_BEFORE_LOAD), { timeout: 20_000, interval: 250 });
   }, 60_000);
 
   afterAll(async () => {
@@ -65,10 +94,11 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
-  it('shows live prices and candles, and recovers a cut socket without a gap', async () => {
-    await page.goto(`${engine.http}/`);
+  it('fills from the bars API, updates live, and recovers a cut socket without a gap', async () => {
+    const historyAtLoad = await restBars('1s');
+    await page.goto(`${engine.http}/?reconnectDelayMs=${OUTAGE_MS}`);
 
-    // Watchlist: every row shows a price, delivered on subscribe by market:SYM.
+    // Watchlist: every row shows a price (delivered on subscribe by market:SYM), and it moves.
     await page.waitForFunction(() => {
       const cells = [...document.querySelectorAll('#watchlist td.last')];
       return cells.length === 3 && cells.every((td) => /\d/.test(td.textContent ?? ''));
@@ -76,12 +106,27 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     const firstPrice = await page.textContent(`#watchlist tr[data-symbol="${SYMBOL}"] td.last`);
     await page.waitForFunction(([sym, before]) => document.querySelector(`#watchlist tr[data-symbol="${sym}"] td.last`)?.textContent !== before, [SYMBOL, firstPrice] as const, { timeout: 10_000 });
 
-    // Chart: candles of the selected symbol, drawn on canvas.
+    // Sparkline: starts with the closes of the bars that closed before the page opened.
+    const closes = historyAtLoad.map((b) => b.close);
+    await page.waitForFunction((n) => (window.supernovaDashboard?.sparkline('AAPL').length ?? 0) > n, closes.length, { timeout: 10_000 });
+    const spark = await page.evaluate(() => [...(window.supernovaDashboard?.sparkline('AAPL') ?? [])]);
+    expect(spark.slice(0, closes.length)).toEqual(closes);
+
+    // Chart header: last price and the session VWAP of market:SYM. Sentiment: its empty state.
+    await expect.poll(() => page.textContent('#chart-quote')).toMatch(/^Last [\d,.]+ · .+% · VWAP [\d,.]+$/);
+    expect(await page.getAttribute('#sentiment', 'data-empty')).toBe('true');
+    expect(await page.isVisible('#sentiment .empty')).toBe(true);
+
+    // Chart: candles from the bars API and bars:1s:AAPL, equal to the server's bars.
     await page.waitForFunction(() => Number(document.querySelector('#chart')?.getAttribute('data-candles')) >= 3, undefined, { timeout: 15_000 });
     expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
     expect(await page.getAttribute('#connection', 'data-state')).toBe('connected');
+    const beforeCut = await expectChartMatchesServer('1s');
+    expect(beforeCut.length).toBeGreaterThanOrEqual(BARS_BEFORE_LOAD);
+    expect((await pageCandles())[0]?.start).toBe(historyAtLoad[0]?.start);
 
-    // Cut the socket from the server (anonymous user ""; a code below 3500 tells the SDK to reconnect).
+    // Cut the socket from the server (anonymous user ""; a code below 3500 tells the SDK to
+    // reconnect), which it does after OUTAGE_MS while the engine keeps publishing bars.
     await page.evaluate(() => {
       const el = document.querySelector('#connection') as HTMLElement;
       const seen: string[] = [];
@@ -95,39 +140,24 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
       const seen = (window as unknown as { connectionStates: string[] }).connectionStates;
       return seen.includes('reconnecting') && seen[seen.length - 1] === 'recovered';
     }, undefined, { timeout: 15_000 });
+    const recoveredAt = Date.now();
+    expect(recoveredAt - cutAt).toBeGreaterThanOrEqual(OUTAGE_MS - 200);
     expect(await page.textContent('#connection .label')).toContain('recovered');
 
-    // Let trades accumulate past the cut, then compare the page's candles with the server's truth.
-    await page.waitForTimeout(2500);
-    const history = await api(engine.http, 'history', { channel: `ticks:${SYMBOL}`, limit: 1000 });
-    const pubs = (history.json['result'] as { publications: TickPublication[] }).publications;
-    const truth = new Map<number, { volume: number; trades: number }>();
-    for (const { data } of pubs) {
-      const start = data.ts - (data.ts % 1000);
-      const c = truth.get(start) ?? { volume: 0, trades: 0 };
-      truth.set(start, { volume: c.volume + data.size, trades: c.trades + 1 });
-    }
-    const starts = [...truth.keys()].sort((a, b) => a - b);
-    const first = starts[0] as number;
-    const last = starts[starts.length - 1] as number;
-    expect(first).toBeLessThan(cutAt - 1000);
-    expect(last).toBeGreaterThan(cutAt + 1000);
-    await page.waitForFunction((lastStart) => (window.supernovaDashboard?.candles() ?? []).some((c) => c.start >= lastStart), last, { timeout: 10_000 });
-    const candles = (await page.evaluate(() => (window.supernovaDashboard?.candles() ?? []).map((c) => ({ start: c.start, volume: c.volume, trades: c.trades })))) as PageCandle[];
-    const shown = new Map(candles.map((c) => [c.start, c]));
-    // Whole seconds only: the first and last bucket of the server's window may be partial.
-    const inner = starts.filter((s) => s > first && s < last);
-    expect(inner.length).toBeGreaterThan(3);
-    for (const start of inner) {
-      const c = shown.get(start);
-      expect(c, `candle at ${new Date(start).toISOString()} (cut at ${new Date(cutAt).toISOString()})`).toBeDefined();
-      expect(c?.trades).toBe(truth.get(start)?.trades);
-      expect(c?.volume).toBeCloseTo(truth.get(start)?.volume ?? NaN, 6);
-    }
-    // The simulated feed trades every 100-300 ms, so every second has a candle: no hole anywhere.
-    for (let s = first + 1000; s < last; s += 1000) expect(shown.has(s), `candle at ${s}`).toBe(true);
-
+    // Once bars after the outage have closed, the page holds every one of the server's bars.
+    await vi.waitFor(async () => expect((await restBars('1s')).at(-1)?.start).toBeGreaterThan(recoveredAt + 1000), { timeout: 15_000, interval: 250 });
+    const afterCut = await expectChartMatchesServer('1s');
+    const duringOutage = afterCut.filter((b) => b.start >= cutAt && b.start + 1000 <= recoveredAt);
+    expect(duringOutage.length, 'bars that closed while the page was away').toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: join(OUTPUT, 'dashboard.png') });
+
+    // Another interval: 1m candles, aligned to minutes, equal to the server's closed 1m bars.
+    await page.click('#intervals button[data-interval="1m"]');
+    expect(await page.textContent('#chart-title')).toBe(`${SYMBOL} · 1m`);
+    await page.waitForFunction(() => window.supernovaDashboard?.interval() === '1m' && (window.supernovaDashboard?.candles().length ?? 0) >= 1, undefined, { timeout: 10_000 });
+    expect((await pageCandles()).every((c) => c.start % 60_000 === 0)).toBe(true);
+    await expectChartMatchesServer('1m');
+
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -38,7 +38,7 @@ describe('dashboard static files', () => {
     await writeFile(join(dir, 'assets/app-ABC123.js'), script);
     await writeFile(join(dir, 'assets/app-ABC123.js.br'), brotliCompressSync(script));
     await writeFile(join(dir, 'assets/app-ABC123.js.gz'), gzipSync(script));
-    t = await startEngine({ webDir: dir, symbols: ['AAPL', 'MSFT'] });
+    t = await startEngine({ webDir: dir, symbols: ['AAPL', 'MSFT'], barIntervals: ['5s', '1h'] });
   });
 
   afterAll(async () => {
@@ -100,10 +100,14 @@ describe('dashboard static files', () => {
     }
   });
 
-  it('tells the page which symbols to show', async () => {
+  it('tells the page which symbols and bar intervals to show', async () => {
     const res = await get(`${t.http}/dashboard.json`);
     expect(res.headers['cache-control']).toBe('no-cache');
-    expect(JSON.parse(res.body.toString())).toEqual({ symbols: ['AAPL', 'MSFT'], websocket: '/connection/websocket' });
+    expect(JSON.parse(res.body.toString())).toEqual({
+      symbols: ['AAPL', 'MSFT'],
+      websocket: '/connection/websocket',
+      intervals: [{ name: '5s', ms: 5000 }, { name: '1h', ms: 3_600_000 }],
+    });
   });
 
   it('leaves the other routes to the router', async () => {

@@ -63,6 +63,31 @@ describe('sparkline series', () => {
     expect(s.values()).toEqual([3, 4, 5]);
     expect(s.polyline(100, 10)).toBe('0.0,9.0 50.0,5.0 100.0,1.0');
   });
+
+  it('ignores a price older than its newest point', () => {
+    const s = new SparklineSeries(5);
+    s.push(5000, 1);
+    s.push(3000, 9);
+    s.push(5900, 2);
+    expect(s.values()).toEqual([2]);
+  });
+
+  it('fills history in before the live points, one point per bucket, still bounded', () => {
+    const s = new SparklineSeries(4, 60_000);
+    s.push(180_500, 30);
+    s.push(190_000, 31);
+    // Bar closes by start: the bucket of the live price (180,000) is not duplicated.
+    s.seed([0, 60_000, 120_000, 180_000].map((ts, i) => ({ ts, price: i })));
+    expect(s.values()).toEqual([0, 1, 2, 31]);
+    s.push(240_000, 40);
+    expect(s.values()).toEqual([1, 2, 31, 40]);
+  });
+
+  it('seeds an empty series and skips unusable history points', () => {
+    const s = new SparklineSeries(10);
+    s.seed([{ ts: 2000, price: 2 }, { ts: 1000, price: 1 }, { ts: 3000, price: Number.NaN }, { ts: 4000, price: 4 }]);
+    expect(s.values()).toEqual([2, 4]);
+  });
 });
 
 describe('content negotiation', () => {

@@ -1,7 +1,6 @@
 /**
- * The chart's data: candles keyed by bar start, fed either by `bars:` publications (authoritative,
- * upserted by start) or, while no bar has arrived, built client-side from `ticks:` trades. Pure,
- * so it runs the same in the page and in unit tests.
+ * The chart's data: candles keyed by bar start, fed by the engine's bars (REST history and
+ * `bars:INTERVAL:SYM` publications). Pure, so it runs the same in the page and in unit tests.
  */
 
 /** One candle; `start` in ms since epoch, like the engine's `Bar`. */
@@ -13,6 +12,8 @@ export interface Candle {
   close: number;
   volume: number;
   trades: number;
+  /** The bar closed: later partial updates of it are stale and ignored. */
+  final: boolean;
 }
 
 /** The subset of the engine's `Bar` (streams/ports.ts) the chart reads. */
@@ -24,125 +25,78 @@ export interface BarLike {
   close: number;
   volume: number;
   trades?: number;
+  /** Absent in REST history, which holds closed bars only. */
+  final?: boolean;
 }
-
-/** A `ticks:SYM` publication: `{price, size, ts}`. */
-export interface TradeLike {
-  price: number;
-  size: number;
-  ts: number;
-}
-
-export type CandleSource = 'none' | 'ticks' | 'bars';
-
-export const INTERVAL_MS: Readonly<Record<string, number>> = { '1s': 1000, '1m': 60_000 };
 
 /** What changed with the last writes, so the chart can use a cheap update or must reset. */
-export type CandleChange = { kind: 'none' } | { kind: 'tail'; candles: readonly Candle[] } | { kind: 'reset' };
+export type CandleChange = { kind: 'none' } | { kind: 'update'; candles: readonly Candle[] } | { kind: 'reset' };
 
 /**
- * Bounded: past `maxCandles` (plus a tenth) the oldest candles are dropped, since a chart shows
- * recent history. Tick
- * publications carry stream offsets; a trade at or below the last applied offset is a duplicate
- * (history and live overlap on load) and is skipped, so volumes never double-count.
+ * Partial bars replace the candle of their start until its final bar fixes it. Bounded: past
+ * `maxCandles` (plus a tenth) the oldest candles are dropped, since a chart shows recent history.
  */
 export class CandleStore {
   private readonly byStart = new Map<number, Candle>();
   private sorted: Candle[] = [];
-  /** Start of the oldest candle changed at the tail since the last takeChange(). */
-  private tailFrom: number | undefined;
+  /** Starts of the candles updated in place or appended since the last takeChange(). */
+  private readonly changed = new Set<number>();
   private needsReset = false;
-  private lastTickOffset = -1;
-  private mode: CandleSource = 'none';
 
   constructor(readonly intervalMs: number, private readonly maxCandles = 1000) {
     if (!(intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${intervalMs}`);
-  }
-
-  get source(): CandleSource {
-    return this.mode;
-  }
-
-  /** The offset of the last trade applied, or -1. */
-  get tickOffset(): number {
-    return this.lastTickOffset;
   }
 
   candles(): readonly Candle[] {
     return this.sorted;
   }
 
-  /** Upserts a bar. The first bar switches the store to bars and drops tick-built candles. */
-  applyBar(bar: BarLike): void {
+  /**
+   * Upserts a bar. `closed` says whether a bar without a `final` field is closed (REST history
+   * is); a partial arriving after its bar's final (a replay that overlaps history) is dropped.
+   */
+  applyBar(bar: BarLike, closed = false): void {
     if (!isFiniteBar(bar)) return;
-    if (this.mode !== 'bars') {
-      if (this.mode === 'ticks') this.clear();
-      this.mode = 'bars';
-    }
     const start = bar.start - (bar.start % this.intervalMs);
-    this.put({ start, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, trades: bar.trades ?? 0 });
-  }
-
-  /** Folds one trade into its candle; ignored once bars drive the chart. */
-  applyTrade(trade: TradeLike, offset?: number): void {
-    if (this.mode === 'bars' || !isFiniteTrade(trade)) return;
-    if (offset !== undefined) {
-      if (offset <= this.lastTickOffset) return;
-      this.lastTickOffset = offset;
-    }
-    this.mode = 'ticks';
-    const start = trade.ts - (trade.ts % this.intervalMs);
-    const existing = this.byStart.get(start);
-    if (!existing) {
-      this.put({ start, open: trade.price, high: trade.price, low: trade.price, close: trade.price, volume: trade.size, trades: 1 });
-      return;
-    }
-    this.put({
-      start,
-      open: existing.open,
-      high: Math.max(existing.high, trade.price),
-      low: Math.min(existing.low, trade.price),
-      close: trade.price,
-      volume: existing.volume + trade.size,
-      trades: existing.trades + 1,
-    });
+    const final = bar.final ?? closed;
+    if (!final && this.byStart.get(start)?.final) return;
+    this.put({ start, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, trades: bar.trades ?? 0, final });
   }
 
   /** Forgets everything (a lost recovery window: history is reloaded from scratch). */
   clear(): void {
     this.byStart.clear();
     this.sorted = [];
-    this.lastTickOffset = -1;
-    this.mode = 'none';
+    this.changed.clear();
     this.needsReset = true;
   }
 
   /** What changed since the previous call; the chart applies it and the store forgets it. */
   takeChange(): CandleChange {
-    const { tailFrom, needsReset } = this;
-    this.tailFrom = undefined;
+    const needsReset = this.needsReset;
+    const starts = [...this.changed].sort((a, b) => a - b);
+    this.changed.clear();
     this.needsReset = false;
     if (needsReset) return { kind: 'reset' };
-    if (tailFrom === undefined) return { kind: 'none' };
-    let i = this.sorted.length;
-    while (i > 0 && (this.sorted[i - 1] as Candle).start >= tailFrom) i--;
-    return { kind: 'tail', candles: this.sorted.slice(i) };
+    if (starts.length === 0) return { kind: 'none' };
+    return { kind: 'update', candles: starts.map((s) => this.byStart.get(s) as Candle) };
   }
 
   private put(candle: Candle): void {
     const had = this.byStart.has(candle.start);
     this.byStart.set(candle.start, candle);
     const last = this.sorted[this.sorted.length - 1];
-    if (had && last?.start === candle.start) {
-      this.sorted[this.sorted.length - 1] = candle;
-      this.markTail(candle.start);
+    if (had) {
+      // Updated in place: the live bar, or one closing a little behind it (its final bar).
+      this.sorted[this.indexOf(candle.start)] = candle;
+      this.changed.add(candle.start);
       return;
     }
-    if (!had && (!last || candle.start > last.start)) {
+    if (!last || candle.start > last.start) {
       this.sorted.push(candle);
-      this.markTail(candle.start);
+      this.changed.add(candle.start);
     } else {
-      // A late or recovered candle inside the series: rebuild the order, the chart resets.
+      // A new bar inside the series (its partials were missed): rebuild, the chart resets.
       this.sorted = [...this.byStart.values()].sort((a, b) => a.start - b.start);
       this.needsReset = true;
     }
@@ -153,15 +107,14 @@ export class CandleStore {
     }
   }
 
-  private markTail(start: number): void {
-    if (this.tailFrom === undefined || start < this.tailFrom) this.tailFrom = start;
+  /** Index of a candle known to be present; updates land near the end, so search from there. */
+  private indexOf(start: number): number {
+    let i = this.sorted.length - 1;
+    while (i > 0 && (this.sorted[i] as Candle).start !== start) i--;
+    return i;
   }
 }
 
 function isFiniteBar(b: BarLike): boolean {
   return [b.start, b.open, b.high, b.low, b.close, b.volume].every((n) => typeof n === 'number' && Number.isFinite(n));
-}
-
-function isFiniteTrade(t: TradeLike): boolean {
-  return [t.price, t.size, t.ts].every((n) => typeof n === 'number' && Number.isFinite(n));
 }

@@ -1,47 +1,45 @@
 import type { Centrifuge, PublicationContext, SubscribedContext, Subscription } from 'centrifuge';
-import { CandleStore, INTERVAL_MS, type BarLike, type TradeLike } from './candles.js';
-import { channelHistory, restBars, REST_BARS_LIMIT } from './history.js';
+import { CandleStore, type BarLike } from './candles.js';
+import { CHART_HISTORY_LIMIT, fetchBars } from './history.js';
 
 export type RecoveryOutcome = 'recovered' | 'resynced';
 
 export interface ChartFeedOptions {
   client: Centrifuge;
   symbol: string;
-  interval: string;
+  /** The bar interval's channel name (`1s`, `1m`) and its length. */
+  interval: { name: string; ms: number };
   /** Called after candles changed (batched by the caller). */
   onChange: () => void;
-  /** Called when a resubscription after a disconnect recovered the missed trades, or had to reload. */
+  /** Called when a resubscription after a disconnect recovered the missed bars, or had to reload. */
   onRecovery: (outcome: RecoveryOutcome) => void;
 }
 
 /** Live publications held while history loads; past this the load is redone from scratch. */
 const MAX_PENDING = 5000;
-const TICK_HISTORY_LIMIT = 1000;
 
 /**
- * Feeds one symbol's candles: history first (see history.ts), then live `bars:` publications, or
- * `ticks:` trades folded client-side while no bar exists. Both channels are recoverable, so after
- * a reconnect the SDK replays what was missed and the series has no gap; when the window was
- * lost the history is loaded again.
+ * Feeds one symbol's candles: subscribe to `bars:INTERVAL:SYM` and hold its publications, load
+ * the closed bars over REST, then apply what was held. Partial bars update their candle, final
+ * bars fix it, so the overlap of history and live is harmless. The channel is recoverable: after
+ * a reconnect the SDK replays the bars missed meanwhile and the series has no gap; when the
+ * window was lost, history is loaded again.
  */
 export class ChartFeed {
   readonly store: CandleStore;
   private readonly bars: Subscription;
-  private readonly ticks: Subscription;
-  private pending: { kind: 'bar' | 'tick'; ctx: PublicationContext }[] | undefined = [];
+  private pending: PublicationContext[] | undefined = [];
   private overflowed = false;
-  /** Bumped by every load and by dispose(), so a superseded load stops at its next await. */
+  /** Bumped by every load and by dispose(), so a superseded load stops at its await. */
   private generation = 0;
 
   constructor(private readonly o: ChartFeedOptions) {
-    const intervalMs = INTERVAL_MS[o.interval];
-    if (intervalMs === undefined) throw new RangeError(`unknown interval ${o.interval}`);
-    this.store = new CandleStore(intervalMs);
-    this.bars = this.subscription(`bars:${o.interval}:${o.symbol}`, 'bar');
-    this.ticks = this.subscription(`ticks:${o.symbol}`, 'tick');
-    this.ticks.on('subscribed', (ctx) => this.onTicksSubscribed(ctx));
+    this.store = new CandleStore(o.interval.ms);
+    const channel = `bars:${o.interval.name}:${o.symbol}`;
+    this.bars = o.client.getSubscription(channel) ?? o.client.newSubscription(channel);
+    this.bars.on('publication', (ctx) => this.onPublication(ctx));
+    this.bars.on('subscribed', (ctx) => this.onSubscribed(ctx));
     this.bars.subscribe();
-    this.ticks.subscribe();
   }
 
   get symbol(): string {
@@ -49,33 +47,27 @@ export class ChartFeed {
   }
 
   get interval(): string {
-    return this.o.interval;
+    return this.o.interval.name;
   }
 
   dispose(): void {
     this.generation++;
-    for (const sub of [this.bars, this.ticks]) {
-      sub.removeAllListeners();
-      sub.unsubscribe();
-      this.o.client.removeSubscription(sub);
+    this.bars.removeAllListeners();
+    this.bars.unsubscribe();
+    this.o.client.removeSubscription(this.bars);
+  }
+
+  private onPublication(ctx: PublicationContext): void {
+    if (this.pending) {
+      if (this.pending.length < MAX_PENDING) this.pending.push(ctx);
+      else this.overflowed = true;
+      return;
     }
+    this.apply(ctx.data as unknown);
+    this.o.onChange();
   }
 
-  private subscription(channel: string, kind: 'bar' | 'tick'): Subscription {
-    const sub = this.o.client.getSubscription(channel) ?? this.o.client.newSubscription(channel);
-    sub.on('publication', (ctx) => {
-      if (this.pending) {
-        if (this.pending.length < MAX_PENDING) this.pending.push({ kind, ctx });
-        else this.overflowed = true;
-        return;
-      }
-      this.apply(kind, ctx.data as unknown, ctx.offset);
-      this.o.onChange();
-    });
-    return sub;
-  }
-
-  private onTicksSubscribed(ctx: SubscribedContext): void {
+  private onSubscribed(ctx: SubscribedContext): void {
     if (!ctx.wasRecovering) {
       void this.load();
       return;
@@ -84,7 +76,7 @@ export class ChartFeed {
       this.o.onRecovery('recovered');
       return;
     }
-    // The history window was lost while we were away: start over from the sources.
+    // The history window was lost while we were away: start over from REST.
     this.o.onRecovery('resynced');
     void this.load();
   }
@@ -94,19 +86,9 @@ export class ChartFeed {
     this.pending ??= [];
     this.overflowed = false;
     this.store.clear();
-    const rest = await restBars(this.o.symbol, this.o.interval);
+    const history = await fetchBars(this.o.symbol, this.o.interval.name, CHART_HISTORY_LIMIT);
     if (generation !== this.generation) return;
-    for (const bar of rest ?? []) this.store.applyBar(bar);
-    if (this.store.source !== 'bars') {
-      const bars = await channelHistory(this.bars, REST_BARS_LIMIT);
-      if (generation !== this.generation) return;
-      for (const p of bars) this.store.applyBar(p.data as BarLike);
-    }
-    if (this.store.source !== 'bars') {
-      const ticks = await channelHistory(this.ticks, TICK_HISTORY_LIMIT);
-      if (generation !== this.generation) return;
-      for (const p of ticks) this.store.applyTrade(p.data as TradeLike, p.offset);
-    }
+    for (const bar of history) this.apply(bar, true);
     if (this.overflowed) {
       this.pending = [];
       void this.load();
@@ -114,13 +96,11 @@ export class ChartFeed {
     }
     const held = this.pending ?? [];
     this.pending = undefined;
-    for (const { kind, ctx } of held) this.apply(kind, ctx.data as unknown, ctx.offset);
+    for (const ctx of held) this.apply(ctx.data as unknown);
     this.o.onChange();
   }
 
-  private apply(kind: 'bar' | 'tick', data: unknown, offset: number | undefined): void {
-    if (typeof data !== 'object' || data === null) return;
-    if (kind === 'bar') this.store.applyBar(data as BarLike);
-    else this.store.applyTrade(data as TradeLike, offset);
+  private apply(data: unknown, closed = false): void {
+    if (typeof data === 'object' && data !== null) this.store.applyBar(data as BarLike, closed);
   }
 }

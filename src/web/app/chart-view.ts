@@ -9,6 +9,8 @@ export class ChartView {
   private readonly chart: IChartApi;
   private readonly candles: ISeriesApi<'Candlestick'>;
   private readonly volume: ISeriesApi<'Histogram'>;
+  /** Start of the newest candle drawn: an update older than it is a historical update. */
+  private newest = Number.NEGATIVE_INFINITY;
 
   constructor(container: HTMLElement) {
     this.chart = createChart(container, {
@@ -31,18 +33,21 @@ export class ChartView {
     this.chart.panes()[1]?.setHeight(90);
   }
 
-  /** Applies what the candle store reports changed: a cheap tail update, or all data again. */
+  /** Applies what the candle store reports changed: a few point updates, or all data again. */
   apply(change: CandleChange, all: () => readonly Candle[]): void {
     if (change.kind === 'none') return;
     if (change.kind === 'reset') {
       const candles = all();
       this.candles.setData(candles.map(toCandle));
       this.volume.setData(candles.map(toVolume));
+      this.newest = candles[candles.length - 1]?.start ?? Number.NEGATIVE_INFINITY;
       return;
     }
     for (const c of change.candles) {
-      this.candles.update(toCandle(c));
-      this.volume.update(toVolume(c));
+      const historical = c.start < this.newest;
+      this.candles.update(toCandle(c), historical);
+      this.volume.update(toVolume(c), historical);
+      if (!historical) this.newest = c.start;
     }
   }
 

@@ -1,34 +1,20 @@
-import type { Subscription } from 'centrifuge';
-import type { BarLike } from './candles.js';
+/** Closed bars asked for on load: enough to fill a chart, a few kilobytes compressed. */
+export const CHART_HISTORY_LIMIT = 300;
 
 /**
- * Where the chart's history comes from, best first: the REST bars endpoint, then the `bars:`
- * channel's history, then the `ticks:` channel's history (candles built in the page). Each step
- * answers "nothing" rather than throwing, so a missing source just falls through to the next.
+ * `GET /api/v1/market/:symbol/bars`: the newest `limit` closed bars, oldest first, as sent (the
+ * readers check each field). An empty list when the request fails, so the chart then starts
+ * from live bars alone.
  */
-
-export const REST_BARS_LIMIT = 300;
-
-/** `GET /api/v1/market/:symbol/bars`; `undefined` when the endpoint is absent (404) or fails. */
-export async function restBars(symbol: string, interval: string, fetchImpl: typeof fetch = fetch): Promise<BarLike[] | undefined> {
-  const url = `/api/v1/market/${encodeURIComponent(symbol)}/bars?interval=${encodeURIComponent(interval)}&limit=${REST_BARS_LIMIT}`;
+export async function fetchBars(symbol: string, interval: string, limit: number, fields?: readonly string[]): Promise<unknown[]> {
+  const query = new URLSearchParams({ interval, limit: String(limit) });
+  if (fields) query.set('fields', fields.join(','));
   try {
-    const res = await fetchImpl(url, { headers: { accept: 'application/json' } });
-    if (!res.ok) return undefined;
+    const res = await fetch(`/api/v1/market/${encodeURIComponent(symbol)}/bars?${query.toString()}`, { headers: { accept: 'application/json' } });
+    if (!res.ok) return [];
     const body = (await res.json()) as { items?: unknown };
-    return Array.isArray(body.items) ? (body.items as BarLike[]) : undefined;
+    return Array.isArray(body.items) ? (body.items as unknown[]) : [];
   } catch {
-    return undefined;
-  }
-}
-
-/** The newest `limit` publications of a subscribed channel, oldest first. */
-export async function channelHistory(sub: Subscription, limit: number): Promise<{ data: unknown; offset: number | undefined }[]> {
-  try {
-    const result = await sub.history({ limit, reverse: true });
-    return result.publications.reverse().map((p) => ({ data: p.data as unknown, offset: p.offset }));
-  } catch {
-    // A channel without history (or a subscription torn down meanwhile) has nothing to offer.
     return [];
   }
 }

@@ -4,24 +4,31 @@ import { ChartFeed } from './chart-feed.js';
 import { ChartView } from './chart-view.js';
 import { ConnectionIndicator } from './connection-indicator.js';
 import { frameBatched } from './frame.js';
-import { price } from './format.js';
+import { price, signed } from './format.js';
 import { MetricsPanel } from './metrics-panel.js';
 import { SentimentPanel } from './sentiment-panel.js';
-import { Watchlist } from './watchlist.js';
+import { Watchlist, type Quote } from './watchlist.js';
 import type { Candle } from './candles.js';
+
+interface BarInterval {
+  name: string;
+  ms: number;
+}
 
 /** What the engine serves at /dashboard.json. */
 interface DashboardConfig {
   symbols: string[];
   websocket: string;
+  /** The bar intervals the engine publishes, in configuration order (absent from older engines). */
+  intervals?: BarInterval[];
 }
 
 /** A read-only view for debugging in the console and for the browser test. */
 export interface DashboardProbe {
   symbol(): string;
   interval(): string;
-  source(): string;
   candles(): readonly Candle[];
+  sparkline(symbol: string): readonly number[];
 }
 
 declare global {
@@ -34,20 +41,40 @@ const $ = <T extends HTMLElement>(selector: string): T => {
   return el;
 };
 
+/**
+ * `?reconnectDelayMs=3000` holds every reconnect attempt that long (the SDK's default backs off
+ * from 500 ms): handy to watch the reconnecting and recovered states, and used by the browser test.
+ */
+function reconnectOptions(): { minReconnectDelay: number; maxReconnectDelay: number } | undefined {
+  const ms = Number(new URLSearchParams(location.search).get('reconnectDelayMs') ?? NaN);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 60_000) return undefined;
+  return { minReconnectDelay: ms, maxReconnectDelay: ms };
+}
+
 async function main(): Promise<void> {
   const config = (await (await fetch('/dashboard.json')).json()) as DashboardConfig;
+  const intervals = config.intervals ?? [];
+  const shortest = [...intervals].sort((a, b) => a.ms - b.ms)[0];
+  if (!shortest) throw new Error('the engine publishes no bar intervals (SUPERNOVA_BAR_INTERVALS)');
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const client = new Centrifuge(`${scheme}//${location.host}${config.websocket}`);
+  const client = new Centrifuge(`${scheme}//${location.host}${config.websocket}`, reconnectOptions());
   const indicator = new ConnectionIndicator($('#connection'), client);
   const chartView = new ChartView($('#chart'));
   const chartTitle = $('#chart-title');
+  const chartQuote = $('#chart-quote');
   const chartEl = $('#chart');
   const sentiment = new SentimentPanel($('#sentiment'), client);
   new MetricsPanel($('#engine'), client);
 
   let feed: ChartFeed | undefined;
   let symbol = config.symbols[0] ?? '';
-  let interval = '1s';
+  let interval = intervals.find((i) => i.name === '1s') ?? shortest;
+
+  const renderQuote = (quote: Quote | undefined) => {
+    chartQuote.textContent = quote
+      ? `Last ${price(quote.last)} · ${signed(quote.changePct)}% · VWAP ${quote.vwap === undefined ? '—' : price(quote.vwap)}`
+      : '';
+  };
 
   const renderChart = frameBatched(() => {
     if (!feed) return;
@@ -56,7 +83,6 @@ async function main(): Promise<void> {
     const candles = store.candles();
     const last = candles[candles.length - 1];
     chartEl.dataset['candles'] = String(candles.length);
-    chartEl.dataset['source'] = store.source;
     chartEl.setAttribute('aria-label', last
       ? `${feed.symbol} ${feed.interval} candles, ${candles.length} shown, last close ${price(last.close)}`
       : `${feed.symbol} ${feed.interval} candles, loading`);
@@ -64,35 +90,49 @@ async function main(): Promise<void> {
 
   const show = () => {
     feed?.dispose();
-    chartTitle.textContent = `${symbol} · ${interval}`;
+    chartTitle.textContent = `${symbol} · ${interval.name}`;
     watchlist.select(symbol);
+    renderQuote(watchlist.quote(symbol));
     feed = new ChartFeed({ client, symbol, interval, onChange: renderChart, onRecovery: (o) => indicator.recovery(o) });
     renderChart();
   };
 
-  const watchlist = new Watchlist($('#watchlist tbody'), client, config.symbols, (s) => {
-    if (s === symbol) return;
-    symbol = s;
-    show();
-    sentiment.show(symbol);
+  const watchlist = new Watchlist($('#watchlist tbody'), client, {
+    symbols: config.symbols,
+    sparkInterval: shortest,
+    onSelect: (s) => {
+      if (s === symbol) return;
+      symbol = s;
+      show();
+      sentiment.show(symbol);
+    },
+    onQuote: (s, quote) => {
+      if (s === symbol) renderQuote(quote);
+    },
   });
-  for (const button of document.querySelectorAll<HTMLButtonElement>('#intervals button')) {
+  const buttons = intervals.map((option) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = option.name;
+    button.dataset['interval'] = option.name;
     button.addEventListener('click', () => {
-      const next = button.dataset['interval'] ?? '1s';
-      if (next === interval) return;
-      interval = next;
-      for (const b of document.querySelectorAll('#intervals button')) b.setAttribute('aria-pressed', String(b === button));
+      if (option === interval) return;
+      interval = option;
+      for (const b of buttons) b.setAttribute('aria-pressed', String(b === button));
       show();
     });
-  }
+    button.setAttribute('aria-pressed', String(option === interval));
+    return button;
+  });
+  $('#intervals').replaceChildren(...buttons);
 
   show();
   sentiment.show(symbol);
   window.supernovaDashboard = {
     symbol: () => symbol,
-    interval: () => interval,
-    source: () => feed?.store.source ?? 'none',
+    interval: () => interval.name,
     candles: () => feed?.store.candles() ?? [],
+    sparkline: (s) => watchlist.sparkline(s),
   };
   client.connect();
 }

@@ -22,6 +22,7 @@ export class MetricsPanel {
     dl.replaceChildren(...this.rows.flatMap((r) => {
       const dt = document.createElement('dt');
       dt.textContent = r.label;
+      dt.title = r.key;
       const dd = document.createElement('dd');
       dd.textContent = r.value;
       dd.dataset['key'] = r.key;

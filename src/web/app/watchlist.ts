@@ -1,14 +1,26 @@
 import type { Centrifuge } from 'centrifuge';
 import { direction, price, signed } from './format.js';
 import { frameBatched } from './frame.js';
+import { fetchBars } from './history.js';
 import { SparklineSeries } from './sparkline.js';
 
-/** The fields of `market:SYM` (MarketSnapshot in streams/ports.ts) the watchlist shows. */
-interface Quote {
+/** The fields of `market:SYM` (MarketSnapshot in streams/ports.ts) the page shows. */
+export interface Quote {
   last: number;
   change: number;
   changePct: number;
+  /** Session volume-weighted average price; undefined from an engine that does not send it. */
+  vwap: number | undefined;
   ts: number;
+}
+
+export interface WatchlistOptions {
+  symbols: readonly string[];
+  /** The bar interval whose closes seed the sparklines (one point per bar), the shortest one. */
+  sparkInterval: { name: string; ms: number };
+  onSelect: (symbol: string) => void;
+  /** Every quote as it arrives, for the parts of the page that show the selected symbol's. */
+  onQuote: (symbol: string, quote: Quote) => void;
 }
 
 interface Row {
@@ -25,27 +37,41 @@ interface Row {
   dirty: boolean;
 }
 
+/** Points in a sparkline: two minutes of 1s bars. */
+const SPARK_POINTS = 120;
 const SPARK_W = 80;
 const SPARK_H = 28;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /**
  * One row per configured symbol, fed by `market:SYM` (the latest snapshot arrives on subscribe,
- * so rows fill at once). Clicking a symbol selects it for the chart.
+ * so rows fill at once). Sparklines start from the recent bar closes (REST), then follow live
+ * prices. Clicking a symbol selects it for the chart.
  */
 export class Watchlist {
   private readonly rows = new Map<string, Row>();
   private readonly render = frameBatched(() => this.paint());
 
-  constructor(tbody: HTMLElement, client: Centrifuge, symbols: readonly string[], private readonly onSelect: (symbol: string) => void) {
-    for (const symbol of symbols) {
+  constructor(tbody: HTMLElement, client: Centrifuge, private readonly o: WatchlistOptions) {
+    for (const symbol of o.symbols) {
       const row = this.row(symbol);
       tbody.append(row.tr);
       this.rows.set(symbol, row);
       const sub = client.newSubscription(`market:${symbol}`);
       sub.on('publication', (ctx) => this.update(row, ctx.data as unknown));
       sub.subscribe();
+      void this.seedSparkline(row);
     }
+  }
+
+  /** The latest quote of a symbol, if one arrived. */
+  quote(symbol: string): Quote | undefined {
+    return this.rows.get(symbol)?.quote;
+  }
+
+  /** The sparkline's points of a symbol, oldest first. */
+  sparkline(symbol: string): readonly number[] {
+    return this.rows.get(symbol)?.spark.values() ?? [];
   }
 
   select(symbol: string): void {
@@ -59,16 +85,30 @@ export class Watchlist {
   private update(row: Row, data: unknown): void {
     const q = data as Partial<Quote> | null;
     if (typeof q?.last !== 'number' || !Number.isFinite(q.last)) return;
-    row.quote = { last: q.last, change: num(q.change), changePct: num(q.changePct), ts: num(q.ts) || Date.now() };
+    const vwap = typeof q.vwap === 'number' && Number.isFinite(q.vwap) ? q.vwap : undefined;
+    row.quote = { last: q.last, change: num(q.change), changePct: num(q.changePct), vwap, ts: num(q.ts) || Date.now() };
     row.spark.push(row.quote.ts, row.quote.last);
+    row.dirty = true;
+    this.render();
+    this.o.onQuote(row.symbol, row.quote);
+  }
+
+  private async seedSparkline(row: Row): Promise<void> {
+    const bars = await fetchBars(row.symbol, this.o.sparkInterval.name, SPARK_POINTS, ['start', 'close']);
+    row.spark.seed(bars.flatMap((bar) => {
+      const { start, close } = bar as { start?: unknown; close?: unknown };
+      return typeof start === 'number' && typeof close === 'number' ? [{ ts: start, price: close }] : [];
+    }));
     row.dirty = true;
     this.render();
   }
 
   private paint(): void {
     for (const row of this.rows.values()) {
-      if (!row.dirty || !row.quote) continue;
+      if (!row.dirty) continue;
       row.dirty = false;
+      row.line.setAttribute('points', row.spark.polyline(SPARK_W, SPARK_H));
+      if (!row.quote) continue;
       const { last, change, changePct } = row.quote;
       // Uptick or downtick against the price on screen, the usual colouring of a last price.
       if (row.shown !== undefined && last !== row.shown) row.last.dataset['tick'] = direction(last - row.shown);
@@ -76,7 +116,6 @@ export class Watchlist {
       row.last.textContent = price(last);
       row.change.textContent = `${signed(change)} (${signed(changePct)}%)`;
       row.tr.dataset['direction'] = direction(change);
-      row.line.setAttribute('points', row.spark.polyline(SPARK_W, SPARK_H));
     }
   }
 
@@ -89,7 +128,7 @@ export class Watchlist {
     button.type = 'button';
     button.textContent = symbol;
     button.setAttribute('aria-pressed', 'false');
-    button.addEventListener('click', () => this.onSelect(symbol));
+    button.addEventListener('click', () => this.o.onSelect(symbol));
     th.append(button);
     const last = cell('last', '—');
     const change = cell('change', '—');
@@ -104,7 +143,7 @@ export class Watchlist {
     svg.append(line);
     sparkCell.append(svg);
     tr.append(th, last, change, sparkCell);
-    return { symbol, tr, button, last, change, line, spark: new SparklineSeries(), quote: undefined, shown: undefined, dirty: false };
+    return { symbol, tr, button, last, change, line, spark: new SparklineSeries(SPARK_POINTS, this.o.sparkInterval.ms), quote: undefined, shown: undefined, dirty: false };
   }
 }
 
