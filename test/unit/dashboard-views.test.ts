@@ -6,11 +6,12 @@ import { negotiateEncoding } from '../../src/http/accept-encoding.js';
 import { contentTypeOf } from '../../src/http/content-types.js';
 
 describe('engine panel mapping', () => {
-  it('shows the engine snapshot\'s figures first, then other numbers, without bookkeeping fields', () => {
+  it('shows the engine snapshot\'s figures, then the parts\' extra figures, and nothing else', () => {
     const rows = describeMetrics({
       seq: 7, ts: 1, intervalMs: 1000, uptimeSec: 12, connections: 1234, publicationsPerSec: 80.25, deliveriesPerSec: 5120.4,
       commands: { count: 10, p50Ms: 0.42, p99Ms: 12.3 }, eventLoopLagMs: { p50: 0.5, p99: 1.5, max: 3 },
-      memory: { rssBytes: 104857600 }, extra: { cache: { hitRate: 0.875 }, tasks: { queued: 3 } },
+      memory: { rssBytes: 104857600, heapUsedBytes: 5 }, namespaces: { ticks: { channels: 2, subscribers: 3 } },
+      extra: { cache: { hitRate: 0.875 }, tasks: { queued: 3 }, sse: { clients: 1 } },
     });
     expect(rows).toEqual([
       { key: 'connections', label: 'Connections', value: '1,234' },
@@ -21,10 +22,13 @@ describe('engine panel mapping', () => {
       { key: 'eventLoopLagMs.p99', label: 'Event-loop lag p99', value: '1.50 ms' },
       { key: 'extra.cache.hitRate', label: 'Cache hit rate', value: '87.5%' },
       { key: 'memory.rssBytes', label: 'RSS', value: '100 MiB' },
-      { key: 'eventLoopLagMs.p50', label: 'eventLoopLagMs.p50', value: '0.50' },
-      { key: 'eventLoopLagMs.max', label: 'eventLoopLagMs.max', value: '3' },
-      { key: 'extra.tasks.queued', label: 'extra.tasks.queued', value: '3' },
+      { key: 'extra.tasks.queued', label: 'tasks.queued', value: '3' },
     ]);
+  });
+
+  it('shows a dash for command latency when no command was answered in the interval', () => {
+    const rows = describeMetrics({ commands: { count: 0, p50Ms: 0, p99Ms: 0 } });
+    expect(rows.map((r) => r.value)).toEqual(['—', '—']);
   });
 
   it('still reads an older snapshot shape', () => {

@@ -1,7 +1,7 @@
 /**
  * Maps a `metrics` channel snapshot to the rows of the engine panel. This is the one place that
  * knows its field names: each row lists the paths it may sit at, the first finite number wins,
- * and other numeric fields (figures later parts add under `extra`) show under their own path.
+ * and figures later parts add under `extra` show under their own name.
  */
 
 export interface MetricRow {
@@ -34,11 +34,14 @@ const KNOWN: readonly KnownMetric[] = [
   { label: 'RSS', paths: ['memory.rssBytes'], format: (n) => `${(n / 1048576).toFixed(0)} MiB` },
 ];
 
-/** Bookkeeping fields of the snapshot that mean nothing on a dashboard. */
-const HIDDEN = new Set(['ts', 'seq', 'intervalMs', 'uptimeSec', 'commands.count']);
-
-/** Extra numeric fields shown beyond the known ones; the panel stays small. */
-const MAX_EXTRA_ROWS = 8;
+/**
+ * Beyond the known rows, only figures that parts register under `extra` (cache, tasks, models)
+ * are shown: the rest of the snapshot (per-namespace counts, heap details) is for the SSE
+ * stream and Prometheus, not a glanceable panel. The SSE hub's own figures are bookkeeping.
+ */
+const EXTRA_PREFIX = 'extra.';
+const HIDDEN_EXTRA_PREFIX = 'extra.sse.';
+const MAX_EXTRA_ROWS = 6;
 
 export function describeMetrics(snapshot: unknown): MetricRow[] {
   if (typeof snapshot !== 'object' || snapshot === null) return [];
@@ -49,12 +52,16 @@ export function describeMetrics(snapshot: unknown): MetricRow[] {
     const path = known.paths.find((p) => leaves.has(p));
     if (path === undefined) continue;
     used.add(path);
-    rows.push({ key: path, label: known.label, value: known.format(leaves.get(path) as number) });
+    // No command answered in the interval: its percentiles are 0, which would read as "instant".
+    const idle = path.startsWith('commands.') && leaves.get('commands.count') === 0;
+    rows.push({ key: path, label: known.label, value: idle ? '—' : known.format(leaves.get(path) as number) });
   }
+  let extras = 0;
   for (const [path, n] of leaves) {
-    if (rows.length >= KNOWN.length + MAX_EXTRA_ROWS) break;
-    if (used.has(path) || HIDDEN.has(path) || path.endsWith('.ts')) continue;
-    rows.push({ key: path, label: path, value: Number.isInteger(n) ? count(n) : n.toFixed(2) });
+    if (extras >= MAX_EXTRA_ROWS) break;
+    if (used.has(path) || !path.startsWith(EXTRA_PREFIX) || path.startsWith(HIDDEN_EXTRA_PREFIX) || path.endsWith('.ts')) continue;
+    rows.push({ key: path, label: path.slice(EXTRA_PREFIX.length), value: Number.isInteger(n) ? count(n) : n.toFixed(2) });
+    extras++;
   }
   return rows;
 }
