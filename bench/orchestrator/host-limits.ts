@@ -16,6 +16,20 @@ export interface HostLimits {
 /** File handles a process keeps for itself beyond its sockets (stdio, IPC, epoll, libuv, /proc reads). */
 export const FD_RESERVE = 1000;
 
+/** Connections per source address, safely below the ephemeral port range of one address. */
+const PER_SOURCE_ADDRESS = 25_000;
+
+/**
+ * Source addresses for `connections` loopback connections to one server address and port: a
+ * 4-tuple needs a free ephemeral port per source address, so above one address' worth the
+ * connections are spread over 127.0.0.2, .3, ... (empty: the kernel's default 127.0.0.1).
+ */
+export function sourceAddressPlan(connections: number, host: HostLimits): { sourceAddresses: string[]; perAddress: number } {
+  const perAddress = Math.min(PER_SOURCE_ADDRESS, Math.max(1000, host.ephemeralPorts - 2000));
+  const sourceAddresses = connections > perAddress ? Array.from({ length: Math.ceil(connections / perAddress) }, (_, i) => `127.0.0.${i + 2}`) : [];
+  return { sourceAddresses, perAddress };
+}
+
 export function readHostLimits(): HostLimits {
   return { cores: availableParallelism(), maxOpenFiles: openFileLimit(), tasksetPath: findExecutable('taskset'), ephemeralPorts: ephemeralPorts() };
 }
