@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { num, UsageError } from '../cli/options.js';
+import { BENCH_FLAGS, num, UsageError, valueOptions } from '../cli/options.js';
 
 export type ScaleServerKind = 'supernova' | 'raw';
 export const SCALE_SERVER_KINDS: readonly ScaleServerKind[] = ['supernova', 'raw'];
@@ -51,18 +51,7 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: {
-      subscribers: { type: 'string' },
-      processes: { type: 'string' },
-      workers: { type: 'string' },
-      hold: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      server: { type: 'string' },
-      'no-pin': { type: 'boolean' },
-      quick: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...valueOptions('subscribers', 'processes', 'workers', 'hold', 'rate', 'duration', 'server'), ...BENCH_FLAGS },
   });
   if (values.help) return 'help';
   const quick = values.quick === true;

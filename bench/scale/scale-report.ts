@@ -13,7 +13,7 @@ export interface ScaleResults {
 }
 
 const LABELS: Record<ScaleServerKind, string> = { supernova: 'SuperNova', raw: 'raw uWS' };
-const W = { metric: 34, value: 16, ratio: 10 };
+const W = { metric: 34, value: 20, ratio: 10 };
 const MiB = 1024;
 
 /** One row per metric: SuperNova, raw uWebSockets.js, and SN/raw where a ratio means something. */
@@ -34,7 +34,7 @@ export function scaleTable(r: ScaleResults): string {
     rows.push(metric.padEnd(W.metric) + (sn ? pick(sn) : '-').padStart(W.value) + (raw ? pick(raw) : '-').padStart(W.value));
   };
   line('subscribers held idle', (x) => x.subscribers, 0, false);
-  text('  per server process', (x) => x.processes.map((p) => p.connections).join('/'));
+  text('  per server process', (x) => x.processes.map((p) => p.connections).join(' / '));
   line('  still open after the hold', (x) => x.openAfterHold, 0, false);
   line('connect + subscribe s', (x) => x.connectSeconds, 1);
   line('server RSS before, MiB (sum)', (x) => x.baselineKiB / MiB, 1);
