@@ -34,7 +34,7 @@ export function scaleTable(r: ScaleResults): string {
     rows.push(metric.padEnd(W.metric) + (sn ? pick(sn) : '-').padStart(W.value) + (raw ? pick(raw) : '-').padStart(W.value));
   };
   line('subscribers held idle', (x) => x.subscribers, 0, false);
-  text('  per server process', (x) => x.processes.map((p) => p.connections).join(' / '));
+  text('  per server process', (x) => x.processes.map((p) => p.connections).join('/'));
   line('  still open after the hold', (x) => x.openAfterHold, 0, false);
   line('connect + subscribe s', (x) => x.connectSeconds, 1);
   line('server RSS before, MiB (sum)', (x) => x.baselineKiB / MiB, 1);
