@@ -78,11 +78,8 @@ export async function withSetup<T>(kind: ServerKind, channels: string[], ctx: Ru
       cpu: ctx.cpu,
       maxLifetimeMs: ctx.childLifetimeMs,
     });
-    const status = await fleet.waitSubscribed(o.subscribers, 30_000 + o.subscribers * 5, (s) => ctx.log(`    ${s.subscribed}/${o.subscribers} subscribed (${s.failed} failed)`));
+    await fleet.waitAllSubscribed(kind, o.subscribers, ctx.log);
     const connectSeconds = (performance.now() - t0) / 1000;
-    if (status.subscribed < o.subscribers) {
-      throw new Error(`${kind}: only ${status.subscribed} of ${o.subscribers} subscribers subscribed (${status.failed} failed, ${status.closed} closed): ${status.problems.join('; ') || 'no detail'}`);
-    }
     const counted = (await server.child.request('counts', null, 10_000)).connections;
     const idleKiB = await settledRssKiB(server);
     const memory: MemoryResult = { connections: counted, baselineKiB, idleKiB, kibPerConnection: (idleKiB - baselineKiB) / o.subscribers };

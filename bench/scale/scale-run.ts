@@ -73,11 +73,8 @@ export async function runScale(kind: ScaleServerKind, ctx: ScaleContext): Promis
       cpu: ctx.cpu,
       maxLifetimeMs: ctx.childLifetimeMs,
     });
-    const status = await fleet.waitSubscribed(o.subscribers, 30_000 + o.subscribers * 5, (s) => ctx.log(`    ${s.subscribed}/${o.subscribers} subscribed (${s.failed} failed)`));
+    await fleet.waitAllSubscribed(kind, o.subscribers, ctx.log);
     const connectSeconds = (performance.now() - t0) / 1000;
-    if (status.subscribed < o.subscribers) {
-      throw new Error(`${kind}: only ${status.subscribed} of ${o.subscribers} subscribers subscribed (${status.failed} failed, ${status.closed} closed): ${status.problems.join('; ') || 'no detail'}`);
-    }
     const counts = await Promise.all(servers.map(async (s) => (await s.child.request('counts', null, 10_000)).connections));
     ctx.log(`    ${o.subscribers} subscribed in ${connectSeconds.toFixed(1)} s; connections per process ${counts.join(' / ')}; holding them idle ${o.holdMs / 1000} s`);
 
