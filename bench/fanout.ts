@@ -5,13 +5,11 @@
 import { autoSatStart, HELP, parseOptions, rateLadder, SAT_START_MSGS, UsageError, type BenchOptions, type ServerKind } from './cli/options.js';
 import { BenchChild } from './orchestrator/bench-child.js';
 import { planCpus } from './orchestrator/cpu-plan.js';
-import { FD_RESERVE, readHostLimits, type HostLimits } from './orchestrator/host-limits.js';
-import { resultsDir } from './orchestrator/paths.js';
-import { detailTable, summaryTable, writeResults, type BenchResults } from './orchestrator/report.js';
+import { FD_RESERVE, readHostLimits, sourceAddressPlan, type HostLimits } from './orchestrator/host-limits.js';
+import { writeResultFile } from './orchestrator/paths.js';
+import { runCli } from './orchestrator/run-cli.js';
+import { detailTable, summaryTable, type BenchResults } from './orchestrator/report.js';
 import { NOISY_PCT, saturate, steady, SUSTAINED, withSetup, type RunContext } from './orchestrator/scenarios.js';
-
-/** Connections per source address, safely below the ephemeral port range of one address. */
-const PER_SOURCE_ADDRESS = 25_000;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -24,10 +22,7 @@ function plan(o: BenchOptions, host: HostLimits): { workers: number; sourceAddre
   }
   const workers = o.workers ?? Math.max(1, Math.ceil(o.subscribers / perProcess));
   if (Math.ceil(o.subscribers / workers) > perProcess) throw new UsageError(`--workers ${workers} leaves more than ${perProcess} sockets to one worker; use more workers`);
-  const perAddress = Math.min(PER_SOURCE_ADDRESS, Math.max(1000, host.ephemeralPorts - 2000));
-  // Above one address' worth of ephemeral ports, connections are spread over 127.0.0.2, .3, ...
-  const sourceAddresses = o.subscribers > perAddress ? Array.from({ length: Math.ceil(o.subscribers / perAddress) }, (_, i) => `127.0.0.${i + 2}`) : [];
-  return { workers, sourceAddresses, perAddress };
+  return { workers, ...sourceAddressPlan(o.subscribers, host) };
 }
 
 async function main(): Promise<number> {
@@ -129,24 +124,10 @@ async function main(): Promise<number> {
   ];
   const noisy = phases.filter((p) => p.otherCpuPct > NOISY_PCT).length;
   if (noisy > 0) out.write(`\nwarning: in ${noisy} of ${phases.length} phases more than ${NOISY_PCT} % of a core went to other processes: the machine was not quiet, compare with care\n`);
-  const file = writeResults(resultsDir(), results);
+  const file = writeResultFile('fanout', results.startedAt, results);
   out.write(`\nresults: ${file}\n`);
   clearTimeout(watchdog);
   return 0;
 }
 
-process.on('SIGINT', () => {
-  BenchChild.killAll();
-  process.exit(130);
-});
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    BenchChild.killAll();
-    process.exitCode = 1;
-  },
-);
+runCli('bench:fanout', main);

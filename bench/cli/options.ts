@@ -71,27 +71,21 @@ Results: a table on stdout, and JSON in bench/results/fanout-<timestamp>.json.`;
 
 export class UsageError extends Error {}
 
+/** parseArgs specs of value options (`--name V`): every bench command takes its values as strings and checks them with `num`. */
+export function valueOptions<const N extends string>(...names: N[]): Record<N, { type: 'string' }> {
+  return Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as Record<N, { type: 'string' }>;
+}
+
+/** The flags of the benchmark commands. */
+export const BENCH_FLAGS = { 'no-pin': { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      subscribers: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      'step-duration': { type: 'string' },
-      'sat-start': { type: 'string' },
-      'sat-max': { type: 'string' },
-      refine: { type: 'string' },
-      channels: { type: 'string' },
-      tick: { type: 'string' },
-      workers: { type: 'string' },
-      server: { type: 'string' },
-      scenarios: { type: 'string' },
-      batch: { type: 'string' },
-      'no-pin': { type: 'boolean' },
-      quick: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      ...valueOptions('subscribers', 'rate', 'duration', 'step-duration', 'sat-start', 'sat-max', 'refine', 'channels', 'tick', 'workers', 'server', 'scenarios', 'batch'),
+      ...BENCH_FLAGS,
     },
   });
   if (values.help) return 'help';

@@ -3,7 +3,7 @@
  * answers the orchestrator over IPC. Separate processes keep the load off the server's event loop
  * and let it be pinned to its own core.
  */
-import { announceReady, childArgs, guardLifetime, serveParent } from '../shared/ipc.js';
+import { announceReady, childArgs, guardLifetime, serveParent, stopThenExit } from '../shared/ipc.js';
 import type { WorkerArgs, WorkerRpc } from '../shared/worker-protocol.js';
 import type { LoadPool } from './load-pool.js';
 import { SocketIoPool } from './socketio-pool.js';
@@ -27,12 +27,7 @@ serveParent<WorkerRpc>({
     return null;
   },
   snapshot: ({ withHistogram }) => pool.snapshot(withHistogram),
-  stop: async () => {
-    await pool.stop(STOP_GRACE_MS);
-    // Exit after the reply is on its way: nothing of this process is needed any more.
-    setTimeout(() => process.exit(0), 50);
-    return null;
-  },
+  stop: stopThenExit(() => pool.stop(STOP_GRACE_MS)),
 });
 
 announceReady({ pid: process.pid });

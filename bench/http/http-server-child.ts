@@ -1,4 +1,4 @@
-import { announceReady, childArgs, guardLifetime, serveParent } from '../shared/ipc.js';
+import { announceReady, childArgs, guardLifetime, serveParent, stopThenExit } from '../shared/ipc.js';
 import type { HttpServerArgs, HttpServerReady, HttpServerRpc } from '../shared/http-protocol.js';
 
 /** A started HTTP server: its port and how to stop it. */
@@ -15,11 +15,7 @@ export async function runHttpServerChild(start: (args: HttpServerArgs) => Promis
   process.on('SIGINT', () => {});
   const server = await start(args);
   serveParent<HttpServerRpc>({
-    stop: async () => {
-      await server.stop();
-      setTimeout(() => process.exit(0), 50);
-      return null;
-    },
+    stop: stopThenExit(() => server.stop()),
   });
   const ready: HttpServerReady = { port: server.port, pid: process.pid };
   announceReady(ready);

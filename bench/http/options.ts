@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { num, UsageError } from '../cli/options.js';
+import { BENCH_FLAGS, num, UsageError, valueOptions } from '../cli/options.js';
 import { HTTP_SERVERS, type HttpBenchOptions, type HttpServerKind } from './http-bench.js';
 
 export const HTTP_HELP = `npm run bench:http -- [options]
@@ -24,10 +24,7 @@ export function parseHttpOptions(argv: string[]): (HttpBenchOptions & { pin: boo
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: {
-      connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, path: { type: 'string' },
-      tool: { type: 'string' }, server: { type: 'string' }, 'no-pin': { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...valueOptions('connections', 'duration', 'warmup', 'path', 'tool', 'server'), ...BENCH_FLAGS },
   });
   if (values.help) return 'help';
   const quick = values.quick === true;

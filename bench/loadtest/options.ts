@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { num, UsageError } from '../cli/options.js';
+import { num, UsageError, valueOptions } from '../cli/options.js';
 import type { ClientKind } from './run-load.js';
 
 /** What every command shares: where to, with which client, how publications are made. */
@@ -94,13 +94,7 @@ Options
 ${COMMON_HELP}`;
 
 const commonSpec = {
-  url: { type: 'string' },
-  client: { type: 'string' },
-  'api-key': { type: 'string' },
-  'users-per-channel': { type: 'string' },
-  'rpc-ratio': { type: 'string' },
-  timeout: { type: 'string' },
-  out: { type: 'string' },
+  ...valueOptions('url', 'client', 'api-key', 'users-per-channel', 'rpc-ratio', 'timeout', 'out'),
   'no-pin': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -125,7 +119,7 @@ export function parseQuick(argv: string[]): QuickOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { ...commonSpec, users: { type: 'string' }, duration: { type: 'string' }, 'ramp-up': { type: 'string' }, rate: { type: 'string' } },
+    options: { ...commonSpec, ...valueOptions('users', 'duration', 'ramp-up', 'rate') },
   });
   if (values.help) return 'help';
   const durationMs = num('duration', values.duration, 60, 1, 86_400) * 1000;
@@ -142,19 +136,7 @@ export function parseComprehensive(argv: string[]): ComprehensiveOptions | 'help
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: {
-      ...commonSpec,
-      phases: { type: 'string' },
-      scale: { type: 'string' },
-      users: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      'stress-step': { type: 'string' },
-      'stress-steps': { type: 'string' },
-      'stress-max-users': { type: 'string' },
-      endurance: { type: 'string' },
-      leak: { type: 'string' },
-    },
+    options: { ...commonSpec, ...valueOptions('phases', 'scale', 'users', 'rate', 'duration', 'stress-step', 'stress-steps', 'stress-max-users', 'endurance', 'leak') },
   });
   if (values.help) return 'help';
   const phases = (values.phases ?? PHASES.join(',')).split(',').map((p) => p.trim()).filter(Boolean);

@@ -1,3 +1,4 @@
+import { readHostLimits, sourceAddressPlan } from '../orchestrator/host-limits.js';
 import { epochMs } from '../shared/clock.js';
 import { Recorder, type RecorderTotals, type TimelinePoint } from './recorder.js';
 import type { ServerSampler } from './server-sampler.js';
@@ -63,8 +64,6 @@ const TICK_MS = 20;
 const TIMELINE_MS = 1000;
 /** Handshakes in flight at once: well under a listen backlog, so no SYN is dropped and retried. */
 const MAX_CONNECTING = 256;
-/** Connections per loopback source address, below one address' ephemeral port range. */
-const PER_SOURCE_ADDRESS = 25_000;
 const DRAIN_MS = 2000;
 
 /**
@@ -89,12 +88,13 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, hooks: RunHook
   const aborted = () => hooks.signal?.aborted === true;
   const elapsed = () => performance.now() - t0;
 
+  const { sourceAddresses, perAddress } = sourceAddressPlan(spec.users, readHostLimits());
   const channelOf = (i: number) => `public:loadtest-${Math.floor(i / Math.max(1, spec.usersPerChannel))}`;
   const makeUser = (i: number): LoadUser => {
     if (spec.client === 'sdk') return new SdkUser({ url: target.wsUrl, channel: channelOf(i), requestTimeoutMs: spec.requestTimeoutMs }, recorder);
     const u = new URL(target.wsUrl);
     const loopback = u.hostname.startsWith('127.') || u.hostname === 'localhost';
-    const localAddress = loopback && spec.users > PER_SOURCE_ADDRESS ? `127.0.0.${2 + Math.floor(i / PER_SOURCE_ADDRESS)}` : undefined;
+    const localAddress = loopback ? sourceAddresses[Math.floor(i / perAddress)] : undefined;
     return new RawUser({ host: u.hostname, port: Number(u.port || (u.protocol === 'wss:' ? 443 : 80)), path: `${u.pathname}${u.search}`, channel: channelOf(i), localAddress, requestTimeoutMs: spec.requestTimeoutMs, readBuffer }, recorder);
   };
 

@@ -39,6 +39,6 @@ export function planCpus(host: HostLimits, wantPinning: boolean): CpuPlan {
     tasksetPath: host.tasksetPath,
     serverCpus,
     loadCpus,
-    description: `taskset: server process (engine or raw peer, with its publisher loop) on CPU ${serverCpus}; load worker process(es) and this orchestrator on CPU ${loadCpus}`,
+    description: `taskset: server process(es) (engine or peer, with the publisher loop) on CPU ${serverCpus}; load worker process(es) and this orchestrator on CPU ${loadCpus}`,
   };
 }

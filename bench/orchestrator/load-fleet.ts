@@ -95,21 +95,26 @@ export class LoadFleet {
     return sum;
   }
 
-  /** Polls until every subscriber is subscribed, all attempts are settled, or the deadline passes. */
-  async waitSubscribed(total: number, timeoutMs: number, onProgress: (s: WorkerStatus) => void): Promise<WorkerStatus> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Polls until all `total` subscribers are subscribed (logging progress every 2 s); throws, with
+   * the workers' first problems, when some fail or the ramp outlasts its bound (5 ms each + 30 s).
+   */
+  async waitAllSubscribed(label: string, total: number, log: (line: string) => void): Promise<void> {
+    const deadline = Date.now() + 30_000 + total * 5;
     let last = await this.status();
     let lastReport = Date.now();
     while (Date.now() < deadline) {
       if (last.subscribed >= total || last.subscribed + last.failed + last.closed >= total) break;
       if (Date.now() - lastReport >= 2000) {
-        onProgress(last);
+        log(`    ${last.subscribed}/${total} subscribed (${last.failed} failed)`);
         lastReport = Date.now();
       }
       await sleep(200);
       last = await this.status();
     }
-    return last;
+    if (last.subscribed < total) {
+      throw new Error(`${label}: only ${last.subscribed} of ${total} subscribers subscribed (${last.failed} failed, ${last.closed} closed): ${last.problems.join('; ') || 'no detail'}`);
+    }
   }
 
   async reset(): Promise<void> {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,4 +25,13 @@ export function resultsDir(): string {
     dir = parent;
   }
   return join(process.cwd(), 'bench', 'results');
+}
+
+/** Writes `data` as bench/results/<prefix>-<startedAt>.json and returns the file's path. */
+export function writeResultFile(prefix: string, startedAt: string, data: unknown): string {
+  const dir = resultsDir();
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${prefix}-${startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
 }

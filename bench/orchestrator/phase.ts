@@ -1,7 +1,7 @@
 import type { LoadFleet } from './load-fleet.js';
 import { sleep } from './load-fleet.js';
 import type { ServerProcess } from './server-process.js';
-import { CpuMeter } from './proc-stats.js';
+import { CpuMeter, type ProcessCpu } from './proc-stats.js';
 
 export interface PhaseSpec {
   ratePerChannel: number;
@@ -63,22 +63,37 @@ export interface PhaseResult {
 }
 
 /**
- * One publish phase: zero the counters, let the server publish for the duration, read what
+ * Who publishes in a phase: one server process, or several sharing a port (each with its own
+ * publisher loop, started together), and how many subscribers each one's publications reach.
+ */
+export interface PhaseTarget {
+  servers: ServerProcess[];
+  subscribersOf(server: number, channel: number): number;
+}
+
+/** One server: its publications reach every subscriber of their channel. */
+export function oneServer(server: ServerProcess, fleet: LoadFleet): PhaseTarget {
+  return { servers: [server], subscribersOf: (_, c) => fleet.subscribersPerChannel[c] ?? 0 };
+}
+
+/**
+ * One publish phase: zero the counters, let the server(s) publish for the duration, read what
  * arrived in that window, then wait (bounded) for stragglers so latency includes late messages.
  */
-export async function runPhase(server: ServerProcess, fleet: LoadFleet, spec: PhaseSpec): Promise<PhaseResult> {
+export async function runPhase(target: PhaseTarget, fleet: LoadFleet, spec: PhaseSpec): Promise<PhaseResult> {
+  const serverPids = target.servers.map((s) => s.pid);
   const before = await fleet.snapshot(false);
   await fleet.reset();
-  const meter = new CpuMeter([server.pid, ...fleet.pids, process.pid]);
+  const meter = new CpuMeter([...serverPids, ...fleet.pids, process.pid]);
   const t0 = performance.now();
-  const outcome = await server.child.request('publish', { ratePerChannel: spec.ratePerChannel, durationMs: spec.durationMs, channels: spec.channels, tickMs: spec.tickMs }, spec.durationMs + 60_000);
+  const plan = { ratePerChannel: spec.ratePerChannel, durationMs: spec.durationMs, channels: spec.channels, tickMs: spec.tickMs };
+  const outcomes = await Promise.all(target.servers.map((s) => s.child.request('publish', plan, spec.durationMs + 60_000)));
   const windowS = (performance.now() - t0) / 1000;
   const cpu = meter.read();
   const inWindow = await fleet.snapshot(false);
 
   let expected = 0;
-  outcome.perChannel.forEach((n, c) => (expected += n * (fleet.subscribersPerChannel[c] ?? 0)));
-
+  outcomes.forEach((o, s) => o.perChannel.forEach((n, c) => (expected += n * target.subscribersOf(s, c))));
   // Stragglers: stop when all arrived, when nothing moved for 400 ms, or at the bound.
   const drainStart = performance.now();
   let last = inWindow.received;
@@ -102,8 +117,7 @@ export async function runPhase(server: ServerProcess, fleet: LoadFleet, spec: Ph
     const delta = n - (before.closeCodes[code] ?? 0);
     if (delta > 0) disconnects[code] = delta;
   }
-  const loadPct = fleet.pids.reduce((sum, pid) => sum + (cpu.processPct.get(pid)?.pct ?? 0), 0);
-  const loadSysPct = fleet.pids.reduce((sum, pid) => sum + (cpu.processPct.get(pid)?.sysPct ?? 0), 0);
+  const sumOf = (pids: number[], key: keyof ProcessCpu) => pids.reduce((sum, pid) => sum + (cpu.processPct.get(pid)?.[key] ?? 0), 0);
   const ours = [...cpu.processPct.values()].reduce((a, b) => a + (Number.isFinite(b.pct) ? b.pct : 0), 0);
   const otherCpuPct = Math.max(0, cpu.corePct.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) - ours);
   const subscribers = fleet.subscribersPerChannel.reduce((a, b) => a + b, 0);
@@ -111,7 +125,7 @@ export async function runPhase(server: ServerProcess, fleet: LoadFleet, spec: Ph
     ratePerChannel: spec.ratePerChannel,
     channels: spec.channels.length,
     subscribers,
-    published: outcome.published,
+    published: outcomes.reduce((a, o) => a + o.published, 0),
     expected,
     receivedInWindow: inWindow.received,
     receivedTotal: end.received,
@@ -125,13 +139,13 @@ export async function runPhase(server: ServerProcess, fleet: LoadFleet, spec: Ph
     p99Ms: h.percentileUs(99) / 1000,
     maxMs: h.maxValueUs / 1000,
     meanMs: h.meanUs / 1000,
-    serverCpuPct: cpu.processPct.get(server.pid)?.pct ?? Number.NaN,
-    serverSysPct: cpu.processPct.get(server.pid)?.sysPct ?? Number.NaN,
-    loadCpuPct: loadPct,
-    loadSysPct,
+    serverCpuPct: sumOf(serverPids, 'pct'),
+    serverSysPct: sumOf(serverPids, 'sysPct'),
+    loadCpuPct: sumOf(fleet.pids, 'pct'),
+    loadSysPct: sumOf(fleet.pids, 'sysPct'),
     corePct: cpu.corePct,
     otherCpuPct,
-    publisherLagMs: outcome.maxTickLagMs,
+    publisherLagMs: Math.max(...outcomes.map((o) => o.maxTickLagMs)),
     drainMs,
     drained: end.received >= expected,
     disconnects,

@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SERVER_KINDS, type ServerKind } from '../cli/options.js';
 import type { PhaseResult } from './phase.js';
 import type { SaturationResult, SetupResult } from './scenarios.js';
@@ -91,13 +89,6 @@ export function detailTable(r: BenchResults): string {
     if (m) add(k, '(c)', m.steady);
   }
   return rows.join('\n');
-}
-
-export function writeResults(dir: string, r: BenchResults): string {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `fanout-${r.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
-  return file;
 }
 
 function fmt(v: number | undefined, digits: number): string {

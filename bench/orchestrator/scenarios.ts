@@ -1,7 +1,7 @@
 import { clientModeOf, type BenchOptions, type ServerKind } from '../cli/options.js';
 import type { CpuPlan } from './cpu-plan.js';
 import { LoadFleet } from './load-fleet.js';
-import { runPhase, type PhaseResult, type PhaseSpec } from './phase.js';
+import { oneServer, runPhase, type PhaseResult, type PhaseSpec } from './phase.js';
 import { settledRssKiB, startServer, stopServer, type ServerProcess } from './server-process.js';
 
 export interface RunContext {
@@ -62,7 +62,7 @@ export const NOISY_PCT = 20;
  */
 export async function withSetup<T>(kind: ServerKind, channels: string[], ctx: RunContext, warmupRate: number, body: (server: ServerProcess, fleet: LoadFleet) => Promise<T>): Promise<SetupResult<T>> {
   const o = ctx.options;
-  const server = await startServer(kind, ctx.cpu, ctx.childLifetimeMs, o.batch);
+  const server = await startServer(kind, ctx.cpu, ctx.childLifetimeMs, o.batch === undefined ? {} : { fanoutBatchMax: o.batch });
   let fleet: LoadFleet | undefined;
   try {
     const baselineKiB = await settledRssKiB(server);
@@ -78,17 +78,14 @@ export async function withSetup<T>(kind: ServerKind, channels: string[], ctx: Ru
       cpu: ctx.cpu,
       maxLifetimeMs: ctx.childLifetimeMs,
     });
-    const status = await fleet.waitSubscribed(o.subscribers, 30_000 + o.subscribers * 5, (s) => ctx.log(`    ${s.subscribed}/${o.subscribers} subscribed (${s.failed} failed)`));
+    await fleet.waitAllSubscribed(kind, o.subscribers, ctx.log);
     const connectSeconds = (performance.now() - t0) / 1000;
-    if (status.subscribed < o.subscribers) {
-      throw new Error(`${kind}: only ${status.subscribed} of ${o.subscribers} subscribers subscribed (${status.failed} failed, ${status.closed} closed): ${status.problems.join('; ') || 'no detail'}`);
-    }
     const counted = (await server.child.request('counts', null, 10_000)).connections;
     const idleKiB = await settledRssKiB(server);
     const memory: MemoryResult = { connections: counted, baselineKiB, idleKiB, kibPerConnection: (idleKiB - baselineKiB) / o.subscribers };
     ctx.log(`    ${o.subscribers} subscribed in ${connectSeconds.toFixed(1)} s; server sees ${counted} connections; RSS ${fmtKiB(baselineKiB)} -> ${fmtKiB(idleKiB)} (${memory.kibPerConnection.toFixed(2)} KiB/connection)`);
     // JIT and socket buffers warm up here, outside every measurement.
-    await runPhase(server, fleet, phaseSpec(ctx, channels, warmupRate, WARMUP_MS));
+    await runPhase(oneServer(server, fleet), fleet, phaseSpec(ctx, channels, warmupRate, WARMUP_MS));
     const result = await body(server, fleet);
     const end = await fleet.snapshot(false);
     const closed = Object.entries(end.closeCodes).map(([c, n]) => `${n}x ${c}`).join(', ') || 'none';
@@ -110,10 +107,10 @@ export function phaseSpec(ctx: RunContext, channels: string[], ratePerChannel: n
  * it were the server's. The repeat is flagged, and a second disturbed one is kept as it is.
  */
 async function quietPhase(server: ServerProcess, fleet: LoadFleet, ctx: RunContext, spec: PhaseSpec): Promise<PhaseResult> {
-  const first = await runPhase(server, fleet, spec);
+  const first = await runPhase(oneServer(server, fleet), fleet, spec);
   if (first.otherCpuPct <= NOISY_PCT) return first;
   ctx.log(`    R=${spec.ratePerChannel}/s disturbed (${first.otherCpuPct.toFixed(0)} % of a core used by other processes): measuring again`);
-  const again = await runPhase(server, fleet, spec);
+  const again = await runPhase(oneServer(server, fleet), fleet, spec);
   return { ...again, repeatedAfterNoise: true };
 }
 

@@ -13,10 +13,11 @@ export interface ServerProcess {
   pid: number;
 }
 
-export async function startServer(kind: ServerKind, cpu: CpuPlan, maxLifetimeMs: number, fanoutBatchMax?: number): Promise<ServerProcess> {
-  const args: ServerArgs = fanoutBatchMax === undefined ? { maxLifetimeMs } : { maxLifetimeMs, fanoutBatchMax };
+/** Starts one server child; `extra` may fix its port (shared by several processes) or SuperNova's batch limit. */
+export async function startServer(kind: ServerKind, cpu: CpuPlan, maxLifetimeMs: number, extra: Omit<ServerArgs, 'maxLifetimeMs'> = {}, label = kind === 'raw' ? 'raw-uws' : kind): Promise<ServerProcess> {
+  const args: ServerArgs = { maxLifetimeMs, ...extra };
   const { child, ready } = await BenchChild.spawn<ServerRpc, ServerReady>({
-    label: kind === 'raw' ? 'raw-uws' : kind,
+    label,
     script: childScripts[kind],
     args,
     cpus: cpu.serverCpus,

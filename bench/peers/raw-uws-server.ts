@@ -14,7 +14,7 @@ interface PeerSocket {
   channel: string;
 }
 
-await runServerChild(async () => {
+await runServerChild(async (args) => {
   const app = uWS.App();
   let connections = 0;
   app.ws<PeerSocket>(PATH, {
@@ -39,7 +39,7 @@ await runServerChild(async () => {
     },
   });
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
-    app.listen('127.0.0.1', 0, (socket) => (socket ? resolve(socket) : reject(new Error('raw peer cannot listen on 127.0.0.1'))));
+    app.listen('127.0.0.1', args.port ?? 0, (socket) => (socket ? resolve(socket) : reject(new Error(`raw peer cannot listen on 127.0.0.1:${args.port ?? 0}`))));
   });
   return {
     port: uWS.us_socket_local_port(listenSocket),

@@ -1,4 +1,4 @@
-import { announceReady, childArgs, guardLifetime, serveParent } from '../shared/ipc.js';
+import { announceReady, childArgs, guardLifetime, serveParent, stopThenExit } from '../shared/ipc.js';
 import type { ServerArgs, ServerReady, ServerRpc } from '../shared/server-protocol.js';
 import { runPublisher, type PublishFn } from './publisher-loop.js';
 
@@ -37,11 +37,7 @@ export async function runServerChild(start: (args: ServerArgs) => Promise<BenchS
       return null;
     },
     counts: () => ({ connections: server.connections() }),
-    stop: async () => {
-      await server.stop();
-      setTimeout(() => process.exit(0), 50);
-      return null;
-    },
+    stop: stopThenExit(() => server.stop()),
   });
 
   const ready: ServerReady = { port: server.port, pid: process.pid };

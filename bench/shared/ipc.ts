@@ -81,3 +81,12 @@ export function childArgs<T>(): T {
   if (!raw) throw new Error('bench child started without its JSON argument');
   return JSON.parse(raw) as T;
 }
+
+/** A child's `stop` method: stop, answer, then exit once the reply is on its way. */
+export function stopThenExit(stop: () => Promise<void>): () => Promise<null> {
+  return async () => {
+    await stop();
+    setTimeout(() => process.exit(0), 50);
+    return null;
+  };
+}

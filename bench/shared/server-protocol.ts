@@ -6,6 +6,11 @@ export interface ServerArgs {
   maxLifetimeMs: number;
   /** SuperNova only: its SUPERNOVA_FANOUT_BATCH_MAX; undefined keeps the engine's default. */
   fanoutBatchMax?: number;
+  /**
+   * Port to listen on; several server processes may share one (uWebSockets.js listens with
+   * SO_REUSEPORT on Linux and the kernel spreads connections). Undefined: a free port.
+   */
+  port?: number;
 }
 
 export interface ServerReady {
