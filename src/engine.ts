@@ -77,7 +77,7 @@ export class Engine {
     this.memoryBroker = new MemoryBroker({
       namespaces,
       fanout: this.fanout,
-      onPublished: (namespace) => this.metrics.publications.inc({ namespace }),
+      onPublished: (namespace) => this.metrics.countPublication(namespace),
     });
     this.metrics = new EngineMetrics({
       connections: () => this.gateway.connections,

@@ -51,10 +51,12 @@ export class Fanout implements FanoutSink {
 
   publication(channel: string, pub: Publication): void {
     this.published++;
-    if (pub.offset !== undefined) {
-      const w = this.watched.get(channel);
-      if (w && pub.offset > w.offset) w.offset = pub.offset;
-    }
+    const w = this.watched.get(channel);
+    // Unwatched means no local subscriber and none on the way (a subscribe watches before it
+    // reads history and flushes the channel before its native subscribe), so nobody could
+    // receive the push: skip it, and the encoding with it. Most ticks of most symbols take this path.
+    if (!w) return;
+    if (pub.offset !== undefined && pub.offset > w.offset) w.offset = pub.offset;
     this.push(channel, { channel, pub });
   }
 
