@@ -1,6 +1,6 @@
 import { LatencyHistogram } from '../shared/latency-histogram.js';
 import { epochMs } from '../shared/clock.js';
-import type { OpenSpec, WorkerSnapshot, WorkerStatus } from '../shared/worker-protocol.js';
+import type { OpenSpec, Timebase, WorkerSnapshot, WorkerStatus } from '../shared/worker-protocol.js';
 import { RawWsClient, type RawWsClientEvents } from './raw-ws-client.js';
 import { scanTextFrame, type LineSink } from './push-scanner.js';
 
@@ -28,17 +28,25 @@ export class SubscriberPool {
   private closed = 0;
   private received = 0;
   private unstamped = 0;
+  private untimed = 0;
   private pings = 0;
   private replyErrors = 0;
   /** Receipt time of the read being scanned: one clock read per read, not per message. */
   private now = 0;
   private current: RawWsClient | undefined;
   private stopping = false;
+  private timebase: Timebase | null = null;
+  /** Whether the socket being scanned is one the timebase times. */
+  private currentTimed = true;
+  private readonly channelOfClient = new Map<RawWsClient, string>();
 
   private readonly sink: LineSink = {
     push: (ts) => {
       this.received++;
-      if (Number.isNaN(ts)) this.unstamped++;
+      const tb = this.timebase;
+      if (tb && !this.currentTimed) this.untimed++;
+      else if (Number.isNaN(ts)) this.unstamped++;
+      else if (tb) this.histogram.recordMs(this.now - (tb.wallOrigin + (ts - tb.eventOrigin) / tb.speed));
       else this.histogram.recordMs(this.now - ts);
     },
     ping: () => {
@@ -54,6 +62,7 @@ export class SubscriberPool {
 
   private readonly onText = (client: RawWsClient, data: Buffer, start: number, end: number): void => {
     this.current = client;
+    this.currentTimed = this.timebase === null || this.timebase.channels.includes(this.channelOfClient.get(client) ?? '');
     scanTextFrame(data, this.sink, start, end);
     this.current = undefined;
   };
@@ -68,9 +77,15 @@ export class SubscriberPool {
     return { started: this.started, open: this.open, subscribed: this.subscribed, failed: this.failed, closed: this.closed, problems: [...this.problems] };
   }
 
+  /** Reads `ts` as event time from now on (see Timebase); null goes back to publish stamps. */
+  setTimebase(timebase: Timebase | null): void {
+    this.timebase = timebase;
+  }
+
   reset(): void {
     this.received = 0;
     this.unstamped = 0;
+    this.untimed = 0;
     this.histogram.reset();
   }
 
@@ -78,6 +93,7 @@ export class SubscriberPool {
     return {
       received: this.received,
       unstamped: this.unstamped,
+      untimed: this.untimed,
       pingsAnswered: this.pings,
       replyErrors: this.replyErrors,
       closed: this.closed,
@@ -108,6 +124,7 @@ export class SubscriberPool {
         this.eventsFor(spec, this.channelOf(i)),
       );
       this.clients.push(client);
+      this.channelOfClient.set(client, this.channelOf(i));
       this.inFlight++;
       this.started++;
       client.connect();

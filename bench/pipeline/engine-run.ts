@@ -20,7 +20,7 @@ export interface EngineRunResult {
  * and 1m bars), with no feed of its own: the bench pushes the ticks through its ingest, which
  * validates them and hands them to the pipeline as the replay feed would.
  */
-export function benchEngine(apiKey?: string): Engine {
+export function benchEngine(fanoutBatchMax?: number): Engine {
   return new Engine({
     config: loadConfig({}, {
       port: 0,
@@ -37,7 +37,7 @@ export function benchEngine(apiKey?: string): Engine {
       commandBurst: 100_000,
       dashboard: false,
       metricsIntervalMs: 60_000,
-      ...(apiKey ? { apiKey } : {}),
+      ...(fanoutBatchMax === undefined ? {} : { fanoutBatchMax }),
     }),
     logger: pino({ level: 'silent' }),
   });

@@ -47,24 +47,38 @@ export interface HistoryLimits {
  */
 export class MemoryHistory {
   private readonly streams: LRUCache<string, ChannelStream>;
+  /**
+   * Streams touched in the LRU within the last touchEveryMs, so an append skips the LRU lookup:
+   * such a stream cannot be stale. A subset of `streams` (the LRU's dispose removes from it), so
+   * it is bounded by the same maxStreams.
+   */
+  private readonly recent = new Map<string, ChannelStream>();
   private readonly touchEveryMs: number;
 
   constructor(limits: HistoryLimits, private readonly now: () => number = Date.now) {
     this.touchEveryMs = Math.min(MAX_TOUCH_EVERY_MS, limits.streamIdleTtlMs / 10);
-    this.streams = new LRUCache({ max: limits.maxStreams, ttl: limits.streamIdleTtlMs, updateAgeOnGet: false });
+    this.streams = new LRUCache({
+      max: limits.maxStreams,
+      ttl: limits.streamIdleTtlMs,
+      updateAgeOnGet: false,
+      dispose: (stream, channel) => {
+        if (this.recent.get(channel) === stream) this.recent.delete(channel);
+      },
+    });
   }
 
   /** Appends; returns the stored publication (with its offset) and the stream position after it. */
   append(channel: string, pub: Publication, size: number, ttlMs: number): { pub: Publication & { offset: number }; position: StreamPosition } {
     const now = this.now();
-    // get() moves the stream to the LRU's fresh end; set() also restarts its idle TTL.
-    let stream = this.streams.get(channel);
-    if (!stream) stream = new ChannelStream(size);
-    else if (stream.entries.capacity !== size) stream.resize(size);
-    if (now - stream.touchedAt >= this.touchEveryMs) {
+    let stream = this.recent.get(channel);
+    if (!stream || now - stream.touchedAt >= this.touchEveryMs) {
+      // set() moves the stream to the LRU's fresh end and restarts its idle TTL.
+      stream = this.streams.get(channel) ?? new ChannelStream(size);
       this.streams.set(channel, stream);
       stream.touchedAt = now;
+      this.recent.set(channel, stream);
     }
+    if (stream.entries.capacity !== size) stream.resize(size);
     const stored: Publication & { offset: number } = { data: pub.data, offset: ++stream.offset };
     if (pub.info) stored.info = pub.info;
     if (pub.tags) stored.tags = pub.tags;
