@@ -10,7 +10,7 @@ import { planCpus, type CpuPlan } from './orchestrator/cpu-plan.js';
 import { readHostLimits } from './orchestrator/host-limits.js';
 import { LoadFleet, sleep } from './orchestrator/load-fleet.js';
 import { epochMs } from './shared/clock.js';
-import type { PacedPlan, PipelineServerArgs, PipelineServerReady, PipelineServerRpc } from './pipeline/protocol.js';
+import type { FanoutSettings, PacedPlan, PipelineServerArgs, PipelineServerReady, PipelineServerRpc } from './pipeline/protocol.js';
 
 const HELP = `npm run bench:pipeline [-- options]
   --rounds N         runs of the hand loop and of the engine without subscribers (default 7; medians reported)
@@ -20,6 +20,7 @@ const HELP = `npm run bench:pipeline [-- options]
   --from HH:MM       paced replay window start, exchange time (default 09:30, the open)
   --seconds S        paced replay window, wall seconds (default 30)
   --batch N          SUPERNOVA_FANOUT_BATCH_MAX of the engines with subscribers (default: the engine's, 16)
+  --flush-ms N       SUPERNOVA_FANOUT_FLUSH_MS of the engines with subscribers (default: the engine's, 0)
   --file PATH        tick CSV (default ../shared/data/market/spy-2013-10-07/ticks.csv.gz)
   --phases LIST      which of a,b (always together), c, d to run (default abcd)
   --no-pin           do not pin processes to cores`;
@@ -54,6 +55,7 @@ async function main(): Promise<number> {
         from: { type: 'string', default: '09:30' },
         seconds: { type: 'string', default: '30' },
         batch: { type: 'string' },
+        'flush-ms': { type: 'string' },
         file: { type: 'string', default: '../shared/data/market/spy-2013-10-07/ticks.csv.gz' },
         phases: { type: 'string', default: 'abcd' },
         'no-pin': { type: 'boolean', default: false },
@@ -73,14 +75,16 @@ async function main(): Promise<number> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`);
     return n;
   };
-  let rounds: number, loadRounds: number, subscribers: number, seconds: number, batch: number | undefined;
+  let rounds: number, loadRounds: number, subscribers: number, seconds: number;
+  const fanout: FanoutSettings = {};
   const speed = Number(values.speed);
   try {
     rounds = int('rounds', values.rounds, 1);
     loadRounds = int('load-rounds', values['load-rounds'], 1);
     subscribers = int('subscribers', values.subscribers, 1);
     seconds = int('seconds', values.seconds, 1);
-    batch = values.batch === undefined ? undefined : int('batch', values.batch, 1);
+    if (values.batch !== undefined) fanout.fanoutBatchMax = int('batch', values.batch, 1);
+    if (values['flush-ms'] !== undefined) fanout.fanoutFlushMs = int('flush-ms', values['flush-ms'], 0);
     if (!(speed > 0)) throw new Error(`--speed must be > 0, got ${values.speed}`);
     if (!/^\d{1,2}:\d{2}$/.test(values.from)) throw new Error(`--from must be HH:MM, got ${values.from}`);
     if (!/^[abcd]+$/.test(values.phases)) throw new Error(`--phases must be letters of abcd, got ${values.phases}`);
@@ -126,7 +130,7 @@ async function main(): Promise<number> {
       verified = ab.verified;
       rows.push(...ab.rows);
     }
-    const load: LoadSetup = { cpu, subscribers, channels: SPREAD_CHANNELS, batch };
+    const load: LoadSetup = { cpu, subscribers, channels: SPREAD_CHANNELS, fanout };
     if (want('c')) rows.push(await throughputWithSubscribers(server, load, loadRounds, n, handMs));
     if (want('d')) await pacedLatency(server, load, { from: values.from, seconds, speed, timedChannels: TIMED_CHANNELS });
 
@@ -211,7 +215,7 @@ async function pacedLatency(server: BenchChild<PipelineServerRpc>, load: LoadSet
   const timedSubscribers = Math.ceil(load.subscribers / load.channels.length);
   const closes = Object.keys(seen.closeCodes).length ? `; disconnects ${JSON.stringify(seen.closeCodes)}` : '';
   log('');
-  log(`(d) paced replay at ${plan.speed}x, ${plan.seconds} s from ${plan.from} (${outcome.ticks.toLocaleString('en-US')} ticks), ${load.subscribers} subscribers spread over ${load.channels.join(', ')}, timed on ${plan.timedChannels.join(', ')}:`);
+  log(`(d) paced replay at ${plan.speed}x, fan-out ${JSON.stringify(load.fanout)}, ${plan.seconds} s from ${plan.from} (${outcome.ticks.toLocaleString('en-US')} ticks), ${load.subscribers} subscribers spread over ${load.channels.join(', ')}, timed on ${plan.timedChannels.join(', ')}:`);
   log(`    due-to-receipt latency p50 ${ms(50)} ms, p90 ${ms(90)} ms, p99 ${ms(99)} ms, p99.9 ${ms(99.9)} ms, max ${(h.maxValueUs / 1000).toFixed(2)} ms over ${h.count.toLocaleString('en-US')} messages`);
   log(`    ticks expected by the timed subscribers ${(outcome.ticks * timedSubscribers).toLocaleString('en-US')}, timed ${h.count.toLocaleString('en-US')}; all messages received ${seen.received.toLocaleString('en-US')}; pacing lag max ${outcome.maxLagMs.toFixed(2)} ms${closes}`);
   log(`    server: ${((100 * outcome.cpuMs) / outcome.elapsedMs).toFixed(0)} % of a core over the window, event-loop delay p99 ${outcome.loopDelayP99Ms.toFixed(1)} ms, max ${outcome.loopDelayMaxMs.toFixed(1)} ms`);
@@ -230,15 +234,15 @@ interface LoadSetup {
   cpu: CpuPlan;
   subscribers: number;
   channels: string[];
-  batch: number | undefined;
+  fanout: FanoutSettings;
 }
 
 /** A fresh engine with `subscribers` connected and subscribed, for `body`; everything stopped after. */
 async function withSubscribers<T>(server: BenchChild<PipelineServerRpc>, setup: LoadSetup, body: (s: Subscribed) => Promise<T>): Promise<T> {
-  const { cpu, subscribers, channels, batch } = setup;
+  const { cpu, subscribers, channels, fanout } = setup;
   let fleet: LoadFleet | undefined;
   const connect = async (): Promise<LoadFleet> => {
-    const { port } = await server.request('freshEngine', batch === undefined ? {} : { fanoutBatchMax: batch }, RPC_MS);
+    const { port } = await server.request('freshEngine', fanout, RPC_MS);
     const f = await LoadFleet.start({ workers: 1, subscribers, mode: 'supernova', port, channels, sourceAddresses: [], perAddress: subscribers, cpu, maxLifetimeMs: 30 * 60_000 });
     fleet = f;
     const status = await f.waitSubscribed(subscribers, 60_000, (s) => log(`  subscribing: ${s.subscribed}/${subscribers}`));

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { Engine, loadConfig } from '../../src/index.js';
 import { IngestBusyError, type Tick } from '../../streams/index.js';
 import type { PlainBar } from './hand-loop.js';
+import type { FanoutSettings } from './protocol.js';
 
 /** Ticks handed to the engine's ingest per event-loop turn: the replay feed's batch size. */
 export const PUSH_BATCH = 1_024;
@@ -20,7 +21,7 @@ export interface EngineRunResult {
  * and 1m bars), with no feed of its own: the bench pushes the ticks through its ingest, which
  * validates them and hands them to the pipeline as the replay feed would.
  */
-export function benchEngine(fanoutBatchMax?: number): Engine {
+export function benchEngine(fanout: FanoutSettings = {}): Engine {
   return new Engine({
     config: loadConfig({}, {
       port: 0,
@@ -37,7 +38,7 @@ export function benchEngine(fanoutBatchMax?: number): Engine {
       commandBurst: 100_000,
       dashboard: false,
       metricsIntervalMs: 60_000,
-      ...(fanoutBatchMax === undefined ? {} : { fanoutBatchMax }),
+      ...fanout,
     }),
     logger: pino({ level: 'silent' }),
   });

@@ -30,9 +30,9 @@ serveParent<PipelineServerRpc>({
     hand = runHandLoop(ticks, LATENESS_MS);
     return { elapsedMs: hand.elapsedMs, closedBars: hand.closed.length };
   },
-  freshEngine: async ({ fanoutBatchMax }) => {
+  freshEngine: async (fanout) => {
     await engine?.stop();
-    engine = benchEngine(fanoutBatchMax);
+    engine = benchEngine(fanout);
     ({ port } = await engine.start());
     return { port };
   },

@@ -13,6 +13,12 @@ export interface PipelineServerReady {
   ticks: number;
 }
 
+/** SUPERNOVA_FANOUT_BATCH_MAX and SUPERNOVA_FANOUT_FLUSH_MS of an engine; unset keeps the default. */
+export interface FanoutSettings {
+  fanoutBatchMax?: number;
+  fanoutFlushMs?: number;
+}
+
 export interface HandLoopOutcome {
   elapsedMs: number;
   closedBars: number;
@@ -56,7 +62,7 @@ export interface PacedOutcome {
 export type PipelineServerRpc = {
   handLoop: Rpc<null, HandLoopOutcome>;
   /** Stops the current engine (if any) and starts a fresh one; answers its port. */
-  freshEngine: Rpc<{ fanoutBatchMax?: number }, { port: number }>;
+  freshEngine: Rpc<FanoutSettings, { port: number }>;
   engineRun: Rpc<null, EngineOutcome>;
   /** Compares the current engine's closed bars with the hand loop's. */
   verify: Rpc<null, Verification>;

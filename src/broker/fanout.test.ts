@@ -54,6 +54,24 @@ describe('fanout batching', () => {
     expect(frames.map((f) => f.topic)).toEqual(['j|a', 'j|b']);
   });
 
+  it('with flushMs, pushes of several turns share a frame sent when the wait is over', async () => {
+    const { port, frames } = recordingPort({ 'j|ch': 1 });
+    const fanout = new Fanout(port, [jsonCodec], { batchMax: 16, flushMs: 30 });
+    fanout.watch('ch');
+    const started = performance.now();
+    fanout.publication('ch', pub(1));
+    await nextTurn();
+    fanout.publication('ch', pub(2));
+    await nextTurn();
+    expect(frames).toHaveLength(0);
+    while (frames.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    expect(jsonCodec.decode(new TextEncoder().encode(frames[0]?.message as string))).toEqual([1, 2].map((i) => ({ push: { channel: 'ch', pub: pub(i) } })));
+    fanout.publication('ch', pub(3));
+    fanout.flush();
+    expect(frames).toHaveLength(2);
+  });
+
   it('with batchMax 1 every push is its own frame, sent synchronously', () => {
     const { port, frames } = recordingPort({ 'j|ch': 2 });
     const fanout = new Fanout(port, [jsonCodec], { batchMax: 1 });
