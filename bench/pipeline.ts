@@ -23,9 +23,11 @@ const HELP = `npm run bench:pipeline [-- options]
   --flush-ms N       SUPERNOVA_FANOUT_FLUSH_MS of the engines with subscribers (default: the engine's, 0)
   --file PATH        tick CSV (default ../shared/data/market/spy-2013-10-07/ticks.csv.gz)
   --phases LIST      which of a,b (always together), c, d to run (default abcd)
+  --channels LIST    channels the subscribers of (c) and (d) are spread over, evenly, in order
+                     (default ticks:SPY,market:SPY,bars:1s:SPY,bars:1m:SPY; (d) times those of ticks:SPY)
   --no-pin           do not pin processes to cores`;
 
-/** Spread of the throughput runs' subscribers: every channel the pipeline publishes for SPY. */
+/** Every channel the pipeline publishes for SPY: by default the subscribers are spread evenly over them. */
 const SPREAD_CHANNELS = ['ticks:SPY', 'market:SPY', 'bars:1s:SPY', 'bars:1m:SPY'];
 /** In the paced replay, subscribers of these are timed: every trade carries its event time. */
 const TIMED_CHANNELS = ['ticks:SPY'];
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
         'flush-ms': { type: 'string' },
         file: { type: 'string', default: '../shared/data/market/spy-2013-10-07/ticks.csv.gz' },
         phases: { type: 'string', default: 'abcd' },
+        channels: { type: 'string', default: SPREAD_CHANNELS.join(',') },
         'no-pin': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -88,6 +91,7 @@ async function main(): Promise<number> {
     if (!(speed > 0)) throw new Error(`--speed must be > 0, got ${values.speed}`);
     if (!/^\d{1,2}:\d{2}$/.test(values.from)) throw new Error(`--from must be HH:MM, got ${values.from}`);
     if (!/^[abcd]+$/.test(values.phases)) throw new Error(`--phases must be letters of abcd, got ${values.phases}`);
+    if (!values.channels.split(',').every((c) => SPREAD_CHANNELS.includes(c))) throw new Error(`--channels must be a list of ${SPREAD_CHANNELS.join(', ')}, got ${values.channels}`);
   } catch (err) {
     log(`${(err as Error).message}\n\n${HELP}`);
     return 2;
@@ -130,7 +134,7 @@ async function main(): Promise<number> {
       verified = ab.verified;
       rows.push(...ab.rows);
     }
-    const load: LoadSetup = { cpu, subscribers, channels: SPREAD_CHANNELS, fanout };
+    const load: LoadSetup = { cpu, subscribers, channels: values.channels.split(','), fanout };
     if (want('c')) rows.push(await throughputWithSubscribers(server, load, loadRounds, n, handMs));
     if (want('d')) await pacedLatency(server, load, { from: values.from, seconds, speed, timedChannels: TIMED_CHANNELS });
 
@@ -197,7 +201,8 @@ async function throughputWithSubscribers(server: BenchChild<PipelineServerRpc>, 
     return out;
   });
   const ms = median(times);
-  return [`(c) engine, ${load.subscribers} subscribers`, rate(n, ms), `${ms.toFixed(1)} ms`, spread(times), Number.isNaN(handMs) ? '-' : (handMs / ms).toFixed(3)];
+  const on = load.channels.length === SPREAD_CHANNELS.length ? '' : ` on ${load.channels.join(',')}`;
+  return [`(c) engine, ${load.subscribers} subscribers${on}`, rate(n, ms), `${ms.toFixed(1)} ms`, spread(times), Number.isNaN(handMs) ? '-' : (handMs / ms).toFixed(3)];
 }
 
 /** (d): a window of the day at `plan.speed`, every tick timed from when it was due to its receipt. */
@@ -212,7 +217,7 @@ async function pacedLatency(server: BenchChild<PipelineServerRpc>, load: LoadSet
   });
   const h = seen.histogram;
   const ms = (p: number): string => (h.percentileUs(p) / 1000).toFixed(2);
-  const timedSubscribers = Math.ceil(load.subscribers / load.channels.length);
+  const timedSubscribers = load.channels.reduce((sum, c, i) => sum + (plan.timedChannels.includes(c) ? Math.floor(load.subscribers / load.channels.length) + (i < load.subscribers % load.channels.length ? 1 : 0) : 0), 0);
   const closes = Object.keys(seen.closeCodes).length ? `; disconnects ${JSON.stringify(seen.closeCodes)}` : '';
   log('');
   log(`(d) paced replay at ${plan.speed}x, fan-out ${JSON.stringify(load.fanout)}, ${plan.seconds} s from ${plan.from} (${outcome.ticks.toLocaleString('en-US')} ticks), ${load.subscribers} subscribers spread over ${load.channels.join(', ')}, timed on ${plan.timedChannels.join(', ')}:`);
