@@ -23,7 +23,6 @@ export function parseChannelName(channel: string): ChannelName {
   return { channel, namespace, users };
 }
 
-/** Looks up the options of a channel's namespace; an unknown namespace is error 102. */
 export interface ResolvedChannel {
   readonly name: ChannelName;
   readonly options: NamespaceOptions;
@@ -34,6 +33,7 @@ export interface ResolvedChannel {
 // memo is emptied and refills with the channels in use: no eviction bookkeeping per lookup.
 const RESOLVED_MAX = 10_000;
 
+/** Looks up the options of a channel's namespace; an unknown namespace is error 102. */
 export class NamespaceRegistry {
   private readonly byName: Map<string, NamespaceOptions>;
   private readonly resolved = new Map<string, ResolvedChannel>();

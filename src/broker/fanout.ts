@@ -37,8 +37,9 @@ export function topicOf(codec: Codec, channel: string): string {
  * to one native topic publish. No JavaScript runs per subscriber, and nothing waits on a mailbox.
  *
  * Batching: pushes of a channel made in the same event-loop turn go out as one frame (the
- * protocol allows several pushes per frame), sent at the end of the turn (or up to flushMs later). A socket write costs
- * the same for one message or several, and the write is the bottleneck of fan-out on loopback.
+ * protocol allows several pushes per frame), sent at the end of the turn, or up to flushMs
+ * later. A socket write costs the same for one message or several, and the write is the
+ * bottleneck of fan-out on loopback.
  *
  * It also remembers the newest offset of channels being watched, so a subscribe can tell whether
  * a publication slipped in between its history read and its topic subscribe.
