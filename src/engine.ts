@@ -73,11 +73,11 @@ export class Engine {
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
     });
-    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax });
+    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs });
     this.memoryBroker = new MemoryBroker({
       namespaces,
       fanout: this.fanout,
-      onPublished: (namespace) => this.metrics.publications.inc({ namespace }),
+      onPublished: (namespace) => this.metrics.countPublication(namespace),
     });
     this.metrics = new EngineMetrics({
       connections: () => this.gateway.connections,

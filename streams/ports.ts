@@ -6,6 +6,8 @@ import type { Observable } from 'rxjs';
  */
 export interface ChannelPublisher {
   publish(channel: string, data: unknown): Promise<unknown>;
+  /** Optional: publishes before returning (throws on failure); preferred when present, it costs no promise. */
+  publishSync?(channel: string, data: unknown): unknown;
 }
 
 /** One trade. `ts` is event time (ms since epoch), not the time we received it. */

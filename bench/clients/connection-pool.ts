@@ -1,5 +1,5 @@
 import { LatencyHistogram } from '../shared/latency-histogram.js';
-import type { OpenSpec, WorkerSnapshot, WorkerStatus } from '../shared/worker-protocol.js';
+import type { OpenSpec, Timebase, WorkerSnapshot, WorkerStatus } from '../shared/worker-protocol.js';
 import type { LoadPool } from './load-pool.js';
 
 const MAX_PROBLEMS = 5;
@@ -27,6 +27,8 @@ export abstract class ConnectionPool implements LoadPool {
   private closed = 0;
   private received = 0;
   private unstamped = 0;
+  private untimed = 0;
+  private timebase: Timebase | null = null;
 
   /** Starts connection `channel` from `localAddress` (undefined: the kernel's choice). */
   protected abstract openOne(spec: OpenSpec, channel: string, localAddress: string | undefined): void;
@@ -43,9 +45,14 @@ export abstract class ConnectionPool implements LoadPool {
     return { started: this.started, open: this.open, subscribed: this.subscribed, failed: this.failed, closed: this.closed, problems: [...this.problems] };
   }
 
+  setTimebase(timebase: Timebase | null): void {
+    this.timebase = timebase;
+  }
+
   reset(): void {
     this.received = 0;
     this.unstamped = 0;
+    this.untimed = 0;
     this.histogram.reset();
   }
 
@@ -53,6 +60,7 @@ export abstract class ConnectionPool implements LoadPool {
     return {
       received: this.received,
       unstamped: this.unstamped,
+      untimed: this.untimed,
       pingsAnswered: this.pingsAnswered,
       replyErrors: this.replyErrors,
       closed: this.closed,
@@ -84,10 +92,21 @@ export abstract class ConnectionPool implements LoadPool {
     if (problem !== undefined) this.note(problem);
   }
 
-  /** A publication arrived at `nowMs`, stamped `ts` at publish time (NaN or undefined: no stamp found). */
-  protected delivered(ts: number | undefined, nowMs: number): void {
+  /** Whether publications on `channel` are timed under the current timebase (all are without one). */
+  protected timesChannel(channel: string): boolean {
+    return this.timebase === null || this.timebase.channels.includes(channel);
+  }
+
+  /**
+   * A publication arrived at `nowMs` on a connection that `timed` says is measured. `ts` is its
+   * publish stamp, or with a timebase its event time (NaN or undefined: no stamp found).
+   */
+  protected delivered(ts: number | undefined, nowMs: number, timed = true): void {
     this.received++;
-    if (ts === undefined || Number.isNaN(ts)) this.unstamped++;
+    const tb = this.timebase;
+    if (tb && !timed) this.untimed++;
+    else if (ts === undefined || Number.isNaN(ts)) this.unstamped++;
+    else if (tb) this.histogram.recordMs(nowMs - (tb.wallOrigin + (ts - tb.eventOrigin) / tb.speed));
     else this.histogram.recordMs(nowMs - ts);
   }
 

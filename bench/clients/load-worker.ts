@@ -21,6 +21,10 @@ serveParent<WorkerRpc>({
     pool.start(spec);
     return null;
   },
+  timebase: (timebase) => {
+    pool.setTimebase(timebase);
+    return null;
+  },
   status: () => pool.status(),
   reset: () => {
     pool.reset();

@@ -17,9 +17,12 @@ export class SubscriberPool extends ConnectionPool {
   /** Receipt time of the read being scanned: one clock read per read, not per message. */
   private now = 0;
   private current: RawWsClient | undefined;
+  /** Whether the socket being scanned is one the timebase times. */
+  private currentTimed = true;
+  private readonly channelOfClient = new Map<RawWsClient, string>();
 
   private readonly sink: LineSink = {
-    push: (ts) => this.delivered(ts, this.now),
+    push: (ts) => this.delivered(ts, this.now, this.currentTimed),
     ping: () => {
       this.pingsAnswered++;
       this.current?.sendText(PONG);
@@ -33,6 +36,7 @@ export class SubscriberPool extends ConnectionPool {
 
   private readonly onText = (client: RawWsClient, data: Buffer, start: number, end: number): void => {
     this.current = client;
+    this.currentTimed = this.timesChannel(this.channelOfClient.get(client) ?? '');
     scanTextFrame(data, this.sink, start, end);
     this.current = undefined;
   };
@@ -53,6 +57,7 @@ export class SubscriberPool extends ConnectionPool {
       this.eventsFor(spec, channel),
     );
     this.clients.push(client);
+    this.channelOfClient.set(client, channel);
     client.connect();
   }
 

@@ -2,7 +2,7 @@ import { BenchChild } from './bench-child.js';
 import type { CpuPlan } from './cpu-plan.js';
 import { childScripts } from './paths.js';
 import { LatencyHistogram } from '../shared/latency-histogram.js';
-import type { ClientMode, OpenSpec, WorkerArgs, WorkerRpc, WorkerSnapshot, WorkerStatus } from '../shared/worker-protocol.js';
+import type { ClientMode, OpenSpec, Timebase, WorkerArgs, WorkerRpc, WorkerSnapshot, WorkerStatus } from '../shared/worker-protocol.js';
 
 export interface FleetOptions {
   workers: number;
@@ -20,6 +20,7 @@ export interface FleetOptions {
 export interface FleetSnapshot {
   received: number;
   unstamped: number;
+  untimed: number;
   replyErrors: number;
   pingsAnswered: number;
   closeCodes: Record<string, number>;
@@ -117,16 +118,21 @@ export class LoadFleet {
     }
   }
 
+  async setTimebase(timebase: Timebase | null): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.request('timebase', timebase, RPC_TIMEOUT_MS)));
+  }
+
   async reset(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.request('reset', null, RPC_TIMEOUT_MS)));
   }
 
   async snapshot(withHistogram: boolean): Promise<FleetSnapshot> {
     const all: WorkerSnapshot[] = await Promise.all(this.workers.map((w) => w.request('snapshot', { withHistogram }, RPC_TIMEOUT_MS)));
-    const out: FleetSnapshot = { received: 0, unstamped: 0, replyErrors: 0, pingsAnswered: 0, closeCodes: {}, histogram: new LatencyHistogram() };
+    const out: FleetSnapshot = { received: 0, unstamped: 0, untimed: 0, replyErrors: 0, pingsAnswered: 0, closeCodes: {}, histogram: new LatencyHistogram() };
     for (const s of all) {
       out.received += s.received;
       out.unstamped += s.unstamped;
+      out.untimed += s.untimed;
       out.replyErrors += s.replyErrors;
       out.pingsAnswered += s.pingsAnswered;
       for (const [code, n] of Object.entries(s.closeCodes)) out.closeCodes[code] = (out.closeCodes[code] ?? 0) + n;

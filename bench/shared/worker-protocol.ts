@@ -39,6 +39,8 @@ export interface WorkerSnapshot {
   received: number;
   /** Publications without a readable timestamp (should stay 0). */
   unstamped: number;
+  /** Publications received by subscribers a timebase leaves untimed. */
+  untimed: number;
   pingsAnswered: number;
   replyErrors: number;
   closed: number;
@@ -46,8 +48,22 @@ export interface WorkerSnapshot {
   histogram: { buckets: [number, number][]; maxUs: number; sumUs: number };
 }
 
+/**
+ * How to read a publication's `ts` when it is an event time rather than a publish stamp (a tick
+ * of a paced replay): it was due at `wallOrigin + (ts - eventOrigin) / speed` (ms since epoch).
+ */
+export interface Timebase {
+  wallOrigin: number;
+  eventOrigin: number;
+  speed: number;
+  /** Only subscribers of these channels are timed (others carry no event time, or a conflated one); the rest are counted. */
+  channels: string[];
+}
+
 export type WorkerRpc = {
   open: Rpc<OpenSpec, null>;
+  /** null: `ts` is a publish stamp again. */
+  timebase: Rpc<Timebase | null, null>;
   status: Rpc<null, WorkerStatus>;
   reset: Rpc<null, null>;
   snapshot: Rpc<{ withHistogram: boolean }, WorkerSnapshot>;

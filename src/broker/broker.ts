@@ -28,6 +28,12 @@ export interface Broker {
   stop(): Promise<void>;
   /** Appends to history (when the namespace keeps it) and fans out; resolves with the position. */
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<StreamPosition | undefined>;
+  /**
+   * The same, done before it returns, for brokers that need no I/O for it (the memory broker).
+   * In-process pipelines publishing every tick use it to save a promise per publication;
+   * brokers that talk to a server (Redis) leave it out and callers use publish().
+   */
+  publishSync?(channel: string, data: unknown, options?: PublishOptions): StreamPosition | undefined;
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
   /** Drops a channel's history; its next publication starts a new epoch. */
   removeHistory(channel: string): Promise<void>;

@@ -23,17 +23,33 @@ export function parseChannelName(channel: string): ChannelName {
   return { channel, namespace, users };
 }
 
+export interface ResolvedChannel {
+  readonly name: ChannelName;
+  readonly options: NamespaceOptions;
+}
+
+// Channels whose resolution is remembered. Every publication resolves its channel (a regex test
+// and a split), and a pipeline publishes to the same few channels all day. Past the bound the
+// memo is emptied and refills with the channels in use: no eviction bookkeeping per lookup.
+const RESOLVED_MAX = 10_000;
+
 /** Looks up the options of a channel's namespace; an unknown namespace is error 102. */
 export class NamespaceRegistry {
   private readonly byName: Map<string, NamespaceOptions>;
+  private readonly resolved = new Map<string, ResolvedChannel>();
   constructor(namespaces: readonly NamespaceOptions[]) {
     this.byName = new Map(namespaces.map((ns) => [ns.name, ns]));
   }
-  resolve(channel: string): { name: ChannelName; options: NamespaceOptions } {
+  resolve(channel: string): ResolvedChannel {
+    const known = this.resolved.get(channel);
+    if (known) return known;
     const name = parseChannelName(channel);
     const options = this.byName.get(name.namespace);
     if (!options) throw new ProtocolError(ErrorCode.UnknownChannel, `unknown channel namespace "${name.namespace}"`);
-    return { name, options };
+    if (this.resolved.size >= RESOLVED_MAX) this.resolved.clear();
+    const result: ResolvedChannel = { name, options };
+    this.resolved.set(channel, result);
+    return result;
   }
   /** Options for a channel, or undefined for one outside every namespace. */
   optionsOf(channel: string): NamespaceOptions | undefined {

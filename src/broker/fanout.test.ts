@@ -19,6 +19,7 @@ describe('fanout batching', () => {
   it('sends the pushes of one channel made in one turn as one frame, in order', async () => {
     const { port, frames } = recordingPort({ 'j|ch': 3 });
     const fanout = new Fanout(port, [jsonCodec, msgpackCodec], { batchMax: 16 });
+    fanout.watch('ch');
     for (let i = 1; i <= 3; i++) fanout.publication('ch', pub(i));
     expect(frames).toHaveLength(0);
     await nextTurn();
@@ -31,6 +32,7 @@ describe('fanout batching', () => {
   it('never puts more than batchMax pushes in a frame', async () => {
     const { port, frames } = recordingPort({ 'm|ch': 1 });
     const fanout = new Fanout(port, [jsonCodec, msgpackCodec], { batchMax: 4 });
+    fanout.watch('ch');
     for (let i = 1; i <= 10; i++) fanout.publication('ch', pub(i));
     await nextTurn();
     const sizes = frames.map((f) => msgpackCodec.decode(f.message as Uint8Array).length);
@@ -42,6 +44,8 @@ describe('fanout batching', () => {
   it('flushChannel sends a channel at once, before a subscriber joins its topic', () => {
     const { port, frames } = recordingPort({ 'j|a': 1, 'j|b': 1 });
     const fanout = new Fanout(port, [jsonCodec], { batchMax: 16 });
+    fanout.watch('a');
+    fanout.watch('b');
     fanout.publication('a', pub(1));
     fanout.publication('b', pub(1));
     fanout.flushChannel('a');
@@ -50,9 +54,28 @@ describe('fanout batching', () => {
     expect(frames.map((f) => f.topic)).toEqual(['j|a', 'j|b']);
   });
 
+  it('with flushMs, pushes of several turns share a frame sent when the wait is over', async () => {
+    const { port, frames } = recordingPort({ 'j|ch': 1 });
+    const fanout = new Fanout(port, [jsonCodec], { batchMax: 16, flushMs: 30 });
+    fanout.watch('ch');
+    const started = performance.now();
+    fanout.publication('ch', pub(1));
+    await nextTurn();
+    fanout.publication('ch', pub(2));
+    await nextTurn();
+    expect(frames).toHaveLength(0);
+    while (frames.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    expect(jsonCodec.decode(new TextEncoder().encode(frames[0]?.message as string))).toEqual([1, 2].map((i) => ({ push: { channel: 'ch', pub: pub(i) } })));
+    fanout.publication('ch', pub(3));
+    fanout.flush();
+    expect(frames).toHaveLength(2);
+  });
+
   it('with batchMax 1 every push is its own frame, sent synchronously', () => {
     const { port, frames } = recordingPort({ 'j|ch': 2 });
     const fanout = new Fanout(port, [jsonCodec], { batchMax: 1 });
+    fanout.watch('ch');
     fanout.publication('ch', pub(1));
     fanout.join('ch', { client: 'c', user: 'u' });
     expect(frames.map((f) => JSON.parse(f.message as string))).toEqual([
@@ -64,9 +87,24 @@ describe('fanout batching', () => {
   it('encodes nothing for an encoding without subscribers', async () => {
     const { port, frames } = recordingPort({});
     const fanout = new Fanout(port, [jsonCodec, msgpackCodec], { batchMax: 16 });
+    fanout.watch('ch');
     fanout.publication('ch', pub(1));
     await nextTurn();
     expect(frames).toHaveLength(0);
     expect(fanout.delivered).toBe(0);
+  });
+
+  it('holds no push for a channel nobody watches (no subscriber, none subscribing)', async () => {
+    const { port, frames } = recordingPort({ 'j|ch': 1 });
+    const fanout = new Fanout(port, [jsonCodec], { batchMax: 16 });
+    fanout.publication('ch', pub(1));
+    fanout.flushChannel('ch');
+    await nextTurn();
+    expect(frames).toHaveLength(0);
+    expect(fanout.published).toBe(1);
+    fanout.watch('ch');
+    fanout.publication('ch', pub(2));
+    await nextTurn();
+    expect(frames.map((f) => JSON.parse(f.message as string))).toEqual([{ push: { channel: 'ch', pub: pub(2) } }]);
   });
 });

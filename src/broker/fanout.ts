@@ -19,6 +19,12 @@ export interface FanoutOptions {
    * in a frame of its own. A full batch is sent at once, so a frame never holds more.
    */
   batchMax?: number;
+  /**
+   * How long held pushes may wait for more of their channel before they go out: 0 sends them at
+   * the end of the event-loop turn; N waits up to N ms, so a stream of a few publications per
+   * millisecond (a fast replay) shares frames instead of sending one per turn.
+   */
+  flushMs?: number;
 }
 
 /** The native topic of a channel for one wire encoding: subscribers of each encoding get their own bytes. */
@@ -31,8 +37,9 @@ export function topicOf(codec: Codec, channel: string): string {
  * to one native topic publish. No JavaScript runs per subscriber, and nothing waits on a mailbox.
  *
  * Batching: pushes of a channel made in the same event-loop turn go out as one frame (the
- * protocol allows several pushes per frame), sent at the end of the turn. A socket write costs
- * the same for one message or several, and the write is the bottleneck of fan-out on loopback.
+ * protocol allows several pushes per frame), sent at the end of the turn, or up to flushMs
+ * later. A socket write costs the same for one message or several, and the write is the
+ * bottleneck of fan-out on loopback.
  *
  * It also remembers the newest offset of channels being watched, so a subscribe can tell whether
  * a publication slipped in between its history read and its topic subscribe.
@@ -41,20 +48,25 @@ export class Fanout implements FanoutSink {
   private readonly watched = new Map<string, { refs: number; offset: number }>();
   private readonly pending = new Map<string, Push[]>();
   private readonly batchMax: number;
-  private flushScheduled: NodeJS.Immediate | undefined;
+  private readonly flushMs: number;
+  /** Cancels the pending flush (an immediate, or a timer with flushMs > 0); undefined when none is due. */
+  private cancelFlush: (() => void) | undefined;
   delivered = 0;
   published = 0;
 
   constructor(private readonly port: TopicPort, private readonly codecs: readonly Codec[], options: FanoutOptions = {}) {
     this.batchMax = Math.max(1, Math.floor(options.batchMax ?? 1));
+    this.flushMs = Math.max(0, options.flushMs ?? 0);
   }
 
   publication(channel: string, pub: Publication): void {
     this.published++;
-    if (pub.offset !== undefined) {
-      const w = this.watched.get(channel);
-      if (w && pub.offset > w.offset) w.offset = pub.offset;
-    }
+    const w = this.watched.get(channel);
+    // Unwatched means no local subscriber and none on the way (a subscribe watches before it
+    // reads history and flushes the channel before its native subscribe), so nobody could
+    // receive the push: skip it, and the encoding with it. Most ticks of most symbols take this path.
+    if (!w) return;
+    if (pub.offset !== undefined && pub.offset > w.offset) w.offset = pub.offset;
     this.push(channel, { channel, pub });
   }
 
@@ -79,8 +91,8 @@ export class Fanout implements FanoutSink {
 
   /** Sends every held push now (on shutdown, and at the end of each event-loop turn). */
   flush(): void {
-    if (this.flushScheduled) clearImmediate(this.flushScheduled);
-    this.flushScheduled = undefined;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     for (const [channel, pushes] of this.pending) this.send(channel, pushes);
     this.pending.clear();
   }
@@ -96,10 +108,20 @@ export class Fanout implements FanoutSink {
       held.push(push);
       if (held.length >= this.batchMax) this.flushChannel(channel);
     }
-    this.flushScheduled ??= setImmediate(() => {
-      this.flushScheduled = undefined;
+    this.cancelFlush ??= this.scheduleFlush();
+  }
+
+  private scheduleFlush(): () => void {
+    const run = (): void => {
+      this.cancelFlush = undefined;
       this.flush();
-    });
+    };
+    if (this.flushMs === 0) {
+      const immediate = setImmediate(run);
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(run, this.flushMs);
+    return () => clearTimeout(timer);
   }
 
   private send(channel: string, pushes: Push[]): void {

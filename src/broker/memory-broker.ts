@@ -50,8 +50,9 @@ export class MemoryBroker implements Broker {
     if (options.tags) pub.tags = options.tags;
     let position: StreamPosition | undefined;
     if (ns.historySize > 0) {
-      pub = this.history_.append(channel, pub, ns.historySize, ns.historyTtlMs);
-      position = this.history_.position(channel);
+      const appended = this.history_.append(channel, pub, ns.historySize, ns.historyTtlMs);
+      pub = appended.pub;
+      position = appended.position;
     }
     this.fanout.publication(channel, pub);
     this.onPublished(ns.name);

@@ -10,6 +10,8 @@ interface Entry { pub: Publication & { offset: number }; at: number }
 class ChannelStream {
   readonly epoch = randomBytes(4).toString('hex');
   offset = 0;
+  /** When this stream's idle TTL was last refreshed in the LRU. */
+  touchedAt = Number.NEGATIVE_INFINITY;
   entries: RingBuffer<Entry>;
   constructor(size: number) {
     this.entries = new RingBuffer(size);
@@ -21,9 +23,16 @@ class ChannelStream {
     for (let i = 0; i < old.size; i++) this.entries.push(old.at(i) as Entry);
   }
   expire(now: number, ttlMs: number): void {
-    this.entries.dropWhile((e) => now - e.at > ttlMs);
+    const entries = this.entries;
+    // A loop rather than dropWhile(predicate): this runs on every publication, and a closure per call shows up.
+    for (let oldest = entries.at(0); oldest && now - oldest.at > ttlMs; oldest = entries.at(0)) entries.shift();
   }
 }
+
+// Refreshing a stream's idle TTL (set) costs more than the rest of an append; a stream published
+// to many times a second needs it refreshed only now and then: at most every second, and at
+// least ten times per TTL, so a short TTL still never expires a stream that is being published to.
+const MAX_TOUCH_EVERY_MS = 1_000;
 
 export interface HistoryLimits {
   /** Channel streams kept at most; the least recently published is forgotten (its epoch with it). */
@@ -38,21 +47,44 @@ export interface HistoryLimits {
  */
 export class MemoryHistory {
   private readonly streams: LRUCache<string, ChannelStream>;
+  /**
+   * Streams touched in the LRU within the last touchEveryMs, so an append skips the LRU lookup:
+   * such a stream cannot be stale. A subset of `streams` (the LRU's dispose removes from it), so
+   * it is bounded by the same maxStreams.
+   */
+  private readonly recent = new Map<string, ChannelStream>();
+  private readonly touchEveryMs: number;
 
   constructor(limits: HistoryLimits, private readonly now: () => number = Date.now) {
-    this.streams = new LRUCache({ max: limits.maxStreams, ttl: limits.streamIdleTtlMs, updateAgeOnGet: false });
+    this.touchEveryMs = Math.min(MAX_TOUCH_EVERY_MS, limits.streamIdleTtlMs / 10);
+    this.streams = new LRUCache({
+      max: limits.maxStreams,
+      ttl: limits.streamIdleTtlMs,
+      updateAgeOnGet: false,
+      dispose: (stream, channel) => {
+        if (this.recent.get(channel) === stream) this.recent.delete(channel);
+      },
+    });
   }
 
-  append(channel: string, pub: Publication, size: number, ttlMs: number): Publication & { offset: number } {
-    let stream = this.streams.get(channel);
-    if (!stream) stream = new ChannelStream(size);
-    else if (stream.entries.capacity !== size) stream.resize(size);
-    this.streams.set(channel, stream); // refreshes the idle TTL and the LRU order
-    const stored = { ...pub, offset: ++stream.offset };
+  /** Appends; returns the stored publication (with its offset) and the stream position after it. */
+  append(channel: string, pub: Publication, size: number, ttlMs: number): { pub: Publication & { offset: number }; position: StreamPosition } {
     const now = this.now();
+    let stream = this.recent.get(channel);
+    if (!stream || now - stream.touchedAt >= this.touchEveryMs) {
+      // set() moves the stream to the LRU's fresh end and restarts its idle TTL.
+      stream = this.streams.get(channel) ?? new ChannelStream(size);
+      this.streams.set(channel, stream);
+      stream.touchedAt = now;
+      this.recent.set(channel, stream);
+    }
+    if (stream.entries.capacity !== size) stream.resize(size);
+    const stored: Publication & { offset: number } = { data: pub.data, offset: ++stream.offset };
+    if (pub.info) stored.info = pub.info;
+    if (pub.tags) stored.tags = pub.tags;
     stream.expire(now, ttlMs);
     stream.entries.push({ pub: stored, at: now });
-    return stored;
+    return { pub: stored, position: { offset: stream.offset, epoch: stream.epoch } };
   }
 
   read(channel: string, query: HistoryQuery, ttlMs: number): HistoryResult {
@@ -86,11 +118,6 @@ export class MemoryHistory {
       for (let i = 0; i < limit; i++) publications[i] = (entries.at(from + i) as Entry).pub;
     }
     return { publications, offset: stream.offset, epoch: stream.epoch };
-  }
-
-  position(channel: string): StreamPosition | undefined {
-    const s = this.streams.get(channel);
-    return s ? { offset: s.offset, epoch: s.epoch } : undefined;
   }
 
   remove(channel: string): void {

@@ -20,13 +20,12 @@ export class RingBuffer<T> {
   at(i: number): T | undefined {
     return i < 0 || i >= this.count ? undefined : this.items[(this.head + i) % this.capacity];
   }
-  /** Drops the oldest items while the predicate holds. */
-  dropWhile(pred: (item: T) => boolean): void {
-    while (this.count > 0 && pred(this.items[this.head] as T)) {
-      this.items[this.head] = undefined;
-      this.head = (this.head + 1) % this.capacity;
-      this.count--;
-    }
+  /** Drops the oldest item (none when empty). */
+  shift(): void {
+    if (this.count === 0) return;
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.count--;
   }
   clear(): void {
     this.items.fill(undefined);

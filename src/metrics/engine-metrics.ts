@@ -19,7 +19,8 @@ export class EngineMetrics {
   readonly registry = new Registry();
   readonly commands: Counter<'method' | 'result'>;
   readonly commandLatency: Histogram<'method'>;
-  readonly publications: Counter<'namespace'>;
+  /** Publications by namespace: plain numbers on the data plane, read by the counter at scrape time. */
+  private readonly publicationsByNamespace = new Map<string, number>();
   readonly disconnects: Counter<'code'>;
   readonly httpRequests: Counter<'route' | 'status'>;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
@@ -38,7 +39,7 @@ export class EngineMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    this.publications = new Counter({ name: 'supernova_publications_total', help: 'Publications by namespace', labelNames: ['namespace'], registers });
+    sourcedCounter('supernova_publications_total', 'Publications by namespace', this.registry, () => Object.fromEntries(this.publicationsByNamespace), 'namespace');
     sourcedCounter('supernova_messages_delivered_total', 'Publications and join/leave pushes delivered to subscribers (sum over subscribers)', this.registry, () => ({ '': sources.delivered() }));
     this.disconnects = new Counter({ name: 'supernova_disconnects_total', help: 'Server-initiated disconnects by code', labelNames: ['code'], registers });
     new Gauge({ name: 'supernova_actor_mailbox_depth', help: 'Messages queued in connection actor mailboxes', registers, collect() { this.set(sources.actorStats().mailboxDepth); } });
@@ -61,6 +62,11 @@ export class EngineMetrics {
     pipelineCounter('ticksDropped', 'supernova_pipeline_ticks_dropped_total', 'Ticks a pipeline ignored because price or size was unusable');
     pipelineCounter('published', 'supernova_pipeline_published_total', 'Publications of a pipeline the broker accepted');
     pipelineCounter('publishErrors', 'supernova_pipeline_publish_errors_total', 'Publications of a pipeline the broker rejected');
+  }
+
+  /** One publication of a namespace. Per publication: a Map update, not a labelled prom-client inc. */
+  countPublication(namespace: string): void {
+    this.publicationsByNamespace.set(namespace, (this.publicationsByNamespace.get(namespace) ?? 0) + 1);
   }
 
   /** One answered client command: the cumulative histogram and the current interval's. */

@@ -175,6 +175,33 @@ describe('MarketPipeline', () => {
     expect(scheduler.actions).toHaveLength(0);
   });
 
+  it('uses publishSync when the publisher has it: counted at once, nothing pending, a throw is a publish error', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, 1_000);
+    const feed = new SimulatedFeed({ symbols: ['AAPL'], tradesPerSecond: 20, seed: 7, scheduler });
+    const sync: string[] = [];
+    let asyncCalls = 0;
+    const publisher: ChannelPublisher = {
+      publish: () => {
+        asyncCalls++;
+        return Promise.resolve();
+      },
+      publishSync: (channel) => {
+        if (channel.startsWith('market:')) throw new Error('no room');
+        sync.push(channel);
+      },
+    };
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher, conflateMs: 100, scheduler });
+    pipeline.start();
+    scheduler.flush();
+    // No await anywhere: every publication was settled when publishSync returned.
+    expect(asyncCalls).toBe(0);
+    expect(pipeline.pendingPublications).toBe(0);
+    expect(sync.filter((c) => c.startsWith('ticks:'))).toHaveLength(pipeline.ticksIn);
+    expect(pipeline.published).toBe(sync.length);
+    expect(pipeline.publishErrors).toBeGreaterThan(0);
+    await pipeline.stop();
+  });
+
   it('counts rejected and throwing publishes, logs them sparingly, and keeps going', async () => {
     const scheduler = new VirtualTimeScheduler(undefined, 2_000);
     const feed = new SimulatedFeed({ symbols: ['AAPL', 'TSLA'], tradesPerSecond: 10, seed: 11, scheduler });

@@ -58,7 +58,8 @@ const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
  *
  * Conflation runs over symbols, not snapshots: the snapshot is read from the state when the
  * window lets it out, so it is always the latest and only emitted snapshots are allocated.
- * Publishing is fire-and-track: a slow or failing broker never stalls or ends the stream.
+ * Publishing is fire-and-track: a slow or failing broker never stalls or ends the stream. A
+ * publisher with publishSync (the memory broker) is done when it returns, so nothing is tracked.
  */
 export class MarketPipeline {
   readonly state = new MarketState();
@@ -229,6 +230,11 @@ export class MarketPipeline {
   private publish(channel: string, data: unknown): void {
     let pending: Promise<unknown>;
     try {
+      if (this.publisher.publishSync) {
+        this.publisher.publishSync(channel, data);
+        this.publishedCount++;
+        return;
+      }
       pending = Promise.resolve(this.publisher.publish(channel, data));
     } catch (err) {
       this.onPublishError(channel, err);

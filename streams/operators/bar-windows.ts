@@ -21,8 +21,49 @@ export interface BarWindowsOptions {
   scheduler?: SchedulerLike;
 }
 
-/** An open bar: mutated in place per tick; what goes out is always a copy. */
-interface OpenBar {
+/**
+ * A bar as barWindows emits it: the operator's own record, mutated in place by later ticks until
+ * it is emitted with `final: true`. Read it (or copy it with toBar) when it arrives; do not keep it.
+ * Emitting the record rather than a copy per tick lets a throttle downstream (eventTimeBars)
+ * key on it and copy only the bars it lets through, which are a few per second, not two per tick.
+ */
+export interface LiveBar {
+  readonly symbol: string;
+  readonly interval: BarInterval;
+  readonly start: number;
+  readonly end: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+  /** Sum of price x size in decicents (see prices.ts). */
+  readonly notional: number;
+  readonly trades: number;
+  /** Set once, when the bar closes; nothing changes it after. */
+  readonly final: boolean;
+}
+
+/** The bar as it stands now, as a plain value that later ticks cannot change. */
+export function toBar(bar: LiveBar): Bar {
+  return {
+    symbol: bar.symbol,
+    interval: bar.interval.name,
+    start: bar.start,
+    end: bar.end,
+    open: bar.open,
+    high: bar.high,
+    low: bar.low,
+    close: bar.close,
+    volume: bar.volume,
+    vwap: vwapOf(bar.notional, bar.volume),
+    trades: bar.trades,
+    final: bar.final,
+  };
+}
+
+/** An open bar: mutated in place per tick. */
+interface OpenBar extends LiveBar {
   readonly interval: BarInterval;
   readonly start: number;
   readonly end: number;
@@ -33,13 +74,15 @@ interface OpenBar {
   volume: number;
   notional: number;
   trades: number;
+  final: boolean;
   /** Whether a print that counts for price has set the prices yet. */
   priced: boolean;
 }
 
 /**
  * Ticks -> OHLCV bars by event time, for every interval: a partial bar (`final: false`) after
- * each tick that changed it, and the bar once more with `final: true` when it closes.
+ * each tick that changed it, and the bar once more with `final: true` when it closes. The values
+ * are live records (see LiveBar): toBar turns one into a Bar.
  *
  * Closing: the watermark is the newest event time seen (over all symbols of the stream) minus
  * `latenessMs`; a bar closes once the watermark reaches its end. While the stream is quiet the
@@ -53,7 +96,7 @@ interface OpenBar {
  * Completion closes every open bar (in order) and then completes; an error is forwarded at once
  * and open bars are dropped; unsubscribing cancels the timer. State is plain objects per symbol.
  */
-export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, Bar> {
+export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, LiveBar> {
   const { intervals, latenessMs } = options;
   if (intervals.length === 0) throw new InvalidOptionError('intervals', 'needs at least one bar interval');
   if (!Number.isFinite(latenessMs) || latenessMs < 0) {
@@ -64,7 +107,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, B
   const scheduler = options.scheduler ?? asyncScheduler;
 
   return (source) =>
-    new Observable<Bar>((subscriber) => {
+    new Observable<LiveBar>((subscriber) => {
       // symbol -> per interval (same order as `intervals`), that interval's open bars by start.
       const open = new Map<string, OpenBar[][]>();
       let maxEventTime = Number.NEGATIVE_INFINITY;
@@ -72,23 +115,6 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, B
       let closedThrough = Number.NEGATIVE_INFINITY;
       let nextCloseAt = Number.POSITIVE_INFINITY;
       let timer: Subscription | undefined;
-
-      const emit = (symbol: string, bar: OpenBar, final: boolean): void => {
-        subscriber.next({
-          symbol,
-          interval: bar.interval.name,
-          start: bar.start,
-          end: bar.end,
-          open: bar.open,
-          high: bar.high,
-          low: bar.low,
-          close: bar.close,
-          volume: bar.volume,
-          vwap: vwapOf(bar.notional, bar.volume),
-          trades: bar.trades,
-          final,
-        });
-      };
 
       /** Emits the final of every open bar ending at or before `watermark`, oldest first per series. */
       const closeThrough = (watermark: number): void => {
@@ -100,7 +126,9 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, B
           for (const bars of series) {
             let closed = 0;
             while (closed < bars.length && (bars[closed] as OpenBar).end <= watermark) {
-              emit(symbol, bars[closed] as OpenBar, true);
+              const bar = bars[closed] as OpenBar;
+              bar.final = true;
+              subscriber.next(bar);
               if (subscriber.closed) return;
               closed++;
             }
@@ -146,10 +174,10 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, B
             series = intervals.map(() => []);
             open.set(tick.symbol, series);
           }
-          const bar = barAt(series[i] as OpenBar[], interval, start, end);
+          const bar = barAt(series[i] as OpenBar[], tick.symbol, interval, start, end);
           addPrint(bar, tick, pricing);
           if (end < nextCloseAt) nextCloseAt = end;
-          emit(tick.symbol, bar, false);
+          subscriber.next(bar);
           if (subscriber.closed) return;
         }
         armIdleTimer();
@@ -176,13 +204,13 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, B
 }
 
 /** The open bar of `bars` starting at `start`, created (in start order) when missing. */
-function barAt(bars: OpenBar[], interval: BarInterval, start: number, end: number): OpenBar {
+function barAt(bars: OpenBar[], symbol: string, interval: BarInterval, start: number, end: number): OpenBar {
   let i = bars.length - 1;
   // Ticks come mostly in order: the bar is almost always the last one.
   while (i >= 0 && (bars[i] as OpenBar).start > start) i--;
   const found = bars[i];
   if (found && found.start === start) return found;
-  const bar: OpenBar = { interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, priced: false };
+  const bar: OpenBar = { symbol, interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, final: false, priced: false };
   bars.splice(i + 1, 0, bar);
   return bar;
 }

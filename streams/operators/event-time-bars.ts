@@ -1,8 +1,8 @@
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler, map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import type { Bar, Tick } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
-import { barWindows } from './bar-windows.js';
+import { barWindows, toBar, type LiveBar } from './bar-windows.js';
 import type { BarWindowsOptions } from './bar-windows.js';
 import { conflate } from './conflate.js';
 
@@ -13,8 +13,9 @@ export interface EventTimeBarsOptions extends BarWindowsOptions {
 
 const DEFAULT_PARTIAL_MS = 250;
 
-const barKey = (bar: Bar): string => `${bar.symbol}|${bar.interval}|${bar.start}`;
-const isFinal = (bar: Bar): boolean => bar.final;
+const isFinal = (bar: LiveBar): boolean => bar.final;
+// The live record is the key: one per (symbol, interval, start), with no key to build per tick.
+const itself = (bar: LiveBar): LiveBar => bar;
 
 /**
  * Event-time OHLCV bars (see barWindows for closing, lateness and late ticks) with partial
@@ -28,6 +29,7 @@ export function eventTimeBars(options: EventTimeBarsOptions): OperatorFunction<T
     throw new InvalidOptionError('partialMs', `must be a positive number of milliseconds, got ${partialMs}`);
   }
   const windows = barWindows(options);
-  const throttle = conflate<Bar, string>(partialMs, barKey, options.scheduler ?? asyncScheduler, { passThrough: isFinal });
-  return (source) => source.pipe(windows, throttle);
+  // Holding a live record back is holding back its latest state: the copy is made when it goes out.
+  const throttle = conflate<LiveBar, LiveBar>(partialMs, itself, options.scheduler ?? asyncScheduler, { passThrough: isFinal });
+  return (source) => source.pipe(windows, throttle, map(toBar));
 }

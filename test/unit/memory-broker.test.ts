@@ -52,6 +52,23 @@ describe('memory broker history', () => {
     expect(h2.offset).toBe(1);
   });
 
+  it('a stream published to keeps its epoch past the idle TTL; an idle one is forgotten', async () => {
+    const delivered: Publication[] = [];
+    const sink: FanoutSink = { publication: (_channel, pub) => delivered.push(pub), join() {}, leave() {} };
+    // The LRU entry is refreshed at most every TTL/10 (50 ms here), not on every append.
+    const b = new MemoryBroker({ namespaces: new NamespaceRegistry(loadConfig({}).namespaces), fanout: sink, limits: { streamIdleTtlMs: 500 } });
+    const first = await b.publish('public:busy', 0);
+    const until = Date.now() + 1_200;
+    for (let i = 1; Date.now() < until; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      expect((await b.publish('public:busy', i))?.epoch).toBe(first?.epoch);
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    const after = await b.publish('public:busy', 'again');
+    expect(after?.epoch).not.toBe(first?.epoch);
+    expect(after?.offset).toBe(1);
+  });
+
   it('unknown namespaces are error 102', async () => {
     const { b } = broker();
     await expect(b.publish('nope:x', 1)).rejects.toMatchObject({ code: 102 });
