@@ -16,17 +16,21 @@ function recordingPort(counts: Record<string, number>) {
 const pub = (offset: number) => ({ data: { n: offset }, offset });
 
 describe('fanout batching', () => {
-  it('sends the pushes of one channel made in one turn as one frame, in order', async () => {
+  it('sends the pushes of one channel made in one callback as one frame, in order, as the callback returns', async () => {
     const { port, frames } = recordingPort({ 'j|ch': 3 });
     const fanout = new Fanout(port, [jsonCodec, msgpackCodec], { batchMax: 16 });
     fanout.watch('ch');
     for (let i = 1; i <= 3; i++) fanout.publication('ch', pub(i));
     expect(frames).toHaveLength(0);
-    await nextTurn();
+    // The flush is a microtask: out before any timer, immediate or I/O callback of this loop.
+    await null;
     expect(frames).toHaveLength(1);
     const lines = jsonCodec.decode(new TextEncoder().encode(frames[0]?.message as string));
     expect(lines).toEqual([1, 2, 3].map((i) => ({ push: { channel: 'ch', pub: pub(i) } })));
     expect(fanout.delivered).toBe(9);
+    fanout.publication('ch', pub(4));
+    await nextTurn();
+    expect(frames).toHaveLength(2);
   });
 
   it('never puts more than batchMax pushes in a frame', async () => {

@@ -40,33 +40,39 @@ describe('recovery after a reconnect', () => {
   });
 
   it('a subscribe racing batched publications gets each offset once: in its reply position or live', async () => {
-    // Bursts from the check phase: the fan-out's end-of-turn frame then waits until the next
-    // turn, whose I/O phase runs the subscribes, so every subscribe meets held publications.
+    // The fan-out holds publications for 20 ms, so every subscribe commits while some of its
+    // channel's publications (already in the history it read) are held: it must flush them
+    // before it joins the topic, or the subscriber gets them twice.
+    const held = await startEngine({ fanoutFlushMs: 20 });
     let n = 0;
     let running = true;
     const burst = (): void => {
-      for (let i = 0; i < 3; i++) void t.engine.publish('public:race', { n: n++ });
+      for (let i = 0; i < 3; i++) void held.engine.publish('public:race', { n: n++ });
       if (running) setTimeout(() => setImmediate(burst), 1);
     };
     burst();
-    const clients = Array.from({ length: 20 }, () => sdkClient(t.url));
-    const seen = await Promise.all(clients.map(async (c, i) => {
-      await new Promise((r) => setTimeout(r, i * 15));
-      await connected(c);
-      const sub = c.newSubscription('public:race');
-      const got = { start: -1, offsets: [] as number[] };
-      sub.on('subscribed', (ctx) => { got.start = ctx.streamPosition?.offset ?? -1; });
-      sub.on('publication', (ctx) => got.offsets.push(ctx.offset as number));
-      sub.subscribe();
-      await until(() => got.offsets.length >= 30, `client ${i} publications`, 8000);
-      return got;
-    }));
-    running = false;
-    for (const got of seen) {
-      expect(got.start).toBeGreaterThanOrEqual(0);
-      expect(got.offsets.slice(0, 30)).toEqual(Array.from({ length: 30 }, (_, k) => got.start + 1 + k));
+    try {
+      const clients = Array.from({ length: 20 }, () => sdkClient(held.url));
+      const seen = await Promise.all(clients.map(async (c, i) => {
+        await new Promise((r) => setTimeout(r, i * 15));
+        await connected(c);
+        const sub = c.newSubscription('public:race');
+        const got = { start: -1, offsets: [] as number[] };
+        sub.on('subscribed', (ctx) => { got.start = ctx.streamPosition?.offset ?? -1; });
+        sub.on('publication', (ctx) => got.offsets.push(ctx.offset as number));
+        sub.subscribe();
+        await until(() => got.offsets.length >= 30, `client ${i} publications`, 8000);
+        return got;
+      }));
+      for (const got of seen) {
+        expect(got.start).toBeGreaterThanOrEqual(0);
+        expect(got.offsets.slice(0, 30)).toEqual(Array.from({ length: 30 }, (_, k) => got.start + 1 + k));
+      }
+      for (const c of clients) c.disconnect();
+    } finally {
+      running = false;
+      await held.stop();
     }
-    for (const c of clients) c.disconnect();
   });
 
   it('says recovered: false when the history window was lost, and then streams on', async () => {
