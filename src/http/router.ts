@@ -106,7 +106,8 @@ export class Router {
     const started = performance.now();
     const method = req.getMethod().toLowerCase();
     const path = req.getUrl();
-    const query = new URLSearchParams(req.getQuery() ?? '');
+    const rawQuery = req.getQuery() ?? '';
+    let parsedQuery: URLSearchParams | undefined;
     const headers: Record<string, string> = {};
     req.forEach((k, v) => { headers[k] = v; });
     const state: ResponseState = { aborted: false, answered: false, acceptEncoding: headers['accept-encoding'], method };
@@ -128,12 +129,17 @@ export class Router {
     }
     const { route, params } = found;
     if (route.stream) {
-      this.openStream(res, state, route, route.stream, { method, path, params, query, headers }, started);
+      this.openStream(res, state, route, route.stream, { method, path, params, query: new URLSearchParams(rawQuery), headers }, started);
       return;
     }
     const run = (body: Buffer) => {
       const ctx: RequestContext = {
-        method, path, params, query, headers, body,
+        method, path, params, headers, body,
+        // Parsed on first use: most routes read no query string.
+        get query() {
+          parsedQuery ??= new URLSearchParams(rawQuery);
+          return parsedQuery;
+        },
         json() {
           if (body.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'request body must be JSON, got an empty body');
           try {
@@ -143,13 +149,20 @@ export class Router {
           }
         },
       };
-      Promise.resolve()
-        .then(() => route.handler(ctx))
-        .catch((err: unknown) => {
-          if (!(err instanceof HttpError)) this.opts.log.error({ err, route: route.name }, 'http handler failed');
-          return errorResult(err);
-        })
-        .then((result) => this.write(res, state, result, route.name, started));
+      const failed = (err: unknown): HttpResult => {
+        if (!(err instanceof HttpError)) this.opts.log.error({ err, route: route.name }, 'http handler failed');
+        return errorResult(err);
+      };
+      let result: HttpResult | Promise<HttpResult>;
+      try {
+        result = route.handler(ctx);
+      } catch (err) {
+        result = failed(err);
+      }
+      // A synchronous answer is written inside the uWS callback, with no promise and no extra
+      // turn: most GET routes (snapshots, bars, health) answer from memory.
+      if (result instanceof Promise) result.catch(failed).then((r) => this.write(res, state, r, route.name, started));
+      else this.write(res, state, result, route.name, started);
     };
     if (method === 'get' || method === 'head' || method === 'delete') {
       run(Buffer.alloc(0));
@@ -219,7 +232,7 @@ export class Router {
     if (state.aborted) return;
     state.aborted = true; // uWS forbids touching a response after end()
     res.cork(() => {
-      res.writeStatus(`${status} ${statusText[status] ?? ''}`.trim());
+      res.writeStatus(statusLine(status));
       for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
       res.end(body);
     });
@@ -268,6 +281,18 @@ export class Router {
 export function errorResult(err: unknown): HttpResult {
   if (err instanceof HttpError) return { status: err.status, body: { error: { code: err.code, message: err.message } } };
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
+}
+
+const statusLines = new Map<number, string>();
+
+/** `200 OK`, built once per status code. */
+function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = `${status} ${statusText[status] ?? ''}`.trim();
+    if (statusLines.size < 100) statusLines.set(status, line);
+  }
+  return line;
 }
 
 function safeDecode(s: string): string {

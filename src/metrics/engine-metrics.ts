@@ -24,6 +24,8 @@ export class EngineMetrics {
   readonly disconnects: Counter<'code'>;
   readonly httpRequests: Counter<'route' | 'status'>;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /** Label-bound children of the HTTP metrics: prom-client hashes label objects on every call otherwise. */
+  private readonly httpSeries = new Map<string, { requests: { inc(): void }; duration: { observe(value: number): void } }>();
   /** Command latency of the current metrics interval (the histogram above is cumulative). */
   readonly intervalCommandLatency = new IntervalLatency();
 
@@ -77,15 +79,26 @@ export class EngineMetrics {
 
   /** One HTTP response, as the router reports it. */
   observeHttp(route: string, method: string, status: number, seconds: number): void {
-    const code = String(status);
-    this.httpRequests.inc({ route, status: code });
-    this.httpDuration.observe({ route, method, status: code }, seconds);
+    const m = KNOWN_METHODS.has(method) ? method : 'other';
+    const key = `${route} ${m} ${status}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      const code = String(status);
+      series = { requests: this.httpRequests.labels({ route, status: code }), duration: this.httpDuration.labels({ route, method: m, status: code }) };
+      // Routes are the router's patterns and statuses a short list, so this stays small.
+      this.httpSeries.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
   }
 
   async render(): Promise<{ body: string; contentType: string }> {
     return { body: await this.registry.metrics(), contentType: this.registry.contentType };
   }
 }
+
+/** Methods kept as a label; anything else a client sends is `other`, so labels stay bounded. */
+const KNOWN_METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'patch', 'options']);
 
 /**
  * A Prometheus counter whose totals live elsewhere (the fan-out, the actor runtime): at scrape

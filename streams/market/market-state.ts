@@ -4,6 +4,8 @@ import { notionalOf, vwapOf } from '../prices.js';
 /** Read side of the market state: what RPC handlers and HTTP routes need, nothing more. */
 export interface MarketStateView {
   snapshot(symbol: string): MarketSnapshot | undefined;
+  /** What changes with every applied trade: equal versions mean equal snapshots. */
+  version(symbol: string): { trades: number; ts: number } | undefined;
   has(symbol: string): boolean;
   symbols(): string[];
 }
@@ -73,6 +75,11 @@ export class MarketState implements MarketStateView {
       trades: s.trades,
       ts: s.ts,
     };
+  }
+
+  version(symbol: string): { trades: number; ts: number } | undefined {
+    const s = this.sessions.get(symbol);
+    return s ? { trades: s.trades, ts: s.ts } : undefined;
   }
 
   has(symbol: string): boolean {

@@ -60,6 +60,9 @@ describe('POST /api/v1/ingest/ticks', () => {
     await until(() => got.length === 2, 'two msgpack ticks');
     expect(got.map((p) => p.price)).toEqual([20, 21]);
     expect(await (await fetch(`${t.http}/api/v1/market/ingb`)).json()).toMatchObject({ symbol: 'INGB', last: 21, trades: 2 });
+    // The route keeps the encoded snapshot between trades; the next trade must replace it.
+    await ingest(pack([tick('INGB', 22, 3)]), 'application/msgpack');
+    expect(await (await fetch(`${t.http}/api/v1/market/INGB`)).json()).toMatchObject({ symbol: 'INGB', last: 22, trades: 3 });
     c.disconnect();
   });
 
