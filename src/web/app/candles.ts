@@ -16,18 +16,11 @@ export interface Candle {
   final: boolean;
 }
 
-/** The subset of the engine's `Bar` (streams/ports.ts) the chart reads. */
-export interface BarLike {
-  start: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  trades?: number;
-  /** Absent in REST history, which holds closed bars only. */
-  final?: boolean;
-}
+/**
+ * The subset of the engine's `Bar` (streams/ports.ts) the chart reads. `final` is absent in REST
+ * history, which holds closed bars only.
+ */
+export type BarLike = Omit<Candle, 'trades' | 'final'> & { trades?: number; final?: boolean };
 
 /** What changed with the last writes, so the chart can use a cheap update or must reset. */
 export type CandleChange = { kind: 'none' } | { kind: 'update'; candles: readonly Candle[] } | { kind: 'reset' };
