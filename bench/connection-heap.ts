@@ -42,6 +42,8 @@ if (process.env['CONNECTION_HEAP_CLIENTS']) {
   const before = snapshot('before');
   const clients = fork(process.argv[1] as string, [String(N)], { env: { ...process.env, CONNECTION_HEAP_CLIENTS: `ws://127.0.0.1:${port}/connection/websocket` }, execArgv: process.execArgv });
   await new Promise((resolve) => clients.once('message', resolve));
+  // Idle means idle: each actor's handler watchdog lapses one handler timeout after its last frame.
+  await new Promise((resolve) => setTimeout(resolve, engine.config.handlerTimeoutMs + 1000));
   const after = snapshot('after');
   const rows = [...after].map(([type, a]) => {
     const b = before.get(type) ?? { count: 0, bytes: 0 };

@@ -61,7 +61,7 @@ export class EngineMetrics {
     const pipelineCounter = (figure: keyof PipelineCounters, name: string, help: string) =>
       sourcedCounter(name, help, this.registry, () => Object.fromEntries(Object.entries(pipelines()).map(([p, c]) => [p, c[figure]])), 'pipeline');
     pipelineCounter('ticksIn', 'supernova_pipeline_ticks_in_total', 'Ticks a pipeline took from its feed (valid or not)');
-    pipelineCounter('ticksDropped', 'supernova_pipeline_ticks_dropped_total', 'Ticks a pipeline ignored because price or size was unusable');
+    pipelineCounter('ticksDropped', 'supernova_pipeline_ticks_dropped_total', 'Ticks a pipeline refused (any reason; supernova_market_ticks_rejected_total has them by reason)');
     pipelineCounter('published', 'supernova_pipeline_published_total', 'Publications of a pipeline the broker accepted');
     pipelineCounter('publishErrors', 'supernova_pipeline_publish_errors_total', 'Publications of a pipeline the broker rejected');
   }
