@@ -90,7 +90,7 @@ async function main(): Promise<number> {
   let http;
   if (runs('http')) {
     const cpu = planCpus(readHostLimits(), true);
-    http = await runHttpBench({ connections: 100, durationS: quick ? 3 : 10, warmupS: quick ? 1 : 2, path: undefined, tool: 'auto', servers: [...HTTP_SERVERS] }, cpu, (line) => process.stderr.write(`${line}\n`));
+    http = await runHttpBench({ connections: 100, durationS: quick ? 3 : 10, warmupS: quick ? 1 : 2, path: undefined, tool: 'auto', servers: [...HTTP_SERVERS], rounds: quick ? 1 : 3 }, cpu, (line) => process.stderr.write(`${line}\n`));
     rows.push(...httpRatioRows(http));
   }
   process.stdout.write(`\nSuperNova against its baselines, measured in this run (${startedAt}):\n\n${ratioTable(rows)}\n`);

@@ -15,7 +15,10 @@ Options
   --warmup S        seconds of unmeasured load first (default 2; --quick 1)
   --path P          route to measure (default /api/v1/market/AAPL, else /performance/health)
   --tool T          auto | wrk | autocannon (default auto: wrk when installed)
-  --server LIST     any of ${HTTP_SERVERS.join(',')} (default all)
+  --server LIST     any of ${HTTP_SERVERS.join(',')} (default all; uws is raw uWebSockets.js
+                    serving the bytes: the transport's ceiling, not a target baseline)
+  --rounds N        measure each server N times in rotating order, report the median (default 3;
+                    --quick 1): this machine's speed drifts by more than the differences measured
   --no-pin          do not pin the server and the load to separate cores
   --quick           short runs: a fast check
   --help            this text`;
@@ -24,7 +27,7 @@ export function parseHttpOptions(argv: string[]): (HttpBenchOptions & { pin: boo
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { ...valueOptions('connections', 'duration', 'warmup', 'path', 'tool', 'server'), ...BENCH_FLAGS },
+    options: { ...valueOptions('connections', 'duration', 'warmup', 'path', 'tool', 'server', 'rounds'), ...BENCH_FLAGS },
   });
   if (values.help) return 'help';
   const quick = values.quick === true;
@@ -40,6 +43,7 @@ export function parseHttpOptions(argv: string[]): (HttpBenchOptions & { pin: boo
     path: values.path,
     tool,
     servers: servers as HttpServerKind[],
+    rounds: Math.round(num('rounds', values.rounds, quick ? 1 : 3, 1, 20)),
     pin: values['no-pin'] !== true,
   };
 }

@@ -12,6 +12,7 @@ export const childScripts = {
   httpSupernova: fileURLToPath(new URL('../servers/http-supernova.js', import.meta.url)),
   httpFastify: fileURLToPath(new URL('../peers/http-fastify.js', import.meta.url)),
   httpNode: fileURLToPath(new URL('../peers/http-node.js', import.meta.url)),
+  httpUws: fileURLToPath(new URL('../peers/http-uws.js', import.meta.url)),
   loadWorker: fileURLToPath(new URL('../clients/load-worker.js', import.meta.url)),
 } as const;
 

@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PipelineCounters } from '../../streams/index.js';
+import { BucketHistogram, type HistogramSeriesCounts } from './bucket-histogram.js';
 import { IntervalLatency } from './interval-latency.js';
 
 export interface MetricsSources {
@@ -18,14 +19,14 @@ export interface MetricsSources {
 export class EngineMetrics {
   readonly registry = new Registry();
   readonly commands: Counter<'method' | 'result'>;
-  readonly commandLatency: Histogram<'method'>;
+  readonly commandLatency: BucketHistogram<'method'>;
   /** Publications by namespace: plain numbers on the data plane, read by the counter at scrape time. */
   private readonly publicationsByNamespace = new Map<string, number>();
   readonly disconnects: Counter<'code'>;
-  readonly httpRequests: Counter<'route' | 'status'>;
-  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
-  /** Label-bound children of the HTTP metrics: prom-client hashes label objects on every call otherwise. */
-  private readonly httpSeries = new Map<string, { requests: { inc(): void }; duration: { observe(value: number): void } }>();
+  readonly httpDuration: BucketHistogram<'route' | 'method' | 'status'>;
+  /** The series of each route, method and status seen, so a response costs one Map lookup. */
+  private readonly httpSeries = new Map<string, HistogramSeriesCounts>();
+  private readonly commandSeries = new Map<string, HistogramSeriesCounts>();
   /** Command latency of the current metrics interval (the histogram above is cumulative). */
   readonly intervalCommandLatency = new IntervalLatency();
 
@@ -34,13 +35,13 @@ export class EngineMetrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: 'supernova_connections', help: 'Open client connections', registers, collect() { this.set(sources.connections()); } });
     this.commands = new Counter({ name: 'supernova_commands_total', help: 'Client commands by method and result', labelNames: ['method', 'result'], registers });
-    this.commandLatency = new Histogram({
-      name: 'supernova_command_duration_seconds',
-      help: 'Time from a frame reaching its connection actor to the reply of each command',
-      labelNames: ['method'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers,
-    });
+    this.commandLatency = new BucketHistogram(
+      'supernova_command_duration_seconds',
+      'Time from a frame reaching its connection actor to the reply of each command',
+      ['method'],
+      [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      this.registry,
+    );
     sourcedCounter('supernova_publications_total', 'Publications by namespace', this.registry, () => Object.fromEntries(this.publicationsByNamespace), 'namespace');
     sourcedCounter('supernova_messages_delivered_total', 'Publications and join/leave pushes delivered to subscribers (sum over subscribers)', this.registry, () => ({ '': sources.delivered() }));
     this.disconnects = new Counter({ name: 'supernova_disconnects_total', help: 'Server-initiated disconnects by code', labelNames: ['code'], registers });
@@ -49,13 +50,24 @@ export class EngineMetrics {
       const st = sources.actorStats();
       return { crash: st.crashes, reset: st.resets, stop: st.stopsByPolicy };
     }, 'decision');
-    this.httpRequests = new Counter({ name: 'supernova_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers });
-    this.httpDuration = new Histogram({
-      name: 'supernova_http_request_duration_seconds',
-      help: 'Time from an HTTP request to its response (to the first byte for event streams), by route pattern',
-      labelNames: ['route', 'method', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
+    this.httpDuration = new BucketHistogram(
+      'supernova_http_request_duration_seconds',
+      'Time from an HTTP request to its response (to the first byte for event streams), by route pattern',
+      ['route', 'method', 'status'],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      this.registry,
+    );
+    const httpDuration = this.httpDuration;
+    const requestsSeen = new Map<string, number>();
+    new Counter({
+      name: 'supernova_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers,
+      collect() {
+        for (const { labels, count } of httpDuration.countsBy(['route', 'status'])) {
+          const key = `${labels.route} ${labels.status}`;
+          this.inc(labels, count - (requestsSeen.get(key) ?? 0));
+          requestsSeen.set(key, count);
+        }
+      },
     });
     const pipelines = () => sources.pipelines?.() ?? {};
     const pipelineCounter = (figure: keyof PipelineCounters, name: string, help: string) =>
@@ -73,7 +85,9 @@ export class EngineMetrics {
 
   /** One answered client command: the cumulative histogram and the current interval's. */
   observeCommand(method: string, seconds: number): void {
-    this.commandLatency.observe({ method }, seconds);
+    let series = this.commandSeries.get(method);
+    if (!series) this.commandSeries.set(method, (series = this.commandLatency.for({ method })));
+    series.observe(seconds);
     this.intervalCommandLatency.record(seconds);
   }
 
@@ -83,13 +97,11 @@ export class EngineMetrics {
     const key = `${route} ${m} ${status}`;
     let series = this.httpSeries.get(key);
     if (!series) {
-      const code = String(status);
-      series = { requests: this.httpRequests.labels({ route, status: code }), duration: this.httpDuration.labels({ route, method: m, status: code }) };
       // Routes are the router's patterns and statuses a short list, so this stays small.
+      series = this.httpDuration.for({ route, method: m, status: String(status) });
       this.httpSeries.set(key, series);
     }
-    series.requests.inc();
-    series.duration.observe(seconds);
+    series.observe(seconds);
   }
 
   async render(): Promise<{ body: string; contentType: string }> {

@@ -1,0 +1,19 @@
+import type { HttpLoadResult } from './load-result.js';
+
+/** The round with the median req/s, carrying the median p50 and p99 of all rounds. */
+export function medianRound(rounds: readonly HttpLoadResult[]): HttpLoadResult {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  const byRate = [...rounds].sort((a, b) => a.requestsPerS - b.requestsPerS);
+  const middle = byRate[(byRate.length - 1) >> 1] as HttpLoadResult;
+  return {
+    ...middle,
+    requestsPerS: median(rounds.map((r) => r.requestsPerS)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
