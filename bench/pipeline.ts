@@ -207,23 +207,31 @@ async function throughputWithSubscribers(server: BenchChild<PipelineServerRpc>, 
 
 /** (d): a window of the day at `plan.speed`, every tick timed from when it was due to its receipt. */
 async function pacedLatency(server: BenchChild<PipelineServerRpc>, load: LoadSetup, plan: PacedPlan): Promise<void> {
-  const { outcome, seen } = await withSubscribers(server, load, async (fleet) => {
-    const wallOrigin = epochMs() + 1000;
-    const timebase = await server.request('pacedTimebase', { ...plan, wallOrigin }, RPC_MS);
-    await fleet.fleet.setTimebase(timebase);
-    await fleet.fleet.reset();
-    const result = await server.request('paced', { ...plan, wallOrigin }, RPC_MS + plan.seconds * 1000);
-    return { outcome: result, seen: await fleet.drained() };
-  });
-  const h = seen.histogram;
-  const ms = (p: number): string => (h.percentileUs(p) / 1000).toFixed(2);
   const timedSubscribers = load.channels.reduce((sum, c, i) => sum + (plan.timedChannels.includes(c) ? Math.floor(load.subscribers / load.channels.length) + (i < load.subscribers % load.channels.length ? 1 : 0) : 0), 0);
-  const closes = Object.keys(seen.closeCodes).length ? `; disconnects ${JSON.stringify(seen.closeCodes)}` : '';
   log('');
-  log(`(d) paced replay at ${plan.speed}x, fan-out ${JSON.stringify(load.fanout)}, ${plan.seconds} s from ${plan.from} (${outcome.ticks.toLocaleString('en-US')} ticks), ${load.subscribers} subscribers spread over ${load.channels.join(', ')}, timed on ${plan.timedChannels.join(', ')}:`);
-  log(`    due-to-receipt latency p50 ${ms(50)} ms, p90 ${ms(90)} ms, p99 ${ms(99)} ms, p99.9 ${ms(99.9)} ms, max ${(h.maxValueUs / 1000).toFixed(2)} ms over ${h.count.toLocaleString('en-US')} messages`);
-  log(`    ticks expected by the timed subscribers ${(outcome.ticks * timedSubscribers).toLocaleString('en-US')}, timed ${h.count.toLocaleString('en-US')}; all messages received ${seen.received.toLocaleString('en-US')}; pacing lag max ${outcome.maxLagMs.toFixed(2)} ms${closes}`);
-  log(`    server: ${((100 * outcome.cpuMs) / outcome.elapsedMs).toFixed(0)} % of a core over the window, event-loop delay p99 ${outcome.loopDelayP99Ms.toFixed(1)} ms, max ${outcome.loopDelayMaxMs.toFixed(1)} ms`);
+  log(`(d) paced replay at ${plan.speed}x, fan-out ${JSON.stringify(load.fanout)}, ${plan.seconds} s from ${plan.from}, ${load.subscribers} subscribers spread over ${load.channels.join(', ')}, timed on ${plan.timedChannels.join(', ')}:`);
+  const p99: Partial<Record<'supernova' | 'raw', number>> = {};
+  // The baseline replays the same window to the same subscribers through bare uWebSockets.js:
+  // what this machine and load client allow when nothing but native fan-out runs.
+  for (const target of ['supernova', 'raw'] as const) {
+    const { outcome, seen } = await withSubscribers(server, { ...load, target }, async (fleet) => {
+      const wallOrigin = epochMs() + 1000;
+      const timebase = await server.request('pacedTimebase', { ...plan, wallOrigin }, RPC_MS);
+      await fleet.fleet.setTimebase(timebase);
+      await fleet.fleet.reset();
+      const result = await server.request('paced', { ...plan, wallOrigin }, RPC_MS + plan.seconds * 1000);
+      return { outcome: result, seen: await fleet.drained() };
+    });
+    const h = seen.histogram;
+    const ms = (p: number): string => (h.percentileUs(p) / 1000).toFixed(2);
+    p99[target] = h.percentileUs(99) / 1000;
+    const closes = Object.keys(seen.closeCodes).length ? `; disconnects ${JSON.stringify(seen.closeCodes)}` : '';
+    log(`  ${target === 'raw' ? 'raw uWS (every trade to ticks:SYM, nothing else)' : 'SuperNova'}, ${outcome.ticks.toLocaleString('en-US')} ticks:`);
+    log(`    due-to-receipt latency p50 ${ms(50)} ms, p90 ${ms(90)} ms, p99 ${ms(99)} ms, p99.9 ${ms(99.9)} ms, max ${(h.maxValueUs / 1000).toFixed(2)} ms over ${h.count.toLocaleString('en-US')} messages`);
+    log(`    ticks expected by the timed subscribers ${(outcome.ticks * timedSubscribers).toLocaleString('en-US')}, timed ${h.count.toLocaleString('en-US')}; all messages received ${seen.received.toLocaleString('en-US')}; pacing lag max ${outcome.maxLagMs.toFixed(2)} ms${closes}`);
+    log(`    server: ${((100 * outcome.cpuMs) / outcome.elapsedMs).toFixed(0)} % of a core over the window, event-loop delay p99 ${outcome.loopDelayP99Ms.toFixed(1)} ms, max ${outcome.loopDelayMaxMs.toFixed(1)} ms`);
+  }
+  if (p99.supernova !== undefined && p99.raw) log(`  p99 SuperNova / raw uWS: ${(p99.supernova / p99.raw).toFixed(2)}x`);
 }
 
 interface Subscribed {
@@ -240,19 +248,21 @@ interface LoadSetup {
   subscribers: number;
   channels: string[];
   fanout: FanoutSettings;
+  /** The engine (default), or the raw tick server the paced replay is compared with. */
+  target?: 'supernova' | 'raw';
 }
 
 /** A fresh engine with `subscribers` connected and subscribed, for `body`; everything stopped after. */
 async function withSubscribers<T>(server: BenchChild<PipelineServerRpc>, setup: LoadSetup, body: (s: Subscribed) => Promise<T>): Promise<T> {
-  const { cpu, subscribers, channels, fanout } = setup;
+  const { cpu, subscribers, channels, fanout, target = 'supernova' } = setup;
   let fleet: LoadFleet | undefined;
   const connect = async (): Promise<LoadFleet> => {
-    const { port } = await server.request('freshEngine', fanout, RPC_MS);
-    const f = await LoadFleet.start({ workers: 1, subscribers, mode: 'supernova', port, channels, sourceAddresses: [], perAddress: subscribers, cpu, maxLifetimeMs: 30 * 60_000 });
+    const { port } = target === 'raw' ? await server.request('freshRaw', null, RPC_MS) : await server.request('freshEngine', fanout, RPC_MS);
+    const f = await LoadFleet.start({ workers: 1, subscribers, mode: target, port, channels, sourceAddresses: [], perAddress: subscribers, cpu, maxLifetimeMs: 30 * 60_000 });
     fleet = f;
     await f.waitAllSubscribed('pipeline', subscribers, log);
     const held = await server.request('connections', null, RPC_MS);
-    if (held < subscribers) throw new Error(`the engine holds ${held} connections, expected ${subscribers}`);
+    if (held < subscribers) throw new Error(`the ${target} server holds ${held} connections, expected ${subscribers}`);
     return f;
   };
   try {

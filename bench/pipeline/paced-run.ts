@@ -1,6 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine } from '../../src/index.js';
 import type { Tick } from '../../streams/index.js';
 import { epochMs } from '../shared/clock.js';
 import type { Timebase } from '../shared/worker-protocol.js';
@@ -48,7 +47,7 @@ function midnightOf(ts: number): number {
  * wallOrigin + (ts - eventOrigin) / speed; every tick due is pushed at once, then the loop sleeps
  * until the next is due (or yields a turn when that is under a millisecond away, as the feed does).
  */
-export async function runPaced(engine: Engine, w: PacedWindow, delivered: () => Promise<number>): Promise<PacedOutcome> {
+export async function runPaced(push: (ticks: Tick[]) => void, w: PacedWindow, delivered: () => Promise<number>): Promise<PacedOutcome> {
   const { wallOrigin, eventOrigin, speed } = w.timebase;
   const dueOf = (t: Tick): number => wallOrigin + (t.ts - eventOrigin) / speed;
   const deliveredBefore = await delivered();
@@ -65,7 +64,7 @@ export async function runPaced(engine: Engine, w: PacedWindow, delivered: () => 
     if (lag > maxLagMs) maxLagMs = lag;
     let j = i;
     while (j < w.end && dueOf(w.ticks[j] as Tick) < now + 1) j++;
-    engine.ingest.push(w.ticks.slice(i, j));
+    push(w.ticks.slice(i, j));
     i = j;
     if (i < w.end) {
       const wait = dueOf(w.ticks[i] as Tick) - epochMs();

@@ -63,11 +63,14 @@ export type PipelineServerRpc = {
   handLoop: Rpc<null, HandLoopOutcome>;
   /** Stops the current engine (if any) and starts a fresh one; answers its port. */
   freshEngine: Rpc<FanoutSettings, { port: number }>;
+  /** Stops the current engine or raw server and starts the raw tick server (the paced baseline). */
+  freshRaw: Rpc<null, { port: number }>;
   engineRun: Rpc<null, EngineOutcome>;
   /** Compares the current engine's closed bars with the hand loop's. */
   verify: Rpc<null, Verification>;
   /** The timebase a paced window will follow once started at `wallOrigin`. */
   pacedTimebase: Rpc<PacedPlan & { wallOrigin: number }, Timebase>;
+  /** Replays the window into whichever is running: the engine's ingest or the raw server. */
   paced: Rpc<PacedPlan & { wallOrigin: number }, PacedOutcome>;
   connections: Rpc<null, number>;
   stop: Rpc<null, null>;
