@@ -152,11 +152,11 @@ export class Router {
     }
     const { route, params } = found;
     if (route.stream) {
-      this.openStream(res, state, route, route.stream, new Request(method, path, params, headers, NO_BODY, rawQuery), started);
+      this.openStream(res, state, route, route.stream, new RequestView(method, path, params, headers, NO_BODY, rawQuery), started);
       return;
     }
     const run = (body: Buffer) => {
-      const ctx = new Request(method, path, params, headers, body, rawQuery);
+      const ctx = new RequestView(method, path, params, headers, body, rawQuery);
       const failed = (err: unknown): HttpResult => {
         if (!(err instanceof HttpError)) this.opts.log.error({ err, route: route.name }, 'http handler failed');
         return errorResult(err);
@@ -285,7 +285,7 @@ export class Router {
  * whole requests alive through scavenges (promoted, then collected by mark-compact). Under load
  * that made every scavenge ~10 ms, which was the HTTP p99.
  */
-class Request implements RequestContext {
+class RequestView implements RequestContext {
   private parsedQuery: URLSearchParams | undefined;
 
   constructor(
