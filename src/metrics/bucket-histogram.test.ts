@@ -35,6 +35,17 @@ describe('BucketHistogram', () => {
     ]);
   });
 
+  it('resets in place, so a series looked up before still counts', async () => {
+    const registry = new Registry();
+    const h = new BucketHistogram('x', 'help', ['route'], BOUNDS, registry);
+    const kept = h.for({ route: '/a' });
+    kept.observe(0.5);
+    registry.resetMetrics();
+    kept.observe(0.05);
+    expect(h.countsBy(['route'])).toEqual([{ labels: { route: '/a' }, count: 1 }]);
+    expect(await registry.metrics()).toContain('x_bucket{le="0.1",route="/a"} 1');
+  });
+
   it('keeps at most maxSeries label sets and sends the rest to an overflow series', async () => {
     const h = new BucketHistogram('x', 'help', ['route'], BOUNDS, new Registry(), 2);
     for (const route of ['/1', '/2', '/3', '/4']) h.for({ route }).observe(0.5);

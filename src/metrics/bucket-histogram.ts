@@ -94,7 +94,12 @@ export class BucketHistogram<L extends string> {
     return [...out.values()];
   }
 
+  /** Zeroes every series in place: callers keep the series they looked up. */
   reset(): void {
-    this.series.clear();
+    for (const { counts } of this.series.values()) {
+      counts.counts.fill(0);
+      counts.sum = 0;
+      counts.count = 0;
+    }
   }
 }
