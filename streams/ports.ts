@@ -26,15 +26,25 @@ export interface Tick {
 }
 
 /**
- * A source of ticks. `ticks()` is cold: subscribing starts the feed and unsubscribing stops it,
- * including every timer, so an engine (or a test) can be torn down without leaks.
+ * Ticks that arrived together, in arrival order; never empty. Feeds hand the pipeline batches
+ * rather than single ticks because every step after them (validation, publication, the bars'
+ * watermark, a subscriber's frame) costs per batch, not per tick, once the batch is taken apart
+ * in a plain loop: a burst of trades becomes one `ticks:SYM` publication per symbol, not hundreds.
+ */
+export type TickBatch = readonly Tick[];
+
+/**
+ * A source of ticks. `batches()` is cold: subscribing starts the feed and unsubscribing stops it,
+ * including every timer, so an engine (or a test) can be torn down without leaks. A feed batches
+ * what is ready at once (a due burst of a replay, an XREADGROUP reply, an ingest request) and never
+ * holds a tick back to fill a batch.
  */
 export interface Feed {
   readonly name: string;
-  ticks(): Observable<Tick>;
+  batches(): Observable<TickBatch>;
   /** Feeds that own connections open them here, so a source that is down fails start-up. */
   start?(): Promise<void>;
-  /** Releases what start() opened; called once the pipeline no longer reads `ticks()`. */
+  /** Releases what start() opened; called once the pipeline no longer reads `batches()`. */
   stop?(): Promise<void>;
 }
 

@@ -7,5 +7,6 @@ import { ReplayFeed, type Tick } from '../../streams/index.js';
  * Reading and gunzip happen here, before any timing: the measured runs only process ticks.
  */
 export async function loadDayTicks(file: string): Promise<Tick[]> {
-  return lastValueFrom(new ReplayFeed({ file, speed: 0 }).ticks().pipe(toArray()));
+  const batches = await lastValueFrom(new ReplayFeed({ file, speed: 0 }).batches().pipe(toArray()));
+  return batches.flat();
 }

@@ -36,7 +36,8 @@ export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPu
   const pending = (): number => built.pipeline?.pendingPublications ?? 0;
   const busy = (): boolean => pending() >= config.ingestMaxPending;
   const feed: Feed = configured(() => createFeed(config.feed, feedOptions(config, logger, busy)));
-  const ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending, admits: (symbol) => built.pipeline?.admits(symbol) ?? false });
+  const symbols = { knows: (symbol: string) => built.pipeline?.knows(symbol) ?? false, room: () => built.pipeline?.room() ?? 0 };
+  const ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending, symbols });
   const pipeline = new MarketPipeline({
     feed: new MergedFeed([feed, ingest]),
     publisher,

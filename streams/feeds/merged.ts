@@ -1,6 +1,6 @@
 import { merge } from 'rxjs';
 import type { Observable } from 'rxjs';
-import type { Feed, Tick } from '../ports.js';
+import type { Feed, TickBatch } from '../ports.js';
 
 /**
  * Several sources as one feed, so the one market pipeline reads them all (the configured feed
@@ -15,7 +15,7 @@ export class MergedFeed implements Feed {
     this.name = feeds.map((f) => f.name).join('+');
   }
 
-  ticks(): Observable<Tick> {
-    return merge(...this.feeds.map((f) => f.ticks()));
+  batches(): Observable<TickBatch> {
+    return merge(...this.feeds.map((f) => f.batches()));
   }
 }

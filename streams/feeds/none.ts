@@ -1,6 +1,6 @@
 import { NEVER } from 'rxjs';
 import type { Observable } from 'rxjs';
-import type { Feed, Tick } from '../ports.js';
+import type { Feed, TickBatch } from '../ports.js';
 
 /**
  * A feed that never emits and never completes: an engine with ingest-only data (or a test) keeps
@@ -8,7 +8,7 @@ import type { Feed, Tick } from '../ports.js';
  */
 export class NoneFeed implements Feed {
   readonly name = 'none';
-  ticks(): Observable<Tick> {
+  batches(): Observable<TickBatch> {
     return NEVER;
   }
 }

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
 import { Redis } from 'ioredis';
-import type { Feed, StreamLogger, Tick } from '../ports.js';
+import type { Feed, StreamLogger, Tick, TickBatch } from '../ports.js';
 import { InvalidOptionError, RedisFeedError } from '../errors.js';
 
 export interface RedisStreamFeedOptions {
@@ -146,8 +146,8 @@ export class RedisStreamFeed implements Feed {
     else command?.disconnect();
   }
 
-  ticks(): Observable<Tick> {
-    return new Observable<Tick>((subscriber) => {
+  batches(): Observable<TickBatch> {
+    return new Observable<TickBatch>((subscriber) => {
       const { command, blocking } = this;
       if (!command || !blocking) {
         subscriber.error(new InvalidOptionError('start', 'the redis feed must be started before its ticks are read'));
@@ -163,7 +163,7 @@ export class RedisStreamFeed implements Feed {
     });
   }
 
-  private async readLoop(command: Redis, blocking: Redis, subscriber: Subscriber<Tick>, loop: { active: boolean }): Promise<void> {
+  private async readLoop(command: Redis, blocking: Redis, subscriber: Subscriber<TickBatch>, loop: { active: boolean }): Promise<void> {
     let lastClaimAt = Number.NEGATIVE_INFINITY;
     // First this consumer's own pending entries (a restart under the same name), then new ones.
     let ownPendingDone = false;
@@ -193,7 +193,7 @@ export class RedisStreamFeed implements Feed {
     }
   }
 
-  private async claim(command: Redis, subscriber: Subscriber<Tick>, loop: { active: boolean }): Promise<void> {
+  private async claim(command: Redis, subscriber: Subscriber<TickBatch>, loop: { active: boolean }): Promise<void> {
     let cursor = '0-0';
     do {
       const reply = (await command.call('XAUTOCLAIM', this.stream, this.group, this.consumer, this.claimIdleMs, cursor, 'COUNT', this.batchSize)) as [string, RawEntry[] | null, ...unknown[]];
@@ -205,20 +205,24 @@ export class RedisStreamFeed implements Feed {
     } while (cursor !== '0-0' && loop.active);
   }
 
-  /** Hands each entry's tick on, then acknowledges the whole batch, malformed ones included. */
-  private async deliver(command: Redis, entries: RawEntry[], subscriber: Subscriber<Tick>): Promise<void> {
+  /** Hands the entries' ticks on as one batch, then acknowledges them all, malformed ones included. */
+  private async deliver(command: Redis, entries: RawEntry[], subscriber: Subscriber<TickBatch>): Promise<void> {
     if (entries.length === 0) return;
     const ids: string[] = [];
+    const ticks: Tick[] = [];
     for (const [id, fields] of entries) {
       ids.push(id);
       const tick = fields ? entryTick(fields) : undefined;
       if (tick) {
-        this.deliveredCount++;
-        subscriber.next(tick);
+        ticks.push(tick);
         continue;
       }
       this.malformedCount++;
       this.logSparingly('malformed', { id, fields, stream: this.stream, malformed: this.malformedCount }, 'redis feed entry is not a tick {symbol price size ts}; acknowledged and skipped');
+    }
+    if (ticks.length > 0) {
+      this.deliveredCount += ticks.length;
+      subscriber.next(ticks);
     }
     await command.call('XACK', this.stream, this.group, ...ids);
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync, existsSy
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { concatAll, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { ReplayFeed } from './replay.js';
 import { TickCsvError } from './tick-csv.js';
 import { createFeed } from './index.js';
@@ -48,7 +48,7 @@ describe('ReplayFeed', () => {
     const file = write('spy-2013-10-07.csv.gz', [HEADER, ...rows(3)]);
     const feed = new ReplayFeed({ file, speed: 0 });
     expect(feed.date).toBe('2013-10-07');
-    const ticks = await lastValueFrom(feed.ticks().pipe(toArray()));
+    const ticks = await lastValueFrom(feed.batches().pipe(concatAll(), toArray()));
     expect(ticks).toEqual([
       { symbol: 'SPY', price: 167.41, size: 100, ts: MIDNIGHT_2013_10_07 + 34_200_000, condition: '1', exchange: 'P' },
       { symbol: 'SPY', price: 167.42, size: 101, ts: MIDNIGHT_2013_10_07 + 34_200_001, condition: '20', exchange: 'P' },
@@ -59,7 +59,7 @@ describe('ReplayFeed', () => {
 
   it('reads plain CSV too, and takes symbol, date and zone from options', async () => {
     const file = write('plain.csv', [HEADER, ...rows(1)], false);
-    const tick = await firstValueFrom(new ReplayFeed({ file, symbol: 'QQQ', date: '2013-01-07', timeZone: 'UTC', speed: 0 }).ticks());
+    const tick = await firstValueFrom(new ReplayFeed({ file, symbol: 'QQQ', date: '2013-01-07', timeZone: 'UTC', speed: 0 }).batches().pipe(concatAll()));
     expect(tick).toMatchObject({ symbol: 'QQQ', ts: Date.UTC(2013, 0, 7) + 34_200_000 });
   });
 
@@ -70,13 +70,28 @@ describe('ReplayFeed', () => {
     const feed = new ReplayFeed({ file, speed: 5 });
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) =>
-      feed.ticks().subscribe({ next: () => arrivals.push(performance.now() - t0), complete: resolve, error: reject }),
+      feed.batches().pipe(concatAll()).subscribe({ next: () => arrivals.push(performance.now() - t0), complete: resolve, error: reject }),
     );
     expect(arrivals).toHaveLength(11);
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(190);
     expect(arrivals.at(-1)! - arrivals[0]!).toBeLessThan(2_000);
     // Ticks come in order, never before they are due.
     for (let i = 1; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[0]!).toBeGreaterThanOrEqual(i * 20 - 2);
+  });
+
+  it('hands over what is due together as one batch: a read step at speed 0, a burst when paced', async () => {
+    const file = write('batches-2013-10-07.csv.gz', [HEADER, ...rows(250)]);
+    const fast = await lastValueFrom(new ReplayFeed({ file, speed: 0, batchSize: 100 }).batches().pipe(toArray()));
+    expect(fast.map((b) => b.length)).toEqual([100, 100, 50]);
+    // Three prints in one millisecond, then three more 60 ms later: two batches at real time.
+    const burst = write('burst-2013-10-07.csv.gz', [HEADER, ...rows(3, 0), ...rows(3, 0).map((r) => r.replace(/^34200000/, '34200060'))]);
+    const arrivals: [number, number][] = [];
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) =>
+      new ReplayFeed({ file: burst, speed: 1 }).batches().subscribe({ next: (b) => arrivals.push([b.length, performance.now() - t0]), complete: resolve, error: reject }),
+    );
+    expect(arrivals.map(([n]) => n)).toEqual([3, 3]);
+    expect(arrivals[1]![1] - arrivals[0]![1]).toBeGreaterThanOrEqual(55);
   });
 
   it('as fast as possible still yields to the event loop between batches', async () => {
@@ -87,7 +102,7 @@ describe('ReplayFeed', () => {
       seenWhenTimerFired = seen;
     }, 0);
     await new Promise<void>((resolve, reject) =>
-      new ReplayFeed({ file, speed: 0, batchSize: 100 }).ticks().subscribe({ next: () => seen++, complete: resolve, error: reject }),
+      new ReplayFeed({ file, speed: 0, batchSize: 100 }).batches().pipe(concatAll()).subscribe({ next: () => seen++, complete: resolve, error: reject }),
     );
     expect(seen).toBe(5_000);
     expect(seenWhenTimerFired).toBeGreaterThanOrEqual(0);
@@ -99,7 +114,7 @@ describe('ReplayFeed', () => {
     let busy = true;
     let seen = 0;
     const done = new Promise<void>((resolve, reject) =>
-      new ReplayFeed({ file, speed: 0, batchSize: 100, isBusy: () => busy }).ticks().subscribe({ next: () => seen++, complete: resolve, error: reject }),
+      new ReplayFeed({ file, speed: 0, batchSize: 100, isBusy: () => busy }).batches().pipe(concatAll()).subscribe({ next: () => seen++, complete: resolve, error: reject }),
     );
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toBe(100);
@@ -110,19 +125,19 @@ describe('ReplayFeed', () => {
 
   it('loops, shifting each pass one day later so event time keeps rising', async () => {
     const file = write('loop-2013-10-07.csv.gz', [HEADER, ...rows(2)]);
-    const ticks = await lastValueFrom(new ReplayFeed({ file, speed: 0, loop: true }).ticks().pipe(take(5), toArray()));
+    const ticks = await lastValueFrom(new ReplayFeed({ file, speed: 0, loop: true }).batches().pipe(concatAll(), take(5), toArray()));
     expect(ticks.map((t) => t.ts - MIDNIGHT_2013_10_07 - 34_200_000)).toEqual([0, 1, 86_400_000, 86_400_001, 172_800_000]);
   });
 
   it('completes a looped replay of a file without ticks instead of reopening it forever', async () => {
     const file = write('empty-2013-10-07.csv.gz', [HEADER]);
-    await expect(lastValueFrom(new ReplayFeed({ file, speed: 0, loop: true }).ticks().pipe(toArray()))).resolves.toEqual([]);
+    await expect(lastValueFrom(new ReplayFeed({ file, speed: 0, loop: true }).batches().pipe(concatAll(), toArray()))).resolves.toEqual([]);
   });
 
   it('stops reading and closes the file on unsubscribe', async () => {
     const file = write('big-2013-10-07.csv.gz', [HEADER, ...rows(200_000)]);
     let seen = 0;
-    const subscription = new ReplayFeed({ file, speed: 0, batchSize: 100 }).ticks().subscribe(() => seen++);
+    const subscription = new ReplayFeed({ file, speed: 0, batchSize: 100 }).batches().pipe(concatAll()).subscribe(() => seen++);
     for (let waited = 0; seen === 0 && waited < 5_000; waited += 5) await new Promise((r) => setTimeout(r, 5));
     expect(seen).toBeGreaterThan(0);
     expect(openHandles(file) ?? 1).toBe(1);
@@ -136,11 +151,11 @@ describe('ReplayFeed', () => {
 
   it('fails the stream with a TickCsvError naming the file and line for a bad header or row', async () => {
     const badHeader = write('bad-header-2013-10-07.csv.gz', ['time,price', ...rows(1)]);
-    await expect(lastValueFrom(new ReplayFeed({ file: badHeader, speed: 0 }).ticks())).rejects.toThrow(TickCsvError);
+    await expect(lastValueFrom(new ReplayFeed({ file: badHeader, speed: 0 }).batches().pipe(concatAll()))).rejects.toThrow(TickCsvError);
     const badRow = write('bad-row-2013-10-07.csv.gz', [HEADER, ...rows(2), 'x,1,1,P,1,0']);
-    await expect(lastValueFrom(new ReplayFeed({ file: badRow, speed: 0 }).ticks())).rejects.toThrow(/bad-row-2013-10-07\.csv\.gz:4: bad row/);
+    await expect(lastValueFrom(new ReplayFeed({ file: badRow, speed: 0 }).batches().pipe(concatAll()))).rejects.toThrow(/bad-row-2013-10-07\.csv\.gz:4: bad row/);
     const notGzip = write('not-gzip-2013-10-07.csv.gz', [HEADER], false);
-    await expect(lastValueFrom(new ReplayFeed({ file: notGzip, speed: 0 }).ticks())).rejects.toThrow(/cannot read/);
+    await expect(lastValueFrom(new ReplayFeed({ file: notGzip, speed: 0 }).batches().pipe(concatAll()))).rejects.toThrow(/cannot read/);
   });
 
   it('rejects bad options at construction', () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
-import type { Feed, Tick } from '../ports.js';
+import type { Feed, Tick, TickBatch } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 import { readTickCsv } from './tick-csv.js';
 import type { TickCsvRow } from './tick-csv.js';
@@ -21,7 +21,7 @@ export interface ReplayFeedOptions {
   speed?: number;
   /** Start over at the end of the file; each pass is shifted one day later so event time keeps rising. */
   loop?: boolean;
-  /** Ticks emitted between two yields to the event loop when replaying as fast as possible. */
+  /** Ticks read per step, and so the largest batch; as fast as possible, a step ends with a yield to the event loop. */
   batchSize?: number;
   /**
    * Backpressure: polled between batches; while it answers true the replay waits. The engine
@@ -40,10 +40,10 @@ const BUSY_POLL_MS = 1;
  * Replays a day of recorded ticks. Event time (`ts`) is the tick's recorded time as epoch ms, so
  * bars built from a replay line up with bars built from the same day elsewhere.
  *
- * Pacing: at speed N a tick is emitted (ts - first ts) / N ms after the pass started; ticks that
- * are due are emitted together, then the replay sleeps until the next is due. At speed 0 batches
- * go out back to back, each followed by a macrotask yield (setImmediate), so timers, sockets and
- * the broker keep running between batches and at most one batch of work is pending at a time.
+ * Pacing: at speed N a tick is due (ts - first ts) / N ms after the pass started; the ticks that
+ * are due go out as one batch, then the replay sleeps until the next is due. At speed 0 each read
+ * step is one batch, followed by a macrotask yield (setImmediate), so timers, sockets and the
+ * broker keep running between batches and at most one batch of work is pending at a time.
  *
  * Cold: each subscription reads the file from the start; unsubscribing aborts the read, clears
  * the sleep timer and closes the file.
@@ -88,8 +88,8 @@ export class ReplayFeed implements Feed {
     this.isBusy = options.isBusy ?? (() => false);
   }
 
-  ticks(): Observable<Tick> {
-    return new Observable<Tick>((subscriber) => {
+  batches(): Observable<TickBatch> {
+    return new Observable<TickBatch>((subscriber) => {
       const abort = new AbortController();
       this.run(subscriber, abort.signal).then(
         () => subscriber.complete(),
@@ -99,28 +99,39 @@ export class ReplayFeed implements Feed {
     });
   }
 
-  private async run(subscriber: Subscriber<Tick>, signal: AbortSignal): Promise<void> {
+  private async run(subscriber: Subscriber<TickBatch>, signal: AbortSignal): Promise<void> {
     for (let pass = 0; !signal.aborted; pass++) {
       const base = this.midnight + pass * DAY_MS;
       let wallStart = 0;
       let eventStart = Number.NaN;
       let emitted = 0;
       for await (const rows of readTickCsv(this.file, { batchSize: this.batchSize, signal })) {
-        for (let i = 0; i < rows.length; i++) {
-          const tick = this.toTick(rows[i] as TickCsvRow, base);
-          if (this.speed > 0) {
-            if (Number.isNaN(eventStart)) {
-              eventStart = tick.ts;
-              wallStart = performance.now();
-            }
-            const wait = wallStart + (tick.ts - eventStart) / this.speed - performance.now();
-            if (wait >= 1) await sleep(wait, signal);
+        if (rows.length === 0 || signal.aborted) continue;
+        const ticks = rows.map((row) => this.toTick(row, base));
+        emitted += ticks.length;
+        if (this.speed === 0) {
+          subscriber.next(ticks);
+          await yieldToEventLoop(signal);
+        } else {
+          if (Number.isNaN(eventStart)) {
+            eventStart = (ticks[0] as Tick).ts;
+            wallStart = performance.now();
           }
-          if (signal.aborted) return;
-          subscriber.next(tick);
-          emitted++;
+          // Everything due now goes out together; the replay sleeps only until the next tick is due.
+          for (let from = 0; from < ticks.length && !signal.aborted; ) {
+            const dueAt = wallStart + ((ticks[from] as Tick).ts - eventStart) / this.speed;
+            const wait = dueAt - performance.now();
+            if (wait >= 1) {
+              await sleep(wait, signal);
+              continue;
+            }
+            const cutoff = eventStart + (performance.now() + 1 - wallStart) * this.speed;
+            let to = from + 1;
+            while (to < ticks.length && (ticks[to] as Tick).ts < cutoff) to++;
+            subscriber.next(from === 0 && to === ticks.length ? ticks : ticks.slice(from, to));
+            from = to;
+          }
         }
-        if (this.speed === 0) await yieldToEventLoop(signal);
         while (this.isBusy() && !signal.aborted) await sleep(BUSY_POLL_MS, signal);
         if (signal.aborted) return;
       }

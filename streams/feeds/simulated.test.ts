@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { VirtualTimeScheduler } from 'rxjs';
+import { concatAll, VirtualTimeScheduler } from 'rxjs';
 import { SimulatedFeed } from './simulated.js';
 import type { SimulatedFeedOptions } from './simulated.js';
 import { createFeed } from './index.js';
@@ -11,7 +11,7 @@ function runFor(ms: number, options: Omit<SimulatedFeedOptions, 'scheduler'>) {
   const scheduler = new VirtualTimeScheduler(undefined, ms);
   const feed = new SimulatedFeed({ ...options, scheduler });
   const ticks: Tick[] = [];
-  const subscription = feed.ticks().subscribe((t) => ticks.push(t));
+  const subscription = feed.batches().pipe(concatAll()).subscribe((t) => ticks.push(t));
   scheduler.flush();
   subscription.unsubscribe();
   return { ticks, scheduler, feed };
@@ -82,8 +82,8 @@ describe('SimulatedFeed', () => {
     const feed = new SimulatedFeed({ symbols, seed: 9, scheduler });
     const first: Tick[] = [];
     const second: Tick[] = [];
-    const s1 = feed.ticks().subscribe((t) => first.push(t));
-    const s2 = feed.ticks().subscribe((t) => second.push(t));
+    const s1 = feed.batches().pipe(concatAll()).subscribe((t) => first.push(t));
+    const s2 = feed.batches().pipe(concatAll()).subscribe((t) => second.push(t));
     scheduler.flush();
     s1.unsubscribe();
     s2.unsubscribe();
@@ -121,7 +121,7 @@ describe('createFeed', () => {
   it("builds a 'none' feed that never emits and never completes", () => {
     const feed: Feed = createFeed('none');
     let events = 0;
-    const sub = feed.ticks().subscribe({ next: () => events++, complete: () => events++ });
+    const sub = feed.batches().pipe(concatAll()).subscribe({ next: () => events++, complete: () => events++ });
     expect(events).toBe(0);
     expect(sub.closed).toBe(false);
     sub.unsubscribe();

@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
-import type { Feed, Tick } from '../ports.js';
+import type { Feed, Tick, TickBatch } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 import { gaussian, hashString, mulberry32 } from './prng.js';
 import { symbolProfile } from './symbol-profile.js';
@@ -50,15 +50,16 @@ export class SimulatedFeed implements Feed {
     this.scheduler = options.scheduler ?? asyncScheduler;
   }
 
-  ticks(): Observable<Tick> {
-    return new Observable<Tick>((subscriber) => {
+  batches(): Observable<TickBatch> {
+    return new Observable<TickBatch>((subscriber) => {
       const timers: (Subscription | undefined)[] = [];
       this.symbols.forEach((symbol, index) => {
         const walk = new SymbolWalk(symbol, this.seed, 1000 / this.tradesPerSecond);
         // A fresh action per trade (rather than rescheduling one) costs the same with real timers,
         // since the jittered delay changes every time, and keeps virtual-time actions flat.
         const step = (): void => {
-          subscriber.next(walk.trade(this.scheduler.now()));
+          // A batch of one: each symbol trades on its own jittered timer, so nothing else is ready.
+          subscriber.next([walk.trade(this.scheduler.now())]);
           if (!subscriber.closed) timers[index] = this.scheduler.schedule(step, walk.nextDelay());
         };
         timers[index] = this.scheduler.schedule(step, walk.nextDelay());

@@ -33,7 +33,7 @@ function rig(maxPending = 1_000) {
   const publisher = new HeldPublisher();
   // pending() is only called once the pipeline exists.
   const ingest: TickIngest = new TickIngest({ maxPending, pending: () => pipeline.pendingPublications, now: () => now });
-  const other: Feed = { name: 'sim', ticks: () => of({ symbol: 'MSFT', price: 400, size: 5, ts: now }) };
+  const other: Feed = { name: 'sim', batches: () => of([{ symbol: 'MSFT', price: 400, size: 5, ts: now }]) };
   const pipeline = new MarketPipeline({ feed: new MergedFeed([other, ingest]), publisher, conflateMs: 10_000 });
   return { publisher, pipeline, ingest };
 }
@@ -58,7 +58,8 @@ describe('TickIngest', () => {
     });
     expect(pipeline.state.snapshot('AAPL')).toMatchObject({ last: 191, volume: 15, trades: 2 });
     expect(pipeline.state.snapshot('MSFT')).toMatchObject({ last: 400 });
-    expect(publisher.channels.filter((c) => c === 'ticks:AAPL')).toHaveLength(2);
+    // One push is one batch: its two AAPL trades are one ticks: publication.
+    expect(publisher.channels.filter((c) => c === 'ticks:AAPL')).toHaveLength(1);
     expect(ingest.accepted).toBe(2);
     expect(ingest.rejected).toMatchObject({ BAD_PRICE: 1, BAD_SHAPE: 1 });
     await stopHeld(pipeline, publisher);
@@ -101,7 +102,7 @@ describe('TickIngest', () => {
 
   it('reports ticks of symbols the pipeline has no room for as SYMBOL_LIMIT', async () => {
     const publisher = new HeldPublisher();
-    const ingest: TickIngest = new TickIngest({ maxPending: 100, pending: () => 0, admits: (s) => pipeline.admits(s), now: () => now });
+    const ingest: TickIngest = new TickIngest({ maxPending: 100, pending: () => 0, symbols: { knows: (s) => pipeline.knows(s), room: () => pipeline.room() }, now: () => now });
     const pipeline = new MarketPipeline({ feed: ingest, publisher, maxSymbols: 1 });
     pipeline.start();
     const t = (symbol: string) => ({ symbol, price: 1, size: 1, ts: now });
@@ -119,10 +120,10 @@ describe('TickIngest', () => {
 describe('MergedFeed', () => {
   it('names its parts and unsubscribes from each when unsubscribed', () => {
     let active = 0;
-    const counted: Feed = { name: 'a', ticks: () => new Observable<never>(() => { active++; return () => { active--; }; }) };
+    const counted: Feed = { name: 'a', batches: () => new Observable<never>(() => { active++; return () => { active--; }; }) };
     const merged = new MergedFeed([counted, counted]);
     expect(merged.name).toBe('a+a');
-    const sub = merged.ticks().subscribe();
+    const sub = merged.batches().subscribe();
     expect(active).toBe(2);
     sub.unsubscribe();
     expect(active).toBe(0);

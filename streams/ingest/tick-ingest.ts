@@ -1,6 +1,6 @@
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
-import type { Feed, Tick } from '../ports.js';
+import type { Feed, Tick, TickBatch } from '../ports.js';
 import { IngestBusyError, IngestUnavailableError, InvalidOptionError } from '../errors.js';
 import { tickLimits, validateTick, type TickLimits, type TickRejectReason } from '../market/tick-validation.js';
 import { RejectCounts } from '../market/reject-counts.js';
@@ -11,11 +11,18 @@ export interface TickIngestOptions {
   /** How many publications the pipeline has pending now (`MarketPipeline.pendingPublications`). */
   pending: () => number;
   tickLimits?: Partial<TickLimits>;
-  /** Whether the pipeline has room for this symbol (`MarketPipeline.admits`); refused as SYMBOL_LIMIT if not. */
-  admits?: (symbol: string) => boolean;
+  /** The symbols the pipeline tracks and its room for more (the MarketPipeline); past it, SYMBOL_LIMIT. Omitted: no limit. */
+  symbols?: SymbolRoom;
   /** Refused ticks described in one report, at most; the counts stay exact. */
   maxErrors?: number;
   now?: () => number;
+}
+
+/** What ingest needs to know of the pipeline's symbol limit, to report refusals per tick. */
+export interface SymbolRoom {
+  knows(symbol: string): boolean;
+  /** How many symbols it does not know yet it can still take. */
+  room(): number;
 }
 
 export interface IngestError {
@@ -42,7 +49,7 @@ export interface IngestReport {
  */
 export class TickIngest implements Feed {
   readonly name = 'ingest';
-  private readonly subject = new Subject<Tick>();
+  private readonly subject = new Subject<TickBatch>();
   private readonly limits: TickLimits;
   private readonly maxErrors: number;
   private readonly now: () => number;
@@ -58,7 +65,7 @@ export class TickIngest implements Feed {
     this.now = options.now ?? Date.now;
   }
 
-  ticks(): Observable<Tick> {
+  batches(): Observable<TickBatch> {
     return this.subject.asObservable();
   }
 
@@ -72,21 +79,20 @@ export class TickIngest implements Feed {
     return this.rejects.byReason();
   }
 
-  /** Validates each item and hands the valid ones to the pipeline, in order. */
+  /** Validates each item and hands the valid ones to the pipeline, in order, as one batch. */
   push(items: readonly unknown[]): IngestReport {
     if (!this.subject.observed) throw new IngestUnavailableError();
     const pending = this.options.pending();
     if (pending >= this.options.maxPending) throw new IngestBusyError(pending, this.options.maxPending);
     const now = this.now();
     const report: IngestReport = { accepted: 0, rejected: 0, errors: [] };
-    const admits = this.options.admits ?? (() => true);
-    items.forEach((item, index) => {
-      const check = validateTick(item, this.limits, now);
-      if (check.ok && admits(check.tick.symbol)) {
-        // Handed on synchronously: the pipeline has applied it before the next item's admits() check.
-        this.subject.next(check.tick);
-        report.accepted++;
-        return;
+    const admit = this.admission();
+    const batch: Tick[] = [];
+    for (let index = 0; index < items.length; index++) {
+      const check = validateTick(items[index], this.limits, now);
+      if (check.ok && admit(check.tick.symbol)) {
+        batch.push(check.tick);
+        continue;
       }
       const refusal = check.ok
         ? { reason: 'SYMBOL_LIMIT' as const, message: `no room for the new symbol ${check.tick.symbol}: the engine tracks its maximum of symbols (SUPERNOVA_MAX_SYMBOLS)` }
@@ -94,8 +100,25 @@ export class TickIngest implements Feed {
       this.rejects.record(refusal.reason);
       report.rejected++;
       if (report.errors.length < this.maxErrors) report.errors.push({ index, reason: refusal.reason, message: refusal.message });
-    });
-    this.acceptedCount += report.accepted;
+    }
+    report.accepted = batch.length;
+    this.acceptedCount += batch.length;
+    // Synchronous: the pipeline has taken the batch (its symbols too) before the next push is checked.
+    if (batch.length > 0) this.subject.next(batch);
     return report;
+  }
+
+  /** Whether a symbol fits, for one push: the symbols new in it count against the pipeline's room. */
+  private admission(): (symbol: string) => boolean {
+    const symbols = this.options.symbols;
+    if (!symbols) return () => true;
+    const room = symbols.room();
+    const added = new Set<string>();
+    return (symbol) => {
+      if (added.has(symbol) || symbols.knows(symbol)) return true;
+      if (added.size >= room) return false;
+      added.add(symbol);
+      return true;
+    };
   }
 }

@@ -2,10 +2,10 @@ import { describe, it, expect } from 'vitest';
 import { Observable, VirtualTimeScheduler, from, interval, map, throwError } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { MarketPipeline } from './market-pipeline.js';
+import { MarketPipeline, MAX_TRADES_PER_PUBLICATION, type TickPublication, type TickTrade } from './market-pipeline.js';
 import { SimulatedFeed } from '../feeds/simulated.js';
 import { barInterval } from '../operators/bar-interval.js';
-import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
+import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick, TickBatch } from '../ports.js';
 
 interface Call {
   channel: string;
@@ -30,6 +30,10 @@ class RecordingPublisher implements ChannelPublisher {
   on(prefix: string): Call[] {
     return this.calls.filter((c) => c.channel.startsWith(prefix));
   }
+  /** Every trade published to channels starting with `prefix`, in publication order. */
+  trades(prefix: string): TickTrade[] {
+    return this.on(prefix).flatMap((c) => (c.data as TickPublication).trades);
+  }
 }
 
 class RecordingLogger implements StreamLogger {
@@ -43,7 +47,9 @@ class RecordingLogger implements StreamLogger {
   }
 }
 
-const feedOf = (ticks: () => Observable<Tick>): Feed => ({ name: 'test', ticks });
+const feedOf = (batches: () => Observable<TickBatch>): Feed => ({ name: 'test', batches });
+/** Each tick its own batch, as a feed that batches nothing hands them over. */
+const oneByOne = (ticks: Tick[]): Observable<TickBatch> => from(ticks.map((t) => [t]));
 
 /** Wraps a feed so the test can see whether anything is still subscribed to it. */
 function watched(feed: Feed): Feed & { active: () => number } {
@@ -51,10 +57,10 @@ function watched(feed: Feed): Feed & { active: () => number } {
   return {
     name: feed.name,
     active: () => active,
-    ticks: () =>
-      new Observable<Tick>((subscriber) => {
+    batches: () =>
+      new Observable<TickBatch>((subscriber) => {
         active++;
-        const inner = feed.ticks().subscribe(subscriber);
+        const inner = feed.batches().subscribe(subscriber);
         return () => {
           active--;
           inner.unsubscribe();
@@ -64,45 +70,55 @@ function watched(feed: Feed): Feed & { active: () => number } {
 }
 
 describe('MarketPipeline', () => {
-  it('publishes every tick and conflates snapshots per symbol (marbles)', async () => {
+  it('publishes every trade, per symbol and batch, and conflates snapshots per symbol (marbles)', async () => {
     const testScheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
     const publisher = new RecordingPublisher(testScheduler);
     let pipeline: MarketPipeline | undefined;
     testScheduler.run(({ cold }) => {
       const t = (symbol: string, price: number) => ({ symbol, price, size: 100, ts: price });
-      // AAA trades at 0, 2, 4 and 25; BBB at 3. Windows are 10 ms.
-      const ticks = cold('a 1ms b c d 20ms e 10ms |', {
-        a: t('AAA', 10),
-        b: t('AAA', 11),
-        c: t('BBB', 50),
-        d: t('AAA', 12),
-        e: t('AAA', 13),
+      // AAA trades at 0, 2 (twice, in a batch with BBB) and 24. Windows are 10 ms.
+      const ticks = cold('a 1ms b 20ms e 10ms |', {
+        a: [t('AAA', 10)],
+        b: [t('AAA', 11), t('BBB', 50), t('AAA', 12)],
+        e: [t('AAA', 13)],
       });
       pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => ticks), publisher, conflateMs: 10 });
       pipeline.start();
     });
     if (!pipeline) throw new Error('pipeline not built');
 
-    expect(publisher.on('ticks:').map((c) => [c.channel, c.data])).toEqual([
-      ['ticks:AAA', { price: 10, size: 100, ts: 10 }],
-      ['ticks:AAA', { price: 11, size: 100, ts: 11 }],
-      ['ticks:BBB', { price: 50, size: 100, ts: 50 }],
-      ['ticks:AAA', { price: 12, size: 100, ts: 12 }],
-      ['ticks:AAA', { price: 13, size: 100, ts: 13 }],
+    const trade = (price: number) => ({ price, size: 100, ts: price });
+    expect(publisher.on('ticks:').map((c) => [c.channel, c.at, c.data])).toEqual([
+      ['ticks:AAA', 0, { trades: [trade(10)] }],
+      ['ticks:AAA', 2, { trades: [trade(11), trade(12)] }],
+      ['ticks:BBB', 2, { trades: [trade(50)] }],
+      ['ticks:AAA', 23, { trades: [trade(13)] }],
     ]);
-    // AAA: leading at 0 (10), trailing at 10 with the latest (12), leading again at 25 after quiet.
+    // AAA: leading at 0 (10), trailing at 10 with the latest (12), leading again at 23 after quiet.
     expect(publisher.on('market:').map((c) => [c.channel, c.at, (c.data as { last: number }).last])).toEqual([
       ['market:AAA', 0, 10],
-      ['market:BBB', 3, 50],
+      ['market:BBB', 2, 50],
       ['market:AAA', 10, 12],
-      ['market:AAA', 25, 13],
+      ['market:AAA', 23, 13],
     ]);
     expect(publisher.on('market:AAA').at(-1)?.data).toEqual(pipeline.state.snapshot('AAA'));
 
     await pipeline.stop();
     expect(pipeline.ticksIn).toBe(5);
-    expect(pipeline.published).toBe(9);
+    expect(pipeline.published).toBe(8);
     expect(pipeline.publishErrors).toBe(0);
+  });
+
+  it('splits a symbol\'s trades of one batch into publications of at most MAX_TRADES_PER_PUBLICATION, in order', async () => {
+    const n = 2 * MAX_TRADES_PER_PUBLICATION + 500;
+    const batch: Tick[] = Array.from({ length: n }, (_, i) => ({ symbol: 'A', price: 10 + i / 100, size: 1, ts: 1 + i }));
+    const scheduler = new VirtualTimeScheduler();
+    const publisher = new RecordingPublisher(scheduler);
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => from([batch])), publisher, scheduler });
+    pipeline.start();
+    await pipeline.stop();
+    expect(publisher.on('ticks:A').map((c) => (c.data as TickPublication).trades.length)).toEqual([MAX_TRADES_PER_PUBLICATION, MAX_TRADES_PER_PUBLICATION, 500]);
+    expect(publisher.trades('ticks:A').map((t) => t.ts)).toEqual(batch.map((t) => t.ts));
   });
 
   it('runs the simulated feed: ticks:SYM for every tick, market:SYM at most every conflateMs, final state last', async () => {
@@ -117,16 +133,16 @@ describe('MarketPipeline', () => {
     await pipeline.stop();
 
     expect(pipeline.ticksIn).toBeGreaterThan(250);
-    expect(publisher.on('ticks:')).toHaveLength(pipeline.ticksIn);
+    expect(publisher.trades('ticks:')).toHaveLength(pipeline.ticksIn);
     for (const symbol of symbols) {
       const market = publisher.on(`market:${symbol}`);
       expect(market.length).toBeGreaterThan(10);
-      expect(market.length).toBeLessThan(publisher.on(`ticks:${symbol}`).length);
+      expect(market.length).toBeLessThan(publisher.trades(`ticks:${symbol}`).length);
       for (let i = 1; i < market.length - 1; i++) {
         expect(market[i]!.at - market[i - 1]!.at).toBeGreaterThanOrEqual(100);
       }
       expect(market.at(-1)?.data).toEqual(pipeline.state.snapshot(symbol));
-      expect(pipeline.state.snapshot(symbol)?.trades).toBe(publisher.on(`ticks:${symbol}`).length);
+      expect(pipeline.state.snapshot(symbol)?.trades).toBe(publisher.trades(`ticks:${symbol}`).length);
     }
     expect(pipeline.published).toBe(publisher.calls.length);
     expect(feed.active()).toBe(0);
@@ -154,7 +170,7 @@ describe('MarketPipeline', () => {
         expect(bar.at).toBeGreaterThanOrEqual(bar.end);
         expect(bar.at).toBeLessThanOrEqual(bar.end + 200);
       }
-      const ticks = publisher.on(`ticks:${symbol}`).map((c) => c.data as { price: number; size: number; ts: number });
+      const ticks = publisher.trades(`ticks:${symbol}`);
       expect(finals.reduce((v, b) => v + b.volume, 0)).toBe(ticks.reduce((v, t) => v + t.size, 0));
       expect(finals.reduce((n, b) => n + b.trades, 0)).toBe(ticks.length);
       // Partials: at most 4 per second per bar (first at once, then one per 250 ms window).
@@ -220,7 +236,7 @@ describe('MarketPipeline', () => {
     expect(failures).toBeGreaterThan(10);
     expect(pipeline.publishErrors).toBe(failures);
     expect(pipeline.published).toBe(publisher.calls.length - failures);
-    expect(publisher.on('ticks:')).toHaveLength(pipeline.ticksIn);
+    expect(publisher.trades('ticks:')).toHaveLength(pipeline.ticksIn);
     // Publishing kept going right to the end of the run despite the failures.
     expect(publisher.calls.at(-1)?.at).toBeGreaterThan(1_900);
     expect(logger.warnings.length).toBeGreaterThanOrEqual(1);
@@ -232,7 +248,7 @@ describe('MarketPipeline', () => {
     const scheduler = new VirtualTimeScheduler(undefined, 1_000);
     const feed = watched(
       feedOf(() =>
-        interval(7, scheduler).pipe(map((i): Tick => ({ symbol: i % 2 ? 'A' : 'B', price: 10 + i / 100, size: 1, ts: i }))),
+        interval(7, scheduler).pipe(map((i): TickBatch => [{ symbol: i % 2 ? 'A' : 'B', price: 10 + i / 100, size: 1, ts: i }])),
       ),
     );
     const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed, publisher: new RecordingPublisher(scheduler), conflateMs: 50, scheduler });
@@ -248,17 +264,19 @@ describe('MarketPipeline', () => {
     expect(pipeline.running).toBe(false);
   });
 
-  it('refuses ticks of new symbols past maxSymbols while known symbols keep trading', async () => {
+  it('refuses ticks of new symbols past maxSymbols while known symbols keep trading, within a batch too', async () => {
     const ticks: Tick[] = ['A', 'B', 'C', 'A', 'B', 'D'].map((symbol, i) => ({ symbol, price: 10 + i, size: 1, ts: i }));
     const scheduler = new VirtualTimeScheduler();
-    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, maxSymbols: 2, feed: feedOf(() => from(ticks)), publisher: new RecordingPublisher(scheduler), scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, maxSymbols: 2, feed: feedOf(() => from([ticks.slice(0, 4), ticks.slice(4)])), publisher: new RecordingPublisher(scheduler), scheduler });
+    expect(pipeline.room()).toBe(2);
     pipeline.start();
     await pipeline.stop();
     expect(pipeline.state.symbols()).toEqual(['A', 'B']);
     expect(pipeline.state.snapshot('B')).toMatchObject({ trades: 2, last: 14 });
     expect(pipeline.ticksRejected.SYMBOL_LIMIT).toBe(2);
-    expect(pipeline.admits('A')).toBe(true);
-    expect(pipeline.admits('E')).toBe(false);
+    expect(pipeline.knows('A')).toBe(true);
+    expect(pipeline.knows('E')).toBe(false);
+    expect(pipeline.room()).toBe(0);
     expect(() => new MarketPipeline({ maxSymbols: 0, feed: feedOf(() => from([])), publisher: new RecordingPublisher(scheduler) })).toThrow(/maxSymbols/);
   });
 
@@ -273,13 +291,14 @@ describe('MarketPipeline', () => {
     ];
     const scheduler = new VirtualTimeScheduler();
     const publisher = new RecordingPublisher(scheduler);
-    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0, maxFutureMs: 1_000 }, feed: feedOf(() => from(ticks)), publisher, scheduler });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0, maxFutureMs: 1_000 }, feed: feedOf(() => from([ticks])), publisher, scheduler });
     pipeline.start();
     await pipeline.stop();
     expect(pipeline.ticksIn).toBe(6);
     expect(pipeline.ticksDropped).toBe(4);
     expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 0, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1, SYMBOL_LIMIT: 0 });
     expect(publisher.on('market:bad')).toHaveLength(0);
+    expect(publisher.on('ticks:').map((c) => [c.channel, c.data])).toEqual([['ticks:A', { trades: [{ price: 10, size: 1, ts: 1 }, { price: 12, size: 2, ts: 4 }] }]]);
     expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });
     // A synchronous feed that completes still ends with the latest snapshot.
     expect(publisher.on('market:A').at(-1)?.data).toMatchObject({ last: 12 });
@@ -293,12 +312,12 @@ describe('MarketPipeline', () => {
     const scheduler = new VirtualTimeScheduler();
     const publisher = new RecordingPublisher(scheduler);
     const bars = { intervals: [barInterval('1s')], latenessMs: 0, historySize: 10 };
-    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => from(ticks)), publisher, scheduler, bars });
+    const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => oneByOne(ticks)), publisher, scheduler, bars });
     pipeline.start();
     await pipeline.stop();
     expect(pipeline.bars.slice('A', '1s', 0, 10).map((b) => [b.start, b.close, b.volume])).toEqual([[0, 10, 1], [1_000, 12, 3]]);
     expect(publisher.on('bars:1s:A').filter((c) => (c.data as Bar).final)).toHaveLength(2);
-    expect(() => new MarketPipeline({ feed: feedOf(() => from(ticks)), publisher, bars: { ...bars, latenessMs: -1 } })).toThrow(/latenessMs/);
+    expect(() => new MarketPipeline({ feed: feedOf(() => oneByOne(ticks)), publisher, bars: { ...bars, latenessMs: -1 } })).toThrow(/latenessMs/);
   });
 
   it('logs a feed error and stops', async () => {

@@ -1,6 +1,6 @@
-import { EMPTY, Subject, asyncScheduler, connect, filter, map, merge, takeUntil, tap } from 'rxjs';
+import { EMPTY, Subject, asyncScheduler, connect, filter, map, merge, mergeMap, takeUntil, tap } from 'rxjs';
 import type { OperatorFunction, SchedulerLike, Subscription } from 'rxjs';
-import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick } from '../ports.js';
+import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick, TickBatch } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 import { conflate } from '../operators/conflate.js';
 import { eventTimeBars } from '../operators/event-time-bars.js';
@@ -9,7 +9,7 @@ import { MarketState } from './market-state.js';
 import { BarStore } from './bar-store.js';
 import { countsForPrice } from './price-conditions.js';
 import { barChannel, marketChannel, tickChannel } from './channels.js';
-import { tickLimits, validateTick, type TickLimits, type TickRejectReason } from './tick-validation.js';
+import { tickLimits, tickProblem, tradeProblem, type TickLimits, type TickRejectReason } from './tick-validation.js';
 import { RejectCounts } from './reject-counts.js';
 
 export interface MarketPipelineOptions {
@@ -41,11 +41,30 @@ export interface MarketBarsOptions {
   historySize: number;
 }
 
-/** What `ticks:SYM` carries. Short, stable names: this goes to every subscriber for every trade. */
-export interface TickPublication {
+/** One trade as `ticks:SYM` carries it. Short, stable names: this goes to every subscriber for every trade. */
+export interface TickTrade {
   price: number;
   size: number;
   ts: number;
+}
+
+/**
+ * What `ticks:SYM` carries: the symbol's trades of one feed batch, in arrival order. A burst of
+ * trades is one publication (one history offset, one frame per subscriber) rather than one per
+ * trade, which is what keeps fan-out latency flat when a market opens. Every trade is in exactly
+ * one publication, so recovery by offset still loses none.
+ */
+export interface TickPublication {
+  trades: TickTrade[];
+}
+
+/** Most trades in one `ticks:` publication: a larger group is split, so a frame stays small. */
+export const MAX_TRADES_PER_PUBLICATION = 1_000;
+
+/** The ticks of a batch that passed validation, and their symbols (each once). */
+interface AcceptedBatch {
+  ticks: TickBatch;
+  symbols: string[];
 }
 
 // A broker that is down fails every publish; one log line per interval says so without a flood.
@@ -54,7 +73,9 @@ const ERROR_LOG_INTERVAL_MS = 5_000;
 const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
 
 /**
- * feed -> state -> `ticks:SYM` for every trade, and `market:SYM` conflated per symbol.
+ * feed batches -> state -> `ticks:SYM` per symbol and batch, `market:SYM` conflated per symbol, and
+ * event-time bars to `bars:INTERVAL:SYM`. A batch is taken apart in one plain loop (validation,
+ * state, grouping by symbol); only the accepted batch and its symbols travel through RxJS.
  *
  * Conflation runs over symbols, not snapshots: the snapshot is read from the state when the
  * window lets it out, so it is always the latest and only emitted snapshots are allocated.
@@ -66,7 +87,7 @@ export class MarketPipeline {
   /** Closed bars for the bars API (empty, with no intervals, when bars are off). */
   readonly bars: BarStore;
   /** Ticks -> bars; undefined when bars are off. Holds no state: each subscription gets its own. */
-  private readonly toBars: OperatorFunction<Tick, Bar> | undefined;
+  private readonly toBars: OperatorFunction<TickBatch, Bar> | undefined;
   private readonly feed: Feed;
   private readonly publisher: ChannelPublisher;
   private readonly conflateMs: number;
@@ -114,9 +135,13 @@ export class MarketPipeline {
     }
   }
 
-  /** Whether a tick of this symbol would find room in the market state. */
-  admits(symbol: string): boolean {
-    return this.state.size < this.maxSymbols || this.state.has(symbol);
+  /** Whether the market state tracks this symbol. */
+  knows(symbol: string): boolean {
+    return this.state.has(symbol);
+  }
+  /** How many more symbols the market state can take; a tick of a symbol beyond it is refused. */
+  room(): number {
+    return this.maxSymbols - this.state.size;
   }
 
   /** Ticks taken from the feed (valid or not). */
@@ -164,19 +189,19 @@ export class MarketPipeline {
     // the source (rather than just unsubscribing) lets conflate and the bars flush, so stop()
     // still publishes each symbol's final snapshot and closes every open bar.
     this.subscription = this.feed
-      .ticks()
+      .batches()
       .pipe(
         takeUntil(stop$),
         // Refused ticks stop here: a bad symbol must not open a conflation window or a bar.
-        map((tick) => this.onTick(tick)),
-        filter((tick): tick is Tick => tick !== undefined),
-        connect((ticks) => {
-          const snapshots = ticks.pipe(
-            map((tick) => tick.symbol),
+        map((batch) => this.onBatch(batch)),
+        filter((accepted): accepted is AcceptedBatch => accepted !== undefined),
+        connect((accepted) => {
+          const snapshots = accepted.pipe(
+            mergeMap((a) => a.symbols),
             conflate(this.conflateMs, (symbol) => symbol, this.scheduler),
             tap((symbol) => this.publishSnapshot(symbol)),
           );
-          const bars = this.toBars ? ticks.pipe(this.toBars, tap((bar) => this.onBar(bar))) : EMPTY;
+          const bars = this.toBars ? accepted.pipe(map((a) => a.ticks), this.toBars, tap((bar) => this.onBar(bar))) : EMPTY;
           return merge(snapshots, bars);
         }),
       )
@@ -198,23 +223,56 @@ export class MarketPipeline {
     await Promise.all([...this.inFlight]);
   }
 
-  /** Validates, applies and publishes a tick; undefined for a refused tick the branches must not see. */
-  private onTick(input: Tick): Tick | undefined {
-    this.ticksInCount++;
-    const check = validateTick(input, this.limits, this.scheduler.now());
-    if (!check.ok) {
-      this.rejects.record(check.reason);
-      return undefined;
+  /**
+   * Validates and applies a batch and publishes its trades per symbol; undefined when every tick
+   * was refused. The batch itself goes on when all of it passed (the common case: no copy).
+   */
+  private onBatch(batch: TickBatch): AcceptedBatch | undefined {
+    this.ticksInCount += batch.length;
+    const now = this.scheduler.now();
+    const limits = this.limits;
+    const trades = new Map<string, TickTrade[]>();
+    let accepted: Tick[] | undefined;
+    // Batches are mostly of one symbol: the last symbol's list saves a map lookup per tick, and
+    // a symbol already seen is not checked against the pattern again.
+    let symbol: string | undefined;
+    let list: TickTrade[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const tick = batch[i] as Tick;
+      const reason = tick.symbol === symbol ? tradeProblem(tick.price, tick.size, tick.ts, limits, now) : this.refusal(tick, now);
+      if (reason) {
+        this.rejects.record(reason);
+        accepted ??= batch.slice(0, i);
+        continue;
+      }
+      if (tick.symbol !== symbol) {
+        symbol = tick.symbol;
+        list = trades.get(symbol) ?? [];
+        if (list.length === 0) trades.set(symbol, list);
+      }
+      this.state.apply(tick);
+      list.push({ price: tick.price, size: tick.size, ts: tick.ts });
+      accepted?.push(tick);
     }
-    const tick = check.tick;
-    if (!this.admits(tick.symbol)) {
-      this.rejects.record('SYMBOL_LIMIT');
-      return undefined;
+    if (trades.size === 0) return undefined;
+    for (const [sym, all] of trades) {
+      const channel = tickChannel(sym);
+      if (all.length <= MAX_TRADES_PER_PUBLICATION) {
+        this.publish(channel, { trades: all } satisfies TickPublication);
+        continue;
+      }
+      for (let from = 0; from < all.length; from += MAX_TRADES_PER_PUBLICATION) {
+        this.publish(channel, { trades: all.slice(from, from + MAX_TRADES_PER_PUBLICATION) } satisfies TickPublication);
+      }
     }
-    this.state.apply(tick);
-    const data: TickPublication = { price: tick.price, size: tick.size, ts: tick.ts };
-    this.publish(tickChannel(tick.symbol), data);
-    return tick;
+    return { ticks: accepted ?? batch, symbols: [...trades.keys()] };
+  }
+
+  /** Why a tick is refused (its values, or no room for a new symbol), or undefined. */
+  private refusal(tick: Tick, now: number): TickRejectReason | undefined {
+    const reason = tickProblem(tick.symbol, tick.price, tick.size, tick.ts, this.limits, now);
+    if (reason) return reason;
+    return this.state.has(tick.symbol) || this.state.size < this.maxSymbols ? undefined : 'SYMBOL_LIMIT';
   }
 
   private onBar(bar: Bar): void {

@@ -31,9 +31,15 @@ interface SymbolSession {
  */
 export class MarketState implements MarketStateView {
   private readonly sessions = new Map<string, SymbolSession>();
+  // Ticks come in runs of one symbol: the last session saves a map lookup per tick.
+  private last: SymbolSession | undefined;
 
   apply(tick: Tick): void {
-    const session = this.sessions.get(tick.symbol);
+    let session = this.last;
+    if (session?.symbol !== tick.symbol) {
+      session = this.sessions.get(tick.symbol);
+      this.last = session;
+    }
     if (!session) {
       this.sessions.set(tick.symbol, {
         symbol: tick.symbol,

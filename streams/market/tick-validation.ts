@@ -44,28 +44,55 @@ export function validateTick(input: unknown, limits: TickLimits, now: number): T
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return reject('BAD_SHAPE', 'a tick is an object {symbol, price, size, ts}');
   }
-  const { symbol, price, size, ts } = input as Record<string, unknown>;
-  if (typeof symbol !== 'string' || !SYMBOL_PATTERN.test(symbol)) {
-    return reject('BAD_SYMBOL', `symbol must be 1-12 of A-Z 0-9 ., got ${describe(symbol)}`);
-  }
-  if (typeof price !== 'number' || !Number.isFinite(price) || price <= 0) {
-    return reject('BAD_PRICE', `price must be a finite number > 0, got ${describe(price)}`);
-  }
-  if (typeof size !== 'number' || !Number.isFinite(size) || size <= 0) {
-    return reject('BAD_SIZE', `size must be a finite number > 0, got ${describe(size)}`);
-  }
-  if (typeof ts !== 'number' || !Number.isFinite(ts)) {
-    return reject('BAD_TS', `ts must be a finite time in ms since epoch, got ${describe(ts)}`);
-  }
-  if (ts < limits.minTs) return reject('BAD_TS', `ts ${ts} is before ${new Date(limits.minTs).toISOString()}`);
-  if (ts > now + limits.maxFutureMs) return reject('BAD_TS', `ts ${ts} is more than ${limits.maxFutureMs} ms in the future`);
+  const { symbol, price, size, ts, condition, exchange } = input as Record<string, unknown>;
+  const reason = tickProblem(symbol, price, size, ts, limits, now);
+  if (reason) return reject(reason, explain(reason, symbol, price, size, ts, limits));
   // A fresh object: a caller's extra fields must not ride along into publications. The optional
   // trade condition and exchange are kept when they are short strings: the bars' condition rule reads them.
-  const tick: Tick = { symbol, price, size, ts };
-  const { condition, exchange } = input as Record<string, unknown>;
+  const tick: Tick = { symbol: symbol as string, price: price as number, size: size as number, ts: ts as number };
   if (isShortString(condition)) tick.condition = condition;
   if (isShortString(exchange)) tick.exchange = exchange;
   return { ok: true, tick };
+}
+
+/**
+ * The first reason a tick's values are refused, or undefined: validateTick's rules with no
+ * allocation, for the pipeline, which checks every tick a feed hands it (a feed's ticks are its
+ * own objects, typed but not trusted).
+ */
+export function tickProblem(symbol: unknown, price: unknown, size: unknown, ts: unknown, limits: TickLimits, now: number): TickRejectReason | undefined {
+  if (typeof symbol !== 'string') return 'BAD_SYMBOL';
+  if (symbol !== lastGoodSymbol) {
+    if (!SYMBOL_PATTERN.test(symbol)) return 'BAD_SYMBOL';
+    lastGoodSymbol = symbol;
+  }
+  return tradeProblem(price, size, ts, limits, now);
+}
+
+// Ticks come in runs of one symbol; comparing with the last one that matched is cheaper than the pattern.
+let lastGoodSymbol: string | undefined;
+
+/** tickProblem without the symbol: for a tick whose symbol was just checked (the pipeline's batches are mostly of one). */
+export function tradeProblem(price: unknown, size: unknown, ts: unknown, limits: TickLimits, now: number): TickRejectReason | undefined {
+  if (typeof price !== 'number' || !(price > 0) || price === Number.POSITIVE_INFINITY) return 'BAD_PRICE';
+  if (typeof size !== 'number' || !(size > 0) || size === Number.POSITIVE_INFINITY) return 'BAD_SIZE';
+  if (typeof ts !== 'number' || !(ts >= limits.minTs) || !(ts <= now + limits.maxFutureMs)) return 'BAD_TS';
+  return undefined;
+}
+
+function explain(reason: TickRejectReason, symbol: unknown, price: unknown, size: unknown, ts: unknown, limits: TickLimits): string {
+  switch (reason) {
+    case 'BAD_SYMBOL':
+      return `symbol must be 1-12 of A-Z 0-9 ., got ${describe(symbol)}`;
+    case 'BAD_PRICE':
+      return `price must be a finite number > 0, got ${describe(price)}`;
+    case 'BAD_SIZE':
+      return `size must be a finite number > 0, got ${describe(size)}`;
+    default:
+      if (typeof ts !== 'number' || !Number.isFinite(ts)) return `ts must be a finite time in ms since epoch, got ${describe(ts)}`;
+      if (ts < limits.minTs) return `ts ${ts} is before ${new Date(limits.minTs).toISOString()}`;
+      return `ts ${ts} is more than ${limits.maxFutureMs} ms in the future`;
+  }
 }
 
 function isShortString(value: unknown): value is string {

@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { OperatorFunction, SchedulerLike, Subscription } from 'rxjs';
-import type { Bar, Tick } from '../ports.js';
+import type { Bar, Tick, TickBatch } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 import { notionalOf, vwapOf } from '../prices.js';
 import type { BarInterval } from './bar-interval.js';
@@ -77,12 +77,16 @@ interface OpenBar extends LiveBar {
   final: boolean;
   /** Whether a print that counts for price has set the prices yet. */
   priced: boolean;
+  /** The last batch that changed it, so a batch emits each bar it changed once. */
+  batch: number;
 }
 
 /**
- * Ticks -> OHLCV bars by event time, for every interval: a partial bar (`final: false`) after
- * each tick that changed it, and the bar once more with `final: true` when it closes. The values
- * are live records (see LiveBar): toBar turns one into a Bar.
+ * Tick batches -> OHLCV bars by event time, for every interval: a partial bar (`final: false`)
+ * after each batch that changed it (once per batch, however many of its ticks did), and the bar
+ * once more with `final: true` when it closes. The values are live records (see LiveBar): toBar
+ * turns one into a Bar. Ticks are taken in order; a final goes out the moment a tick moves the
+ * watermark past its bar, before the batch's partials, which come last, in the order first changed.
  *
  * Closing: the watermark is the newest event time seen (over all symbols of the stream) minus
  * `latenessMs`; a bar closes once the watermark reaches its end. While the stream is quiet the
@@ -96,7 +100,7 @@ interface OpenBar extends LiveBar {
  * Completion closes every open bar (in order) and then completes; an error is forwarded at once
  * and open bars are dropped; unsubscribing cancels the timer. State is plain objects per symbol.
  */
-export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, LiveBar> {
+export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBatch, LiveBar> {
   const { intervals, latenessMs } = options;
   if (intervals.length === 0) throw new InvalidOptionError('intervals', 'needs at least one bar interval');
   if (!Number.isFinite(latenessMs) || latenessMs < 0) {
@@ -115,12 +119,21 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, L
       let closedThrough = Number.NEGATIVE_INFINITY;
       let nextCloseAt = Number.POSITIVE_INFINITY;
       let timer: Subscription | undefined;
+      let batchNo = 0;
+      // Ticks come in runs of one symbol: its series saves a map lookup per tick. Cleared whenever
+      // closing may delete a symbol's entry, so it never points at a series the map has dropped.
+      let lastSymbol: string | undefined;
+      let lastSeries: OpenBar[][] | undefined;
+      // The bars the current batch changed, in the order first changed; reused across batches.
+      const changed: OpenBar[] = [];
 
       /** Emits the final of every open bar ending at or before `watermark`, oldest first per series. */
       const closeThrough = (watermark: number): void => {
         if (watermark > closedThrough) closedThrough = watermark;
         if (watermark < nextCloseAt) return;
         nextCloseAt = Number.POSITIVE_INFINITY;
+        lastSymbol = undefined;
+        lastSeries = undefined;
         for (const [symbol, series] of open) {
           let remaining = 0;
           for (const bars of series) {
@@ -153,14 +166,14 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, L
         }, Math.max(0, dueAt - scheduler.now()));
       };
 
-      const apply = (tick: Tick): void => {
+      /** Adds one tick to its bars; false when a final it released ended the subscription. */
+      const apply = (tick: Tick, batch: number): boolean => {
         if (tick.ts > maxEventTime) {
           maxEventTime = tick.ts;
           closeThrough(maxEventTime - latenessMs);
-          if (subscriber.closed) return;
+          if (subscriber.closed) return false;
         }
-        lastTickAt = scheduler.now();
-        let series = open.get(tick.symbol);
+        let series = tick.symbol === lastSymbol ? lastSeries : open.get(tick.symbol);
         const pricing = countsForPrice(tick);
         for (let i = 0; i < intervals.length; i++) {
           const interval = intervals[i] as BarInterval;
@@ -174,17 +187,37 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<Tick, L
             series = intervals.map(() => []);
             open.set(tick.symbol, series);
           }
+          lastSymbol = tick.symbol;
+          lastSeries = series;
           const bar = barAt(series[i] as OpenBar[], tick.symbol, interval, start, end);
           addPrint(bar, tick, pricing);
           if (end < nextCloseAt) nextCloseAt = end;
+          if (bar.batch !== batch) {
+            bar.batch = batch;
+            changed.push(bar);
+          }
+        }
+        return true;
+      };
+
+      const applyBatch = (ticks: TickBatch): void => {
+        const batch = ++batchNo;
+        changed.length = 0;
+        for (let t = 0; t < ticks.length; t++) if (!apply(ticks[t] as Tick, batch)) return;
+        lastTickAt = scheduler.now();
+        for (let b = 0; b < changed.length; b++) {
+          const bar = changed[b] as OpenBar;
+          // Closed by a later tick of the same batch: its final has gone out already.
+          if (bar.final) continue;
           subscriber.next(bar);
           if (subscriber.closed) return;
         }
+        changed.length = 0;
         armIdleTimer();
       };
 
       const sourceSubscription = source.subscribe({
-        next: apply,
+        next: applyBatch,
         error: (err: unknown) => {
           timer?.unsubscribe();
           subscriber.error(err);
@@ -210,7 +243,7 @@ function barAt(bars: OpenBar[], symbol: string, interval: BarInterval, start: nu
   while (i >= 0 && (bars[i] as OpenBar).start > start) i--;
   const found = bars[i];
   if (found && found.start === start) return found;
-  const bar: OpenBar = { symbol, interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, final: false, priced: false };
+  const bar: OpenBar = { symbol, interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, final: false, priced: false, batch: 0 };
   bars.splice(i + 1, 0, bar);
   return bar;
 }

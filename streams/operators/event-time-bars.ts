@@ -1,6 +1,6 @@
 import { asyncScheduler, map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
-import type { Bar, Tick } from '../ports.js';
+import type { Bar, TickBatch } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 import { barWindows, toBar, type LiveBar } from './bar-windows.js';
 import type { BarWindowsOptions } from './bar-windows.js';
@@ -23,7 +23,7 @@ const itself = (bar: LiveBar): LiveBar => bar;
  * every `partialMs` (the latest state wins), and the final bar goes out as soon as it closes,
  * dropping any partial still held back for it.
  */
-export function eventTimeBars(options: EventTimeBarsOptions): OperatorFunction<Tick, Bar> {
+export function eventTimeBars(options: EventTimeBarsOptions): OperatorFunction<TickBatch, Bar> {
   const partialMs = options.partialMs ?? DEFAULT_PARTIAL_MS;
   if (!Number.isFinite(partialMs) || partialMs <= 0) {
     throw new InvalidOptionError('partialMs', `must be a positive number of milliseconds, got ${partialMs}`);

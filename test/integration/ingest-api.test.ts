@@ -40,8 +40,9 @@ describe('POST /api/v1/ingest/ticks', () => {
         { index: 5, reason: 'BAD_SHAPE', message: expect.any(String) },
       ],
     });
-    await until(() => got.length === 2, 'two ticks on ticks:INGA');
-    expect(got).toEqual([{ price: 10.5, size: 10, ts: now }, { price: 11, size: 11, ts: now + 1 }]);
+    // One request is one batch: its accepted trades are one publication.
+    await until(() => got.length === 1, 'the request\'s trades on ticks:INGA');
+    expect(got).toEqual([{ trades: [{ price: 10.5, size: 10, ts: now }, { price: 11, size: 11, ts: now + 1 }] }]);
     const snap = await fetch(`${t.http}/api/v1/market/INGA`);
     expect(snap.status).toBe(200);
     expect(await snap.json()).toMatchObject({ symbol: 'INGA', last: 11, open: 10.5, high: 11, low: 10.5, volume: 21, trades: 2, ts: now + 1 });
@@ -52,7 +53,7 @@ describe('POST /api/v1/ingest/ticks', () => {
     const c = sdkClient(t.url);
     await connected(c);
     const got: { price: number }[] = [];
-    (await subscribed(c, 'ticks:INGB')).on('publication', (ctx) => got.push(ctx.data as { price: number }));
+    (await subscribed(c, 'ticks:INGB')).on('publication', (ctx) => got.push(...(ctx.data as { trades: { price: number }[] }).trades));
     const a = await ingest(pack([tick('INGB', 20, 0), tick('INGB', -1, 1)]), 'application/msgpack');
     expect(a).toMatchObject({ status: 200, json: { accepted: 1, rejected: 1, errors: [{ index: 1, reason: 'BAD_PRICE' }] } });
     const b = await ingest(pack([tick('INGB', 21, 2)]), 'application/x-msgpack; charset=binary');

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { ignoreElements, lastValueFrom, merge, share, tap } from 'rxjs';
+import { concatAll, ignoreElements, lastValueFrom, merge, share, tap } from 'rxjs';
 import { ReplayFeed } from '../../streams/feeds/replay.js';
 import { eventTimeBars } from '../../streams/operators/event-time-bars.js';
 import { barInterval } from '../../streams/operators/bar-interval.js';
@@ -42,8 +42,8 @@ describe.skipIf(!available)('replaying SPY 2013-10-07 into 1-minute bars', () =>
     const everyPrint: Bar[] = [];
     const withRule: Bar[] = [];
     const started = performance.now();
-    const source = feed.ticks().pipe(share());
-    const counted = source.pipe(tap(() => ticks++), ignoreElements());
+    const source = feed.batches().pipe(share());
+    const counted = source.pipe(tap((batch) => (ticks += batch.length)), ignoreElements());
     const plain = source.pipe(eventTimeBars({ intervals: [minute], latenessMs: 2_000, onLate: () => late++ }), tap((b) => b.final && everyPrint.push(b)));
     const ruled = source.pipe(eventTimeBars({ intervals: [minute], latenessMs: 2_000, countsForPrice }), tap((b) => b.final && withRule.push(b)));
     await lastValueFrom(merge(counted, plain, ruled), { defaultValue: undefined });
@@ -70,7 +70,7 @@ describe.skipIf(!available)('replaying SPY 2013-10-07 into 1-minute bars', () =>
   it('replays the file as fast as possible without building anything', async () => {
     let ticks = 0;
     const started = performance.now();
-    await lastValueFrom(new ReplayFeed({ file: ticksData.file, speed: 0 }).ticks().pipe(tap(() => ticks++), ignoreElements()), { defaultValue: undefined });
+    await lastValueFrom(new ReplayFeed({ file: ticksData.file, speed: 0 }).batches().pipe(concatAll(), tap(() => ticks++), ignoreElements()), { defaultValue: undefined });
     const seconds = (performance.now() - started) / 1000;
     expect(ticks).toBe(250_601);
     console.info(`replay feed alone: ${ticks} ticks in ${seconds.toFixed(2)} s (${Math.round(ticks / seconds)} ticks/s)`);
