@@ -226,8 +226,8 @@ async function pacedLatency(server: BenchChild<PipelineServerRpc>, load: LoadSet
     const ms = (p: number): string => (h.percentileUs(p) / 1000).toFixed(2);
     p99[target] = h.percentileUs(99) / 1000;
     const closes = Object.keys(seen.closeCodes).length ? `; disconnects ${JSON.stringify(seen.closeCodes)}` : '';
-    log(`  ${target === 'raw' ? 'raw uWS (every trade to ticks:SYM, nothing else)' : 'SuperNova'}, ${outcome.ticks.toLocaleString('en-US')} ticks:`);
-    log(`    due-to-receipt latency p50 ${ms(50)} ms, p90 ${ms(90)} ms, p99 ${ms(99)} ms, p99.9 ${ms(99.9)} ms, max ${(h.maxValueUs / 1000).toFixed(2)} ms over ${h.count.toLocaleString('en-US')} messages`);
+    log(`  ${target === 'raw' ? 'raw uWS (one frame per symbol per push to ticks:SYM, nothing else)' : 'SuperNova'}, ${outcome.ticks.toLocaleString('en-US')} ticks:`);
+    log(`    due-to-receipt latency p50 ${ms(50)} ms, p90 ${ms(90)} ms, p99 ${ms(99)} ms, p99.9 ${ms(99.9)} ms, max ${(h.maxValueUs / 1000).toFixed(2)} ms over ${h.count.toLocaleString('en-US')} trades`);
     log(`    ticks expected by the timed subscribers ${(outcome.ticks * timedSubscribers).toLocaleString('en-US')}, timed ${h.count.toLocaleString('en-US')}; all messages received ${seen.received.toLocaleString('en-US')}; pacing lag max ${outcome.maxLagMs.toFixed(2)} ms${closes}`);
     log(`    server: ${((100 * outcome.cpuMs) / outcome.elapsedMs).toFixed(0)} % of a core over the window, event-loop delay p99 ${outcome.loopDelayP99Ms.toFixed(1)} ms, max ${outcome.loopDelayMaxMs.toFixed(1)} ms`);
   }

@@ -103,15 +103,29 @@ export abstract class ConnectionPool implements LoadPool {
    */
   protected delivered(ts: number | undefined, nowMs: number, timed = true): void {
     this.received++;
-    const tb = this.timebase;
-    if (tb && !timed) this.untimed++;
-    else if (ts === undefined || Number.isNaN(ts)) this.unstamped++;
-    else if (tb) this.histogram.recordMs(nowMs - (tb.wallOrigin + (ts - tb.eventOrigin) / tb.speed));
-    else this.histogram.recordMs(nowMs - ts);
+    if (this.timebase && !timed) this.untimed++;
+    else this.time(ts, nowMs);
+  }
+
+  /**
+   * A further stamp of the publication just delivered: a `ticks:` publication carries one event
+   * time per trade, and each trade is a latency sample, while the count stays one per publication
+   * so that it matches the server's deliveries.
+   */
+  protected furtherStamp(ts: number, nowMs: number, timed = true): void {
+    if (!this.timebase || timed) this.time(ts, nowMs);
   }
 
   protected note(problem: string): void {
     if (this.problems.length < MAX_PROBLEMS) this.problems.push(problem);
+  }
+
+  /** One latency sample; a stamp that cannot be read is counted instead, as a client or server fault. */
+  private time(ts: number | undefined, nowMs: number): void {
+    const tb = this.timebase;
+    if (ts === undefined || Number.isNaN(ts)) this.unstamped++;
+    else if (tb) this.histogram.recordMs(nowMs - (tb.wallOrigin + (ts - tb.eventOrigin) / tb.speed));
+    else this.histogram.recordMs(nowMs - ts);
   }
 
   private pump(): void {

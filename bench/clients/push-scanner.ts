@@ -1,18 +1,25 @@
 /**
  * Classifies the lines of a JSON text frame without JSON.parse: at a million publications a
  * second the load client must spend well under a microsecond per message, and only the
- * publication's timestamp matters. Anything that is not a push or a ping is handed over whole.
+ * publication's timestamps matter. Anything that is not a publication or a ping is handed over
+ * whole.
  *
- * A publication line is read in one pass (prefix, then the "ts" key, the number, the line end),
- * touching each byte about once: per-message cost is what bounds the load worker at saturation.
+ * A publication line is read in one pass (prefix, the "pub" key, then each "ts" key and its number
+ * up to the line end), touching each byte about once: per-message cost is what bounds the load
+ * worker at saturation. A `ticks:` publication carries one "ts" per trade, so one line can hold
+ * up to a thousand stamps.
  */
 
 export interface LineSink {
-  /** A publication; `ts` is its publish timestamp (ms since the epoch), NaN if it has none. */
-  push(ts: number): void;
+  /**
+   * One timestamp of a publication (ms since the epoch; NaN if unreadable), in line order. `first`
+   * is true on exactly one call per publication, the one to count publications on; a publication
+   * without any "ts" key makes that single call, with NaN.
+   */
+  push(ts: number, first: boolean): void;
   /** The server ping `{}`, to be answered with `{}`. */
   ping(): void;
-  /** A reply or anything else (connect/subscribe replies, errors, disconnect pushes). */
+  /** A reply or anything else (connect/subscribe replies, errors, join/leave/disconnect pushes). */
   other(line: Buffer): void;
 }
 
@@ -23,6 +30,8 @@ const TS_KEY = Buffer.from('"ts":');
 
 /** Where the last readNumber() stopped; a module variable so no pair is allocated per message. */
 let numberEnd = 0;
+/** Where the last unsuccessful findInLine() stopped (the newline, or `to`), for the same reason. */
+let searchEnd = 0;
 
 /** Scans the text frame `data[from, to)`. */
 export function scanTextFrame(data: Buffer, sink: LineSink, from = 0, to = data.length): void {
@@ -37,20 +46,28 @@ function classify(buf: Buffer, start: number, to: number, sink: LineSink): numbe
     sink.ping();
     return start + 2;
   }
+  // A push is a publication by its "pub" key (after the channel, before the data), so a join or
+  // leave push is never counted as a message even if its info holds a "ts".
   if (startsWith(buf, PUSH_HEAD, start, to)) {
-    const key = findInLine(buf, TS_KEY, start + PUSH_HEAD.length, to);
-    if (key !== -1) {
-      sink.push(readNumber(buf, key + TS_KEY.length, to));
-      return lineEnd(buf, numberEnd, to);
-    }
-    const end = lineEnd(buf, start, to);
-    if (findInLine(buf, PUB_MARK, start + PUSH_HEAD.length, end) !== -1) sink.push(Number.NaN);
-    else sink.other(buf.subarray(start, end));
-    return end;
+    const pub = findInLine(buf, PUB_MARK, start + PUSH_HEAD.length, to);
+    if (pub !== -1) return stamps(buf, pub + PUB_MARK.length, to, sink);
   }
   const end = lineEnd(buf, start, to);
   sink.other(buf.subarray(start, end));
   return end;
+}
+
+/** Reports every "ts" of the publication whose body starts at `from`; returns where its line ends. */
+function stamps(buf: Buffer, from: number, to: number, sink: LineSink): number {
+  let first = true;
+  let key = findInLine(buf, TS_KEY, from, to);
+  while (key !== -1) {
+    sink.push(readNumber(buf, key + TS_KEY.length, to), first);
+    first = false;
+    key = findInLine(buf, TS_KEY, numberEnd, to);
+  }
+  if (first) sink.push(Number.NaN, true);
+  return searchEnd;
 }
 
 /**
@@ -69,15 +86,21 @@ function startsWith(buf: Buffer, needle: Buffer, at: number, to: number): boolea
   return true;
 }
 
-/** `needle` in `buf[from, to)` before the next newline, or -1. */
+/** `needle` in `buf[from, to)` before the next newline, or -1 with `searchEnd` set to that line end. */
 function findInLine(buf: Buffer, needle: Buffer, from: number, to: number): number {
   const first = needle[0];
   const last = to - needle.length;
-  for (let i = from; i <= last; i++) {
+  let i = from;
+  for (; i <= last; i++) {
     const c = buf[i];
-    if (c === NEWLINE) return -1;
+    if (c === NEWLINE) {
+      searchEnd = i;
+      return -1;
+    }
     if (c === first && startsWith(buf, needle, i, to)) return i;
   }
+  // The last few bytes are too short to hold the needle but may hold the newline.
+  searchEnd = lineEnd(buf, i, to);
   return -1;
 }
 

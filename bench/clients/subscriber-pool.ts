@@ -9,7 +9,8 @@ const SUBSCRIBE_ID = 2;
 
 /**
  * The raw-socket subscribers of one load process (SuperNova's protocol or the raw peer's):
- * after the handshakes they only count and time, with one read buffer for every socket.
+ * after the handshakes they only count publications and time their stamps, with one read buffer
+ * for every socket.
  */
 export class SubscriberPool extends ConnectionPool {
   private readonly clients: RawWsClient[] = [];
@@ -22,7 +23,10 @@ export class SubscriberPool extends ConnectionPool {
   private readonly channelOfClient = new Map<RawWsClient, string>();
 
   private readonly sink: LineSink = {
-    push: (ts) => this.delivered(ts, this.now, this.currentTimed),
+    push: (ts, first) => {
+      if (first) this.delivered(ts, this.now, this.currentTimed);
+      else this.furtherStamp(ts, this.now, this.currentTimed);
+    },
     ping: () => {
       this.pingsAnswered++;
       this.current?.sendText(PONG);

@@ -36,8 +36,9 @@ export interface WorkerStatus {
 }
 
 export interface WorkerSnapshot {
+  /** Publications, one per push however many trades it carries: comparable with the server's deliveries. */
   received: number;
-  /** Publications without a readable timestamp (should stay 0). */
+  /** Publications without a timestamp, plus timestamps that could not be read (should stay 0). */
   unstamped: number;
   /** Publications received by subscribers a timebase leaves untimed. */
   untimed: number;
@@ -49,8 +50,9 @@ export interface WorkerSnapshot {
 }
 
 /**
- * How to read a publication's `ts` when it is an event time rather than a publish stamp (a tick
- * of a paced replay): it was due at `wallOrigin + (ts - eventOrigin) / speed` (ms since epoch).
+ * How to read a publication's `ts` when it is an event time rather than a publish stamp (each
+ * trade of a paced replay's `ticks:` publication has one): it was due at
+ * `wallOrigin + (ts - eventOrigin) / speed` (ms since epoch).
  */
 export interface Timebase {
   wallOrigin: number;

@@ -47,8 +47,10 @@ export class RawUser implements LoadUser {
   private onClosed: () => void = () => {};
 
   private readonly sink: LineSink = {
-    push: (ts) => {
-      if (!Number.isNaN(ts)) this.recorder.delivered(this.now - ts);
+    // One sample per publication, from its first stamp, as the SDK user records: the recorder's
+    // message count is per publication, and the load test's payloads carry a single stamp.
+    push: (ts, first) => {
+      if (first && !Number.isNaN(ts)) this.recorder.delivered(this.now - ts);
     },
     ping: () => this.client.sendText('{}'),
     other: (line) => this.onReply(line),
