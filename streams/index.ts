@@ -1,5 +1,5 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
-export type { Bar, ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick } from './ports.js';
+export type { Bar, ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick, TickBatch } from './ports.js';
 export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, RedisFeedError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
 export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
@@ -14,7 +14,7 @@ export type { BarInterval } from './operators/bar-interval.js';
 
 export { MarketState } from './market/market-state.js';
 export type { MarketStateView } from './market/market-state.js';
-export { MarketPipeline } from './market/market-pipeline.js';
+export { MarketPipeline, MAX_TRADES_PER_PUBLICATION } from './market/market-pipeline.js';
 export type { MarketBarsOptions, MarketPipelineOptions, TickPublication } from './market/market-pipeline.js';
 export { DEFAULT_TICK_LIMITS, SYMBOL_PATTERN, TICK_REJECT_REASONS, tickLimits, validateTick } from './market/tick-validation.js';
 export type { TickCheck, TickLimits, TickRejectReason } from './market/tick-validation.js';
@@ -33,4 +33,4 @@ export type { MetricsReading, MetricsSource } from './metrics/ports.js';
 export type { LatencySummary, MetricsSnapshot, NamespaceUsage, PipelineCounters } from './metrics/snapshot.js';
 
 export { TickIngest } from './ingest/tick-ingest.js';
-export type { IngestError, IngestReport, TickIngestOptions } from './ingest/tick-ingest.js';
+export type { IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';

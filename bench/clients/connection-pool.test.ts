@@ -26,7 +26,7 @@ class ScannedPool extends ConnectionPool {
   }
 }
 
-const ticks = '{"push":{"channel":"ticks:SPY","pub":{"data":{"trades":[{"price":168.1,"size":100,"ts":1000},{"price":168.11,"size":200,"ts":1002}]},"offset":42}}}';
+const ticks = '{"push":{"channel":"ticks:SPY","pub":{"data":{"price":[168.1,168.11],"size":[100,200],"ts":[1000,1002]},"offset":42}}}';
 const samples = (pool: ConnectionPool): number => pool.snapshot(true).histogram.buckets.reduce((n, [, c]) => n + c, 0);
 
 describe('ConnectionPool accounting', () => {

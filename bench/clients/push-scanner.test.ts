@@ -30,9 +30,10 @@ function scan(text: string): Scanned {
   return out;
 }
 
-/** A `ticks:` publication line as the engine sends it: one stamp per trade. */
+/** A `ticks:` publication line as the engine sends it: the trades as columns, one stamp per trade. */
 function ticksLine(trades: { price: number; size: number; ts: number }[], offset = 42): string {
-  return JSON.stringify({ push: { channel: 'ticks:SPY', pub: { data: { trades }, offset } } });
+  const data = { price: trades.map((t) => t.price), size: trades.map((t) => t.size), ts: trades.map((t) => t.ts) };
+  return JSON.stringify({ push: { channel: 'ticks:SPY', pub: { data, offset } } });
 }
 
 const trades = [
@@ -66,6 +67,12 @@ describe('scanTextFrame', () => {
     expect(r.stamps).toEqual([1381152600123, 1381152600125, 1381152600125.5]);
     expect(r.pings).toBe(1);
     expect(r.other).toEqual([]);
+  });
+
+  it('reads a one-trade column and a column followed by more keys', () => {
+    const r = scan('{"push":{"channel":"ticks:A","pub":{"data":{"price":[1],"size":[2],"ts":[7]},"offset":1}}}\n{"push":{"channel":"x","pub":{"data":{"ts":[1.5,2],"n":3}}}}');
+    expect(r.publications).toBe(2);
+    expect(r.stamps).toEqual([7, 1.5, 2]);
   });
 
   it('reports a publication without a timestamp once, as NaN', () => {

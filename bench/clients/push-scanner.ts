@@ -6,8 +6,8 @@
  *
  * A publication line is read in one pass (prefix, the "pub" key, then each "ts" key and its number
  * up to the line end), touching each byte about once: per-message cost is what bounds the load
- * worker at saturation. A `ticks:` publication carries one "ts" per trade, so one line can hold
- * up to a thousand stamps.
+ * worker at saturation. A `ticks:` publication carries its trades' stamps as one "ts" array, so
+ * one line can hold up to a thousand stamps.
  */
 
 export interface LineSink {
@@ -27,6 +27,8 @@ const NEWLINE = 0x0a;
 const PUSH_HEAD = Buffer.from('{"push":');
 const PUB_MARK = Buffer.from('"pub":');
 const TS_KEY = Buffer.from('"ts":');
+const OPEN_BRACKET = 0x5b;
+const COMMA = 0x2c;
 
 /** Where the last readNumber() stopped; a module variable so no pair is allocated per message. */
 let numberEnd = 0;
@@ -57,13 +59,26 @@ function classify(buf: Buffer, start: number, to: number, sink: LineSink): numbe
   return end;
 }
 
-/** Reports every "ts" of the publication whose body starts at `from`; returns where its line ends. */
+/**
+ * Reports every "ts" of the publication whose body starts at `from`; returns where its line ends.
+ * A "ts" holds a number, or (a `ticks:` publication's column) an array of numbers, one per trade.
+ */
 function stamps(buf: Buffer, from: number, to: number, sink: LineSink): number {
   let first = true;
   let key = findInLine(buf, TS_KEY, from, to);
   while (key !== -1) {
-    sink.push(readNumber(buf, key + TS_KEY.length, to), first);
-    first = false;
+    let at = key + TS_KEY.length;
+    if (buf[at] !== OPEN_BRACKET) {
+      sink.push(readNumber(buf, at, to), first);
+      first = false;
+    } else {
+      // [n,n,...]: each number, up to the closing bracket.
+      do {
+        sink.push(readNumber(buf, at + 1, to), first);
+        first = false;
+        at = numberEnd;
+      } while (buf[at] === COMMA);
+    }
     key = findInLine(buf, TS_KEY, numberEnd, to);
   }
   if (first) sink.push(Number.NaN, true);

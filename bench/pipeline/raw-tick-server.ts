@@ -18,31 +18,35 @@ export interface RawTickServer {
 /** SuperNova's cap on the trades of one `ticks:` publication; a larger group goes out in several. */
 const MAX_TRADES_PER_PUBLICATION = 1000;
 
-interface Trade {
-  price: number;
-  size: number;
-  ts: number;
+/** The payload of a `ticks:` publication: the trades as columns, as SuperNova sends them. */
+interface TradeColumns {
+  price: number[];
+  size: number[];
+  ts: number[];
 }
 
 /**
  * Bare uWebSockets.js pub/sub carrying the trades of each push to `ticks:SYM` in the same JSON
- * push shape and payload (`{"trades":[…]}`, one publication per symbol and push, in arrival order)
- * as SuperNova's `ticks:` channel, without the history offset: no validation, no bars, no
- * conflation, no actors. Subscribers of other channels get nothing.
+ * push shape and payload (`{"price":[…],"size":[…],"ts":[…]}`, one publication per symbol and
+ * push, in arrival order) as SuperNova's `ticks:` channel, without the history offset: no
+ * validation, no bars, no conflation, no actors. Subscribers of other channels get nothing.
  */
 export async function startRawTickServer(): Promise<RawTickServer> {
   const server = await startRawPubSub();
   let delivered = 0;
-  const publish = (channel: string, trades: Trade[]): void => {
+  const publish = (channel: string, data: TradeColumns): void => {
     delivered += server.app.numSubscribers(channel);
-    server.app.publish(channel, JSON.stringify({ push: { channel, pub: { data: { trades } } } }), false, false);
+    server.app.publish(channel, JSON.stringify({ push: { channel, pub: { data } } }), false, false);
   };
   return {
     port: server.port,
     push(ticks) {
-      for (const [symbol, trades] of tradesBySymbol(ticks)) {
+      for (const [symbol, all] of tradesBySymbol(ticks)) {
         const channel = `ticks:${symbol}`;
-        for (let i = 0; i < trades.length; i += MAX_TRADES_PER_PUBLICATION) publish(channel, trades.slice(i, i + MAX_TRADES_PER_PUBLICATION));
+        for (let i = 0; i < all.ts.length; i += MAX_TRADES_PER_PUBLICATION) {
+          const to = i + MAX_TRADES_PER_PUBLICATION;
+          publish(channel, { price: all.price.slice(i, to), size: all.size.slice(i, to), ts: all.ts.slice(i, to) });
+        }
       }
     },
     connections: server.connections,
@@ -52,13 +56,17 @@ export async function startRawTickServer(): Promise<RawTickServer> {
 }
 
 /** The push's trades by symbol, symbols in order of first appearance and trades in arrival order. */
-function tradesBySymbol(ticks: readonly Tick[]): Map<string, Trade[]> {
-  const groups = new Map<string, Trade[]>();
+function tradesBySymbol(ticks: readonly Tick[]): Map<string, TradeColumns> {
+  const groups = new Map<string, TradeColumns>();
   for (const t of ticks) {
-    const trade: Trade = { price: t.price, size: t.size, ts: t.ts };
-    const group = groups.get(t.symbol);
-    if (group) group.push(trade);
-    else groups.set(t.symbol, [trade]);
+    let group = groups.get(t.symbol);
+    if (!group) {
+      group = { price: [], size: [], ts: [] };
+      groups.set(t.symbol, group);
+    }
+    group.price.push(t.price);
+    group.size.push(t.size);
+    group.ts.push(t.ts);
   }
   return groups;
 }

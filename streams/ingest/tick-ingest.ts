@@ -114,10 +114,15 @@ export class TickIngest implements Feed {
     if (!symbols) return () => true;
     const room = symbols.room();
     const added = new Set<string>();
+    // Pushes come in runs of one symbol: the last one admitted needs no lookup.
+    let last: string | undefined;
     return (symbol) => {
-      if (added.has(symbol) || symbols.knows(symbol)) return true;
-      if (added.size >= room) return false;
-      added.add(symbol);
+      if (symbol === last) return true;
+      if (!added.has(symbol) && !symbols.knows(symbol)) {
+        if (added.size >= room) return false;
+        added.add(symbol);
+      }
+      last = symbol;
       return true;
     };
   }

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Observable, VirtualTimeScheduler, from, interval, map, throwError } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { MarketPipeline, MAX_TRADES_PER_PUBLICATION, type TickPublication, type TickTrade } from './market-pipeline.js';
+import { MarketPipeline, MAX_TRADES_PER_PUBLICATION, type TickPublication } from './market-pipeline.js';
 import { SimulatedFeed } from '../feeds/simulated.js';
 import { barInterval } from '../operators/bar-interval.js';
 import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick, TickBatch } from '../ports.js';
@@ -31,8 +31,8 @@ class RecordingPublisher implements ChannelPublisher {
     return this.calls.filter((c) => c.channel.startsWith(prefix));
   }
   /** Every trade published to channels starting with `prefix`, in publication order. */
-  trades(prefix: string): TickTrade[] {
-    return this.on(prefix).flatMap((c) => (c.data as TickPublication).trades);
+  trades(prefix: string): { price: number; size: number; ts: number }[] {
+    return this.on(prefix).flatMap((c) => rows(c.data as TickPublication));
   }
 }
 
@@ -47,6 +47,8 @@ class RecordingLogger implements StreamLogger {
   }
 }
 
+/** A ticks: publication's columns as one object per trade. */
+const rows = (p: TickPublication) => p.ts.map((ts, i) => ({ price: p.price[i] as number, size: p.size[i] as number, ts }));
 const feedOf = (batches: () => Observable<TickBatch>): Feed => ({ name: 'test', batches });
 /** Each tick its own batch, as a feed that batches nothing hands them over. */
 const oneByOne = (ticks: Tick[]): Observable<TickBatch> => from(ticks.map((t) => [t]));
@@ -76,7 +78,7 @@ describe('MarketPipeline', () => {
     let pipeline: MarketPipeline | undefined;
     testScheduler.run(({ cold }) => {
       const t = (symbol: string, price: number) => ({ symbol, price, size: 100, ts: price });
-      // AAA trades at 0, 2 (twice, in a batch with BBB) and 24. Windows are 10 ms.
+      // AAA trades at 0, 2 (twice, in a batch with BBB) and 23. Windows are 10 ms.
       const ticks = cold('a 1ms b 20ms e 10ms |', {
         a: [t('AAA', 10)],
         b: [t('AAA', 11), t('BBB', 50), t('AAA', 12)],
@@ -87,12 +89,12 @@ describe('MarketPipeline', () => {
     });
     if (!pipeline) throw new Error('pipeline not built');
 
-    const trade = (price: number) => ({ price, size: 100, ts: price });
+    const trades = (...prices: number[]) => ({ price: prices, size: prices.map(() => 100), ts: prices });
     expect(publisher.on('ticks:').map((c) => [c.channel, c.at, c.data])).toEqual([
-      ['ticks:AAA', 0, { trades: [trade(10)] }],
-      ['ticks:AAA', 2, { trades: [trade(11), trade(12)] }],
-      ['ticks:BBB', 2, { trades: [trade(50)] }],
-      ['ticks:AAA', 23, { trades: [trade(13)] }],
+      ['ticks:AAA', 0, trades(10)],
+      ['ticks:AAA', 2, trades(11, 12)],
+      ['ticks:BBB', 2, trades(50)],
+      ['ticks:AAA', 23, trades(13)],
     ]);
     // AAA: leading at 0 (10), trailing at 10 with the latest (12), leading again at 23 after quiet.
     expect(publisher.on('market:').map((c) => [c.channel, c.at, (c.data as { last: number }).last])).toEqual([
@@ -117,7 +119,7 @@ describe('MarketPipeline', () => {
     const pipeline = new MarketPipeline({ tickLimits: { minTs: 0 }, feed: feedOf(() => from([batch])), publisher, scheduler });
     pipeline.start();
     await pipeline.stop();
-    expect(publisher.on('ticks:A').map((c) => (c.data as TickPublication).trades.length)).toEqual([MAX_TRADES_PER_PUBLICATION, MAX_TRADES_PER_PUBLICATION, 500]);
+    expect(publisher.on('ticks:A').map((c) => (c.data as TickPublication).ts.length)).toEqual([MAX_TRADES_PER_PUBLICATION, MAX_TRADES_PER_PUBLICATION, 500]);
     expect(publisher.trades('ticks:A').map((t) => t.ts)).toEqual(batch.map((t) => t.ts));
   });
 
@@ -298,7 +300,7 @@ describe('MarketPipeline', () => {
     expect(pipeline.ticksDropped).toBe(4);
     expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 0, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1, SYMBOL_LIMIT: 0 });
     expect(publisher.on('market:bad')).toHaveLength(0);
-    expect(publisher.on('ticks:').map((c) => [c.channel, c.data])).toEqual([['ticks:A', { trades: [{ price: 10, size: 1, ts: 1 }, { price: 12, size: 2, ts: 4 }] }]]);
+    expect(publisher.on('ticks:').map((c) => [c.channel, c.data])).toEqual([['ticks:A', { price: [10, 12], size: [1, 2], ts: [1, 4] }]]);
     expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });
     // A synchronous feed that completes still ends with the latest snapshot.
     expect(publisher.on('market:A').at(-1)?.data).toMatchObject({ last: 12 });

@@ -41,21 +41,18 @@ export interface MarketBarsOptions {
   historySize: number;
 }
 
-/** One trade as `ticks:SYM` carries it. Short, stable names: this goes to every subscriber for every trade. */
-export interface TickTrade {
-  price: number;
-  size: number;
-  ts: number;
-}
-
 /**
- * What `ticks:SYM` carries: the symbol's trades of one feed batch, in arrival order. A burst of
- * trades is one publication (one history offset, one frame per subscriber) rather than one per
- * trade, which is what keeps fan-out latency flat when a market opens. Every trade is in exactly
- * one publication, so recovery by offset still loses none.
+ * What `ticks:SYM` carries: the symbol's trades of one feed batch, in arrival order, as columns:
+ * trade i is (price[i], size[i], ts[i]). A burst of trades is one publication (one history
+ * offset, one frame per subscriber) rather than one per trade, which is what keeps fan-out
+ * latency flat when a market opens; every trade is in exactly one publication, so recovery by
+ * offset still loses none. Columns rather than an object per trade: three number arrays are what
+ * history retains and what a subscriber parses, and the keys are not repeated on the wire.
  */
 export interface TickPublication {
-  trades: TickTrade[];
+  price: number[];
+  size: number[];
+  ts: number[];
 }
 
 /** Most trades in one `ticks:` publication: a larger group is split, so a frame stays small. */
@@ -231,12 +228,11 @@ export class MarketPipeline {
     this.ticksInCount += batch.length;
     const now = this.scheduler.now();
     const limits = this.limits;
-    const trades = new Map<string, TickTrade[]>();
+    const trades = new Map<string, TickPublication>();
     let accepted: Tick[] | undefined;
-    // Batches are mostly of one symbol: the last symbol's list saves a map lookup per tick, and
-    // a symbol already seen is not checked against the pattern again.
+    // Batches are mostly of one symbol: the last symbol's columns save a map lookup per tick.
     let symbol: string | undefined;
-    let list: TickTrade[] = [];
+    let columns: TickPublication | undefined;
     for (let i = 0; i < batch.length; i++) {
       const tick = batch[i] as Tick;
       const reason = tick.symbol === symbol ? tradeProblem(tick.price, tick.size, tick.ts, limits, now) : this.refusal(tick, now);
@@ -245,24 +241,31 @@ export class MarketPipeline {
         accepted ??= batch.slice(0, i);
         continue;
       }
-      if (tick.symbol !== symbol) {
+      if (tick.symbol !== symbol || columns === undefined) {
         symbol = tick.symbol;
-        list = trades.get(symbol) ?? [];
-        if (list.length === 0) trades.set(symbol, list);
+        columns = trades.get(symbol);
+        if (!columns) {
+          columns = { price: [], size: [], ts: [] };
+          trades.set(symbol, columns);
+        }
       }
       this.state.apply(tick);
-      list.push({ price: tick.price, size: tick.size, ts: tick.ts });
+      columns.price.push(tick.price);
+      columns.size.push(tick.size);
+      columns.ts.push(tick.ts);
       accepted?.push(tick);
     }
     if (trades.size === 0) return undefined;
     for (const [sym, all] of trades) {
       const channel = tickChannel(sym);
-      if (all.length <= MAX_TRADES_PER_PUBLICATION) {
-        this.publish(channel, { trades: all } satisfies TickPublication);
+      const n = all.ts.length;
+      if (n <= MAX_TRADES_PER_PUBLICATION) {
+        this.publish(channel, all);
         continue;
       }
-      for (let from = 0; from < all.length; from += MAX_TRADES_PER_PUBLICATION) {
-        this.publish(channel, { trades: all.slice(from, from + MAX_TRADES_PER_PUBLICATION) } satisfies TickPublication);
+      for (let from = 0; from < n; from += MAX_TRADES_PER_PUBLICATION) {
+        const to = from + MAX_TRADES_PER_PUBLICATION;
+        this.publish(channel, { price: all.price.slice(from, to), size: all.size.slice(from, to), ts: all.ts.slice(from, to) } satisfies TickPublication);
       }
     }
     return { ticks: accepted ?? batch, symbols: [...trades.keys()] };

@@ -48,10 +48,17 @@ export function validateTick(input: unknown, limits: TickLimits, now: number): T
   const reason = tickProblem(symbol, price, size, ts, limits, now);
   if (reason) return reject(reason, explain(reason, symbol, price, size, ts, limits));
   // A fresh object: a caller's extra fields must not ride along into publications. The optional
-  // trade condition and exchange are kept when they are short strings: the bars' condition rule reads them.
-  const tick: Tick = { symbol: symbol as string, price: price as number, size: size as number, ts: ts as number };
-  if (isShortString(condition)) tick.condition = condition;
-  if (isShortString(exchange)) tick.exchange = exchange;
+  // trade condition and exchange are kept when they are short strings: the bars' condition rule
+  // reads them. Both keys are always present (undefined when absent), so every tick has one
+  // shape and the per-tick code downstream stays monomorphic.
+  const tick: Tick = {
+    symbol: symbol as string,
+    price: price as number,
+    size: size as number,
+    ts: ts as number,
+    condition: isShortString(condition) ? condition : undefined,
+    exchange: isShortString(exchange) ? exchange : undefined,
+  };
   return { ok: true, tick };
 }
 

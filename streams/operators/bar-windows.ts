@@ -42,6 +42,11 @@ export interface LiveBar {
   readonly trades: number;
   /** Set once, when the bar closes; nothing changes it after. */
   readonly final: boolean;
+  /**
+   * The bar's series as `INTERVAL:SYM`, equal for every bar of it: the key of state kept per
+   * series downstream (the partials' rate limit), built once per bar rather than per tick.
+   */
+  readonly series: string;
 }
 
 /** The bar as it stands now, as a plain value that later ticks cannot change. */
@@ -120,10 +125,12 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
       let nextCloseAt = Number.POSITIVE_INFINITY;
       let timer: Subscription | undefined;
       let batchNo = 0;
-      // Ticks come in runs of one symbol: its series saves a map lookup per tick. Cleared whenever
-      // closing may delete a symbol's entry, so it never points at a series the map has dropped.
+      // Ticks come in runs of one symbol: its series, and per interval the bar its last tick went
+      // to, save a map lookup and a bar search per tick. Forgotten whenever closing may delete a
+      // symbol's entry, so they never point at a series the map has dropped.
       let lastSymbol: string | undefined;
       let lastSeries: OpenBar[][] | undefined;
+      const lastBars: (OpenBar | undefined)[] = intervals.map(() => undefined);
       // The bars the current batch changed, in the order first changed; reused across batches.
       const changed: OpenBar[] = [];
 
@@ -173,25 +180,33 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
           closeThrough(maxEventTime - latenessMs);
           if (subscriber.closed) return false;
         }
-        let series = tick.symbol === lastSymbol ? lastSeries : open.get(tick.symbol);
+        const ts = tick.ts;
+        if (tick.symbol !== lastSymbol) {
+          lastSymbol = tick.symbol;
+          lastSeries = open.get(tick.symbol);
+          lastBars.fill(undefined);
+        }
         const pricing = countsForPrice(tick);
         for (let i = 0; i < intervals.length; i++) {
-          const interval = intervals[i] as BarInterval;
-          const start = Math.floor(tick.ts / interval.ms) * interval.ms;
-          const end = start + interval.ms;
-          if (end <= closedThrough) {
-            onLate(tick, interval);
-            continue;
+          let bar = lastBars[i];
+          // The previous tick's bar, while it is open and this tick falls in it (almost always).
+          if (bar === undefined || bar.final || ts < bar.start || ts >= bar.end) {
+            const interval = intervals[i] as BarInterval;
+            const start = Math.floor(ts / interval.ms) * interval.ms;
+            const end = start + interval.ms;
+            if (end <= closedThrough) {
+              onLate(tick, interval);
+              continue;
+            }
+            if (!lastSeries) {
+              lastSeries = intervals.map(() => []);
+              open.set(tick.symbol, lastSeries);
+            }
+            bar = barAt(lastSeries[i] as OpenBar[], tick.symbol, interval, start, end);
+            lastBars[i] = bar;
+            if (end < nextCloseAt) nextCloseAt = end;
           }
-          if (!series) {
-            series = intervals.map(() => []);
-            open.set(tick.symbol, series);
-          }
-          lastSymbol = tick.symbol;
-          lastSeries = series;
-          const bar = barAt(series[i] as OpenBar[], tick.symbol, interval, start, end);
           addPrint(bar, tick, pricing);
-          if (end < nextCloseAt) nextCloseAt = end;
           if (bar.batch !== batch) {
             bar.batch = batch;
             changed.push(bar);
@@ -243,7 +258,7 @@ function barAt(bars: OpenBar[], symbol: string, interval: BarInterval, start: nu
   while (i >= 0 && (bars[i] as OpenBar).start > start) i--;
   const found = bars[i];
   if (found && found.start === start) return found;
-  const bar: OpenBar = { symbol, interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, final: false, priced: false, batch: 0 };
+  const bar: OpenBar = { symbol, interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, final: false, series: `${interval.name}:${symbol}`, priced: false, batch: 0 };
   bars.splice(i + 1, 0, bar);
   return bar;
 }

@@ -72,7 +72,7 @@ describe('conflate', () => {
     });
   });
 
-  it('emits pass-through values at once, dropping their key\'s pending value and closing its window', () => {
+  it('emits pass-through values at once, dropping their key\'s pending value and keeping its window', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const values = {
         a: { k: 'X', v: 1, final: false },
@@ -82,11 +82,20 @@ describe('conflate', () => {
         y: { k: 'Y', v: 1, final: false },
         z: { k: 'Y', v: 2, final: false },
       };
-      // X: a leads at 0; b (2) is pending when F passes through at 3, so b is dropped and X's
-      // window closes: c at 4 leads again. Y's window is untouched: y leads at 1, z trails at 11.
+      // X: a leads at 0; b (2) is pending when F passes through at 3, so b is dropped; X's window
+      // stays open, so c (4) waits for its end at 10. Y is untouched: y leads at 1, z trails at 11.
       const source = cold('aybFcz 10ms |', values);
       const options = { passThrough: (x: (typeof values)['a']) => x.final };
-      expectObservable(source.pipe(conflate(10, (x) => x.k, undefined, options))).toBe('ay 1ms Fc 6ms z 4ms |', values);
+      expectObservable(source.pipe(conflate(10, (x) => x.k, undefined, options))).toBe('ay 1ms F 6ms cz 4ms |', values);
+    });
+  });
+
+  it('keeps the pending value when supersedes says the pass-through does not make it stale', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const values = { a: 'a1', b: 'b1', F: 'F2' };
+      // F is of another generation (2) than b (1): b survives it and trails at 10.
+      const options = { passThrough: (x: string) => x.startsWith('F'), supersedes: (f: string, p: string) => f[1] === p[1] };
+      expectObservable(cold('abF 20ms |', values).pipe(conflate(10, undefined, undefined, options))).toBe('a 1ms F 7ms b 12ms |', values);
     });
   });
 

@@ -18,9 +18,10 @@ import { InvalidOptionError } from '../errors.js';
  * - Unsubscribe: every window timer is cancelled.
  *
  * - Pass-through (optional): a value for which `passThrough` holds is emitted at once, whatever
- *   the window; it supersedes the key's pending value (dropped) and closes the key's window, so
- *   the next value of the key leads again. The bars operator passes final bars this way, so a
- *   stale partial can never follow the final bar it belongs to.
+ *   the window, which it leaves as it is (so the key's rate holds across it). The key's pending
+ *   value is dropped when `supersedes(passed, pending)` says the pass-through made it stale
+ *   (default: always). The bars operator passes final bars this way, dropping a held-back
+ *   partial of the same bar, so a stale partial can never follow the final bar it belongs to.
  *
  * Without `keyOf` the whole stream is one key. `scheduler` exists so virtual-time tests can drive
  * the windows; inside `TestScheduler.run` the default is already virtual.
@@ -32,6 +33,7 @@ export function conflate<T, K = unknown>(
   options: ConflateOptions<T> = {},
 ): MonoTypeOperatorFunction<T> {
   const passThrough = options.passThrough;
+  const supersedes = options.supersedes ?? (() => true);
   if (!Number.isFinite(windowMs) || windowMs <= 0) {
     throw new InvalidOptionError('windowMs', `must be a positive number of milliseconds, got ${windowMs}`);
   }
@@ -67,9 +69,9 @@ export function conflate<T, K = unknown>(
           const key = keyOf ? keyOf(value) : SINGLE_KEY;
           const window = windows.get(key);
           if (passThrough?.(value)) {
-            if (window) {
-              window.timer?.unsubscribe();
-              windows.delete(key);
+            if (window?.hasPending && supersedes(value, window.pending as T)) {
+              window.pending = undefined;
+              window.hasPending = false;
             }
             subscriber.next(value);
             return;
@@ -109,8 +111,10 @@ export function conflate<T, K = unknown>(
 }
 
 export interface ConflateOptions<T> {
-  /** Values to emit at once, superseding their key's pending value and closing its window. */
+  /** Values to emit at once, whatever their key's window. */
   passThrough?: (value: T) => boolean;
+  /** Whether a pass-through makes its key's pending value stale, to be dropped (default: always). */
+  supersedes?: (passed: T, pending: T) => boolean;
 }
 
 const SINGLE_KEY: unique symbol = Symbol('conflate.single');

@@ -42,7 +42,7 @@ describe('POST /api/v1/ingest/ticks', () => {
     });
     // One request is one batch: its accepted trades are one publication.
     await until(() => got.length === 1, 'the request\'s trades on ticks:INGA');
-    expect(got).toEqual([{ trades: [{ price: 10.5, size: 10, ts: now }, { price: 11, size: 11, ts: now + 1 }] }]);
+    expect(got).toEqual([{ price: [10.5, 11], size: [10, 11], ts: [now, now + 1] }]);
     const snap = await fetch(`${t.http}/api/v1/market/INGA`);
     expect(snap.status).toBe(200);
     expect(await snap.json()).toMatchObject({ symbol: 'INGA', last: 11, open: 10.5, high: 11, low: 10.5, volume: 21, trades: 2, ts: now + 1 });
@@ -53,7 +53,7 @@ describe('POST /api/v1/ingest/ticks', () => {
     const c = sdkClient(t.url);
     await connected(c);
     const got: { price: number }[] = [];
-    (await subscribed(c, 'ticks:INGB')).on('publication', (ctx) => got.push(...(ctx.data as { trades: { price: number }[] }).trades));
+    (await subscribed(c, 'ticks:INGB')).on('publication', (ctx) => got.push(...(ctx.data as { price: number[] }).price.map((price) => ({ price }))));
     const a = await ingest(pack([tick('INGB', 20, 0), tick('INGB', -1, 1)]), 'application/msgpack');
     expect(a).toMatchObject({ status: 200, json: { accepted: 1, rejected: 1, errors: [{ index: 1, reason: 'BAD_PRICE' }] } });
     const b = await ingest(pack([tick('INGB', 21, 2)]), 'application/x-msgpack; charset=binary');

@@ -67,7 +67,7 @@ describe('rpc and supervision', () => {
     const ticks: { price: number }[] = [];
     const market: { ts: number }[] = [];
     const st = c.newSubscription('ticks:MSFT');
-    st.on('publication', (ctx) => ticks.push(...(ctx.data as { trades: { price: number }[] }).trades));
+    st.on('publication', (ctx) => ticks.push(...(ctx.data as { price: number[] }).price.map((price) => ({ price }))));
     const sm = c.newSubscription('market:MSFT');
     sm.on('publication', (ctx) => market.push(ctx.data as { ts: number }));
     st.subscribe();
