@@ -6,7 +6,7 @@ import type { PlainBar } from './hand-loop.js';
 import type { FanoutSettings } from './protocol.js';
 
 /** Ticks handed to the engine's ingest per event-loop turn: the replay feed's batch size. */
-export const PUSH_BATCH = 1_024;
+export const PUSH_BATCH = 1_000;
 export const LATENESS_MS = 2_000;
 const BUSY_RETRY_MS = 1;
 

@@ -31,7 +31,8 @@ export interface ReplayFeedOptions {
 }
 
 const DAY_MS = 86_400_000;
-const DEFAULT_BATCH_SIZE = 1024;
+// One full batch fits one `ticks:` publication (MAX_TRADES_PER_PUBLICATION), so none is split.
+const DEFAULT_BATCH_SIZE = 1_000;
 const MAX_SPEED = 1_000_000;
 // How long a replay that is told to hold back waits before asking again.
 const BUSY_POLL_MS = 1;
