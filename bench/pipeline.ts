@@ -116,7 +116,8 @@ async function main(): Promise<number> {
     args,
     cpus: cpu.serverCpus,
     tasksetPath: cpu.tasksetPath,
-    nodeFlags: [],
+    // gc() between phases (see pipeline-server.ts), never inside a timed run.
+    nodeFlags: ['--expose-gc'],
     readyTimeoutMs: 60_000,
   });
   const n = ready.ticks;

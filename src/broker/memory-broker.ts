@@ -2,7 +2,7 @@ import type { ClientInfo, Publication, StreamPosition } from '../protocol/index.
 import type { Broker, HistoryQuery, HistoryResult, PresenceStats, PublishOptions } from './broker.js';
 import type { NamespaceRegistry } from './channel-name.js';
 import type { FanoutSink } from './fanout.js';
-import { MemoryHistory, type HistoryLimits } from './memory-history.js';
+import { MemoryHistory, type HistoryLimits, type StoredPublication } from './memory-history.js';
 import { MemoryPresence } from './memory-presence.js';
 
 export interface MemoryBrokerOptions {
@@ -45,14 +45,19 @@ export class MemoryBroker implements Broker {
   /** The same as publish(), for in-process pipelines that need no promise per publication. */
   publishSync(channel: string, data: unknown, options: PublishOptions = {}): StreamPosition | undefined {
     const ns = this.namespaces.resolve(channel).options;
-    let pub: Publication = { data };
-    if (options.info) pub.info = options.info;
-    if (options.tags) pub.tags = options.tags;
     let position: StreamPosition | undefined;
+    let pub: Publication;
     if (ns.historySize > 0) {
-      const appended = this.history_.append(channel, pub, ns.historySize, ns.historyTtlMs);
-      pub = appended.pub;
-      position = appended.position;
+      // Made with its offset field, so history stores this very object (append sets the offset).
+      const stored: StoredPublication = { data, offset: 0 };
+      if (options.info) stored.info = options.info;
+      if (options.tags) stored.tags = options.tags;
+      position = this.history_.append(channel, stored, ns.historySize, ns.historyTtlMs);
+      pub = stored;
+    } else {
+      pub = { data };
+      if (options.info) pub.info = options.info;
+      if (options.tags) pub.tags = options.tags;
     }
     this.fanout.publication(channel, pub);
     this.onPublished(ns.name);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, ProtocolError, type Publication, type StreamPosition } from '../protocol/index.js';
-import { RingBuffer } from './ring-buffer.js';
+import { TimedRing } from './timed-ring.js';
 import type { HistoryQuery, HistoryResult } from './broker.js';
 
-interface Entry { pub: Publication & { offset: number }; at: number }
+/** A publication as history keeps it: with its offset in the channel's stream. */
+export type StoredPublication = Publication & { offset: number };
 
 /** One channel's stream: an epoch, a monotonically increasing offset and the retained publications. */
 class ChannelStream {
@@ -12,20 +13,15 @@ class ChannelStream {
   offset = 0;
   /** When this stream's idle TTL was last refreshed in the LRU. */
   touchedAt = Number.NEGATIVE_INFINITY;
-  entries: RingBuffer<Entry>;
+  entries: TimedRing<StoredPublication>;
   constructor(size: number) {
-    this.entries = new RingBuffer(size);
+    this.entries = new TimedRing(size);
   }
   /** Keeps epoch and offset: a namespace's history size may differ from the reserved stream's. */
   resize(size: number): void {
     const old = this.entries;
-    this.entries = new RingBuffer(size);
-    for (let i = 0; i < old.size; i++) this.entries.push(old.at(i) as Entry);
-  }
-  expire(now: number, ttlMs: number): void {
-    const entries = this.entries;
-    // A loop rather than dropWhile(predicate): this runs on every publication, and a closure per call shows up.
-    for (let oldest = entries.at(0); oldest && now - oldest.at > ttlMs; oldest = entries.at(0)) entries.shift();
+    this.entries = new TimedRing(size);
+    for (let i = 0; i < old.size; i++) this.entries.push(old.at(i) as StoredPublication, old.timeAt(i));
   }
 }
 
@@ -67,8 +63,11 @@ export class MemoryHistory {
     });
   }
 
-  /** Appends; returns the stored publication (with its offset) and the stream position after it. */
-  append(channel: string, pub: Publication, size: number, ttlMs: number): { pub: Publication & { offset: number }; position: StreamPosition } {
+  /**
+   * Appends `pub`, giving it the stream's next offset (the caller made it for this, so it is
+   * stored as is: no copy per publication); returns the stream position after it.
+   */
+  append(channel: string, pub: StoredPublication, size: number, ttlMs: number): StreamPosition {
     const now = this.now();
     let stream = this.recent.get(channel);
     if (!stream || now - stream.touchedAt >= this.touchEveryMs) {
@@ -79,12 +78,10 @@ export class MemoryHistory {
       this.recent.set(channel, stream);
     }
     if (stream.entries.capacity !== size) stream.resize(size);
-    const stored: Publication & { offset: number } = { data: pub.data, offset: ++stream.offset };
-    if (pub.info) stored.info = pub.info;
-    if (pub.tags) stored.tags = pub.tags;
-    stream.expire(now, ttlMs);
-    stream.entries.push({ pub: stored, at: now });
-    return { pub: stored, position: { offset: stream.offset, epoch: stream.epoch } };
+    pub.offset = ++stream.offset;
+    stream.entries.dropOlderThan(now, ttlMs);
+    stream.entries.push(pub, now);
+    return { offset: stream.offset, epoch: stream.epoch };
   }
 
   read(channel: string, query: HistoryQuery, ttlMs: number): HistoryResult {
@@ -97,9 +94,9 @@ export class MemoryHistory {
       }
       return { publications: [], offset: 0, epoch: this.reserveEpoch(channel, fresh) };
     }
-    stream.expire(this.now(), ttlMs);
+    stream.entries.dropOlderThan(this.now(), ttlMs);
     const { entries } = stream;
-    const oldest = entries.size > 0 ? (entries.at(0) as Entry).pub.offset : stream.offset + 1;
+    const oldest = entries.size > 0 ? (entries.at(0) as StoredPublication).offset : stream.offset + 1;
     let from = 0; // index into entries
     if (query.since) {
       const { offset, epoch } = query.since;
@@ -113,9 +110,9 @@ export class MemoryHistory {
     const limit = query.limit === undefined || query.limit < 0 ? available : Math.min(query.limit, available);
     const publications: Publication[] = new Array(limit);
     if (query.reverse) {
-      for (let i = 0; i < limit; i++) publications[i] = (entries.at(entries.size - 1 - i) as Entry).pub;
+      for (let i = 0; i < limit; i++) publications[i] = entries.at(entries.size - 1 - i) as StoredPublication;
     } else {
-      for (let i = 0; i < limit; i++) publications[i] = (entries.at(from + i) as Entry).pub;
+      for (let i = 0; i < limit; i++) publications[i] = entries.at(from + i) as StoredPublication;
     }
     return { publications, offset: stream.offset, epoch: stream.epoch };
   }

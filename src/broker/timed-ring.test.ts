@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { TimedRing } from './timed-ring.js';
+
+const contents = <T>(ring: TimedRing<T>): [T | undefined, number][] => Array.from({ length: ring.size }, (_, i) => [ring.at(i), ring.timeAt(i)]);
+
+describe('TimedRing', () => {
+  it('keeps the newest `capacity` items with their times, oldest first', () => {
+    const ring = new TimedRing<string>(3);
+    ['a', 'b', 'c', 'd'].forEach((x, i) => ring.push(x, 10 * i));
+    expect(contents(ring)).toEqual([['b', 10], ['c', 20], ['d', 30]]);
+    expect(ring.at(3)).toBeUndefined();
+    expect(ring.timeAt(-1)).toBeNaN();
+  });
+
+  it('drops items older than maxAge from the oldest end, across the wrap', () => {
+    const ring = new TimedRing<number>(4);
+    for (let i = 0; i < 6; i++) ring.push(i, 100 + i);
+    ring.dropOlderThan(107, 3);
+    expect(contents(ring)).toEqual([[4, 104], [5, 105]]);
+    ring.dropOlderThan(1_000, 0);
+    expect(ring.size).toBe(0);
+    ring.push(9, 1_000);
+    expect(contents(ring)).toEqual([[9, 1_000]]);
+  });
+
+  it('holds nothing with capacity 0', () => {
+    const ring = new TimedRing<number>(0);
+    ring.push(1, 1);
+    ring.dropOlderThan(5, 0);
+    expect(ring.size).toBe(0);
+  });
+});
