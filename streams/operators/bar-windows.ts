@@ -175,18 +175,24 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
 
       /** Adds one tick to its bars; false when a final it released ended the subscription. */
       const apply = (tick: Tick, batch: number): boolean => {
-        if (tick.ts > maxEventTime) {
-          maxEventTime = tick.ts;
-          closeThrough(maxEventTime - latenessMs);
-          if (subscriber.closed) return false;
-        }
         const ts = tick.ts;
+        if (ts > maxEventTime) {
+          maxEventTime = ts;
+          const watermark = ts - latenessMs;
+          if (watermark > closedThrough) closedThrough = watermark;
+          // Most new event times close nothing: only call out when a bar is due.
+          if (watermark >= nextCloseAt) {
+            closeThrough(watermark);
+            if (subscriber.closed) return false;
+          }
+        }
         if (tick.symbol !== lastSymbol) {
           lastSymbol = tick.symbol;
           lastSeries = open.get(tick.symbol);
           lastBars.fill(undefined);
         }
         const pricing = countsForPrice(tick);
+        const notional = notionalOf(tick.price, tick.size);
         for (let i = 0; i < intervals.length; i++) {
           let bar = lastBars[i];
           // The previous tick's bar, while it is open and this tick falls in it (almost always).
@@ -206,7 +212,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
             lastBars[i] = bar;
             if (end < nextCloseAt) nextCloseAt = end;
           }
-          addPrint(bar, tick, pricing);
+          addPrint(bar, tick, notional, pricing);
           if (bar.batch !== batch) {
             bar.batch = batch;
             changed.push(bar);
@@ -263,7 +269,7 @@ function barAt(bars: OpenBar[], symbol: string, interval: BarInterval, start: nu
   return bar;
 }
 
-function addPrint(bar: OpenBar, tick: Tick, pricing: boolean): void {
+function addPrint(bar: OpenBar, tick: Tick, notional: number, pricing: boolean): void {
   const price = tick.price;
   if (bar.trades === 0 || (pricing && !bar.priced)) {
     bar.open = bar.high = bar.low = bar.close = price;
@@ -274,6 +280,6 @@ function addPrint(bar: OpenBar, tick: Tick, pricing: boolean): void {
     bar.close = price;
   }
   bar.volume += tick.size;
-  bar.notional += notionalOf(price, tick.size);
+  bar.notional += notional;
   bar.trades++;
 }
