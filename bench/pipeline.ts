@@ -14,6 +14,7 @@ import type { FanoutSettings, PacedPlan, PipelineServerArgs, PipelineServerReady
 
 const HELP = `npm run bench:pipeline [-- options]
   --rounds N         runs of the hand loop and of the engine without subscribers (default 7; medians reported)
+  --warmup N         untimed runs of each before those (default 2): the JIT settles on both first
   --load-rounds N    runs with subscribers, each on a fresh engine (default 3)
   --subscribers N    WebSocket subscribers for the runs with subscribers and the paced replay (default 1000)
   --speed X          paced replay speed (default 100)
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         rounds: { type: 'string', default: '7' },
+        warmup: { type: 'string', default: '2' },
         'load-rounds': { type: 'string', default: '3' },
         subscribers: { type: 'string', default: '1000' },
         speed: { type: 'string', default: '100' },
@@ -78,11 +80,12 @@ async function main(): Promise<number> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`);
     return n;
   };
-  let rounds: number, loadRounds: number, subscribers: number, seconds: number;
+  let rounds: number, warmup: number, loadRounds: number, subscribers: number, seconds: number;
   const fanout: FanoutSettings = {};
   const speed = Number(values.speed);
   try {
     rounds = int('rounds', values.rounds, 1);
+    warmup = int('warmup', values.warmup, 0);
     loadRounds = int('load-rounds', values['load-rounds'], 1);
     subscribers = int('subscribers', values.subscribers, 1);
     seconds = int('seconds', values.seconds, 1);
@@ -116,7 +119,7 @@ async function main(): Promise<number> {
     args,
     cpus: cpu.serverCpus,
     tasksetPath: cpu.tasksetPath,
-    // gc() between phases (see pipeline-server.ts), never inside a timed run.
+    // gc() before the paced window (collectGarbage), never inside a timed run.
     nodeFlags: ['--expose-gc'],
     readyTimeoutMs: 60_000,
   });
@@ -130,7 +133,7 @@ async function main(): Promise<number> {
     // The ratio of (c) needs (a): (a) and (b) run unless only (d) is asked for.
     let handMs = Number.NaN;
     if (want('a') || want('b') || want('c')) {
-      const ab = await throughputWithoutSubscribers(server, rounds, n);
+      const ab = await throughputWithoutSubscribers(server, warmup, rounds, n);
       handMs = ab.handMs;
       verified = ab.verified;
       rows.push(...ab.rows);
@@ -141,7 +144,7 @@ async function main(): Promise<number> {
 
     if (rows.length > 0) {
       log('');
-      log(`${n.toLocaleString('en-US')} ticks, medians of ${rounds} (a, b) and ${loadRounds} (c) runs; ratio = hand loop time / this time`);
+      log(`${n.toLocaleString('en-US')} ticks, medians of ${rounds} (a, b; after ${warmup} warm-up rounds) and ${loadRounds} (c) runs; ratio = hand loop time / this time`);
       log(`bars check, (b) first round against (a): ${verified}`);
       const header = ['run', 'ticks/s', 'day in', 'range', 'ratio to (a)'];
       const widths = header.map((hd, i) => Math.max(hd.length, ...rows.map((row) => (row[i] ?? '').length)));
@@ -159,8 +162,18 @@ async function main(): Promise<number> {
   }
 }
 
-/** (a) and (b), alternating round by round so both see the same machine noise; (b) checked against (a) once. */
-async function throughputWithoutSubscribers(server: BenchChild<PipelineServerRpc>, rounds: number, n: number): Promise<{ handMs: number; verified: string; rows: string[][] }> {
+/**
+ * (a) and (b), alternating round by round so both see the same machine noise, after `warmup`
+ * untimed rounds of each (the first runs of either are mostly the JIT at work); (b) checked
+ * against (a) once.
+ */
+async function throughputWithoutSubscribers(server: BenchChild<PipelineServerRpc>, warmup: number, rounds: number, n: number): Promise<{ handMs: number; verified: string; rows: string[][] }> {
+  for (let r = 0; r < warmup; r++) {
+    const handMs = (await server.request('handLoop', null, RPC_MS)).elapsedMs;
+    await server.request('freshEngine', {}, RPC_MS);
+    const run = await server.request('engineRun', null, RPC_MS);
+    log(`  warm-up ${r + 1}: hand loop ${handMs.toFixed(1)} ms, engine ${run.elapsedMs.toFixed(1)} ms (not counted)`);
+  }
   const hand: number[] = [];
   const bare: number[] = [];
   let verified = '';
@@ -216,6 +229,7 @@ async function pacedLatency(server: BenchChild<PipelineServerRpc>, load: LoadSet
   // what this machine and load client allow when nothing but native fan-out runs.
   for (const target of ['supernova', 'raw'] as const) {
     const { outcome, seen } = await withSubscribers(server, { ...load, target }, async (fleet) => {
+      await server.request('collectGarbage', null, RPC_MS);
       const wallOrigin = epochMs() + 1000;
       const timebase = await server.request('pacedTimebase', { ...plan, wallOrigin }, RPC_MS);
       await fleet.fleet.setTimebase(timebase);

@@ -9,9 +9,6 @@ import { pacedWindow, runPaced } from './paced-run.js';
 import { startRawTickServer, type RawTickServer } from './raw-tick-server.js';
 import type { PipelineServerArgs, PipelineServerReady, PipelineServerRpc } from './protocol.js';
 
-/** A full collection (the child runs with --expose-gc). */
-const collectGarbage = (): void => (globalThis as { gc?: () => void }).gc?.();
-
 const args = childArgs<PipelineServerArgs>();
 guardLifetime(args.maxLifetimeMs);
 const ticks: Tick[] = await loadDayTicks(args.file);
@@ -68,14 +65,17 @@ serveParent<PipelineServerRpc>({
   pacedTimebase: (plan) => pacedWindow(ticks, plan, plan.wallOrigin).timebase,
   paced: (plan) => {
     const window = pacedWindow(ticks, plan, plan.wallOrigin);
-    // The earlier phases' engines are garbage by now; collecting them before the window keeps a
-    // full collection of their heap (once a 200 ms pause) out of the latency being measured.
-    collectGarbage();
     if (raw) return runPaced(raw.push, window, delivered);
     const ingest = current().ingest;
     return runPaced((batch) => ingest.push(batch), window, delivered);
   },
   connections: () => raw?.connections() ?? current().connections,
+  collectGarbage: () => {
+    const t0 = performance.now();
+    // The child runs with --expose-gc.
+    (globalThis as { gc?: () => void }).gc?.();
+    return performance.now() - t0;
+  },
   stop: async () => {
     await stopCurrent();
     setTimeout(() => process.exit(0), 50);

@@ -73,5 +73,10 @@ export type PipelineServerRpc = {
   /** Replays the window into whichever is running: the engine's ingest or the raw server. */
   paced: Rpc<PacedPlan & { wallOrigin: number }, PacedOutcome>;
   connections: Rpc<null, number>;
+  /**
+   * A full collection: the earlier phases' engines are garbage by the paced window, and their
+   * collection (once a 200 ms pause) must not land inside it. Answers how long it took.
+   */
+  collectGarbage: Rpc<null, number>;
   stop: Rpc<null, null>;
 };
