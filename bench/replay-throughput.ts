@@ -29,7 +29,8 @@ for (;;) {
   await (await fetch(`${base}/api/v1/market/SPY/bars?limit=1`)).json();
   latencies.push(performance.now() - asked);
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  ticks = Number(/supernova_publications_total\{namespace="ticks"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  // Ticks, not publications: a `ticks:` publication carries a batch of trades.
+  ticks = Number(/supernova_pipeline_ticks_in_total\{pipeline="market"\} (\d+)/.exec(metrics)?.[1] ?? 0);
   if (ticks > 0 && ticks === previous && performance.now() - finishedAt > QUIET_MS) break;
   if (ticks !== previous) finishedAt = performance.now();
   previous = ticks;
