@@ -289,6 +289,7 @@ describe('MarketPipeline', () => {
       { symbol: 'A', price: 11, size: Number.POSITIVE_INFINITY, ts: 3 },
       { symbol: 'bad sym', price: 11, size: 1, ts: 3 },
       { symbol: 'A', price: 11, size: 1, ts: 10_000_000 },
+      null as unknown as Tick,
       { symbol: 'A', price: 12, size: 2, ts: 4 },
     ];
     const scheduler = new VirtualTimeScheduler();
@@ -296,9 +297,9 @@ describe('MarketPipeline', () => {
     const pipeline = new MarketPipeline({ tickLimits: { minTs: 0, maxFutureMs: 1_000 }, feed: feedOf(() => from([ticks])), publisher, scheduler });
     pipeline.start();
     await pipeline.stop();
-    expect(pipeline.ticksIn).toBe(6);
-    expect(pipeline.ticksDropped).toBe(4);
-    expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 0, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1, SYMBOL_LIMIT: 0 });
+    expect(pipeline.ticksIn).toBe(7);
+    expect(pipeline.ticksDropped).toBe(5);
+    expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 1, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1, SYMBOL_LIMIT: 0 });
     expect(publisher.on('market:bad')).toHaveLength(0);
     expect(publisher.on('ticks:').map((c) => [c.channel, c.data])).toEqual([['ticks:A', { price: [10, 12], size: [1, 2], ts: [1, 4] }]]);
     expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });

@@ -235,7 +235,10 @@ export class MarketPipeline {
     let columns: TickPublication | undefined;
     for (let i = 0; i < batch.length; i++) {
       const tick = batch[i] as Tick;
-      const reason = tick.symbol === symbol ? tradeProblem(tick.price, tick.size, tick.ts, limits, now) : this.refusal(tick, now);
+      // Feeds are typed, not trusted: a hole in a batch is a refused tick, not a stopped pipeline.
+      const reason = typeof tick !== 'object' || tick === null
+        ? 'BAD_SHAPE'
+        : tick.symbol === symbol ? tradeProblem(tick.price, tick.size, tick.ts, limits, now) : this.refusal(tick, now);
       if (reason) {
         this.rejects.record(reason);
         accepted ??= batch.slice(0, i);
