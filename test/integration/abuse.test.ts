@@ -75,8 +75,10 @@ describe('bad input and slow clients', () => {
     await s.reply(2);
     const socket = (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
-    const blob = 'y'.repeat(2000);
-    for (let i = 0; i < 2000 && t.engine.connections > 0; i++) await t.engine.publish('public:slow', { i, blob });
+    // Enough to overflow the kernel's loopback buffers too (autotuning lets them absorb several
+    // MB), well before the unanswered pings would end the connection with 3012 instead.
+    const blob = 'y'.repeat(8000);
+    for (let i = 0; i < 4000 && t.engine.connections > 0; i++) await t.engine.publish('public:slow', { i, blob });
     socket.resume();
     expect(await s.closed).toBe(3008);
     const again = await connectedRaw();
