@@ -107,7 +107,9 @@ export class ReplayFeed implements Feed {
       let eventStart = Number.NaN;
       let emitted = 0;
       for await (const rows of readTickCsv(this.file, { batchSize: this.batchSize, signal })) {
-        if (rows.length === 0 || signal.aborted) continue;
+        // Returning (not just skipping) ends the read at once: the reader's finally closes the file.
+        if (signal.aborted) return;
+        if (rows.length === 0) continue;
         const ticks = rows.map((row) => this.toTick(row, base));
         emitted += ticks.length;
         if (this.speed === 0) {
