@@ -4,11 +4,13 @@
  * The orchestrator only starts processes and prints; the work is in child processes.
  */
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild } from './orchestrator/bench-child.js';
 import { planCpus, type CpuPlan } from './orchestrator/cpu-plan.js';
 import { readHostLimits } from './orchestrator/host-limits.js';
 import { LoadFleet, sleep } from './orchestrator/load-fleet.js';
+import { resultsDir } from './orchestrator/paths.js';
 import { epochMs } from './shared/clock.js';
 import type { FanoutSettings, PacedPlan, PipelineServerArgs, PipelineServerReady, PipelineServerRpc } from './pipeline/protocol.js';
 
@@ -26,7 +28,10 @@ const HELP = `npm run bench:pipeline [-- options]
   --phases LIST      which of a,b (always together), c, d to run (default abcd)
   --channels LIST    channels the subscribers of (c) and (d) are spread over, evenly, in order
                      (default ticks:SPY,market:SPY,bars:1s:SPY,bars:1m:SPY; (d) times those of ticks:SPY)
-  --no-pin           do not pin processes to cores`;
+  --no-pin           do not pin processes to cores
+  --cpu-prof         the server child (hand loop, engines, pusher) writes a V8 CPU profile to
+                     bench/results/profiles/ when it exits (open it in Chrome DevTools)
+  --trace-gc         the server child prints every garbage collection`;
 
 /** Every channel the pipeline publishes for SPY: by default the subscribers are spread evenly over them. */
 const SPREAD_CHANNELS = ['ticks:SPY', 'market:SPY', 'bars:1s:SPY', 'bars:1m:SPY'];
@@ -64,6 +69,8 @@ async function main(): Promise<number> {
         phases: { type: 'string', default: 'abcd' },
         channels: { type: 'string', default: SPREAD_CHANNELS.join(',') },
         'no-pin': { type: 'boolean', default: false },
+        'cpu-prof': { type: 'boolean', default: false },
+        'trace-gc': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -120,7 +127,11 @@ async function main(): Promise<number> {
     cpus: cpu.serverCpus,
     tasksetPath: cpu.tasksetPath,
     // gc() before the paced window (collectGarbage), never inside a timed run.
-    nodeFlags: ['--expose-gc'],
+    nodeFlags: [
+      '--expose-gc',
+      ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir(), 'profiles')}`] : []),
+      ...(values['trace-gc'] ? ['--trace-gc'] : []),
+    ],
     readyTimeoutMs: 60_000,
   });
   const n = ready.ticks;

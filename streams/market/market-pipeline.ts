@@ -278,7 +278,7 @@ export class MarketPipeline {
   private refusal(tick: Tick, now: number): TickRejectReason | undefined {
     const reason = tickProblem(tick.symbol, tick.price, tick.size, tick.ts, this.limits, now);
     if (reason) return reason;
-    return this.state.has(tick.symbol) || this.state.size < this.maxSymbols ? undefined : 'SYMBOL_LIMIT';
+    return this.knows(tick.symbol) || this.room() > 0 ? undefined : 'SYMBOL_LIMIT';
   }
 
   private onBar(bar: Bar): void {
