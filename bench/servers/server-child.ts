@@ -34,7 +34,7 @@ export async function runServerChild(start: (args: ServerArgs) => Promise<BenchS
     gc: () => {
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
-      return null;
+      return { heapUsedBytes: process.memoryUsage().heapUsed };
     },
     counts: () => ({ connections: server.connections() }),
     stop: stopThenExit(() => server.stop()),

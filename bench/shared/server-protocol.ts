@@ -43,7 +43,8 @@ export interface ServerCounts {
 
 export type ServerRpc = {
   publish: Rpc<PublishPlan, PublishOutcome>;
-  gc: Rpc<null, null>;
+  /** A full collection (when the child runs with --expose-gc); answers the JS heap in use after it. */
+  gc: Rpc<null, { heapUsedBytes: number }>;
   counts: Rpc<null, ServerCounts>;
   stop: Rpc<null, null>;
 };
