@@ -117,6 +117,24 @@ describe('TickIngest', () => {
     await stopHeld(pipeline, publisher);
   });
 
+  it('hands items on without a copy, yet publishes only the trade fields of items that carry more', async () => {
+    const published: { channel: string; data: unknown }[] = [];
+    const ingest = new TickIngest({ maxPending: 10, pending: () => 0, now: () => now });
+    const pipeline = new MarketPipeline({ feed: ingest, publisher: { publish: async (channel, data) => { published.push({ channel, data }); } } });
+    const seen: unknown[] = [];
+    ingest.batches().subscribe((batch) => seen.push(...batch));
+    pipeline.start();
+    const items = [
+      { symbol: 'AAPL', price: 190, size: 10, ts: now, secret: 'x'.repeat(1_000) },
+      { symbol: 'AAPL', price: 191, size: 5, ts: now + 1, condition: 4, nested: { deep: true } },
+    ];
+    expect(ingest.push(items).accepted).toBe(2);
+    expect(seen[0]).toBe(items[0]);
+    expect(published.find((p) => p.channel === 'ticks:AAPL')?.data).toEqual({ price: [190, 191], size: [10, 5], ts: [now, now + 1] });
+    await pipeline.stop();
+    expect(published.find((p) => p.channel === 'market:AAPL')?.data).toMatchObject({ last: 191, volume: 15, trades: 2 });
+  });
+
   it('refuses a nonsense maxPending at construction', () => {
     expect(() => new TickIngest({ maxPending: 0, pending: () => 0 })).toThrow(InvalidOptionError);
   });

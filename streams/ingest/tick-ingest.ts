@@ -2,7 +2,7 @@ import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import type { Feed, Tick, TickBatch } from '../ports.js';
 import { IngestBusyError, IngestUnavailableError, InvalidOptionError } from '../errors.js';
-import { tickLimits, validateTick, type TickLimits, type TickRejectReason } from '../market/tick-validation.js';
+import { tickLimits, tickRefusal, type TickLimits, type TickRefusal, type TickRejectReason } from '../market/tick-validation.js';
 import { RejectCounts } from '../market/reject-counts.js';
 
 export interface TickIngestOptions {
@@ -79,7 +79,12 @@ export class TickIngest implements Feed {
     return this.rejects.byReason();
   }
 
-  /** Validates each item and hands the valid ones to the pipeline, in order, as one batch. */
+  /**
+   * Validates each item and hands the valid ones to the pipeline, in order, as one batch. They go
+   * as the objects they are, with no copy: the pipeline reads them synchronously within this call
+   * and keeps none of them (it keeps numbers: columns, state, bars), and it checks every tick
+   * again, so an item changed after this check is refused there rather than trusted.
+   */
   push(items: readonly unknown[]): IngestReport {
     if (!this.subject.observed) throw new IngestUnavailableError();
     const pending = this.options.pending();
@@ -87,24 +92,29 @@ export class TickIngest implements Feed {
     const now = this.now();
     const report: IngestReport = { accepted: 0, rejected: 0, errors: [] };
     const admit = this.admission();
-    const batch: Tick[] = [];
+    // The items themselves while all of them pass (the common case); a list from the first refusal.
+    let batch: Tick[] | undefined;
     for (let index = 0; index < items.length; index++) {
-      const check = validateTick(items[index], this.limits, now);
-      if (check.ok && admit(check.tick.symbol)) {
-        batch.push(check.tick);
-        continue;
+      const item = items[index];
+      let refusal: TickRefusal | undefined = tickRefusal(item, this.limits, now);
+      if (refusal === undefined) {
+        const { symbol } = item as Tick;
+        if (admit(symbol)) {
+          batch?.push(item as Tick);
+          continue;
+        }
+        refusal = { reason: 'SYMBOL_LIMIT', message: `no room for the new symbol ${symbol}: the engine tracks its maximum of symbols (SUPERNOVA_MAX_SYMBOLS)` };
       }
-      const refusal = check.ok
-        ? { reason: 'SYMBOL_LIMIT' as const, message: `no room for the new symbol ${check.tick.symbol}: the engine tracks its maximum of symbols (SUPERNOVA_MAX_SYMBOLS)` }
-        : check;
+      batch ??= items.slice(0, index) as Tick[];
       this.rejects.record(refusal.reason);
       report.rejected++;
       if (report.errors.length < this.maxErrors) report.errors.push({ index, reason: refusal.reason, message: refusal.message });
     }
-    report.accepted = batch.length;
-    this.acceptedCount += batch.length;
+    const accepted = batch ?? (items as TickBatch);
+    report.accepted = accepted.length;
+    this.acceptedCount += accepted.length;
     // Synchronous: the pipeline has taken the batch (its symbols too) before the next push is checked.
-    if (batch.length > 0) this.subject.next(batch);
+    if (accepted.length > 0) this.subject.next(accepted);
     return report;
   }
 

@@ -228,11 +228,12 @@ export class MarketPipeline {
     this.ticksInCount += batch.length;
     const now = this.scheduler.now();
     const limits = this.limits;
-    const trades = new Map<string, TickPublication>();
+    // Each symbol's accepted trades, counted first so that its columns are allocated at their size.
+    const counts = new Map<string, number>();
     let accepted: Tick[] | undefined;
-    // Batches are mostly of one symbol: the last symbol's columns save a map lookup per tick.
+    // Batches come in runs of one symbol: counted per run, a map update per run rather than per tick.
     let symbol: string | undefined;
-    let columns: TickPublication | undefined;
+    let run = 0;
     for (let i = 0; i < batch.length; i++) {
       const tick = batch[i] as Tick;
       // Feeds are typed, not trusted: a hole in a batch is a refused tick, not a stopped pipeline.
@@ -244,34 +245,44 @@ export class MarketPipeline {
         accepted ??= batch.slice(0, i);
         continue;
       }
-      if (tick.symbol !== symbol || columns === undefined) {
+      if (tick.symbol !== symbol) {
+        if (symbol !== undefined) counts.set(symbol, (counts.get(symbol) ?? 0) + run);
         symbol = tick.symbol;
-        columns = trades.get(symbol);
-        if (!columns) {
-          columns = { price: [], size: [], ts: [] };
-          trades.set(symbol, columns);
-        }
+        run = 0;
       }
+      run++;
       this.state.apply(tick);
-      columns.price.push(tick.price);
-      columns.size.push(tick.size);
-      columns.ts.push(tick.ts);
       accepted?.push(tick);
     }
-    if (trades.size === 0) return undefined;
-    for (const [sym, all] of trades) {
-      const channel = tickChannel(sym);
-      const n = all.ts.length;
-      if (n <= MAX_TRADES_PER_PUBLICATION) {
-        this.publish(channel, all);
-        continue;
+    if (symbol === undefined) return undefined;
+    counts.set(symbol, (counts.get(symbol) ?? 0) + run);
+    const ticks = accepted ?? batch;
+    this.publishTrades(ticks, counts);
+    return { ticks, symbols: [...counts.keys()] };
+  }
+
+  /**
+   * `ticks:SYM` for every symbol of an accepted batch: its trades in arrival order, in columns
+   * allocated at their final length (a pushed-to array grows by copies and keeps up to half
+   * again as much room, which history would retain), at most MAX_TRADES_PER_PUBLICATION each.
+   */
+  private publishTrades(ticks: TickBatch, counts: Map<string, number>): void {
+    const bySymbol = new Map<string, TradeColumns>();
+    for (const [sym, count] of counts) bySymbol.set(sym, new TradeColumns(count));
+    let symbol: string | undefined;
+    let columns: TradeColumns | undefined;
+    for (let i = 0; i < ticks.length; i++) {
+      const tick = ticks[i] as Tick;
+      if (tick.symbol !== symbol || columns === undefined) {
+        symbol = tick.symbol;
+        columns = bySymbol.get(symbol) as TradeColumns;
       }
-      for (let from = 0; from < n; from += MAX_TRADES_PER_PUBLICATION) {
-        const to = from + MAX_TRADES_PER_PUBLICATION;
-        this.publish(channel, { price: all.price.slice(from, to), size: all.size.slice(from, to), ts: all.ts.slice(from, to) } satisfies TickPublication);
-      }
+      columns.add(tick);
     }
-    return { ticks: accepted ?? batch, symbols: [...trades.keys()] };
+    for (const [sym, filled] of bySymbol) {
+      const channel = tickChannel(sym);
+      for (const publication of filled.publications) this.publish(channel, publication);
+    }
   }
 
   /** Why a tick is refused (its values, or no room for a new symbol), or undefined. */
@@ -331,5 +342,32 @@ export class MarketPipeline {
     );
     this.lastErrorLogAt = now;
     this.suppressedErrorLogs = 0;
+  }
+}
+
+/** One symbol's trades of a batch, written into publications allocated at the length each will have. */
+class TradeColumns {
+  readonly publications: TickPublication[] = [];
+  private part = 0;
+  private filled = 0;
+
+  /** `count`: the symbol's trades in the batch, each of which will be added. */
+  constructor(count: number) {
+    for (let left = count; left > 0; left -= MAX_TRADES_PER_PUBLICATION) {
+      const n = Math.min(left, MAX_TRADES_PER_PUBLICATION);
+      this.publications.push({ price: new Array<number>(n), size: new Array<number>(n), ts: new Array<number>(n) });
+    }
+  }
+
+  add(tick: Tick): void {
+    let current = this.publications[this.part] as TickPublication;
+    if (this.filled === current.ts.length) {
+      current = this.publications[++this.part] as TickPublication;
+      this.filled = 0;
+    }
+    const i = this.filled++;
+    current.price[i] = tick.price;
+    current.size[i] = tick.size;
+    current.ts[i] = tick.ts;
   }
 }

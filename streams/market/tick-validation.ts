@@ -1,17 +1,18 @@
-import type { Tick } from '../ports.js';
 import { InvalidOptionError } from '../errors.js';
 
 /**
  * Stable reasons a tick is refused; counted per reason and returned to HTTP ingest callers.
  * `SYMBOL_LIMIT` is not about the tick itself: it is a new symbol while the market state already
- * holds its maximum (the pipeline's check, not validateTick's).
+ * holds its maximum (the pipeline's check, not tickRefusal's).
  */
 export const TICK_REJECT_REASONS = ['BAD_SHAPE', 'BAD_SYMBOL', 'BAD_PRICE', 'BAD_SIZE', 'BAD_TS', 'SYMBOL_LIMIT'] as const;
 export type TickRejectReason = (typeof TICK_REJECT_REASONS)[number];
 
-export type TickCheck =
-  | { ok: true; tick: Tick }
-  | { ok: false; reason: TickRejectReason; message: string };
+/** Why a tick was refused: a stable reason and a message naming the value. */
+export interface TickRefusal {
+  reason: TickRejectReason;
+  message: string;
+}
 
 export interface TickLimits {
   /** Earliest acceptable event time (ms since epoch). */
@@ -36,34 +37,22 @@ export function tickLimits(overrides: Partial<TickLimits> = {}): TickLimits {
 }
 
 /**
- * Checks one tick from any source (a feed, a JSON or msgpack body). `input` is unknown because
+ * Why `input` is not an acceptable tick, or undefined when it is one. `input` is unknown because
  * bodies are: anything that is not a well-formed tick is refused with the first reason found.
  * A refused tick would otherwise poison open/high/low or the bars for the rest of the session.
+ * Allocates only to refuse: an accepted tick goes on as the object it is (see TickIngest).
  */
-export function validateTick(input: unknown, limits: TickLimits, now: number): TickCheck {
+export function tickRefusal(input: unknown, limits: TickLimits, now: number): TickRefusal | undefined {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return reject('BAD_SHAPE', 'a tick is an object {symbol, price, size, ts}');
+    return { reason: 'BAD_SHAPE', message: 'a tick is an object {symbol, price, size, ts}' };
   }
-  const { symbol, price, size, ts, condition, exchange } = input as Record<string, unknown>;
+  const { symbol, price, size, ts } = input as Record<string, unknown>;
   const reason = tickProblem(symbol, price, size, ts, limits, now);
-  if (reason) return reject(reason, explain(reason, symbol, price, size, ts, limits));
-  // A fresh object: a caller's extra fields must not ride along into publications. The optional
-  // trade condition and exchange are kept when they are short strings: the bars' condition rule
-  // reads them. Both keys are always present (undefined when absent), so every tick has one
-  // shape and the per-tick code downstream stays monomorphic.
-  const tick: Tick = {
-    symbol: symbol as string,
-    price: price as number,
-    size: size as number,
-    ts: ts as number,
-    condition: isShortString(condition) ? condition : undefined,
-    exchange: isShortString(exchange) ? exchange : undefined,
-  };
-  return { ok: true, tick };
+  return reason && { reason, message: explain(reason, symbol, price, size, ts, limits) };
 }
 
 /**
- * The first reason a tick's values are refused, or undefined: validateTick's rules with no
+ * The first reason a tick's values are refused, or undefined: tickRefusal's rules with no
  * allocation, for the pipeline, which checks every tick a feed hands it (a feed's ticks are its
  * own objects, typed but not trusted).
  */
@@ -100,14 +89,6 @@ function explain(reason: TickRejectReason, symbol: unknown, price: unknown, size
       if (ts < limits.minTs) return `ts ${ts} is before ${new Date(limits.minTs).toISOString()}`;
       return `ts ${ts} is more than ${limits.maxFutureMs} ms in the future`;
   }
-}
-
-function isShortString(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= 16;
-}
-
-function reject(reason: TickRejectReason, message: string): TickCheck {
-  return { ok: false, reason, message };
 }
 
 function describe(value: unknown): string {

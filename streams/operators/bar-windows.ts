@@ -67,6 +67,17 @@ export function toBar(bar: LiveBar): Bar {
   };
 }
 
+interface Clock {
+  /** Newest event time seen. */
+  maxEventTime: number;
+  /** Scheduler time when the newest batch arrived. */
+  lastTickAt: number;
+  /** Every bar ending at or before it is closed. */
+  closedThrough: number;
+  /** The earliest end among the open bars. */
+  nextCloseAt: number;
+}
+
 /** An open bar: mutated in place per tick. */
 interface OpenBar extends LiveBar {
   readonly interval: BarInterval;
@@ -119,10 +130,14 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
     new Observable<LiveBar>((subscriber) => {
       // symbol -> per interval (same order as `intervals`), that interval's open bars by start.
       const open = new Map<string, OpenBar[][]>();
-      let maxEventTime = Number.NEGATIVE_INFINITY;
-      let lastTickAt = 0;
-      let closedThrough = Number.NEGATIVE_INFINITY;
-      let nextCloseAt = Number.POSITIVE_INFINITY;
+      // The times live in an object, not in `let`s: a closure variable holding a double gets a
+      // new heap number on every write (two per tick here), an object's double field does not.
+      const clock: Clock = {
+        maxEventTime: Number.NEGATIVE_INFINITY,
+        lastTickAt: 0,
+        closedThrough: Number.NEGATIVE_INFINITY,
+        nextCloseAt: Number.POSITIVE_INFINITY,
+      };
       let timer: Subscription | undefined;
       let batchNo = 0;
       // Ticks come in runs of one symbol: its series, and per interval the bar its last tick went
@@ -136,9 +151,9 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
 
       /** Emits the final of every open bar ending at or before `watermark`, oldest first per series. */
       const closeThrough = (watermark: number): void => {
-        if (watermark > closedThrough) closedThrough = watermark;
-        if (watermark < nextCloseAt) return;
-        nextCloseAt = Number.POSITIVE_INFINITY;
+        if (watermark > clock.closedThrough) clock.closedThrough = watermark;
+        if (watermark < clock.nextCloseAt) return;
+        clock.nextCloseAt = Number.POSITIVE_INFINITY;
         lastSymbol = undefined;
         lastSeries = undefined;
         for (const [symbol, series] of open) {
@@ -153,7 +168,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
               closed++;
             }
             if (closed > 0) bars.splice(0, closed);
-            if (bars.length > 0) nextCloseAt = Math.min(nextCloseAt, (bars[0] as OpenBar).end);
+            if (bars.length > 0) clock.nextCloseAt = Math.min(clock.nextCloseAt, (bars[0] as OpenBar).end);
             remaining += bars.length;
           }
           if (remaining === 0) open.delete(symbol);
@@ -161,11 +176,11 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
       };
 
       /** The watermark now: event time, advanced by the wall time since the newest tick arrived. */
-      const projectedWatermark = (): number => maxEventTime + (scheduler.now() - lastTickAt) - latenessMs;
+      const projectedWatermark = (): number => clock.maxEventTime + (scheduler.now() - clock.lastTickAt) - latenessMs;
 
       const armIdleTimer = (): void => {
-        if (timer || nextCloseAt === Number.POSITIVE_INFINITY) return;
-        const dueAt = nextCloseAt + latenessMs - maxEventTime + lastTickAt;
+        if (timer || clock.nextCloseAt === Number.POSITIVE_INFINITY) return;
+        const dueAt = clock.nextCloseAt + latenessMs - clock.maxEventTime + clock.lastTickAt;
         timer = scheduler.schedule(() => {
           timer = undefined;
           closeThrough(projectedWatermark());
@@ -176,12 +191,12 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
       /** Adds one tick to its bars; false when a final it released ended the subscription. */
       const apply = (tick: Tick, batch: number): boolean => {
         const ts = tick.ts;
-        if (ts > maxEventTime) {
-          maxEventTime = ts;
+        if (ts > clock.maxEventTime) {
+          clock.maxEventTime = ts;
           const watermark = ts - latenessMs;
-          if (watermark > closedThrough) closedThrough = watermark;
+          if (watermark > clock.closedThrough) clock.closedThrough = watermark;
           // Most new event times close nothing: only call out when a bar is due.
-          if (watermark >= nextCloseAt) {
+          if (watermark >= clock.nextCloseAt) {
             closeThrough(watermark);
             if (subscriber.closed) return false;
           }
@@ -200,7 +215,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
             const interval = intervals[i] as BarInterval;
             const start = Math.floor(ts / interval.ms) * interval.ms;
             const end = start + interval.ms;
-            if (end <= closedThrough) {
+            if (end <= clock.closedThrough) {
               onLate(tick, interval);
               continue;
             }
@@ -210,7 +225,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
             }
             bar = barAt(lastSeries[i] as OpenBar[], tick.symbol, interval, start, end);
             lastBars[i] = bar;
-            if (end < nextCloseAt) nextCloseAt = end;
+            if (end < clock.nextCloseAt) clock.nextCloseAt = end;
           }
           addPrint(bar, tick, notional, pricing);
           if (bar.batch !== batch) {
@@ -225,7 +240,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
         const batch = ++batchNo;
         changed.length = 0;
         for (let t = 0; t < ticks.length; t++) if (!apply(ticks[t] as Tick, batch)) return;
-        lastTickAt = scheduler.now();
+        clock.lastTickAt = scheduler.now();
         for (let b = 0; b < changed.length; b++) {
           const bar = changed[b] as OpenBar;
           // Closed by a later tick of the same batch: its final has gone out already.
