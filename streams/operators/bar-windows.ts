@@ -43,8 +43,8 @@ export interface LiveBar {
   /** Set once, when the bar closes; nothing changes it after. */
   readonly final: boolean;
   /**
-   * The bar's series as `INTERVAL:SYM`, equal for every bar of it: the key of state kept per
-   * series downstream (the partials' rate limit), built once per bar rather than per tick.
+   * The bar's series as `INTERVAL:SYM`: the key of state kept per series downstream (the
+   * partials' rate limit), and the very same string for every bar of the series.
    */
   readonly series: string;
 }
@@ -76,6 +76,15 @@ interface Clock {
   closedThrough: number;
   /** The earliest end among the open bars. */
   nextCloseAt: number;
+}
+
+/**
+ * One symbol's open bars of one interval, oldest first. Its key is made once and shared by its
+ * bars, so keying state per series downstream hashes one string, not a new one per bar.
+ */
+interface Series {
+  readonly key: string;
+  readonly bars: OpenBar[];
 }
 
 /** An open bar: mutated in place per tick. */
@@ -129,7 +138,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
   return (source) =>
     new Observable<LiveBar>((subscriber) => {
       // symbol -> per interval (same order as `intervals`), that interval's open bars by start.
-      const open = new Map<string, OpenBar[][]>();
+      const open = new Map<string, Series[]>();
       // The times live in an object, not in `let`s: a closure variable holding a double gets a
       // new heap number on every write (two per tick here), an object's double field does not.
       const clock: Clock = {
@@ -144,7 +153,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
       // to, save a map lookup and a bar search per tick. Forgotten whenever closing may delete a
       // symbol's entry, so they never point at a series the map has dropped.
       let lastSymbol: string | undefined;
-      let lastSeries: OpenBar[][] | undefined;
+      let lastSeries: Series[] | undefined;
       const lastBars: (OpenBar | undefined)[] = intervals.map(() => undefined);
       // The bars the current batch changed, in the order first changed; reused across batches.
       const changed: OpenBar[] = [];
@@ -158,7 +167,8 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
         lastSeries = undefined;
         for (const [symbol, series] of open) {
           let remaining = 0;
-          for (const bars of series) {
+          for (let s = 0; s < series.length; s++) {
+            const bars = (series[s] as Series).bars;
             let closed = 0;
             while (closed < bars.length && (bars[closed] as OpenBar).end <= watermark) {
               const bar = bars[closed] as OpenBar;
@@ -167,7 +177,9 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
               if (subscriber.closed) return;
               closed++;
             }
-            if (closed > 0) bars.splice(0, closed);
+            // Almost always the one oldest bar: shift() moves the rest in place, splice() returns a new array.
+            if (closed === 1) bars.shift();
+            else if (closed > 1) bars.splice(0, closed);
             if (bars.length > 0) clock.nextCloseAt = Math.min(clock.nextCloseAt, (bars[0] as OpenBar).end);
             remaining += bars.length;
           }
@@ -220,10 +232,11 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
               continue;
             }
             if (!lastSeries) {
-              lastSeries = intervals.map(() => []);
+              const symbol = tick.symbol;
+              lastSeries = intervals.map((iv) => ({ key: `${iv.name}:${symbol}`, bars: [] }));
               open.set(tick.symbol, lastSeries);
             }
-            bar = barAt(lastSeries[i] as OpenBar[], tick.symbol, interval, start, end);
+            bar = barAt(lastSeries[i] as Series, tick.symbol, interval, start, end);
             lastBars[i] = bar;
             if (end < clock.nextCloseAt) clock.nextCloseAt = end;
           }
@@ -272,14 +285,15 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
     });
 }
 
-/** The open bar of `bars` starting at `start`, created (in start order) when missing. */
-function barAt(bars: OpenBar[], symbol: string, interval: BarInterval, start: number, end: number): OpenBar {
+/** The open bar of a series starting at `start`, created (in start order) when missing. */
+function barAt(series: Series, symbol: string, interval: BarInterval, start: number, end: number): OpenBar {
+  const bars = series.bars;
   let i = bars.length - 1;
   // Ticks come mostly in order: the bar is almost always the last one.
   while (i >= 0 && (bars[i] as OpenBar).start > start) i--;
   const found = bars[i];
   if (found && found.start === start) return found;
-  const bar: OpenBar = { symbol, interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, final: false, series: `${interval.name}:${symbol}`, priced: false, batch: 0 };
+  const bar: OpenBar = { symbol, interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, final: false, series: series.key, priced: false, batch: 0 };
   bars.splice(i + 1, 0, bar);
   return bar;
 }
