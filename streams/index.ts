@@ -14,8 +14,10 @@ export type { BarInterval } from './operators/bar-interval.js';
 
 export { MarketState } from './market/market-state.js';
 export type { MarketStateView } from './market/market-state.js';
-export { MarketPipeline, MAX_TRADES_PER_PUBLICATION } from './market/market-pipeline.js';
-export type { MarketBarsOptions, MarketPipelineOptions, TickPublication } from './market/market-pipeline.js';
+export { MarketPipeline } from './market/market-pipeline.js';
+export { MAX_TRADES_PER_PUBLICATION, TickPublication } from './market/tick-publication.js';
+export type { TickColumnsJson } from './market/tick-publication.js';
+export type { MarketBarsOptions, MarketPipelineOptions } from './market/market-pipeline.js';
 export { DEFAULT_TICK_LIMITS, SYMBOL_PATTERN, TICK_REJECT_REASONS, tickLimits, tickRefusal } from './market/tick-validation.js';
 export type { TickLimits, TickRefusal, TickRejectReason } from './market/tick-validation.js';
 export { barChannel, marketChannel, tickChannel } from './market/channels.js';

@@ -130,7 +130,7 @@ describe('TickIngest', () => {
     ];
     expect(ingest.push(items).accepted).toBe(2);
     expect(seen[0]).toBe(items[0]);
-    expect(published.find((p) => p.channel === 'ticks:AAPL')?.data).toEqual({ price: [190, 191], size: [10, 5], ts: [now, now + 1] });
+    expect(JSON.parse(JSON.stringify(published.find((p) => p.channel === 'ticks:AAPL')?.data))).toEqual({ price: [190, 191], size: [10, 5], ts: [now, now + 1] });
     await pipeline.stop();
     expect(published.find((p) => p.channel === 'market:AAPL')?.data).toMatchObject({ last: 191, volume: 15, trades: 2 });
   });

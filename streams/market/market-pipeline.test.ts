@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { Observable, VirtualTimeScheduler, from, interval, map, throwError } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { MarketPipeline, MAX_TRADES_PER_PUBLICATION, type TickPublication } from './market-pipeline.js';
+import { MarketPipeline } from './market-pipeline.js';
+import { MAX_TRADES_PER_PUBLICATION, TickPublication } from './tick-publication.js';
 import { SimulatedFeed } from '../feeds/simulated.js';
 import { barInterval } from '../operators/bar-interval.js';
 import type { Bar, ChannelPublisher, Feed, StreamLogger, Tick, TickBatch } from '../ports.js';
@@ -47,8 +48,10 @@ class RecordingLogger implements StreamLogger {
   }
 }
 
+/** A publication as a subscriber decodes it (a ticks: publication's columns are typed arrays until then). */
+const wire = (data: unknown): unknown => JSON.parse(JSON.stringify(data));
 /** A ticks: publication's columns as one object per trade. */
-const rows = (p: TickPublication) => p.ts.map((ts, i) => ({ price: p.price[i] as number, size: p.size[i] as number, ts }));
+const rows = (p: TickPublication) => Array.from(p.ts, (ts, i) => ({ price: p.price[i] as number, size: p.size[i] as number, ts }));
 const feedOf = (batches: () => Observable<TickBatch>): Feed => ({ name: 'test', batches });
 /** Each tick its own batch, as a feed that batches nothing hands them over. */
 const oneByOne = (ticks: Tick[]): Observable<TickBatch> => from(ticks.map((t) => [t]));
@@ -90,7 +93,7 @@ describe('MarketPipeline', () => {
     if (!pipeline) throw new Error('pipeline not built');
 
     const trades = (...prices: number[]) => ({ price: prices, size: prices.map(() => 100), ts: prices });
-    expect(publisher.on('ticks:').map((c) => [c.channel, c.at, c.data])).toEqual([
+    expect(publisher.on('ticks:').map((c) => [c.channel, c.at, wire(c.data)])).toEqual([
       ['ticks:AAA', 0, trades(10)],
       ['ticks:AAA', 2, trades(11, 12)],
       ['ticks:BBB', 2, trades(50)],
@@ -301,7 +304,7 @@ describe('MarketPipeline', () => {
     expect(pipeline.ticksDropped).toBe(5);
     expect(pipeline.ticksRejected).toEqual({ BAD_SHAPE: 1, BAD_SYMBOL: 1, BAD_PRICE: 1, BAD_SIZE: 1, BAD_TS: 1, SYMBOL_LIMIT: 0 });
     expect(publisher.on('market:bad')).toHaveLength(0);
-    expect(publisher.on('ticks:').map((c) => [c.channel, c.data])).toEqual([['ticks:A', { price: [10, 12], size: [1, 2], ts: [1, 4] }]]);
+    expect(publisher.on('ticks:').map((c) => [c.channel, wire(c.data)])).toEqual([['ticks:A', { price: [10, 12], size: [1, 2], ts: [1, 4] }]]);
     expect(pipeline.state.snapshot('A')).toMatchObject({ last: 12, high: 12, low: 10, volume: 3, trades: 2 });
     // A synchronous feed that completes still ends with the latest snapshot.
     expect(publisher.on('market:A').at(-1)?.data).toMatchObject({ last: 12 });

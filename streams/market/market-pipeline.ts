@@ -11,6 +11,7 @@ import { countsForPrice } from './price-conditions.js';
 import { barChannel, marketChannel, tickChannel } from './channels.js';
 import { tickLimits, tickProblem, tradeProblem, type TickLimits, type TickRejectReason } from './tick-validation.js';
 import { RejectCounts } from './reject-counts.js';
+import { TickColumnsWriter } from './tick-publication.js';
 
 export interface MarketPipelineOptions {
   feed: Feed;
@@ -40,23 +41,6 @@ export interface MarketBarsOptions {
   /** Closed bars kept per symbol and interval for the bars API; the oldest is dropped beyond it. */
   historySize: number;
 }
-
-/**
- * What `ticks:SYM` carries: the symbol's trades of one feed batch, in arrival order, as columns:
- * trade i is (price[i], size[i], ts[i]). A burst of trades is one publication (one history
- * offset, one frame per subscriber) rather than one per trade, which is what keeps fan-out
- * latency flat when a market opens; every trade is in exactly one publication, so recovery by
- * offset still loses none. Columns rather than an object per trade: three number arrays are what
- * history retains and what a subscriber parses, and the keys are not repeated on the wire.
- */
-export interface TickPublication {
-  price: number[];
-  size: number[];
-  ts: number[];
-}
-
-/** Most trades in one `ticks:` publication: a larger group is split, so a frame stays small. */
-export const MAX_TRADES_PER_PUBLICATION = 1_000;
 
 /** The ticks of a batch that passed validation, and their symbols (each once). */
 interface AcceptedBatch {
@@ -262,20 +246,19 @@ export class MarketPipeline {
   }
 
   /**
-   * `ticks:SYM` for every symbol of an accepted batch: its trades in arrival order, in columns
-   * allocated at their final length (a pushed-to array grows by copies and keeps up to half
-   * again as much room, which history would retain), at most MAX_TRADES_PER_PUBLICATION each.
+   * `ticks:SYM` for every symbol of an accepted batch (TickPublication): its trades in arrival
+   * order, in columns allocated at their final length, since the batch's symbols were counted.
    */
   private publishTrades(ticks: TickBatch, counts: Map<string, number>): void {
-    const bySymbol = new Map<string, TradeColumns>();
-    for (const [sym, count] of counts) bySymbol.set(sym, new TradeColumns(count));
+    const bySymbol = new Map<string, TickColumnsWriter>();
+    for (const [sym, count] of counts) bySymbol.set(sym, new TickColumnsWriter(count));
     let symbol: string | undefined;
-    let columns: TradeColumns | undefined;
+    let columns: TickColumnsWriter | undefined;
     for (let i = 0; i < ticks.length; i++) {
       const tick = ticks[i] as Tick;
       if (tick.symbol !== symbol || columns === undefined) {
         symbol = tick.symbol;
-        columns = bySymbol.get(symbol) as TradeColumns;
+        columns = bySymbol.get(symbol) as TickColumnsWriter;
       }
       columns.add(tick);
     }
@@ -342,32 +325,5 @@ export class MarketPipeline {
     );
     this.lastErrorLogAt = now;
     this.suppressedErrorLogs = 0;
-  }
-}
-
-/** One symbol's trades of a batch, written into publications allocated at the length each will have. */
-class TradeColumns {
-  readonly publications: TickPublication[] = [];
-  private part = 0;
-  private filled = 0;
-
-  /** `count`: the symbol's trades in the batch, each of which will be added. */
-  constructor(count: number) {
-    for (let left = count; left > 0; left -= MAX_TRADES_PER_PUBLICATION) {
-      const n = Math.min(left, MAX_TRADES_PER_PUBLICATION);
-      this.publications.push({ price: new Array<number>(n), size: new Array<number>(n), ts: new Array<number>(n) });
-    }
-  }
-
-  add(tick: Tick): void {
-    let current = this.publications[this.part] as TickPublication;
-    if (this.filled === current.ts.length) {
-      current = this.publications[++this.part] as TickPublication;
-      this.filled = 0;
-    }
-    const i = this.filled++;
-    current.price[i] = tick.price;
-    current.size[i] = tick.size;
-    current.ts[i] = tick.ts;
   }
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pack } from 'msgpackr';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { connected, sdkClient, subscribed, until } from '../support/client.js';
+import { RawSocket } from '../support/raw-socket.js';
 
 let t: TestEngine;
 beforeAll(async () => { t = await startEngine({ apiKey: 'test-key', ingestMaxTicks: 50 }); });
@@ -65,6 +66,20 @@ describe('POST /api/v1/ingest/ticks', () => {
     await ingest(pack([tick('INGB', 22, 3)]), 'application/msgpack');
     expect(await (await fetch(`${t.http}/api/v1/market/INGB`)).json()).toMatchObject({ symbol: 'INGB', last: 22, trades: 3 });
     c.disconnect();
+  });
+
+  it('sends a ticks: publication as plain number arrays to msgpack subscribers too, live and from history', async () => {
+    const s = new RawSocket(t.url, 'msgpack');
+    await s.opened;
+    s.send({ id: 1, connect: {} }, { id: 2, subscribe: { channel: 'ticks:INGM' } });
+    await s.reply(2);
+    const columns = { price: [30.25, 30.5], size: [3, 4], ts: [now + 5, now + 6] };
+    expect((await ingest(JSON.stringify([tick('INGM', 30.25, 0), tick('INGM', 30.5, 1)].map((x, i) => ({ ...x, size: 3 + i, ts: now + 5 + i }))))).json).toMatchObject({ accepted: 2 });
+    await until(() => s.pushes().some((p) => p.pub), 'the msgpack publication');
+    expect(s.pushes().find((p) => p.pub)).toMatchObject({ channel: 'ticks:INGM', pub: { data: columns } });
+    s.send({ id: 3, history: { channel: 'ticks:INGM', limit: 10 } });
+    expect((await s.reply(3)).history).toMatchObject({ publications: [{ data: columns }] });
+    s.close();
   });
 
   it('refuses a missing or wrong key with 401', async () => {
