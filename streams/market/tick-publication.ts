@@ -17,7 +17,7 @@ export interface TickColumnsJson {
  * is in exactly one publication, so recovery by offset still loses none. Columns rather than an
  * object per trade: the keys are not repeated on the wire, and a subscriber parses three arrays.
  *
- * In process the columns are views of one Float64Array. History keeps every publication for
+ * In process the columns are Float64Array views of one buffer. History keeps every publication for
  * minutes, and a typed array's numbers live outside the JavaScript heap, so the young-generation
  * collector copies a small header per publication instead of its 24 bytes per trade (measured:
  * 5 ms of a 50 ms replay of the recorded day). Serializers see the wire form through toJSON,
@@ -29,10 +29,10 @@ export class TickPublication {
   readonly ts: Float64Array;
 
   constructor(readonly length: number) {
-    const all = new Float64Array(3 * length);
-    this.price = all.subarray(0, length);
-    this.size = all.subarray(length, 2 * length);
-    this.ts = all.subarray(2 * length);
+    const bytes = new ArrayBuffer(3 * 8 * length);
+    this.price = new Float64Array(bytes, 0, length);
+    this.size = new Float64Array(bytes, 8 * length, length);
+    this.ts = new Float64Array(bytes, 16 * length, length);
   }
 
   toJSON(): TickColumnsJson {
