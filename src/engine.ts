@@ -7,7 +7,7 @@ import type { SupernovaConfig } from './config/index.js';
 import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
-import { Router, StaticFiles } from './http/index.js';
+import { Router, StaticFiles, type Detachable } from './http/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -54,6 +54,8 @@ export class Engine {
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private actors: ConnectionActors | undefined;
   private readonly actorDeps: ConnectionDeps;
+  /** What the app's handlers reach the engine through; detached at stop (see Detachable). */
+  private readonly detachables: Detachable<object>[] = [];
 
   constructor(options: EngineOptions) {
     const config = (this.config = options.config);
@@ -161,12 +163,11 @@ export class Engine {
         maxBytes: DASHBOARD_MAX_BYTES,
         pageConfig: () => ({ symbols: config.symbols, websocket: '/connection/websocket', intervals: config.barIntervals.map((name) => barInterval(name)) }),
       });
-      this.dashboard.register(this.app);
+      this.detachables.push(this.dashboard.register(this.app));
     }
     registerIngestApi(router, { apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks });
     registerMarketSnapshotApi(router, this.pipeline.state);
-    this.gateway.attach();
-    router.attach(this.app);
+    this.detachables.push(this.gateway.attach(), router.attach(this.app));
   }
 
   get broker(): Broker {
@@ -242,6 +243,8 @@ export class Engine {
     await this.broker.stop();
     this.dashboard?.stop();
     this.app.close();
+    // uWS keeps what was registered on the app for the life of the process: empty it.
+    for (const d of this.detachables) d.detach();
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
   }

@@ -4,6 +4,7 @@ import {
   type Codec, type Command, DisconnectCode, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand,
 } from '../protocol/index.js';
 import type { TopicPort } from '../broker/index.js';
+import { Detachable } from '../http/index.js';
 import type { ConnectionAcceptor } from './ports.js';
 import { PING_CHANNEL, Session, type SocketData } from './session.js';
 import { Pinger } from './pinger.js';
@@ -58,25 +59,34 @@ export class WebSocketGateway {
     };
   }
 
-  attach(): void {
+  /** Registers the WebSocket route; detach the result once the app is closed (see Detachable). */
+  attach(): Detachable<WebSocketGateway> {
     const o = this.opts;
+    const { maxBackpressureBytes } = o;
+    // The behaviour closes over `self`, never `this` (whose options hold the engine's callbacks).
+    const self = new Detachable<WebSocketGateway>(this);
     this.app.ws<SocketData>(o.path, {
       maxPayloadLength: o.maxFrameBytes,
-      maxBackpressure: o.maxBackpressureBytes,
+      maxBackpressure: maxBackpressureBytes,
       closeOnBackpressureLimit: false,
       // Liveness is the protocol's own ping/pong; uWebSockets.js' idle timer would close quiet clients.
       idleTimeout: 0,
       sendPingsAutomatically: false,
       compression: 0,
-      upgrade: (res, req, context) => this.upgrade(res, req, context),
-      open: (ws) => this.open(ws),
-      message: (ws, message) => this.message(ws, message),
+      upgrade: (res, req, context) => {
+        const gateway = self.target;
+        if (gateway) gateway.upgrade(res, req, context);
+        else res.cork(() => res.writeStatus('503 Service Unavailable').end());
+      },
+      open: (ws) => self.target?.open(ws),
+      message: (ws, message) => self.target?.message(ws, message),
       // A message dropped because the socket is over its backpressure limit: the client cannot
       // keep up, and the protocol promises no silent gaps, so it must reconnect and recover.
-      dropped: (ws) => ws.getUserData().session?.slowConsumer(o.maxBackpressureBytes, SLOW_CONSUMER_GIVE_UP_MS),
+      dropped: (ws) => ws.getUserData().session?.slowConsumer(maxBackpressureBytes, SLOW_CONSUMER_GIVE_UP_MS),
       drain: (ws) => ws.getUserData().session?.drained(),
-      close: (ws, code) => this.closed(ws, code),
+      close: (ws, code) => self.target?.closed(ws, code),
     });
+    return self;
   }
 
   start(): void {

@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { Detachable } from './detachable.js';
 import type { Logger } from 'pino';
 import { HttpError, statusText } from './http-error.js';
 import { UwsEventStream, type EventStream } from './event-stream.js';
@@ -97,14 +98,23 @@ export class Router {
    * the catch-all only answers what no pattern takes (404, 405, and paths with empty segments,
    * which the router's own matcher still resolves).
    */
-  attach(app: TemplatedApp): void {
-    for (const route of this.routes) {
-      const pattern = `/${route.segments.join('/')}`;
-      const method = route.method;
-      app[UWS_METHODS[method] as 'get'](pattern, (res, req) => this.handle(res, req, method, route));
-      if (method === 'get') app.head(pattern, (res, req) => this.handle(res, req, 'head', route));
+  attach(app: TemplatedApp): Detachable<Router> {
+    // The handlers close over `self`, the method and the route's index, never over `this` or a
+    // route (whose handler holds the engine): uWS keeps them after the app closes (Detachable).
+    const self = new Detachable<Router>(this);
+    const dispatch = (res: HttpResponse, req: HttpRequest, method: string, index: number | undefined): void => {
+      const router = self.target;
+      if (router) router.handle(res, req, method, index === undefined ? undefined : router.routes[index]);
+      else detached(res);
+    };
+    for (let index = 0; index < this.routes.length; index++) {
+      const { segments, method } = this.routes[index] as Route;
+      const pattern = `/${segments.join('/')}`;
+      app[UWS_METHODS[method] as 'get'](pattern, (res, req) => dispatch(res, req, method, index));
+      if (method === 'get') app.head(pattern, (res, req) => dispatch(res, req, 'head', index));
     }
-    app.any('/*', (res, req) => this.handle(res, req, req.getMethod().toLowerCase(), undefined));
+    app.any('/*', (res, req) => dispatch(res, req, req.getMethod().toLowerCase(), undefined));
+    return self;
   }
 
   private match(method: string, path: string): { route: Route; params: Record<string, string> } | { allowed: string[] } {
@@ -352,4 +362,9 @@ function safeDecode(s: string): string {
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', `bad URL encoding in ${JSON.stringify(s)}`);
   }
+}
+
+/** A request reaching a router whose engine has stopped (the app is closed; this is a safety net). */
+function detached(res: HttpResponse): void {
+  res.cork(() => res.writeStatus('503 Service Unavailable').end());
 }

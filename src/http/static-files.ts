@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { Detachable } from './detachable.js';
 import { negotiateEncoding, type Encoding } from './accept-encoding.js';
 import { contentTypeOf } from './content-types.js';
 import { statusText } from './http-error.js';
@@ -49,13 +50,21 @@ export class StaticFiles {
 
   constructor(private readonly o: StaticFilesOptions) {}
 
-  register(app: TemplatedApp): void {
+  /** Adds the page's routes; detach the result once the app is closed (see Detachable). */
+  register(app: TemplatedApp): Detachable<StaticFiles> {
+    const self = new Detachable<StaticFiles>(this);
+    const serving = (handle: (files: StaticFiles, res: HttpResponse, req: HttpRequest) => void) => (res: HttpResponse, req: HttpRequest): void => {
+      const files = self.target;
+      if (files) handle(files, res, req);
+      else res.cork(() => res.writeStatus('503 Service Unavailable').end());
+    };
     for (const method of ['get', 'head'] as const) {
-      app[method]('/', (res, req) => this.serve(res, req, 'index.html', method));
-      app[method]('/index.html', (res, req) => this.serve(res, req, 'index.html', method));
-      app[method]('/assets/*', (res, req) => this.serve(res, req, req.getUrl().slice(1), method));
-      app[method]('/dashboard.json', (res) => this.pageConfig(res, method));
+      app[method]('/', serving((files, res, req) => files.serve(res, req, 'index.html', method)));
+      app[method]('/index.html', serving((files, res, req) => files.serve(res, req, 'index.html', method)));
+      app[method]('/assets/*', serving((files, res, req) => files.serve(res, req, req.getUrl().slice(1), method)));
+      app[method]('/dashboard.json', serving((files, res) => files.pageConfig(res, method)));
     }
+    return self;
   }
 
   /** Loads the page into memory. A missing or oversized build is logged and answered with 503. */

@@ -1,7 +1,8 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { PipelineCounters } from '../../streams/index.js';
 import { BucketHistogram, type HistogramSeriesCounts } from './bucket-histogram.js';
 import { IntervalLatency } from './interval-latency.js';
+import { processMetrics } from './process-metrics.js';
 
 export interface MetricsSources {
   connections(): number;
@@ -18,6 +19,8 @@ export interface MetricsSources {
  */
 export class EngineMetrics {
   readonly registry = new Registry();
+  /** The process's own figures (processMetrics), rendered before the engine's; off with defaultMetrics: false. */
+  private readonly processRegistry: Registry | undefined;
   readonly commands: Counter<'method' | 'result'>;
   readonly commandLatency: BucketHistogram<'method'>;
   /** Publications by namespace: plain numbers on the data plane, read by the counter at scrape time. */
@@ -32,7 +35,7 @@ export class EngineMetrics {
 
   constructor(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.processRegistry = options.defaultMetrics === false ? undefined : processMetrics();
     new Gauge({ name: 'supernova_connections', help: 'Open client connections', registers, collect() { this.set(sources.connections()); } });
     this.commands = new Counter({ name: 'supernova_commands_total', help: 'Client commands by method and result', labelNames: ['method', 'result'], registers });
     this.commandLatency = new BucketHistogram(
@@ -105,7 +108,9 @@ export class EngineMetrics {
   }
 
   async render(): Promise<{ body: string; contentType: string }> {
-    return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+    const own = await this.registry.metrics();
+    const body = this.processRegistry ? `${await this.processRegistry.metrics()}\n${own}` : own;
+    return { body, contentType: this.registry.contentType };
   }
 }
 
