@@ -15,8 +15,9 @@ import { epochMs } from './shared/clock.js';
 import type { FanoutSettings, PacedPlan, PipelineServerArgs, PipelineServerReady, PipelineServerRpc } from './pipeline/protocol.js';
 
 const HELP = `npm run bench:pipeline [-- options]
-  --rounds N         runs of the hand loop and of the engine without subscribers (default 7; medians reported)
-  --warmup N         untimed runs of each before those (default 2): the JIT settles on both first
+  --rounds N         runs of the hand loop and of the engine without subscribers (default 15; medians reported)
+  --warmup N         untimed runs of each before those (default 5): the JIT settles on both first, and the
+                     heap reaches the size at which the earlier engines' garbage is collected regularly
   --load-rounds N    runs with subscribers, each on a fresh engine (default 3)
   --subscribers N    WebSocket subscribers for the runs with subscribers and the paced replay (default 1000)
   --speed X          paced replay speed (default 100)
@@ -56,8 +57,8 @@ async function main(): Promise<number> {
   try {
     ({ values } = parseArgs({
       options: {
-        rounds: { type: 'string', default: '7' },
-        warmup: { type: 'string', default: '2' },
+        rounds: { type: 'string', default: '15' },
+        warmup: { type: 'string', default: '5' },
         'load-rounds': { type: 'string', default: '3' },
         subscribers: { type: 'string', default: '1000' },
         speed: { type: 'string', default: '100' },
