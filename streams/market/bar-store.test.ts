@@ -32,6 +32,26 @@ describe('BarStore', () => {
     expect(store.size('A', '1m')).toBe(1);
   });
 
+  it('grows a series past its first rows, then keeps the newest `capacity` in order, values exact', () => {
+    const store = new BarStore(['1s'], 200);
+    const priced = (i: number): Bar => ({ ...bar(i * 1_000, '1s'), end: i * 1_000 + 1_000, open: 168.83 + i / 100, high: 169.01, low: 168.7, close: 168.9, volume: 100 * i, vwap: 168.8731, trades: i });
+    for (let i = 0; i < 150; i++) store.add(priced(i));
+    expect(store.size('A', '1s')).toBe(150);
+    expect(store.slice('A', '1s', 0, 150)).toEqual(Array.from({ length: 150 }, (_, i) => priced(i)));
+    for (let i = 150; i < 450; i++) store.add(priced(i));
+    expect(store.size('A', '1s')).toBe(200);
+    expect(store.slice('A', '1s', 0, 200).map((b) => b.start)).toEqual(Array.from({ length: 200 }, (_, i) => (250 + i) * 1_000));
+    expect(store.slice('A', '1s', 199, 200)).toEqual([priced(449)]);
+    expect(store.countBefore('A', '1s', 300_000)).toBe(50);
+    expect(store.countBefore('A', '1s', 300_001)).toBe(51);
+  });
+
+  it('keeps only closed bars', () => {
+    const store = new BarStore(['1m'], 5);
+    store.add({ ...bar(0), final: false });
+    expect(store.size('A', '1m')).toBe(0);
+  });
+
   it('rejects a capacity that is not a positive integer', () => {
     expect(() => new BarStore(['1m'], 0)).toThrow(InvalidOptionError);
   });

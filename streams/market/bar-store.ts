@@ -16,11 +16,16 @@ export interface BarStoreView {
 /**
  * The last `capacity` closed bars per symbol and interval, in memory. When a series is full the
  * oldest bar is dropped. Bars arrive in start order per series (the watermark closes them in
- * order), which keeps each ring sorted for binary search.
+ * order), which keeps each series sorted for binary search.
+ *
+ * A series keeps its bars as rows of numbers in one Float64Array, not as Bar objects: a bar
+ * object with its boxed numbers is eight heap objects, which the young-generation collector
+ * would copy (twice) for every bar of the day, and a typed array's numbers are outside the
+ * heap; a row is also a third of the memory. Reads make Bar objects for the page asked for.
  */
 export class BarStore implements BarStoreView {
   readonly intervals: readonly string[];
-  private readonly series = new Map<string, Map<string, BarRing>>();
+  private readonly series = new Map<string, Map<string, BarSeries>>();
 
   constructor(
     intervals: readonly string[],
@@ -30,55 +35,66 @@ export class BarStore implements BarStoreView {
     this.intervals = [...intervals];
   }
 
-  /** Keeps a closed bar; a bar that is not newer than the series' newest is ignored. */
+  /** Keeps a closed bar; one that is not final, or not newer than the series' newest, is ignored. */
   add(bar: Bar): void {
+    if (!bar.final) return;
     let bySymbol = this.series.get(bar.symbol);
     if (!bySymbol) this.series.set(bar.symbol, (bySymbol = new Map()));
-    let ring = bySymbol.get(bar.interval);
-    if (!ring) bySymbol.set(bar.interval, (ring = new BarRing(this.capacity)));
-    const newest = ring.at(ring.size - 1);
-    if (newest && newest.start >= bar.start) return;
-    ring.push(bar);
+    let series = bySymbol.get(bar.interval);
+    if (!series) bySymbol.set(bar.interval, (series = new BarSeries(bar.symbol, bar.interval, this.capacity)));
+    if (series.size > 0 && series.startAt(series.size - 1) >= bar.start) return;
+    series.push(bar);
   }
 
   size(symbol: string, interval: string): number {
-    return this.ring(symbol, interval)?.size ?? 0;
+    return this.find(symbol, interval)?.size ?? 0;
   }
 
   slice(symbol: string, interval: string, from: number, to: number): Bar[] {
-    const ring = this.ring(symbol, interval);
-    if (!ring) return [];
+    const series = this.find(symbol, interval);
+    if (!series) return [];
     const out: Bar[] = [];
-    for (let i = Math.max(0, from); i < Math.min(to, ring.size); i++) out.push(ring.at(i) as Bar);
+    for (let i = Math.max(0, from); i < Math.min(to, series.size); i++) out.push(series.at(i));
     return out;
   }
 
   countBefore(symbol: string, interval: string, start: number): number {
-    const ring = this.ring(symbol, interval);
-    if (!ring) return 0;
+    const series = this.find(symbol, interval);
+    if (!series) return 0;
     let lo = 0;
-    let hi = ring.size;
+    let hi = series.size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((ring.at(mid) as Bar).start < start) lo = mid + 1;
+      if (series.startAt(mid) < start) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  private ring(symbol: string, interval: string): BarRing | undefined {
+  private find(symbol: string, interval: string): BarSeries | undefined {
     return this.series.get(symbol)?.get(interval);
   }
 }
 
-/** Fixed-capacity FIFO overwriting its oldest bar: no array shifting per closed bar. */
-class BarRing {
-  private readonly items: (Bar | undefined)[];
+// A row: start, end, open, high, low, close, volume, vwap, trades.
+const FIELDS = 9;
+/** Rows a series starts with; it doubles up to its capacity, so a quiet symbol costs little. */
+const INITIAL_ROWS = 64;
+
+/** One series' closed bars as a ring of rows: fixed once at capacity, the oldest overwritten. */
+class BarSeries {
+  private rows: Float64Array;
+  private rowCapacity: number;
   private head = 0;
   private count = 0;
 
-  constructor(private readonly capacity: number) {
-    this.items = new Array<Bar | undefined>(capacity);
+  constructor(
+    private readonly symbol: string,
+    private readonly interval: string,
+    private readonly capacity: number,
+  ) {
+    this.rowCapacity = Math.min(capacity, INITIAL_ROWS);
+    this.rows = new Float64Array(this.rowCapacity * FIELDS);
   }
 
   get size(): number {
@@ -86,13 +102,54 @@ class BarRing {
   }
 
   push(bar: Bar): void {
-    this.items[(this.head + this.count) % this.capacity] = bar;
-    if (this.count < this.capacity) this.count++;
-    else this.head = (this.head + 1) % this.capacity;
+    // Grown before the ring first wraps, so the rows are still in order from index 0.
+    if (this.count === this.rowCapacity && this.rowCapacity < this.capacity) {
+      this.rowCapacity = Math.min(this.capacity, this.rowCapacity * 2);
+      const grown = new Float64Array(this.rowCapacity * FIELDS);
+      grown.set(this.rows);
+      this.rows = grown;
+    }
+    const o = ((this.head + this.count) % this.rowCapacity) * FIELDS;
+    const r = this.rows;
+    r[o] = bar.start;
+    r[o + 1] = bar.end;
+    r[o + 2] = bar.open;
+    r[o + 3] = bar.high;
+    r[o + 4] = bar.low;
+    r[o + 5] = bar.close;
+    r[o + 6] = bar.volume;
+    r[o + 7] = bar.vwap;
+    r[o + 8] = bar.trades;
+    if (this.count < this.rowCapacity) this.count++;
+    else this.head = (this.head + 1) % this.rowCapacity;
   }
 
-  /** Bar i from the oldest (0) to the newest (size - 1). */
-  at(i: number): Bar | undefined {
-    return i < 0 || i >= this.count ? undefined : this.items[(this.head + i) % this.capacity];
+  /** The start of bar i, from the oldest (0) to the newest (size - 1). */
+  startAt(i: number): number {
+    return this.rows[this.offset(i)] as number;
+  }
+
+  /** Bar i as an object of its own. */
+  at(i: number): Bar {
+    const o = this.offset(i);
+    const r = this.rows;
+    return {
+      symbol: this.symbol,
+      interval: this.interval,
+      start: r[o] as number,
+      end: r[o + 1] as number,
+      open: r[o + 2] as number,
+      high: r[o + 3] as number,
+      low: r[o + 4] as number,
+      close: r[o + 5] as number,
+      volume: r[o + 6] as number,
+      vwap: r[o + 7] as number,
+      trades: r[o + 8] as number,
+      final: true,
+    };
+  }
+
+  private offset(i: number): number {
+    return ((this.head + i) % this.rowCapacity) * FIELDS;
   }
 }
