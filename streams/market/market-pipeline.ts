@@ -81,6 +81,8 @@ export class MarketPipeline {
   private subscription: Subscription | undefined;
   private stop$: Subject<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** interval -> symbol -> bars channel (see barChannelOf). */
+  private readonly barChannels = new Map<string, Map<string, string>>();
 
   private ticksInCount = 0;
   private publishedCount = 0;
@@ -277,7 +279,20 @@ export class MarketPipeline {
 
   private onBar(bar: Bar): void {
     if (bar.final) this.bars.add(bar);
-    this.publish(barChannel(bar.interval, bar.symbol), bar);
+    this.publish(this.barChannelOf(bar), bar);
+  }
+
+  /**
+   * `bars:INTERVAL:SYM`, one string per series for the pipeline's life rather than one per bar:
+   * the broker's maps are keyed by channel, and a string hashes once. Bounded by the symbols the
+   * state admits (maxSymbols) times the intervals.
+   */
+  private barChannelOf(bar: Bar): string {
+    let bySymbol = this.barChannels.get(bar.interval);
+    if (!bySymbol) this.barChannels.set(bar.interval, (bySymbol = new Map()));
+    let channel = bySymbol.get(bar.symbol);
+    if (channel === undefined) bySymbol.set(bar.symbol, (channel = barChannel(bar.interval, bar.symbol)));
+    return channel;
   }
 
   private publishSnapshot(symbol: string): void {

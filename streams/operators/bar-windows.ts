@@ -216,7 +216,7 @@ export function barWindows(options: BarWindowsOptions): OperatorFunction<TickBat
         if (tick.symbol !== lastSymbol) {
           lastSymbol = tick.symbol;
           lastSeries = open.get(tick.symbol);
-          lastBars.fill(undefined);
+          for (let i = 0; i < lastBars.length; i++) lastBars[i] = undefined;
         }
         const pricing = countsForPrice(tick);
         const notional = notionalOf(tick.price, tick.size);
@@ -294,7 +294,9 @@ function barAt(series: Series, symbol: string, interval: BarInterval, start: num
   const found = bars[i];
   if (found && found.start === start) return found;
   const bar: OpenBar = { symbol, interval, start, end, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, trades: 0, final: false, series: series.key, priced: false, batch: 0 };
-  bars.splice(i + 1, 0, bar);
+  // Almost always the newest: push() rather than splice(), a generic builtin that returns an array.
+  if (i === bars.length - 1) bars.push(bar);
+  else bars.splice(i + 1, 0, bar);
   return bar;
 }
 
