@@ -51,6 +51,9 @@ interface AcceptedBatch {
 // A broker that is down fails every publish; one log line per interval says so without a flood.
 const ERROR_LOG_INTERVAL_MS = 5_000;
 
+/** Trades room a batch's second and later symbols start with (their columns double from there). */
+const FIRST_COLUMNS_OF_ANOTHER_SYMBOL = 64;
+
 const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
 
 /**
@@ -214,12 +217,12 @@ export class MarketPipeline {
     this.ticksInCount += batch.length;
     const now = this.scheduler.now();
     const limits = this.limits;
-    // Each symbol's accepted trades, counted first so that its columns are allocated at their size.
-    const counts = new Map<string, number>();
+    // Each symbol's trades of the batch, in the order the symbols first appear.
+    const trades = new Map<string, TickColumnsWriter>();
     let accepted: Tick[] | undefined;
-    // Batches come in runs of one symbol: counted per run, a map update per run rather than per tick.
+    // Batches come in runs of one symbol: the run's writer saves a map lookup per tick.
     let symbol: string | undefined;
-    let run = 0;
+    let writer: TickColumnsWriter | undefined;
     for (let i = 0; i < batch.length; i++) {
       const tick = batch[i] as Tick;
       // Feeds are typed, not trusted: a hole in a batch is a refused tick, not a stopped pipeline.
@@ -231,43 +234,25 @@ export class MarketPipeline {
         accepted ??= batch.slice(0, i);
         continue;
       }
-      if (tick.symbol !== symbol) {
-        if (symbol !== undefined) counts.set(symbol, (counts.get(symbol) ?? 0) + run);
+      if (tick.symbol !== symbol || writer === undefined) {
         symbol = tick.symbol;
-        run = 0;
+        writer = trades.get(symbol);
+        if (!writer) {
+          // The first symbol may be the whole rest of the batch; another one is likely a share of it.
+          writer = new TickColumnsWriter(trades.size === 0 ? batch.length - i : FIRST_COLUMNS_OF_ANOTHER_SYMBOL);
+          trades.set(symbol, writer);
+        }
       }
-      run++;
       this.state.apply(tick);
+      writer.add(tick);
       accepted?.push(tick);
     }
-    if (symbol === undefined) return undefined;
-    counts.set(symbol, (counts.get(symbol) ?? 0) + run);
-    const ticks = accepted ?? batch;
-    this.publishTrades(ticks, counts);
-    return { ticks, symbols: [...counts.keys()] };
-  }
-
-  /**
-   * `ticks:SYM` for every symbol of an accepted batch (TickPublication): its trades in arrival
-   * order, in columns allocated at their final length, since the batch's symbols were counted.
-   */
-  private publishTrades(ticks: TickBatch, counts: Map<string, number>): void {
-    const bySymbol = new Map<string, TickColumnsWriter>();
-    for (const [sym, count] of counts) bySymbol.set(sym, new TickColumnsWriter(count));
-    let symbol: string | undefined;
-    let columns: TickColumnsWriter | undefined;
-    for (let i = 0; i < ticks.length; i++) {
-      const tick = ticks[i] as Tick;
-      if (tick.symbol !== symbol || columns === undefined) {
-        symbol = tick.symbol;
-        columns = bySymbol.get(symbol) as TickColumnsWriter;
-      }
-      columns.add(tick);
-    }
-    for (const [sym, filled] of bySymbol) {
+    if (trades.size === 0) return undefined;
+    for (const [sym, written] of trades) {
       const channel = tickChannel(sym);
-      for (const publication of filled.publications) this.publish(channel, publication);
+      for (const publication of written.publications()) this.publish(channel, publication);
     }
+    return { ticks: accepted ?? batch, symbols: [...trades.keys()] };
   }
 
   /** Why a tick is refused (its values, or no room for a new symbol), or undefined. */

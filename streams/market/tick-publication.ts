@@ -27,12 +27,15 @@ export class TickPublication {
   readonly price: Float64Array;
   readonly size: Float64Array;
   readonly ts: Float64Array;
+  readonly length: number;
 
-  constructor(readonly length: number) {
-    const bytes = new ArrayBuffer(3 * 8 * length);
-    this.price = new Float64Array(bytes, 0, length);
-    this.size = new Float64Array(bytes, 8 * length, length);
-    this.ts = new Float64Array(bytes, 16 * length, length);
+  /** Trades [from, from + length) of `columns`: prices, sizes and times in blocks of `stride`. */
+  constructor(columns: Float64Array, stride: number, from: number, length: number) {
+    const { buffer, byteOffset } = columns;
+    this.length = length;
+    this.price = new Float64Array(buffer, byteOffset + 8 * from, length);
+    this.size = new Float64Array(buffer, byteOffset + 8 * (stride + from), length);
+    this.ts = new Float64Array(buffer, byteOffset + 8 * (2 * stride + from), length);
   }
 
   toJSON(): TickColumnsJson {
@@ -41,30 +44,53 @@ export class TickPublication {
 }
 
 /**
- * One symbol's trades of a batch, written into publications allocated at the length each will
- * have: `count` (the symbol's trades in the batch, each of which will be added) split at
- * MAX_TRADES_PER_PUBLICATION.
+ * One symbol's trades of a batch, written as they are accepted into one Float64Array (prices,
+ * then sizes, then times, `capacity` of each), which doubles when full. The pipeline starts the
+ * batch's first symbol at the batch's remaining length, so a batch of one symbol (the replay's)
+ * is written once, at its size; another symbol starts small.
  */
 export class TickColumnsWriter {
-  readonly publications: TickPublication[] = [];
-  private part = 0;
-  private filled = 0;
+  private columns: Float64Array;
+  private capacity: number;
+  private count = 0;
 
-  constructor(count: number) {
-    for (let left = count; left > 0; left -= MAX_TRADES_PER_PUBLICATION) {
-      this.publications.push(new TickPublication(Math.min(left, MAX_TRADES_PER_PUBLICATION)));
-    }
+  constructor(capacity: number) {
+    this.capacity = Math.max(1, capacity);
+    this.columns = new Float64Array(3 * this.capacity);
   }
 
   add(tick: Tick): void {
-    let current = this.publications[this.part] as TickPublication;
-    if (this.filled === current.length) {
-      current = this.publications[++this.part] as TickPublication;
-      this.filled = 0;
+    if (this.count === this.capacity) this.resize(2 * this.capacity);
+    const i = this.count++;
+    const c = this.capacity;
+    const columns = this.columns;
+    columns[i] = tick.price;
+    columns[c + i] = tick.size;
+    columns[2 * c + i] = tick.ts;
+  }
+
+  /**
+   * The trades added, in publications of at most MAX_TRADES_PER_PUBLICATION that share one
+   * buffer. History keeps that buffer while it keeps a publication: one less than half full is
+   * copied to its size first.
+   */
+  publications(): TickPublication[] {
+    if (2 * this.count < this.capacity) this.resize(this.count);
+    const out: TickPublication[] = [];
+    for (let from = 0; from < this.count; from += MAX_TRADES_PER_PUBLICATION) {
+      out.push(new TickPublication(this.columns, this.capacity, from, Math.min(MAX_TRADES_PER_PUBLICATION, this.count - from)));
     }
-    const i = this.filled++;
-    current.price[i] = tick.price;
-    current.size[i] = tick.size;
-    current.ts[i] = tick.ts;
+    return out;
+  }
+
+  private resize(capacity: number): void {
+    const n = this.count;
+    const c = this.capacity;
+    const next = new Float64Array(3 * capacity);
+    next.set(this.columns.subarray(0, n), 0);
+    next.set(this.columns.subarray(c, c + n), capacity);
+    next.set(this.columns.subarray(2 * c, 2 * c + n), 2 * capacity);
+    this.columns = next;
+    this.capacity = capacity;
   }
 }
