@@ -4,7 +4,7 @@ import {
   type Codec, type Command, DisconnectCode, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand,
 } from '../protocol/index.js';
 import type { TopicPort } from '../broker/index.js';
-import { Detachable } from '../http/index.js';
+import { answerStopped, Detachable } from '../http/index.js';
 import type { ConnectionAcceptor } from './ports.js';
 import { PING_CHANNEL, Session, type SocketData } from './session.js';
 import { Pinger } from './pinger.js';
@@ -76,7 +76,7 @@ export class WebSocketGateway {
       upgrade: (res, req, context) => {
         const gateway = self.target;
         if (gateway) gateway.upgrade(res, req, context);
-        else res.cork(() => res.writeStatus('503 Service Unavailable').end());
+        else answerStopped(res);
       },
       open: (ws) => self.target?.open(ws),
       message: (ws, message) => self.target?.message(ws, message),

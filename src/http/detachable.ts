@@ -1,3 +1,5 @@
+import type { HttpResponse } from 'uWebSockets.js';
+
 /**
  * What a uWebSockets.js handler may close over. uWS keeps every function registered on an App
  * (routes, WebSocket behaviour) for the life of the process, even after app.close(); a handler
@@ -20,4 +22,12 @@ export class Detachable<T extends object> {
   detach(): void {
     this.current = undefined;
   }
+}
+
+/** The answer of a handler whose target is detached: the app is closed, so this is a safety net. */
+export function answerStopped(res: HttpResponse): void {
+  res.cork(() => {
+    res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json')
+      .end(JSON.stringify({ error: { code: 'SHUTTING_DOWN', message: 'the server has stopped' } }));
+  });
 }

@@ -2,4 +2,4 @@ export { Router, errorResult, type RequestContext, type HttpResult, type Handler
 export { HttpError } from './http-error.js';
 export type { EventStream } from './event-stream.js';
 export { StaticFiles, StaticFilesError, type StaticFilesOptions } from './static-files.js';
-export { Detachable } from './detachable.js';
+export { answerStopped, Detachable } from './detachable.js';

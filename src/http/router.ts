@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { Detachable } from './detachable.js';
+import { answerStopped, Detachable } from './detachable.js';
 import type { Logger } from 'pino';
 import { HttpError, statusText } from './http-error.js';
 import { UwsEventStream, type EventStream } from './event-stream.js';
@@ -105,7 +105,7 @@ export class Router {
     const dispatch = (res: HttpResponse, req: HttpRequest, method: string, index: number | undefined): void => {
       const router = self.target;
       if (router) router.handle(res, req, method, index === undefined ? undefined : router.routes[index]);
-      else detached(res);
+      else answerStopped(res);
     };
     for (let index = 0; index < this.routes.length; index++) {
       const { segments, method } = this.routes[index] as Route;
@@ -362,9 +362,4 @@ function safeDecode(s: string): string {
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', `bad URL encoding in ${JSON.stringify(s)}`);
   }
-}
-
-/** A request reaching a router whose engine has stopped (the app is closed; this is a safety net). */
-function detached(res: HttpResponse): void {
-  res.cork(() => res.writeStatus('503 Service Unavailable').end());
 }

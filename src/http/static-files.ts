@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { Detachable } from './detachable.js';
+import { answerStopped, Detachable } from './detachable.js';
 import { negotiateEncoding, type Encoding } from './accept-encoding.js';
 import { contentTypeOf } from './content-types.js';
 import { statusText } from './http-error.js';
@@ -56,7 +56,7 @@ export class StaticFiles {
     const serving = (handle: (files: StaticFiles, res: HttpResponse, req: HttpRequest) => void) => (res: HttpResponse, req: HttpRequest): void => {
       const files = self.target;
       if (files) handle(files, res, req);
-      else res.cork(() => res.writeStatus('503 Service Unavailable').end());
+      else answerStopped(res);
     };
     for (const method of ['get', 'head'] as const) {
       app[method]('/', serving((files, res, req) => files.serve(res, req, 'index.html', method)));
