@@ -255,7 +255,7 @@ async function pacedLatency(server: BenchChild<PipelineServerRpc>, load: LoadSet
     const closes = Object.keys(seen.closeCodes).length ? `; disconnects ${JSON.stringify(seen.closeCodes)}` : '';
     log(`  ${target === 'raw' ? 'raw uWS (one frame per symbol per push to ticks:SYM, nothing else)' : 'SuperNova'}, ${outcome.ticks.toLocaleString('en-US')} ticks:`);
     log(`    due-to-receipt latency p50 ${ms(50)} ms, p90 ${ms(90)} ms, p99 ${ms(99)} ms, p99.9 ${ms(99.9)} ms, max ${(h.maxValueUs / 1000).toFixed(2)} ms over ${h.count.toLocaleString('en-US')} trades`);
-    log(`    ticks expected by the timed subscribers ${(outcome.ticks * timedSubscribers).toLocaleString('en-US')}, timed ${h.count.toLocaleString('en-US')}; all messages received ${seen.received.toLocaleString('en-US')}; pacing lag max ${outcome.maxLagMs.toFixed(2)} ms${closes}`);
+    log(`    ticks expected by the timed subscribers ${(outcome.ticks * timedSubscribers).toLocaleString('en-US')}, timed ${h.count.toLocaleString('en-US')}; all messages received ${seen.received.toLocaleString('en-US')}; pacing lag p99 ${outcome.lagP99Ms.toFixed(2)} ms, max ${outcome.maxLagMs.toFixed(2)} ms${closes}`);
     log(`    server: ${((100 * outcome.cpuMs) / outcome.elapsedMs).toFixed(0)} % of a core over the window, event-loop delay p99 ${outcome.loopDelayP99Ms.toFixed(1)} ms, max ${outcome.loopDelayMaxMs.toFixed(1)} ms`);
   }
   if (p99.supernova !== undefined && p99.raw) log(`  p99 SuperNova / raw uWS: ${(p99.supernova / p99.raw).toFixed(2)}x`);

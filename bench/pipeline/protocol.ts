@@ -52,6 +52,11 @@ export interface PacedOutcome {
   elapsedMs: number;
   /** Latest a batch was pushed after its first tick was due: the pacing's own lag. */
   maxLagMs: number;
+  /**
+   * The pacing lag's 99th percentile over ticks (each tick counts its batch's lag): how much of a
+   * due-to-receipt percentile is the push being late rather than publish-to-receipt.
+   */
+  lagP99Ms: number;
   delivered: number;
   /** The server process's CPU time over the window (user + system), and its event-loop delay. */
   cpuMs: number;
