@@ -52,8 +52,12 @@ export async function* readTickCsv(file: string, options: TickCsvOptions = {}): 
   // Errors of the file stream (ENOENT, EACCES) do not travel through pipe(): forward them.
   if (text !== raw) raw.once('error', (err) => text.destroy(err));
   const lines = createInterface({ input: text, crlfDelay: Infinity });
+  // Closing the line reader too ends a loop that waits for the next line: destroying the input
+  // alone emits no 'end', so readline would wait forever and the file would stay open.
   const abort = (): void => {
+    lines.close();
     text.destroy();
+    raw.destroy();
   };
   options.signal?.addEventListener('abort', abort, { once: true });
   let lineNo = 0;
