@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './shared/median.js';
 
 const WARMUP_RUNS = 3;
 const DEFAULT_FILE = '../shared/data/market/spy-2013-10-07/ticks.csv.gz';
@@ -48,12 +49,6 @@ async function child(root: string, runs: number, file: string): Promise<void> {
   const result: ChildResult = { engineMs: median(engine), handMs: median(hand) };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 function main(): number {

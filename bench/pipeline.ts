@@ -12,6 +12,7 @@ import { readHostLimits } from './orchestrator/host-limits.js';
 import { LoadFleet, sleep } from './orchestrator/load-fleet.js';
 import { resultsDir } from './orchestrator/paths.js';
 import { epochMs } from './shared/clock.js';
+import { median } from './shared/median.js';
 import type { FanoutSettings, PacedPlan, PipelineServerArgs, PipelineServerReady, PipelineServerRpc } from './pipeline/protocol.js';
 
 const HELP = `npm run bench:pipeline [-- options]
@@ -44,11 +45,6 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 const rate = (ticks: number, ms: number): string => `${Math.round((ticks / ms) * 1000).toLocaleString('en-US')}`;
 const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)} ms`;
 

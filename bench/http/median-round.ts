@@ -1,12 +1,8 @@
+import { median } from '../shared/median.js';
 import type { HttpLoadResult } from './load-result.js';
 
 /** The round with the median req/s, carrying the median p50 and p99 of all rounds. */
 export function medianRound(rounds: readonly HttpLoadResult[]): HttpLoadResult {
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  };
   const byRate = [...rounds].sort((a, b) => a.requestsPerS - b.requestsPerS);
   const middle = byRate[(byRate.length - 1) >> 1] as HttpLoadResult;
   return {

@@ -1,4 +1,4 @@
-import type { Tick } from '../../streams/index.js';
+import { MAX_TRADES_PER_PUBLICATION, tickChannel, type Tick, type TickColumnsJson } from '../../streams/index.js';
 import { startRawPubSub } from '../peers/raw-pubsub.js';
 
 /** A started raw tick server: the paced replay's baseline. */
@@ -15,16 +15,6 @@ export interface RawTickServer {
   stop(): void;
 }
 
-/** SuperNova's cap on the trades of one `ticks:` publication; a larger group goes out in several. */
-const MAX_TRADES_PER_PUBLICATION = 1000;
-
-/** The payload of a `ticks:` publication: the trades as columns, as SuperNova sends them. */
-interface TradeColumns {
-  price: number[];
-  size: number[];
-  ts: number[];
-}
-
 /**
  * Bare uWebSockets.js pub/sub carrying the trades of each push to `ticks:SYM` in the same JSON
  * push shape and payload (`{"price":[…],"size":[…],"ts":[…]}`, one publication per symbol and
@@ -34,7 +24,7 @@ interface TradeColumns {
 export async function startRawTickServer(): Promise<RawTickServer> {
   const server = await startRawPubSub();
   let delivered = 0;
-  const publish = (channel: string, data: TradeColumns): void => {
+  const publish = (channel: string, data: TickColumnsJson): void => {
     delivered += server.app.numSubscribers(channel);
     server.app.publish(channel, JSON.stringify({ push: { channel, pub: { data } } }), false, false);
   };
@@ -42,7 +32,7 @@ export async function startRawTickServer(): Promise<RawTickServer> {
     port: server.port,
     push(ticks) {
       for (const [symbol, all] of tradesBySymbol(ticks)) {
-        const channel = `ticks:${symbol}`;
+        const channel = tickChannel(symbol);
         for (let i = 0; i < all.ts.length; i += MAX_TRADES_PER_PUBLICATION) {
           const to = i + MAX_TRADES_PER_PUBLICATION;
           publish(channel, { price: all.price.slice(i, to), size: all.size.slice(i, to), ts: all.ts.slice(i, to) });
@@ -56,8 +46,8 @@ export async function startRawTickServer(): Promise<RawTickServer> {
 }
 
 /** The push's trades by symbol, symbols in order of first appearance and trades in arrival order. */
-function tradesBySymbol(ticks: readonly Tick[]): Map<string, TradeColumns> {
-  const groups = new Map<string, TradeColumns>();
+function tradesBySymbol(ticks: readonly Tick[]): Map<string, TickColumnsJson> {
+  const groups = new Map<string, TickColumnsJson>();
   for (const t of ticks) {
     let group = groups.get(t.symbol);
     if (!group) {

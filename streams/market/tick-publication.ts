@@ -19,9 +19,8 @@ export interface TickColumnsJson {
  *
  * In process the columns are Float64Array views of one buffer. History keeps every publication for
  * minutes, and a typed array's numbers live outside the JavaScript heap, so the young-generation
- * collector copies a small header per publication instead of its 24 bytes per trade (measured:
- * 5 ms of a 50 ms replay of the recorded day). Serializers see the wire form through toJSON,
- * which JSON.stringify and msgpackr both call.
+ * collector copies a small header per publication instead of its 24 bytes per trade.
+ * Serializers see the wire form through toJSON, which JSON.stringify and msgpackr both call.
  */
 export class TickPublication {
   readonly price: Float64Array;
