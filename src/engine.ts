@@ -4,14 +4,14 @@ import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import { pino, type Logger } from 'pino';
 import type { SupernovaConfig } from './config/index.js';
-import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/index.js';
+import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { Router, StaticFiles, type Detachable } from './http/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
-import { EngineMetrics, MetricsService } from './metrics/index.js';
+import { EngineMetrics, InternalErrors, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
@@ -42,6 +42,10 @@ export class Engine {
   private readonly gateway: WebSocketGateway;
   private readonly fanout: Fanout;
   private readonly memoryBroker: MemoryBroker;
+  /** Exceptions caught inside callbacks (encodes, flushes, HTTP writes), counted and logged. */
+  readonly internalErrors: InternalErrors;
+  /** The gate of data published from outside (clients, the server API, publish()). */
+  private readonly publications: PublicationCheck;
   private readonly runtime: ActorRuntime;
   private readonly registry = new ConnectionRegistry();
   private readonly pipeline: MarketPipeline;
@@ -61,6 +65,13 @@ export class Engine {
     const config = (this.config = options.config);
     this.log = options.logger ?? pino({ level: config.logLevel, base: { service: 'supernova' } });
     const namespaces = new NamespaceRegistry(config.namespaces);
+    this.internalErrors = new InternalErrors({ log: this.log, logPeriodMs: config.errorLogPeriodMs });
+    const onError = this.internalErrors.report;
+    this.publications = new PublicationCheck({
+      namespaces,
+      maxDepth: config.maxDataDepth,
+      onRefused: (problem) => this.metrics.publicationsRefused.inc({ reason: problem }),
+    });
     this.app = uWS.App();
     this.runtime = new ActorRuntime({ name: 'supernova', logger: this.log });
     this.gateway = new WebSocketGateway(this.app, {
@@ -74,11 +85,13 @@ export class Engine {
       log: this.log,
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
+      onError,
     });
-    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs });
+    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
     this.memoryBroker = new MemoryBroker({
       namespaces,
       fanout: this.fanout,
+      limits: { maxBytes: config.historyMaxBytes },
       onPublished: (namespace) => this.metrics.countPublication(namespace),
     });
     this.metrics = new EngineMetrics({
@@ -86,6 +99,8 @@ export class Engine {
       actorStats: () => this.runtime.stats(),
       delivered: () => this.fanout.delivered,
       pipelines: () => this.pipelineCounters(),
+      internalErrors: () => this.internalErrors.byPlace(),
+      history: () => this.memoryBroker.historyStats(),
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.broker, this.log));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
@@ -98,6 +113,7 @@ export class Engine {
       broker: this.broker,
       fanout: this.fanout,
       namespaces,
+      publications: this.publications,
       tokens: new TokenVerifier(config.tokenHmacSecret),
       rpc,
       registry: this.registry,
@@ -111,6 +127,7 @@ export class Engine {
       log: this.log,
       maxBodyBytes: 1024 * 1024,
       onResponse: (route, status, seconds, method) => this.metrics.observeHttp(route, method, status, seconds),
+      onError,
     });
     this.liveMetrics = new MetricsService({
       metrics: this.metrics,
@@ -144,6 +161,7 @@ export class Engine {
         apiKey: config.apiKey,
         broker: this.broker,
         namespaces,
+        publications: this.publications,
         channels: () => this.fanout.channels(),
         connections: {
           unsubscribe: (user, channel, client) => void this.registry.tellUser(user, { type: 'unsubscribe', channel }, client),
@@ -188,9 +206,10 @@ export class Engine {
     return { market: { ticksIn: p.ticksIn, ticksDropped: p.ticksDropped, published: p.published, publishErrors: p.publishErrors } };
   }
 
-  /** Publishes into a channel as the server API would. */
-  publish(channel: string, data: unknown): Promise<StreamPosition | undefined> {
-    return this.broker.publish(channel, data);
+  /** Publishes into a channel as the server API would, with the same check of the data (InvalidDataError). */
+  async publish(channel: string, data: unknown): Promise<StreamPosition | undefined> {
+    const bytes = this.publications.check(channel, data);
+    return this.broker.publish(channel, data, { bytes });
   }
 
   async start(): Promise<{ port: number }> {

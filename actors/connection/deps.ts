@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Broker, Fanout, NamespaceRegistry } from '../../src/broker/index.js';
+import type { Broker, Fanout, NamespaceRegistry, PublicationCheck } from '../../src/broker/index.js';
 import type { TokenVerifier } from '../../src/auth/index.js';
 import type { EngineMetrics } from '../../src/metrics/index.js';
 import type { RpcRegistry } from './rpc-registry.js';
@@ -10,6 +10,8 @@ export interface ConnectionDeps {
   broker: Broker;
   fanout: Pick<Fanout, 'watch' | 'unwatch' | 'lastOffset' | 'flushChannel'>;
   namespaces: NamespaceRegistry;
+  /** Checks client publication data before it is published. */
+  publications: Pick<PublicationCheck, 'check'>;
   tokens: TokenVerifier;
   rpc: RpcRegistry;
   registry: ConnectionRegistry;

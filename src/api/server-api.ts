@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Broker, NamespaceRegistry } from '../broker/index.js';
+import type { Broker, NamespaceRegistry, PublicationCheck } from '../broker/index.js';
 import { type DisconnectCode, ErrorCode, ProtocolError } from '../protocol/index.js';
 import { HttpError, type HttpResult, type Router } from '../http/index.js';
 import { statusOf } from './status-of.js';
@@ -17,6 +17,8 @@ export interface ServerApiOptions {
   apiKey: string;
   broker: Broker;
   namespaces: NamespaceRegistry;
+  /** Checks publication data before it is published (400 with code 107, 429... see statusOf). */
+  publications: Pick<PublicationCheck, 'check'>;
   connections: ConnectionControl;
   channels: () => Iterable<[string, number]>;
   node: { uid: string; name: string; version: string; startedAt: number };
@@ -58,13 +60,22 @@ export function registerServerApi(router: Router, o: ServerApiOptions): void {
   };
 
   route('publish', schemas.publish, async (b) => {
-    const pos = await o.broker.publish(b.channel, b.data, b.tags ? { tags: b.tags } : {});
+    const bytes = o.publications.check(b.channel, b.data);
+    const pos = await o.broker.publish(b.channel, b.data, b.tags ? { tags: b.tags, bytes } : { bytes });
     return pos ?? {};
   });
   route('broadcast', schemas.broadcast, async (b) => {
+    // The data is the same for every channel: checked once per namespace, whose size limit may differ.
+    const checked = new Map<string, number>();
+    const check = (ch: string): number => {
+      const ns = o.namespaces.resolve(ch).options.name;
+      let bytes = checked.get(ns);
+      if (bytes === undefined) checked.set(ns, (bytes = o.publications.check(ch, b.data)));
+      return bytes;
+    };
     const responses = await Promise.all(b.channels.map(async (ch) => {
       try {
-        return { result: (await o.broker.publish(ch, b.data)) ?? {} };
+        return { result: (await o.broker.publish(ch, b.data, { bytes: check(ch) })) ?? {} };
       } catch (err) {
         if (err instanceof ProtocolError) return { error: { code: err.code, message: err.message } };
         throw err;

@@ -17,6 +17,8 @@ export interface PresenceStats { num_clients: number; num_users: number }
 export interface PublishOptions {
   info?: ClientInfo;
   tags?: Record<string, string>;
+  /** The data's size when the caller measured it (PublicationCheck does); history estimates it otherwise. */
+  bytes?: number;
 }
 
 /**
@@ -41,6 +43,8 @@ export interface Broker {
   removePresence(channel: string, client: string): Promise<void>;
   presence(channel: string): Promise<Record<string, ClientInfo>>;
   presenceStats(channel: string): Promise<PresenceStats>;
+  /** Gives back history memory until it holds at most `targetBytes` (the memory watchdog's call); returns the bytes freed. */
+  shedHistory?(targetBytes: number): number;
   /** Join and leave pushes to a channel's subscribers. */
   publishJoin(channel: string, info: ClientInfo): Promise<void>;
   publishLeave(channel: string, info: ClientInfo): Promise<void>;

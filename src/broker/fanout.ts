@@ -26,6 +26,12 @@ export interface FanoutOptions {
    * frames instead of sending one per callback.
    */
   flushMs?: number;
+  /**
+   * Where an encode that threw is reported: the fan-out runs in a microtask or a timer, where an
+   * exception would end the process. Data from outside is checked before it is published
+   * (PublicationCheck); this is the defence behind it.
+   */
+  onError?: (where: string, err: unknown) => void;
 }
 
 /** The native topic of a channel for one wire encoding: subscribers of each encoding get their own bytes. */
@@ -49,6 +55,7 @@ export class Fanout implements FanoutSink {
   private readonly pending = new Map<string, Push[]>();
   private readonly batchMax: number;
   private readonly flushMs: number;
+  private readonly onError: (where: string, err: unknown) => void;
   /** Cancels the pending flush (a microtask, or a timer with flushMs > 0); undefined when none is due. */
   private cancelFlush: (() => void) | undefined;
   delivered = 0;
@@ -57,6 +64,7 @@ export class Fanout implements FanoutSink {
   constructor(private readonly port: TopicPort, private readonly codecs: readonly Codec[], options: FanoutOptions = {}) {
     this.batchMax = Math.max(1, Math.floor(options.batchMax ?? 1));
     this.flushMs = Math.max(0, options.flushMs ?? 0);
+    this.onError = options.onError ?? (() => {});
   }
 
   publication(channel: string, pub: Publication): void {
@@ -93,7 +101,15 @@ export class Fanout implements FanoutSink {
   flush(): void {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
-    for (const [channel, pushes] of this.pending) this.send(channel, pushes);
+    for (const [channel, pushes] of this.pending) {
+      // The flush runs in a microtask or a timer: nothing may escape it, and one channel's
+      // failure must not hold back the others.
+      try {
+        this.send(channel, pushes);
+      } catch (err) {
+        this.onError('fanout-flush', err);
+      }
+    }
     this.pending.clear();
   }
 
@@ -137,10 +153,22 @@ export class Fanout implements FanoutSink {
       const topic = topicOf(codec, channel);
       const n = this.port.subscriberCount(topic);
       if (n === 0) continue;
-      const frame = pushes.length === 1 ? codec.encodeOne({ push: pushes[0] as Push }) : codec.encode(pushes.map((push) => ({ push })));
-      this.port.publish(topic, frame, codec.binary);
-      this.delivered += n * pushes.length;
+      if (this.sendFrame(codec, topic, pushes)) this.delivered += n * pushes.length;
+      // A batch whose encode failed goes push by push, so only what cannot be encoded is lost.
+      else if (pushes.length > 1) for (const push of pushes) if (this.sendFrame(codec, topic, [push])) this.delivered += n;
     }
+  }
+
+  private sendFrame(codec: Codec, topic: string, pushes: Push[]): boolean {
+    let frame: string | Uint8Array;
+    try {
+      frame = pushes.length === 1 ? codec.encodeOne({ push: pushes[0] as Push }) : codec.encode(pushes.map((push) => ({ push })));
+    } catch (err) {
+      this.onError(`fanout-encode-${codec.name}`, err);
+      return false;
+    }
+    this.port.publish(topic, frame, codec.binary);
+    return true;
   }
 
   /** Starts remembering the newest offset of a channel (reference counted). */

@@ -2,3 +2,5 @@ export type { Broker, HistoryQuery, HistoryResult, PresenceStats, PublishOptions
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
 export { Fanout, topicOf, type TopicPort, type FanoutSink } from './fanout.js';
 export { NamespaceRegistry, parseChannelName, type ChannelName } from './channel-name.js';
+export { PublicationCheck, type PublicationCheckOptions } from './publication-check.js';
+export type { HistoryStats, HistoryEviction } from './memory-history.js';

@@ -2,16 +2,20 @@ import type { ClientInfo, Publication, StreamPosition } from '../protocol/index.
 import type { Broker, HistoryQuery, HistoryResult, PresenceStats, PublishOptions } from './broker.js';
 import type { NamespaceRegistry } from './channel-name.js';
 import type { FanoutSink } from './fanout.js';
-import { MemoryHistory, type HistoryLimits, type StoredPublication } from './memory-history.js';
+import { MemoryHistory, type HistoryLimits, type HistoryStats, type StoredPublication } from './memory-history.js';
+import { approxBytes } from './approx-bytes.js';
 import { MemoryPresence } from './memory-presence.js';
 
 export interface MemoryBrokerOptions {
   namespaces: NamespaceRegistry;
   fanout: FanoutSink;
-  limits?: Partial<HistoryLimits>;
+  limits: Partial<HistoryLimits> & Pick<HistoryLimits, 'maxBytes'>;
   /** Called once per publication with its namespace (for metrics). */
   onPublished?: (namespace: string) => void;
 }
+
+/** A stored publication object and its offset, beyond its data. */
+const PUBLICATION_BYTES = 64;
 
 /**
  * The embedded broker: history, positions and presence in this process. A publication is
@@ -50,9 +54,16 @@ export class MemoryBroker implements Broker {
     if (ns.historySize > 0) {
       // Made with its offset field, so history stores this very object (append sets the offset).
       const stored: StoredPublication = { data, offset: 0 };
-      if (options.info) stored.info = options.info;
-      if (options.tags) stored.tags = options.tags;
-      position = this.history_.append(channel, stored, ns.historySize, ns.historyTtlMs);
+      let bytes = PUBLICATION_BYTES + (options.bytes ?? approxBytes(data));
+      if (options.info) {
+        stored.info = options.info;
+        bytes += approxBytes(options.info);
+      }
+      if (options.tags) {
+        stored.tags = options.tags;
+        bytes += approxBytes(options.tags);
+      }
+      position = this.history_.append(channel, stored, bytes, ns);
       pub = stored;
     } else {
       pub = { data };
@@ -66,11 +77,19 @@ export class MemoryBroker implements Broker {
 
   async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
     const ns = this.namespaces.resolve(channel).options;
-    return this.history_.read(channel, query, ns.historyTtlMs);
+    return this.history_.read(channel, query, ns);
   }
 
   async removeHistory(channel: string): Promise<void> {
-    this.history_.remove(channel);
+    this.history_.remove(channel, this.namespaces.resolve(channel).options.name);
+  }
+
+  shedHistory(targetBytes: number): number {
+    return this.history_.shed(targetBytes);
+  }
+
+  historyStats(): HistoryStats {
+    return this.history_.stats();
   }
 
   async addPresence(channel: string, info: ClientInfo): Promise<void> {

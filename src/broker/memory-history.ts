@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { NamespaceOptions } from '../config/index.js';
 import { ErrorCode, ProtocolError, type Publication, type StreamPosition } from '../protocol/index.js';
 import { TimedRing } from './timed-ring.js';
 import type { HistoryQuery, HistoryResult } from './broker.js';
 
 /** A publication as history keeps it: with its offset in the channel's stream. */
 export type StoredPublication = Publication & { offset: number };
+
+/** Why history dropped publications before their TTL: each is a budget, or the memory watchdog. */
+export type HistoryEviction = 'channel' | 'namespace' | 'total' | 'memory';
+
+/** What a stream costs beyond its publications: the object, its epoch and key, 16 bytes a ring slot. */
+const STREAM_BYTES = 256;
+const SLOT_BYTES = 16;
 
 /** One channel's stream: an epoch, a monotonically increasing offset and the retained publications. */
 class ChannelStream {
@@ -14,14 +22,17 @@ class ChannelStream {
   /** When this stream's idle TTL was last refreshed in the LRU. */
   touchedAt = Number.NEGATIVE_INFINITY;
   entries: TimedRing<StoredPublication>;
-  constructor(size: number) {
+  constructor(readonly channel: string, size: number) {
     this.entries = new TimedRing(size);
+  }
+  get bytes(): number {
+    return STREAM_BYTES + this.channel.length + SLOT_BYTES * this.entries.capacity + this.entries.weight;
   }
   /** Keeps epoch and offset: a namespace's history size may differ from the reserved stream's. */
   resize(size: number): void {
     const old = this.entries;
     this.entries = new TimedRing(size);
-    for (let i = 0; i < old.size; i++) this.entries.push(old.at(i) as StoredPublication, old.timeAt(i));
+    for (let i = 0; i < old.size; i++) this.entries.push(old.at(i) as StoredPublication, old.timeAt(i), old.weightAt(i));
   }
 }
 
@@ -31,70 +42,137 @@ class ChannelStream {
 const MAX_TOUCH_EVERY_MS = 1_000;
 
 export interface HistoryLimits {
-  /** Channel streams kept at most; the least recently published is forgotten (its epoch with it). */
+  /** Channel streams kept at most per namespace; the least recently published is forgotten (its epoch with it). */
   maxStreams: number;
   /** A stream with no publication for this long is forgotten. */
   streamIdleTtlMs: number;
+  /** Bytes all streams may hold together; past it the namespace holding the most gives back first. */
+  maxBytes: number;
+}
+
+/** The history options of a namespace that the store reads. */
+export type StreamOptions = Pick<NamespaceOptions, 'name' | 'historySize' | 'historyTtlMs' | 'historyMaxBytes' | 'historyNamespaceMaxBytes'>;
+
+export interface HistoryStats {
+  bytes: number;
+  streams: number;
+  namespaces: Record<string, { bytes: number; streams: number }>;
+  /** Publications dropped before their TTL, by the budget that dropped them. */
+  evicted: Record<HistoryEviction, number>;
 }
 
 /**
- * In-process history. Forgetting a stream changes its epoch, which is how a client learns that
- * its position can no longer be recovered.
+ * The streams of one namespace, in least-recently-published order. A namespace is its own
+ * partition so that its budget is its own: clients flooding `public:` channels give back their
+ * own history, never the market's.
  */
-export class MemoryHistory {
-  private readonly streams: LRUCache<string, ChannelStream>;
+class NamespaceStreams {
+  readonly lru: LRUCache<string, ChannelStream>;
   /**
    * Streams touched in the LRU within the last touchEveryMs, so an append skips the LRU lookup:
-   * such a stream cannot be stale. A subset of `streams` (the LRU's dispose removes from it), so
-   * it is bounded by the same maxStreams.
+   * such a stream cannot be stale. A subset of `lru` (its dispose removes from it), so it is
+   * bounded by the same maxStreams.
    */
-  private readonly recent = new Map<string, ChannelStream>();
-  private readonly touchEveryMs: number;
+  readonly recent = new Map<string, ChannelStream>();
+  bytes = 0;
 
-  constructor(limits: HistoryLimits, private readonly now: () => number = Date.now) {
-    this.touchEveryMs = Math.min(MAX_TOUCH_EVERY_MS, limits.streamIdleTtlMs / 10);
-    this.streams = new LRUCache({
+  /** `account` adds a change of this namespace's bytes to its count and to the total. */
+  constructor(limits: HistoryLimits, private readonly account: (delta: number) => void) {
+    this.lru = new LRUCache({
       max: limits.maxStreams,
       ttl: limits.streamIdleTtlMs,
       updateAgeOnGet: false,
       dispose: (stream, channel) => {
         if (this.recent.get(channel) === stream) this.recent.delete(channel);
+        account(-stream.bytes);
       },
     });
   }
 
   /**
-   * Appends `pub`, giving it the stream's next offset (the caller made it for this, so it is
-   * stored as is: no copy per publication); returns the stream position after it.
+   * Frees the oldest thing held: the oldest publication of the least recently published stream,
+   * or that stream itself once it holds none. `keep` (the stream being appended to) keeps its
+   * newest publication. Undefined when nothing is left to free.
    */
-  append(channel: string, pub: StoredPublication, size: number, ttlMs: number): StreamPosition {
+  evictOne(keep: ChannelStream | undefined): { publications: number } | undefined {
+    for (const channel of this.lru.rkeys()) {
+      const stream = this.lru.peek(channel, { allowStale: true }) as ChannelStream;
+      if (stream === keep && stream.entries.size <= 1) continue;
+      const before = stream.bytes;
+      if (stream.entries.dropOldest()) {
+        this.account(stream.bytes - before);
+        return { publications: 1 };
+      }
+      this.lru.delete(channel);
+      return { publications: 0 };
+    }
+    return undefined;
+  }
+}
+
+/**
+ * In-process history, bounded in streams and bytes: per channel (the namespace's
+ * historyMaxBytes), per namespace (historyNamespaceMaxBytes) and in all (maxBytes); each drops
+ * its oldest publications first. Forgetting a stream changes its epoch, and dropping publications
+ * moves its oldest offset, which is how a client learns that its position can no longer be recovered.
+ */
+export class MemoryHistory {
+  private readonly partitions = new Map<string, NamespaceStreams>();
+  private readonly touchEveryMs: number;
+  private totalBytes = 0;
+  private readonly evicted: Record<HistoryEviction, number> = { channel: 0, namespace: 0, total: 0, memory: 0 };
+
+  constructor(private readonly limits: HistoryLimits, private readonly now: () => number = Date.now) {
+    this.touchEveryMs = Math.min(MAX_TOUCH_EVERY_MS, limits.streamIdleTtlMs / 10);
+  }
+
+  /**
+   * Appends `pub` of about `bytes` bytes, giving it the stream's next offset (the caller made it
+   * for this, so it is stored as is: no copy per publication); returns the stream position after it.
+   */
+  append(channel: string, pub: StoredPublication, bytes: number, ns: StreamOptions): StreamPosition {
     const now = this.now();
-    let stream = this.recent.get(channel);
+    const part = this.partition(ns.name);
+    let stream = part.recent.get(channel);
     if (!stream || now - stream.touchedAt >= this.touchEveryMs) {
       // set() moves the stream to the LRU's fresh end and restarts its idle TTL.
-      stream = this.streams.get(channel) ?? new ChannelStream(size);
-      this.streams.set(channel, stream);
+      const known = part.lru.get(channel);
+      if (known) stream = known;
+      else {
+        stream = new ChannelStream(channel, ns.historySize);
+        this.grow(part, stream.bytes);
+      }
+      part.lru.set(channel, stream);
       stream.touchedAt = now;
-      this.recent.set(channel, stream);
+      part.recent.set(channel, stream);
     }
-    if (stream.entries.capacity !== size) stream.resize(size);
+    const before = stream.bytes;
+    if (stream.entries.capacity !== ns.historySize) stream.resize(ns.historySize);
     pub.offset = ++stream.offset;
-    stream.entries.dropOlderThan(now, ttlMs);
-    stream.entries.push(pub, now);
+    stream.entries.dropOlderThan(now, ns.historyTtlMs);
+    stream.entries.push(pub, now, bytes);
+    while (stream.entries.weight > ns.historyMaxBytes && stream.entries.size > 1) {
+      stream.entries.dropOldest();
+      this.evicted.channel++;
+    }
+    this.grow(part, stream.bytes - before);
+    this.enforce(part, stream, ns.historyNamespaceMaxBytes);
     return { offset: stream.offset, epoch: stream.epoch };
   }
 
-  read(channel: string, query: HistoryQuery, ttlMs: number): HistoryResult {
-    const stream = this.streams.get(channel, { allowStale: false });
+  read(channel: string, query: HistoryQuery, ns: StreamOptions): HistoryResult {
+    const part = this.partition(ns.name);
+    const stream = part.lru.get(channel, { allowStale: false });
     if (!stream) {
       // No stream yet: position 0 of a fresh epoch that the first publication will keep.
-      const fresh = new ChannelStream(0);
       if (query.since && (query.since.offset > 0 || query.since.epoch !== '')) {
         throw new ProtocolError(ErrorCode.UnrecoverablePosition);
       }
-      return { publications: [], offset: 0, epoch: this.reserveEpoch(channel, fresh) };
+      return { publications: [], offset: 0, epoch: this.reserveEpoch(part, channel) };
     }
-    stream.entries.dropOlderThan(this.now(), ttlMs);
+    const before = stream.bytes;
+    stream.entries.dropOlderThan(this.now(), ns.historyTtlMs);
+    this.grow(part, stream.bytes - before);
     const { entries } = stream;
     const oldest = entries.size > 0 ? (entries.at(0) as StoredPublication).offset : stream.offset + 1;
     let from = 0; // index into entries
@@ -117,22 +195,96 @@ export class MemoryHistory {
     return { publications, offset: stream.offset, epoch: stream.epoch };
   }
 
-  remove(channel: string): void {
-    this.streams.delete(channel);
+  remove(channel: string, namespace: string): void {
+    this.partitions.get(namespace)?.lru.delete(channel);
+  }
+
+  /**
+   * Gives back memory until history holds at most `targetBytes` (the memory watchdog's call),
+   * oldest first from the namespace holding the most; returns the bytes freed.
+   */
+  shed(targetBytes: number): number {
+    const start = this.totalBytes;
+    while (this.totalBytes > targetBytes) {
+      const freed = this.largest()?.evictOne(undefined);
+      if (!freed) break;
+      this.evicted.memory += freed.publications;
+    }
+    return start - this.totalBytes;
+  }
+
+  /** Bytes held by every stream, as the budgets count them. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const part of this.partitions.values()) n += part.lru.size;
+    return n;
+  }
+
+  stats(): HistoryStats {
+    const namespaces: HistoryStats['namespaces'] = {};
+    for (const [name, part] of this.partitions) namespaces[name] = { bytes: part.bytes, streams: part.lru.size };
+    return { bytes: this.totalBytes, streams: this.size, namespaces, evicted: { ...this.evicted } };
+  }
+
+  clear(): void {
+    for (const part of this.partitions.values()) part.lru.clear();
+    this.partitions.clear();
+    this.totalBytes = 0;
+  }
+
+  private partition(namespace: string): NamespaceStreams {
+    let part = this.partitions.get(namespace);
+    if (!part) {
+      const created = new NamespaceStreams(this.limits, (delta) => {
+        created.bytes += delta;
+        this.totalBytes += delta;
+      });
+      part = created;
+      this.partitions.set(namespace, part);
+    }
+    return part;
+  }
+
+  private grow(part: NamespaceStreams, delta: number): void {
+    if (delta !== 0) {
+      part.bytes += delta;
+      this.totalBytes += delta;
+    }
+  }
+
+  /** The namespace's budget, then the total: each frees the oldest first, never `keep`'s newest. */
+  private enforce(part: NamespaceStreams, keep: ChannelStream, namespaceMaxBytes: number | undefined): void {
+    if (namespaceMaxBytes !== undefined) {
+      while (part.bytes > namespaceMaxBytes) {
+        const freed = part.evictOne(keep);
+        if (!freed) break;
+        this.evicted.namespace += freed.publications;
+      }
+    }
+    while (this.totalBytes > this.limits.maxBytes) {
+      const largest = this.largest();
+      const freed = largest?.evictOne(largest === part ? keep : undefined);
+      if (!freed) break;
+      this.evicted.total += freed.publications;
+    }
+  }
+
+  private largest(): NamespaceStreams | undefined {
+    let out: NamespaceStreams | undefined;
+    for (const part of this.partitions.values()) if (part.lru.size > 0 && (!out || part.bytes > out.bytes)) out = part;
+    return out;
   }
 
   // A client that read position 0 of a channel before its first publication must be able to
   // recover from it, so the epoch it saw has to be the epoch the stream starts with.
-  private reserveEpoch(channel: string, stream: ChannelStream): string {
-    this.streams.set(channel, stream);
+  private reserveEpoch(part: NamespaceStreams, channel: string): string {
+    const stream = new ChannelStream(channel, 0);
+    part.lru.set(channel, stream);
+    this.grow(part, stream.bytes);
     return stream.epoch;
-  }
-
-  get size(): number {
-    return this.streams.size;
-  }
-
-  clear(): void {
-    this.streams.clear();
   }
 }

@@ -30,3 +30,22 @@ describe('TimedRing', () => {
     expect(ring.size).toBe(0);
   });
 });
+
+describe('TimedRing weights', () => {
+  it('sums the weights of what it holds through overwrites, drops and expiry', () => {
+    const ring = new TimedRing<string>(3);
+    ring.push('a', 1, 10);
+    ring.push('b', 2, 20);
+    ring.push('c', 3, 30);
+    ring.push('d', 4, 40);
+    expect(ring.weight).toBe(90);
+    expect(ring.dropOldest()).toBe(true);
+    expect(ring.weight).toBe(70);
+    ring.dropOlderThan(10, 6);
+    expect(ring.weight).toBe(40);
+    expect(ring.weightAt(0)).toBe(40);
+    ring.dropOlderThan(100, 0);
+    expect(ring.weight).toBe(0);
+    expect(ring.dropOldest()).toBe(false);
+  });
+});

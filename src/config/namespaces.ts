@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+const MiB = 1024 * 1024;
+
 /**
  * Options of one channel namespace. A channel `ns:rest` belongs to namespace `ns`; a channel with
  * no `:` belongs to the namespace named by its part before `#` (so `user#42` is in `user`), or to
@@ -11,6 +13,12 @@ export const namespaceSchema = z.object({
   historySize: z.number().int().min(0).max(100_000).default(0),
   /** How long a publication stays in history. */
   historyTtlMs: z.number().int().min(0).default(300_000),
+  /** Bytes one channel's history may hold; past it its oldest publications are dropped. */
+  historyMaxBytes: z.number().int().min(1024).default(4 * MiB),
+  /** Bytes all channels of the namespace may hold together; unset: only the engine's total bounds them. */
+  historyNamespaceMaxBytes: z.number().int().min(1024).optional(),
+  /** Largest publication (its JSON size) a client or the server API may publish; Centrifugo's client message size is 64 KB too. */
+  maxPublicationBytes: z.number().int().min(1).max(16 * MiB).default(64 * 1024),
   /** Subscribers always get offset/epoch and may recover (Centrifugo's force_recovery). */
   recoverable: z.boolean().default(false),
   /** A fresh subscription receives the latest publication in its subscribe reply. */
@@ -34,12 +42,15 @@ const min5 = 300_000;
 
 /** The namespaces the engine publishes into, plus `public` for clients and `user` for personal channels. */
 export const defaultNamespaces: readonly NamespaceInput[] = [
-  { name: 'ticks', historySize: 1000, historyTtlMs: min5, recoverable: true },
+  // 1,000 publications of up to 1,000 trades (24 bytes each) fit.
+  { name: 'ticks', historySize: 1000, historyTtlMs: min5, recoverable: true, historyMaxBytes: 32 * MiB },
   { name: 'market', historySize: 1, historyTtlMs: 3_600_000, deliverLatest: true },
   { name: 'bars', historySize: 1000, historyTtlMs: 3_600_000, recoverable: true },
   { name: 'sentiment', historySize: 200, historyTtlMs: 3_600_000, recoverable: true },
   { name: 'metrics', historySize: 1, historyTtlMs: 60_000, deliverLatest: true },
-  { name: 'public', historySize: 100, historyTtlMs: min5, recoverable: true, presence: true, joinLeave: true, allowPublish: true },
-  { name: 'user', historySize: 100, historyTtlMs: min5, recoverable: true, presence: true, userLimited: true, anonymous: false },
-  { name: 'private', historySize: 100, historyTtlMs: min5, recoverable: true, allowSubscribe: false, anonymous: false },
+  // The one namespace clients publish into by default (chat, annotations beside a chart): its
+  // history is its own budget, so a flood of client publications never evicts the market's.
+  { name: 'public', historySize: 100, historyTtlMs: min5, recoverable: true, presence: true, joinLeave: true, allowPublish: true, historyMaxBytes: MiB, historyNamespaceMaxBytes: 64 * MiB },
+  { name: 'user', historySize: 100, historyTtlMs: min5, recoverable: true, presence: true, userLimited: true, anonymous: false, historyMaxBytes: MiB, historyNamespaceMaxBytes: 64 * MiB },
+  { name: 'private', historySize: 100, historyTtlMs: min5, recoverable: true, allowSubscribe: false, anonymous: false, historyMaxBytes: MiB, historyNamespaceMaxBytes: 64 * MiB },
 ];

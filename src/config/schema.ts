@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultNamespaces, namespaceSchema, type NamespaceOptions } from './namespaces.js';
 import { ConfigError } from './config-error.js';
+import { machineMemoryBytes } from './machine-memory.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -15,6 +16,11 @@ const intervalList = z.union([z.array(z.string()), z.string()])
   .refine((v) => new Set(v).size === v.length, 'intervals must not repeat');
 // `max` and 0 both mean as fast as possible.
 const replaySpeed = z.union([z.literal('max').transform(() => 0), z.coerce.number().min(0).max(1_000_000)]);
+
+/** History gets an eighth of the memory: it is the largest thing the engine keeps, but not the only one. */
+function defaultHistoryBytes(): number {
+  return Math.max(64 * 1024 * 1024, Math.min(1024 * 1024 * 1024, Math.floor(machineMemoryBytes() / 8)));
+}
 
 /**
  * The one source of configuration: each key has its schema (with the default), its environment
@@ -53,6 +59,9 @@ export const configEntries = {
   maxBackpressureBytes: { env: 'SUPERNOVA_MAX_BACKPRESSURE_BYTES', schema: int(1024).default(1024 * 1024), doc: 'Unsent bytes a socket may hold before it is disconnected as a slow consumer (3008)' },
   fanoutBatchMax: { env: 'SUPERNOVA_FANOUT_BATCH_MAX', schema: int(1, 1000).default(16), doc: 'Publications of one channel sent in one frame when they are made in the same callback (a burst); 1 sends each alone' },
   fanoutFlushMs: { env: 'SUPERNOVA_FANOUT_FLUSH_MS', schema: int(0, 100).default(0), doc: 'How long held publications of a channel may wait for more to share their frame; 0 sends them as soon as the publishing callback returns' },
+  historyMaxBytes: { env: 'SUPERNOVA_HISTORY_MAX_BYTES', schema: int(1024 * 1024).default(() => defaultHistoryBytes()), shownDefault: 'memory / 8, 64 MiB to 1 GiB', doc: 'Bytes the history of all channels may hold; past it the namespace holding the most drops its oldest publications first. The default is an eighth of the memory limit (the container\'s, else the machine\'s)' },
+  maxDataDepth: { env: 'SUPERNOVA_MAX_DATA_DEPTH', schema: int(1, 512).default(64), doc: 'Most levels of nesting in data a client or the server API publishes (deeper is error 107): every encoder must be able to carry it' },
+  errorLogPeriodMs: { env: 'SUPERNOVA_ERROR_LOG_PERIOD_MS', schema: int(100, 3_600_000).default(10_000), doc: 'An internal error caught in a callback is counted every time but logged at most once per place in this period' },
   maxChannelsPerConnection: { env: 'SUPERNOVA_MAX_CHANNELS_PER_CONNECTION', schema: int(1, 100_000).default(128), doc: 'Subscriptions one connection may hold' },
   pingIntervalMs: { env: 'SUPERNOVA_PING_INTERVAL_MS', schema: int(1000, 3_600_000).default(25_000), doc: 'Server ping period' },
   pongTimeoutMs: { env: 'SUPERNOVA_PONG_TIMEOUT_MS', schema: int(100, 600_000).default(8_000), doc: 'Time a client has to answer a ping before disconnect 3012' },

@@ -1,10 +1,12 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { type Codec, DisconnectCode, type ServerMessage, disconnectReasons } from '../protocol/index.js';
+import { type Codec, DisconnectCode, ErrorCode, ProtocolError, type ServerMessage, disconnectReasons } from '../protocol/index.js';
 import { topicOf } from '../broker/index.js';
 import type { ConnectionHandler, SocketPort } from './ports.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface SocketData { session: Session | undefined; codec: Codec; remote: string }
+
+const INTERNAL_REPLY_ERROR = new ProtocolError(ErrorCode.Internal).toReplyError();
 
 /** The server ping goes to every connected socket through one native topic per encoding. */
 export const PING_CHANNEL = ' ping';
@@ -26,13 +28,40 @@ export class Session implements SocketPort {
     readonly remoteAddress: string,
     rate: { perSecond: number; burst: number },
     private readonly onServerClose: (code: number) => void,
+    private readonly onError: (where: string, err: unknown) => void,
   ) {
     this.bucket = new TokenBucket(rate.perSecond, rate.burst);
   }
 
   send(messages: readonly ServerMessage[]): void {
     if (this.closed || messages.length === 0) return;
-    this.ws.send(this.codec.encode(messages), this.codec.binary);
+    let frame: string | Uint8Array;
+    try {
+      frame = this.codec.encode(messages);
+    } catch (err) {
+      this.onError(`reply-encode-${this.codec.name}`, err);
+      frame = this.encodeEach(messages);
+    }
+    this.ws.send(frame, this.codec.binary);
+  }
+
+  /**
+   * The frame's messages one by one, after encoding them together failed: a reply that cannot be
+   * encoded becomes error 100 for its command, and the other replies of the frame go out as they
+   * are (a connect reply lost with its neighbours leaves the SDK waiting forever).
+   */
+  private encodeEach(messages: readonly ServerMessage[]): string | Uint8Array {
+    const ok: ServerMessage[] = [];
+    for (const m of messages) {
+      try {
+        this.codec.encodeOne(m);
+        ok.push(m);
+      } catch {
+        const id = (m as { id?: unknown }).id;
+        if (typeof id === 'number' && id > 0) ok.push({ id, error: INTERNAL_REPLY_ERROR });
+      }
+    }
+    return this.codec.encode(ok);
   }
 
   subscribe(channel: string): void {

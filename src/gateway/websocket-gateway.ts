@@ -20,6 +20,8 @@ export interface WebSocketGatewayOptions {
   acceptor: ConnectionAcceptor;
   log: Logger;
   onDisconnect: (code: number) => void;
+  /** Where a reply that could not be encoded is reported (it is answered with error 100). */
+  onError: (where: string, err: unknown) => void;
 }
 
 const SUBPROTOCOL_MSGPACK = 'centrifuge-msgpack';
@@ -131,7 +133,7 @@ export class WebSocketGateway {
 
   private open(ws: WebSocket<SocketData>): void {
     const data = ws.getUserData();
-    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect);
+    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect, this.opts.onError);
     data.session = session;
     this.sessions.add(session);
     session.handler = this.opts.acceptor.open(session);

@@ -60,6 +60,8 @@ export interface RouterOptions {
   /** Larger bodies are compressed on the thread pool rather than on the event loop. */
   compressSyncMaxBytes?: number;
   onResponse?: (route: string, status: number, seconds: number, method: string) => void;
+  /** Where a response that could not be written (its body would not serialize, say) is reported; it is answered 500. */
+  onError?: (where: string, err: unknown) => void;
 }
 
 /**
@@ -208,7 +210,24 @@ export class Router {
     });
   }
 
+  /** Writes the result, or a 500 when that throws: an answer is never lost to an exception in a uWS callback. */
   private write(res: HttpResponse, state: ResponseState, result: HttpResult, route: string, started: number): void {
+    try {
+      this.writeResult(res, state, result, route, started);
+    } catch (err) {
+      this.opts.onError?.('http-write', err);
+      if (state.aborted || !state.answered) return;
+      // Answered but not sent: the body failed before send(), which marks the response aborted.
+      const error = errorResult(err);
+      try {
+        this.send(res, state, error.status ?? 500, { 'content-type': 'application/json' }, JSON.stringify(error.body));
+      } catch (again) {
+        this.opts.onError?.('http-write', again);
+      }
+    }
+  }
+
+  private writeResult(res: HttpResponse, state: ResponseState, result: HttpResult, route: string, started: number): void {
     const status = result.status ?? 200;
     this.opts.onResponse?.(route, status, (performance.now() - started) / 1000, state.method);
     if (state.aborted || state.answered) return;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { PipelineCounters } from '../../streams/index.js';
+import type { HistoryStats } from '../broker/index.js';
 import { BucketHistogram, type HistogramSeriesCounts } from './bucket-histogram.js';
 import { IntervalLatency } from './interval-latency.js';
 import { processMetrics } from './process-metrics.js';
@@ -10,6 +11,10 @@ export interface MetricsSources {
   delivered(): number;
   /** Counters of each pipeline by name (e.g. `market`). */
   pipelines?(): Record<string, PipelineCounters>;
+  /** Exceptions caught before they left a callback, by place (InternalErrors). */
+  internalErrors?(): Record<string, number>;
+  /** History's memory by namespace and what its budgets dropped. */
+  history?(): HistoryStats | undefined;
 }
 
 /**
@@ -26,6 +31,8 @@ export class EngineMetrics {
   /** Publications by namespace: plain numbers on the data plane, read by the counter at scrape time. */
   private readonly publicationsByNamespace = new Map<string, number>();
   readonly disconnects: Counter<'code'>;
+  /** Publications refused at publish time, by problem (TOO_DEEP, NOT_WIRE_SAFE, TOO_LARGE). */
+  readonly publicationsRefused: Counter<'reason'>;
   readonly httpDuration: BucketHistogram<'route' | 'method' | 'status'>;
   /** The series of each route, method and status seen, so a response costs one Map lookup. */
   private readonly httpSeries = new Map<string, HistogramSeriesCounts>();
@@ -79,6 +86,24 @@ export class EngineMetrics {
     pipelineCounter('ticksDropped', 'supernova_pipeline_ticks_dropped_total', 'Ticks a pipeline refused (any reason; supernova_market_ticks_rejected_total has them by reason)');
     pipelineCounter('published', 'supernova_pipeline_published_total', 'Publications of a pipeline the broker accepted');
     pipelineCounter('publishErrors', 'supernova_pipeline_publish_errors_total', 'Publications of a pipeline the broker rejected');
+    sourcedCounter('supernova_internal_errors_total', 'Exceptions caught where they ran (an encode, a fan-out flush, an HTTP write, a handler) instead of leaving their callback, by place', this.registry, () => sources.internalErrors?.() ?? {}, 'where');
+    this.publicationsRefused = new Counter({ name: 'supernova_publications_refused_total', help: 'Client and server API publications refused at publish time, by problem', labelNames: ['reason'], registers });
+    const history = () => sources.history?.();
+    new Gauge({
+      name: 'supernova_history_bytes', help: 'Bytes history holds (publications and stream overhead, as its budgets count them), by namespace', labelNames: ['namespace'], registers,
+      collect() {
+        this.reset();
+        for (const [namespace, n] of Object.entries(history()?.namespaces ?? {})) this.set({ namespace }, n.bytes);
+      },
+    });
+    new Gauge({
+      name: 'supernova_history_streams', help: 'Channel streams history holds, by namespace', labelNames: ['namespace'], registers,
+      collect() {
+        this.reset();
+        for (const [namespace, n] of Object.entries(history()?.namespaces ?? {})) this.set({ namespace }, n.streams);
+      },
+    });
+    sourcedCounter('supernova_history_evicted_total', 'Publications history dropped before their TTL, by the budget that dropped them (channel, namespace, total, memory)', this.registry, () => ({ ...history()?.evicted }), 'reason');
   }
 
   /** One publication of a namespace. Per publication: a Map update, not a labelled prom-client inc. */

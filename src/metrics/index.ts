@@ -4,3 +4,4 @@ export type { EngineReadings } from './engine-metrics-source.js';
 export type { ExtraFigures, ExtraFiguresProvider } from './extra-figures.js';
 export type { ApiReport } from './api-report.js';
 export type { ResourcesReport } from './resources-report.js';
+export { InternalErrors, type InternalErrorSink, type InternalErrorsOptions } from './internal-errors.js';

@@ -2,7 +2,11 @@ import { Packr } from 'msgpackr';
 import { type Codec, MalformedFrameError } from './codec.js';
 
 // Plain msgpack maps: msgpackr's record extension would be unreadable by other clients.
-const packr = new Packr({ useRecords: false, variableMapSize: true, mapsAsObjects: true, int64AsType: 'number' });
+// Decoding is as strict as msgpackr allows per instance: 64-bit integers become numbers (not
+// BigInts) and its structured-clone references (which can build cycles) are refused. Its other
+// extensions (dates, typed arrays, sets, BigInt, errors) are registered for the whole process;
+// publish-time checks (measureWireValue) refuse what they decode into.
+const packr = new Packr({ useRecords: false, variableMapSize: true, mapsAsObjects: true, int64AsType: 'number', structuredClone: false });
 
 /** msgpack: binary frames holding one or more values back to back, with the JSON field names. */
 export const msgpackCodec: Codec = {

@@ -5,7 +5,7 @@ import { loadConfig, type Publication } from '../../src/index.js';
 function broker(namespaces = loadConfig({}).namespaces) {
   const delivered: { channel: string; pub: Publication }[] = [];
   const sink: FanoutSink = { publication: (channel, pub) => delivered.push({ channel, pub }), join() {}, leave() {} };
-  return { b: new MemoryBroker({ namespaces: new NamespaceRegistry(namespaces), fanout: sink }), delivered };
+  return { b: new MemoryBroker({ namespaces: new NamespaceRegistry(namespaces), fanout: sink, limits: { maxBytes: 64 * 1024 * 1024 } }), delivered };
 }
 
 describe('memory broker history', () => {
@@ -56,7 +56,7 @@ describe('memory broker history', () => {
     const delivered: Publication[] = [];
     const sink: FanoutSink = { publication: (_channel, pub) => delivered.push(pub), join() {}, leave() {} };
     // The LRU entry is refreshed at most every TTL/10 (50 ms here), not on every append.
-    const b = new MemoryBroker({ namespaces: new NamespaceRegistry(loadConfig({}).namespaces), fanout: sink, limits: { streamIdleTtlMs: 500 } });
+    const b = new MemoryBroker({ namespaces: new NamespaceRegistry(loadConfig({}).namespaces), fanout: sink, limits: { streamIdleTtlMs: 500, maxBytes: 64 * 1024 * 1024 } });
     const first = await b.publish('public:busy', 0);
     const until = Date.now() + 1_200;
     for (let i = 1; Date.now() < until; i++) {

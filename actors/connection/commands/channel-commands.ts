@@ -16,7 +16,8 @@ export async function publish(state: ConnectionState, req: PublishRequest, deps:
   const { options } = deps.namespaces.resolve(req.channel);
   if (!options.allowPublish) throw new ProtocolError(ErrorCode.PermissionDenied, `clients may not publish to ${options.name} channels`);
   if (state.user === '' && !options.anonymous) throw new ProtocolError(ErrorCode.PermissionDenied, 'anonymous clients may not publish here');
-  await deps.broker.publish(req.channel, req.data, { info: state.info(state.subs.get(req.channel)) });
+  const bytes = deps.publications.check(req.channel, req.data);
+  await deps.broker.publish(req.channel, req.data, { info: state.info(state.subs.get(req.channel)), bytes });
   return {};
 }
 
