@@ -3,7 +3,6 @@ import type { Broker, HistoryQuery, HistoryResult, PresenceStats, PublishOptions
 import type { NamespaceRegistry } from './channel-name.js';
 import type { FanoutSink } from './fanout.js';
 import { MemoryHistory, type HistoryLimits, type HistoryStats, type StoredPublication } from './memory-history.js';
-import { approxBytes } from './approx-bytes.js';
 import { MemoryPresence } from './memory-presence.js';
 
 export interface MemoryBrokerOptions {
@@ -13,9 +12,6 @@ export interface MemoryBrokerOptions {
   /** Called once per publication with its namespace (for metrics). */
   onPublished?: (namespace: string) => void;
 }
-
-/** A stored publication object and its offset, beyond its data. */
-const PUBLICATION_BYTES = 64;
 
 /**
  * The embedded broker: history, positions and presence in this process. A publication is
@@ -54,16 +50,9 @@ export class MemoryBroker implements Broker {
     if (ns.historySize > 0) {
       // Made with its offset field, so history stores this very object (append sets the offset).
       const stored: StoredPublication = { data, offset: 0 };
-      let bytes = PUBLICATION_BYTES + (options.bytes ?? approxBytes(data));
-      if (options.info) {
-        stored.info = options.info;
-        bytes += approxBytes(options.info);
-      }
-      if (options.tags) {
-        stored.tags = options.tags;
-        bytes += approxBytes(options.tags);
-      }
-      position = this.history_.append(channel, stored, bytes, ns);
+      if (options.info) stored.info = options.info;
+      if (options.tags) stored.tags = options.tags;
+      position = this.history_.append(channel, stored, options.bytes, ns);
       pub = stored;
     } else {
       pub = { data };

@@ -27,11 +27,14 @@ export class TickPublication {
   readonly size: Float64Array;
   readonly ts: Float64Array;
   readonly length: number;
+  /** The bytes of its columns: what history's byte budget counts for it without walking it. */
+  readonly byteLength: number;
 
   /** Trades [from, from + length) of `columns`: prices, sizes and times in blocks of `stride`. */
   constructor(columns: Float64Array, stride: number, from: number, length: number) {
     const { buffer, byteOffset } = columns;
     this.length = length;
+    this.byteLength = 24 * length;
     this.price = new Float64Array(buffer, byteOffset + 8 * from, length);
     this.size = new Float64Array(buffer, byteOffset + 8 * (stride + from), length);
     this.ts = new Float64Array(buffer, byteOffset + 8 * (2 * stride + from), length);
