@@ -12,6 +12,7 @@ import { history, presence, presenceStats, publish, unsubscribe } from './comman
 import { refresh, rpc, subRefresh } from './commands/session-commands.js';
 import { scheduleExpiry } from './commands/expiry.js';
 import { releaseConnection } from './lifecycle.js';
+import { requireConnected } from './commands/guards.js';
 
 /** A command handler failed in a way the protocol does not describe: a crash for the supervisor. */
 export class CommandCrashError extends Error {
@@ -99,6 +100,8 @@ function runCommand(state: ConnectionState, cmd: Command, deps: ConnectionDeps, 
   if ('rpc' in cmd) return rpc(state, cmd.rpc, deps);
   if ('refresh' in cmd) return refresh(state, cmd.refresh, deps, scope.self);
   if ('sub_refresh' in cmd) return subRefresh(state, cmd.sub_refresh, deps, scope.self);
-  // send: asynchronous messages to the server; no handler consumes them yet, and they get no reply.
+  // send: asynchronous messages to the server; no handler consumes them yet, and they get no
+  // reply. Before connect it is refused like every other command.
+  requireConnected(state);
   return undefined;
 }

@@ -55,7 +55,7 @@ export const configEntries = {
   maxSymbols: { env: 'SUPERNOVA_MAX_SYMBOLS', schema: int(1, 1_000_000).default(10_000), doc: 'Most symbols the market state tracks; ticks of a new symbol beyond it are refused (SYMBOL_LIMIT)' },
   conflateMs: { env: 'SUPERNOVA_MARKET_CONFLATE_MS', schema: int(1, 60_000).default(100), doc: 'Minimum interval between market:SYM snapshots' },
   logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },
-  maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket frame; a larger one closes the socket' },
+  maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket message; a larger one is refused with close code 1009' },
   maxBackpressureBytes: { env: 'SUPERNOVA_MAX_BACKPRESSURE_BYTES', schema: int(1024).default(1024 * 1024), doc: 'Unsent bytes a socket may hold before it is disconnected as a slow consumer (3008)' },
   fanoutBatchMax: { env: 'SUPERNOVA_FANOUT_BATCH_MAX', schema: int(1, 1000).default(16), doc: 'Publications of one channel sent in one frame when they are made in the same callback (a burst); 1 sends each alone' },
   fanoutFlushMs: { env: 'SUPERNOVA_FANOUT_FLUSH_MS', schema: int(0, 100).default(0), doc: 'How long held publications of a channel may wait for more to share their frame; 0 sends them as soon as the publishing callback returns' },

@@ -8,6 +8,9 @@ export interface SocketData { session: Session | undefined; codec: Codec; remote
 
 const INTERNAL_REPLY_ERROR = new ProtocolError(ErrorCode.Internal).toReplyError();
 
+/** RFC 6455 close code of a message too big to process. */
+export const WS_CLOSE_MESSAGE_TOO_BIG = 1009;
+
 /** The server ping goes to every connected socket through one native topic per encoding. */
 export const PING_CHANNEL = ' ping';
 
@@ -80,6 +83,15 @@ export class Session implements SocketPort {
   }
 
   close(code: DisconnectCode, reason: string = disconnectReasons[code]): void {
+    this.end(code, reason);
+  }
+
+  /** A frame over the limit (RFC 6455's 1009): the client learns why, where a TCP drop says nothing. */
+  closeTooBig(limit: number): void {
+    this.end(WS_CLOSE_MESSAGE_TOO_BIG, `message too big (limit ${limit} bytes)`);
+  }
+
+  private end(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.onServerClose(code);

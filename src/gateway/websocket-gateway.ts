@@ -28,6 +28,15 @@ const SUBPROTOCOL_MSGPACK = 'centrifuge-msgpack';
 const SUBPROTOCOL_JSON = 'centrifuge-json';
 /** A slow consumer whose backlog does not drain within this time is cut without a close frame. */
 const SLOW_CONSUMER_GIVE_UP_MS = 10_000;
+/**
+ * How far past maxFrameBytes a frame may go and still be read, so that it can be refused with a
+ * close frame (1009). uWebSockets.js refuses a frame over its own limit at the frame header by
+ * closing the TCP socket, with no close frame (the client sees 1006); under that limit it buffers
+ * the frame, so this bounds the extra memory one socket can make it hold. 64 KiB is what a
+ * socket may already buffer inbound at the default limit, and small next to the outbound
+ * backpressure (1 MiB by default) every socket may hold anyway.
+ */
+const FRAME_OVERSHOOT_BYTES = 64 * 1024;
 
 /**
  * The WebSocket endpoint: picks the encoding, validates every frame, rate-limits, and hands
@@ -68,7 +77,7 @@ export class WebSocketGateway {
     // The behaviour closes over `self`, never `this` (whose options hold the engine's callbacks).
     const self = new Detachable<WebSocketGateway>(this);
     this.app.ws<SocketData>(o.path, {
-      maxPayloadLength: o.maxFrameBytes,
+      maxPayloadLength: o.maxFrameBytes + FRAME_OVERSHOOT_BYTES,
       maxBackpressure: maxBackpressureBytes,
       closeOnBackpressureLimit: false,
       // Liveness is the protocol's own ping/pong; uWebSockets.js' idle timer would close quiet clients.
@@ -142,6 +151,10 @@ export class WebSocketGateway {
   private message(ws: WebSocket<SocketData>, message: ArrayBuffer): void {
     const session = ws.getUserData().session;
     if (!session || session.closed) return;
+    if (message.byteLength > this.opts.maxFrameBytes) {
+      session.closeTooBig(this.opts.maxFrameBytes);
+      return;
+    }
     const now = performance.now();
     const commands: Command[] = [];
     let limited = 0;

@@ -8,6 +8,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildDashboard } from '../../src/web/build.js';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { api } from '../support/client.js';
+import { chromiumPath } from '../support/chromium.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against an
@@ -16,9 +17,9 @@ import { api } from '../support/client.js';
  * in the chart, checked bar by bar against the server's bars. Any console error fails the test.
  */
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM = chromiumPath();
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs the chromium package`);
+if (!haveChromium && process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: npm test's pretest step installs Debian's chromium package when it may (root, or sudo without a password); see its output`);
 if (!haveChromium) console.warn(`skipping the browser test: no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
 const OUTPUT = fileURLToPath(new URL('./output/', import.meta.url));

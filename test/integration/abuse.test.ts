@@ -43,16 +43,57 @@ describe('bad input and slow clients', () => {
     expect(await s2.closed).toBe(3501);
   });
 
-  it('an oversized frame gets the socket closed, and the server goes on', async () => {
-    const s = await connectedRaw();
-    s.sendRaw(JSON.stringify({ id: 2, publish: { channel: 'public:big', data: 'x'.repeat(10_000) } }));
-    const code = await s.closed;
-    // uWebSockets.js drops the connection at once rather than reading the rest of the frame.
-    expect([1006, 1009]).toContain(code);
+  /** An rpc command frame of exactly `bytes` bytes (JSON text). */
+  function rpcFrame(id: number, bytes: number): string {
+    const empty = JSON.stringify({ id, rpc: { method: 'nope', data: '' } });
+    return JSON.stringify({ id, rpc: { method: 'nope', data: 'x'.repeat(bytes - empty.length) } });
+  }
+
+  async function serverGoesOn(): Promise<void> {
     const ok = await connectedRaw();
     ok.send({ id: 2, subscribe: { channel: 'public:after' } });
     expect((await ok.reply(2)).subscribe).toBeDefined();
     ok.close();
+  }
+
+  it('a frame over SUPERNOVA_MAX_FRAME_BYTES is refused with close 1009, one at the limit is read', async () => {
+    const at = await connectedRaw();
+    at.sendRaw(rpcFrame(2, 4096));
+    expect((await at.reply(2)).error).toMatchObject({ code: 104 });
+    at.sendRaw(rpcFrame(3, 4097));
+    expect(await at.closed).toBe(1009);
+    expect(at.closeReason).toBe('message too big (limit 4096 bytes)');
+
+    const mp = await connectedRaw('msgpack');
+    mp.sendRaw(Buffer.alloc(10_000, 0xc0));
+    expect(await mp.closed).toBe(1009);
+
+    // The limit is on the message: fragments each under it that add up to more are refused too.
+    const frag = await connectedRaw();
+    frag.ws.send('[' + ' '.repeat(3000), { fin: false });
+    frag.ws.send(' '.repeat(3000) + ']', { fin: true });
+    expect(await frag.closed).toBe(1009);
+    await serverGoesOn();
+  });
+
+  it('a frame far over the limit is dropped at its header without a close frame (1006), and the server goes on', async () => {
+    // uWebSockets.js refuses a frame over its native limit (SUPERNOVA_MAX_FRAME_BYTES + 64 KiB)
+    // by closing the TCP socket before reading it; no close frame can be sent from there.
+    const s = await connectedRaw();
+    s.sendRaw(rpcFrame(2, 4096 + 64 * 1024 + 1));
+    expect(await s.closed).toBe(1006);
+    await serverGoesOn();
+  });
+
+  it('invalid UTF-8 in a text frame closes the socket (1006: uWebSockets.js cannot send 1007), valid UTF-8 is read', async () => {
+    const s = await connectedRaw();
+    s.sendRaw(JSON.stringify({ id: 2, rpc: { method: 'prix en €, ünïcödé, 株価' } }));
+    expect((await s.reply(2)).error).toMatchObject({ code: 104 });
+    // uWebSockets.js validates text frames before any handler sees them, and on failure closes
+    // the TCP socket at once (no close frame, so not the 1007 RFC 6455 asks for).
+    s.ws.send(Buffer.from('{"id":3,"rpc":{"method":"\xff\xfe"}}', 'latin1'), { binary: false });
+    expect(await s.closed).toBe(1006);
+    await serverGoesOn();
   });
 
   it('a flood of commands gets error 111 past the rate, and a flood of frames disconnects with 3013', async () => {
@@ -117,5 +158,18 @@ describe('bad input and slow clients', () => {
     await s.opened;
     s.send({ id: 1, subscribe: { channel: 'public:x' } });
     expect(await s.closed).toBe(3501);
+  });
+
+  it('send before connect is a protocol violation (3501) too', async () => {
+    const s = new RawSocket(t.url);
+    await s.opened;
+    s.send({ send: { data: { hello: 1 } } });
+    expect(await s.closed).toBe(3501);
+    // After connect, send is accepted (and, without a handler, ignored).
+    const ok = await connectedRaw();
+    ok.send({ send: { data: { hello: 1 } } }, { id: 2, rpc: { method: 'nope' } });
+    expect((await ok.reply(2)).error).toMatchObject({ code: 104 });
+    expect(ok.closeCode).toBeUndefined();
+    ok.close();
   });
 });

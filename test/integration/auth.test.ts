@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { connected, sdkClient, subscribed, until } from '../support/client.js';
+import { RawSocket } from '../support/raw-socket.js';
 
 const SECRET = 'test-secret-that-is-long-enough';
 const key = new TextEncoder().encode(SECRET);
@@ -69,7 +70,6 @@ describe('connection and subscription JWTs', () => {
   });
 
   it('a connection that does not refresh is closed with 3005 when its token expires', async () => {
-    const { RawSocket } = await import('../support/raw-socket.js');
     const s = new RawSocket(t.url);
     await s.opened;
     s.send({ id: 1, connect: { token: await token({ sub: '5' }, 1) } });
@@ -107,5 +107,42 @@ describe('connection and subscription JWTs', () => {
     await until(() => pubs.length === 1, 'server-side publication');
     expect(pubs[0]).toEqual({ hello: 42 });
     c.disconnect();
+  });
+
+  describe('tokens that are not what they claim', () => {
+    async function rawConnect(connectToken: string): Promise<RawSocket> {
+      const s = new RawSocket(t.url);
+      await s.opened;
+      s.send({ id: 1, connect: { token: connectToken } });
+      return s;
+    }
+
+    it('a connection token whose sub is not a string is disconnect 3500', async () => {
+      const s = await rawConnect(await token({ sub: 42 }, 60));
+      expect(await s.closed).toBe(3500);
+      expect(s.closeReason).toMatch(/sub must be a string/);
+    });
+
+    it('a subscription token whose sub is not a string is disconnect 3500', async () => {
+      // No sub: the user "". A sub of null must not pass for that user.
+      const s = await rawConnect(await token({}, 60));
+      expect((await s.reply(1)).connect).toBeDefined();
+      s.send({ id: 2, subscribe: { channel: 'private:nullsub', token: await token({ sub: null, channel: 'private:nullsub' }, 60) } });
+      expect(await s.closed).toBe(3500);
+      expect(s.closeReason).toMatch(/sub must be a string/);
+    });
+
+    it('a subscription token (channel claim) is not a connection token, at connect or refresh', async () => {
+      const subToken = await token({ sub: '42', channel: 'private:desk' }, 60);
+      const atConnect = await rawConnect(subToken);
+      expect(await atConnect.closed).toBe(3500);
+      expect(atConnect.closeReason).toMatch(/subscription token/);
+
+      const atRefresh = await rawConnect(await token({ sub: '42' }, 60));
+      expect((await atRefresh.reply(1)).connect).toBeDefined();
+      atRefresh.send({ id: 2, refresh: { token: subToken } });
+      expect(await atRefresh.closed).toBe(3500);
+      expect(atRefresh.closeReason).toMatch(/subscription token/);
+    });
   });
 });
