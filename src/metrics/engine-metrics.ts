@@ -10,6 +10,8 @@ export interface MetricsSources {
   delivered(): number;
   /** Counters of each pipeline by name (e.g. `market`). */
   pipelines?(): Record<string, PipelineCounters>;
+  /** Log lines the log output dropped or lost (LogSink.dropped). */
+  logLinesDropped?(): number;
 }
 
 /**
@@ -79,6 +81,7 @@ export class EngineMetrics {
     pipelineCounter('ticksDropped', 'supernova_pipeline_ticks_dropped_total', 'Ticks a pipeline refused (any reason; supernova_market_ticks_rejected_total has them by reason)');
     pipelineCounter('published', 'supernova_pipeline_published_total', 'Publications of a pipeline the broker accepted');
     pipelineCounter('publishErrors', 'supernova_pipeline_publish_errors_total', 'Publications of a pipeline the broker rejected');
+    sourcedCounter('supernova_log_lines_dropped_total', 'Log lines never written: the log output was full past its backlog limits, or failed', this.registry, () => ({ '': sources.logLinesDropped?.() ?? 0 }));
   }
 
   /** One publication of a namespace. Per publication: a Map update, not a labelled prom-client inc. */
