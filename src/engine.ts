@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { SupernovaConfig } from './config/index.js';
 import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
@@ -13,6 +13,7 @@ import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
+import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, marketRpcMethods, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
@@ -23,6 +24,8 @@ const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
 export interface EngineOptions {
   config: SupernovaConfig;
   logger?: Logger;
+  /** The output under `logger` when it came from createLogger: its dropped lines are counted in metrics. */
+  logSink?: LogSink;
   /** Extra RPC methods, next to the built-in market ones. */
   rpc?: Record<string, RpcMethod>;
 }
@@ -34,6 +37,8 @@ export interface EngineOptions {
 export class Engine {
   readonly config: SupernovaConfig;
   readonly log: Logger;
+  /** The log output, unless the caller's logger writes elsewhere. */
+  readonly logSink: LogSink | undefined;
   readonly metrics: EngineMetrics;
   /** The `metrics` channel, its SSE stream and the /performance/metrics reports. */
   readonly liveMetrics: MetricsService;
@@ -63,7 +68,9 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     const config = (this.config = options.config);
-    this.log = options.logger ?? pino({ level: config.logLevel, base: { service: 'supernova' } });
+    const logging = options.logger ? { logger: options.logger, sink: options.logSink } : createLogger(config);
+    this.log = logging.logger;
+    this.logSink = logging.sink;
     const namespaces = new NamespaceRegistry(config.namespaces);
     this.internalErrors = new InternalErrors({ log: this.log, logPeriodMs: config.errorLogPeriodMs });
     const onError = this.internalErrors.report;
@@ -101,6 +108,7 @@ export class Engine {
       pipelines: () => this.pipelineCounters(),
       internalErrors: () => this.internalErrors.byPlace(),
       history: () => this.memoryBroker.historyStats(),
+      logLinesDropped: () => this.logSink?.dropped ?? 0,
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.broker, this.log));
     registerMarketMetrics(this.metrics.registry, this.pipeline);

@@ -15,6 +15,8 @@ export interface MetricsSources {
   internalErrors?(): Record<string, number>;
   /** History's memory by namespace and what its budgets dropped. */
   history?(): HistoryStats | undefined;
+  /** Log lines the log output dropped or lost (LogSink.dropped). */
+  logLinesDropped?(): number;
 }
 
 /**
@@ -104,6 +106,7 @@ export class EngineMetrics {
       },
     });
     sourcedCounter('supernova_history_evicted_total', 'Publications history dropped before their TTL, by the budget that dropped them (channel, namespace, total, memory)', this.registry, () => ({ ...history()?.evicted }), 'reason');
+    sourcedCounter('supernova_log_lines_dropped_total', 'Log lines never written: the log output was full past its backlog limits, or failed', this.registry, () => ({ '': sources.logLinesDropped?.() ?? 0 }));
   }
 
   /** One publication of a namespace. Per publication: a Map update, not a labelled prom-client inc. */
