@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import {
-  type Codec, type Command, DisconnectCode, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand,
+  type Codec, type Command, DisconnectCode, disconnectReasons, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand,
 } from '../protocol/index.js';
 import type { TopicPort } from '../broker/index.js';
 import { answerStopped, Detachable } from '../http/index.js';
@@ -89,15 +89,32 @@ export class WebSocketGateway {
         if (gateway) gateway.upgrade(res, req, context);
         else answerStopped(res);
       },
-      open: (ws) => self.target?.open(ws),
-      message: (ws, message) => self.target?.message(ws, message),
+      open: (ws) => self.target?.guarded('ws-open', ws, () => self.target?.open(ws)),
+      message: (ws, message) => self.target?.guarded('ws-message', ws, () => self.target?.message(ws, message)),
       // A message dropped because the socket is over its backpressure limit: the client cannot
       // keep up, and the protocol promises no silent gaps, so it must reconnect and recover.
       dropped: (ws) => ws.getUserData().session?.slowConsumer(maxBackpressureBytes, SLOW_CONSUMER_GIVE_UP_MS),
       drain: (ws) => ws.getUserData().session?.drained(),
-      close: (ws, code) => self.target?.closed(ws, code),
+      close: (ws, code) => self.target?.guarded('ws-close', undefined, () => self.target?.closed(ws, code)),
     });
     return self;
+  }
+
+  /**
+   * Runs a uWebSockets.js callback so that nothing it throws leaves it (that would end the
+   * process): the error is reported and the socket, if still open, is closed with 3004.
+   */
+  private guarded(where: string, ws: WebSocket<SocketData> | undefined, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.opts.onError(where, err);
+      if (!ws) return;
+      const session = ws.getUserData().session;
+      if (session) session.close(DisconnectCode.ServerError);
+      // Failed before it had a session (in open): nothing else would ever close it.
+      else ws.end(DisconnectCode.ServerError, disconnectReasons[DisconnectCode.ServerError]);
+    }
   }
 
   start(): void {
