@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import { pino, type Logger } from 'pino';
-import type { SupernovaConfig } from './config/index.js';
+import { openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, MemoryBroker, NamespaceRegistry, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
@@ -11,7 +11,7 @@ import { Router, StaticFiles, type Detachable } from './http/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
-import { EngineMetrics, MetricsService } from './metrics/index.js';
+import { EngineMetrics, MemoryWatchdog, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
@@ -37,6 +37,8 @@ export class Engine {
   readonly metrics: EngineMetrics;
   /** The `metrics` channel, its SSE stream and the /performance/metrics reports. */
   readonly liveMetrics: MetricsService;
+  /** RSS high/low-water marks; register what gives memory back with `memory.onPressure()`. */
+  readonly memory: MemoryWatchdog;
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
@@ -63,6 +65,8 @@ export class Engine {
     const namespaces = new NamespaceRegistry(config.namespaces);
     this.app = uWS.App();
     this.runtime = new ActorRuntime({ name: 'supernova', logger: this.log });
+    this.memory = new MemoryWatchdog({ highWaterBytes: config.memoryHighWaterBytes, lowWaterBytes: config.memoryLowWaterBytes, intervalMs: config.memoryCheckIntervalMs, log: this.log });
+    const openFiles = openFileSoftLimit();
     this.gateway = new WebSocketGateway(this.app, {
       path: '/connection/websocket',
       maxFrameBytes: config.maxFrameBytes,
@@ -71,6 +75,9 @@ export class Engine {
       commandBurst: config.commandBurst,
       pingIntervalMs: config.pingIntervalMs,
       pongTimeoutMs: config.pongTimeoutMs,
+      maxConnections: config.maxConnections,
+      ...(openFiles === undefined ? {} : { maxSockets: openFileBudget(openFiles).maxSockets }),
+      memoryPressure: () => this.memory.underPressure,
       log: this.log,
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
@@ -86,6 +93,8 @@ export class Engine {
       actorStats: () => this.runtime.stats(),
       delivered: () => this.fanout.delivered,
       pipelines: () => this.pipelineCounters(),
+      refusedConnections: () => this.gateway.refused,
+      memoryPressure: () => this.memory.underPressure,
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.broker, this.log));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
@@ -134,7 +143,11 @@ export class Engine {
     });
     router.get('/performance/health', () => ({
       status: this.state === 'running' ? 200 : 503,
-      body: { status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version },
+      body: {
+        status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version,
+        maxConnections: config.maxConnections, openSockets: this.gateway.openSockets ?? null,
+        memory: { ...this.memory.report(), refusedConnections: this.gateway.refused.memory },
+      },
     }));
     const market = this.pipeline.state;
     registerBarsApi(router, { store: this.pipeline.bars, hasSymbol: (s) => market.has(s), symbols: () => market.symbols() });
@@ -206,6 +219,7 @@ export class Engine {
     });
     await this.broker.start();
     await this.dashboard?.start();
+    this.memory.start();
     this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
       this.app.listen(this.config.host, this.config.port, (socket) => {
         if (socket) resolve(socket);
@@ -233,6 +247,7 @@ export class Engine {
     this.listenSocket = undefined;
     this.gateway.drain();
     this.liveMetrics.stop();
+    this.memory.stop();
     if (wasRunning) await this.pipeline.stop();
     this.fanout.flush();
     await this.feed.stop?.();
