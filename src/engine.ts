@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import type { SupernovaConfig } from './config/index.js';
+import { openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
@@ -11,7 +11,7 @@ import { Router, StaticFiles, type Detachable } from './http/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
-import { EngineMetrics, InternalErrors, MetricsService } from './metrics/index.js';
+import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService } from './metrics/index.js';
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
@@ -42,6 +42,8 @@ export class Engine {
   readonly metrics: EngineMetrics;
   /** The `metrics` channel, its SSE stream and the /performance/metrics reports. */
   readonly liveMetrics: MetricsService;
+  /** RSS high/low-water marks; register what gives memory back with `memory.onPressure()`. */
+  readonly memory: MemoryWatchdog;
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
@@ -81,6 +83,8 @@ export class Engine {
     });
     this.app = uWS.App();
     this.runtime = new ActorRuntime({ name: 'supernova', logger: this.log });
+    this.memory = new MemoryWatchdog({ highWaterBytes: config.memoryHighWaterBytes, lowWaterBytes: config.memoryLowWaterBytes, intervalMs: config.memoryCheckIntervalMs, log: this.log });
+    const openFiles = openFileSoftLimit();
     this.gateway = new WebSocketGateway(this.app, {
       path: '/connection/websocket',
       maxFrameBytes: config.maxFrameBytes,
@@ -89,6 +93,9 @@ export class Engine {
       commandBurst: config.commandBurst,
       pingIntervalMs: config.pingIntervalMs,
       pongTimeoutMs: config.pongTimeoutMs,
+      maxConnections: config.maxConnections,
+      ...(openFiles === undefined ? {} : { maxSockets: openFileBudget(openFiles).maxSockets }),
+      memoryPressure: () => this.memory.underPressure,
       log: this.log,
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
@@ -101,6 +108,11 @@ export class Engine {
       limits: { maxBytes: config.historyMaxBytes },
       onPublished: (namespace) => this.metrics.countPublication(namespace),
     });
+    // Under memory pressure history gives back first: half of it at once, then a tenth at each
+    // check while the pressure lasts (what it frees may be refilled; all of it at once would be
+    // every client's recovery window for a spike that history may not have caused).
+    const history = this.memoryBroker;
+    this.memory.onPressure(({ entering }) => void history.shedHistory(history.historyStats().bytes * (entering ? 0.5 : 0.9)));
     this.metrics = new EngineMetrics({
       connections: () => this.gateway.connections,
       actorStats: () => this.runtime.stats(),
@@ -109,6 +121,8 @@ export class Engine {
       internalErrors: () => this.internalErrors.byPlace(),
       history: () => this.memoryBroker.historyStats(),
       logLinesDropped: () => this.logSink?.dropped ?? 0,
+      refusedConnections: () => this.gateway.refused,
+      memoryPressure: () => this.memory.underPressure,
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.broker, this.log));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
@@ -159,7 +173,11 @@ export class Engine {
     });
     router.get('/performance/health', () => ({
       status: this.state === 'running' ? 200 : 503,
-      body: { status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version },
+      body: {
+        status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version,
+        maxConnections: config.maxConnections, openSockets: this.gateway.openSockets ?? null,
+        memory: { ...this.memory.report(), refusedConnections: this.gateway.refused.memory },
+      },
     }));
     const market = this.pipeline.state;
     registerBarsApi(router, { store: this.pipeline.bars, hasSymbol: (s) => market.has(s), symbols: () => market.symbols() });
@@ -233,6 +251,7 @@ export class Engine {
     });
     await this.broker.start();
     await this.dashboard?.start();
+    this.memory.start();
     this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
       this.app.listen(this.config.host, this.config.port, (socket) => {
         if (socket) resolve(socket);
@@ -260,6 +279,7 @@ export class Engine {
     this.listenSocket = undefined;
     this.gateway.drain();
     this.liveMetrics.stop();
+    this.memory.stop();
     if (wasRunning) await this.pipeline.stop();
     this.fanout.flush();
     await this.feed.stop?.();

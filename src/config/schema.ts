@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defaultNamespaces, namespaceSchema, type NamespaceOptions } from './namespaces.js';
 import { ConfigError } from './config-error.js';
-import { machineMemoryBytes } from './machine-memory.js';
+import { FALLBACK_MAX_CONNECTIONS, memoryBudgetBytes, openFileBudget, openFileSoftLimit } from './host-limits.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -17,14 +17,45 @@ const intervalList = z.union([z.array(z.string()), z.string()])
 // `max` and 0 both mean as fast as possible.
 const replaySpeed = z.union([z.literal('max').transform(() => 0), z.coerce.number().min(0).max(1_000_000)]);
 
-/** History gets an eighth of the memory: it is the largest thing the engine keeps, but not the only one. */
+/**
+ * History gets an eighth of the memory budget (512 MiB of the seed's 4 GiB): it is the largest
+ * thing the engine keeps, but not the only one, and it must fit well under the watchdog's mark.
+ */
 function defaultHistoryBytes(): number {
-  return Math.max(64 * 1024 * 1024, Math.min(1024 * 1024 * 1024, Math.floor(machineMemoryBytes() / 8)));
+  return Math.max(64 * 1024 * 1024, Math.min(1024 * 1024 * 1024, Math.floor(memoryBudgetBytes() / 8)));
+}
+
+/** What the open-file limit leaves to WebSocket clients (see openFileBudget). */
+function defaultMaxConnections(): number {
+  const soft = openFileSoftLimit();
+  return soft === undefined ? FALLBACK_MAX_CONNECTIONS : openFileBudget(soft).maxConnections;
 }
 
 /**
+ * More connections than descriptors is refused rather than clamped: the operator sized the
+ * deployment for that number, and an engine quietly serving fewer would surprise them under load,
+ * the moment it matters. The message says which limit to raise.
+ */
+function fitsOpenFileLimit(value: number, ctx: z.RefinementCtx): void {
+  const soft = openFileSoftLimit();
+  if (soft === undefined) return;
+  const { maxConnections, reserve } = openFileBudget(soft);
+  if (value > maxConnections) {
+    ctx.addIssue({ code: 'custom', message: `at most ${maxConnections} under this process's open-file limit of ${soft} (ulimit -n), which keeps ${reserve} for HTTP clients, files, Redis and PostgreSQL; raise the limit or lower SUPERNOVA_MAX_CONNECTIONS` });
+  }
+}
+
+/**
+ * The low-water mark's default is this fraction of the high: a gap of a fifth keeps the state
+ * from flapping with each garbage collection (a major GC moves RSS by tens of MB), while freed
+ * history and caches can bring RSS under it.
+ */
+const LOW_WATER_OF_HIGH = 0.8;
+
+/**
  * The one source of configuration: each key has its schema (with the default), its environment
- * variable and a description. README's configuration table is generated from this.
+ * variable and a description. README's configuration table is generated from this; a default
+ * that depends on the machine says how it is found (`shownDefault`) instead of its value here.
  */
 export const configEntries = {
   port: { env: 'SUPERNOVA_PORT', schema: int(0, 65535).default(8081), doc: 'HTTP and WebSocket port (0 picks a free one)' },
@@ -59,10 +90,26 @@ export const configEntries = {
   maxBackpressureBytes: { env: 'SUPERNOVA_MAX_BACKPRESSURE_BYTES', schema: int(1024).default(1024 * 1024), doc: 'Unsent bytes a socket may hold before it is disconnected as a slow consumer (3008)' },
   fanoutBatchMax: { env: 'SUPERNOVA_FANOUT_BATCH_MAX', schema: int(1, 1000).default(16), doc: 'Publications of one channel sent in one frame when they are made in the same callback (a burst); 1 sends each alone' },
   fanoutFlushMs: { env: 'SUPERNOVA_FANOUT_FLUSH_MS', schema: int(0, 100).default(0), doc: 'How long held publications of a channel may wait for more to share their frame; 0 sends them as soon as the publishing callback returns' },
-  historyMaxBytes: { env: 'SUPERNOVA_HISTORY_MAX_BYTES', schema: int(1024 * 1024).default(() => defaultHistoryBytes()), shownDefault: 'memory / 8, 64 MiB to 1 GiB', doc: 'Bytes the history of all channels may hold; past it the namespace holding the most drops its oldest publications first. The default is an eighth of the memory limit (the container\'s, else the machine\'s)' },
+  historyMaxBytes: { env: 'SUPERNOVA_HISTORY_MAX_BYTES', schema: int(1024 * 1024).default(() => defaultHistoryBytes()), shownDefault: 'memory budget / 8 (512 MiB)', doc: 'Bytes the history of all channels may hold; past it the namespace holding the most drops its oldest publications first. The default is an eighth of the memory budget (the container\'s limit, else 4 GiB), from 64 MiB to 1 GiB' },
   maxDataDepth: { env: 'SUPERNOVA_MAX_DATA_DEPTH', schema: int(1, 512).default(64), doc: 'Most levels of nesting in data a client or the server API publishes (deeper is error 107): every encoder must be able to carry it' },
   errorLogPeriodMs: { env: 'SUPERNOVA_ERROR_LOG_PERIOD_MS', schema: int(100, 3_600_000).default(10_000), doc: 'An internal error caught in a callback is counted every time but logged at most once per place in this period' },
   maxChannelsPerConnection: { env: 'SUPERNOVA_MAX_CHANNELS_PER_CONNECTION', schema: int(1, 100_000).default(128), doc: 'Subscriptions one connection may hold' },
+  maxConnections: {
+    env: 'SUPERNOVA_MAX_CONNECTIONS',
+    schema: int(1).default(defaultMaxConnections).superRefine(fitsOpenFileLimit),
+    shownDefault: 'open-file limit - max(256, 10 %)',
+    doc: 'WebSocket connections served at once; one more is refused with 503 `CONNECTION_LIMIT`. The default leaves a reserve (at most half the limit) for HTTP clients, files, Redis and PostgreSQL; a value above it stops start-up; 10000 where the limit cannot be read (not Linux)',
+  },
+  // 85 %: the OOM killer acts at 100 % of a container's limit, and RSS can grow by tens of MB
+  // between two checks; the rest gives the watchdog's shedding and refusals time to act.
+  memoryHighWaterBytes: {
+    env: 'SUPERNOVA_MEMORY_HIGH_WATER_BYTES',
+    schema: int(1).default(() => Math.floor(memoryBudgetBytes() * 0.85)),
+    shownDefault: '85 % of the memory budget',
+    doc: 'RSS at which the engine is under memory pressure: memory is given back and new WebSocket connections are refused with 503 `MEMORY_PRESSURE`. The budget is the container\'s memory limit (cgroup) when set, else 4 GiB, and at most the machine\'s memory',
+  },
+  memoryLowWaterBytes: { env: 'SUPERNOVA_MEMORY_LOW_WATER_BYTES', schema: int(1).optional(), shownDefault: '80 % of the high-water mark', doc: 'RSS below which an engine under memory pressure returns to normal; below the high-water mark' },
+  memoryCheckIntervalMs: { env: 'SUPERNOVA_MEMORY_CHECK_INTERVAL_MS', schema: int(10, 600_000).default(1_000), doc: 'Period of the RSS check of the memory watchdog' },
   pingIntervalMs: { env: 'SUPERNOVA_PING_INTERVAL_MS', schema: int(1000, 3_600_000).default(25_000), doc: 'Server ping period' },
   pongTimeoutMs: { env: 'SUPERNOVA_PONG_TIMEOUT_MS', schema: int(100, 600_000).default(8_000), doc: 'Time a client has to answer a ping before disconnect 3012' },
   commandsPerSecond: { env: 'SUPERNOVA_COMMANDS_PER_SECOND', schema: int(1, 1_000_000).default(100), doc: 'Sustained commands per second per connection; beyond it commands get error 111' },
@@ -91,7 +138,7 @@ export const configEntries = {
 } as const;
 
 type Entries = typeof configEntries;
-export type SupernovaConfig = { [K in keyof Entries]: z.output<Entries[K]['schema']> } & { namespaces: NamespaceOptions[] };
+export type SupernovaConfig = { [K in keyof Entries]: z.output<Entries[K]['schema']> } & { namespaces: NamespaceOptions[]; memoryLowWaterBytes: number };
 export type ConfigOverrides = { [K in keyof Entries]?: z.input<Entries[K]['schema']> };
 
 function parseNamespaces(value: string | unknown[] | undefined, ctx: z.RefinementCtx): NamespaceOptions[] {
@@ -143,10 +190,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (out.feed === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_FEED=redis');
   }
+  checkMemoryWaterMarks(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return out as SupernovaConfig;
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+/** The low-water mark defaults to a fraction of the high one, and must be below it. */
+function checkMemoryWaterMarks(out: Record<string, unknown>, problems: string[]): void {
+  const high = out.memoryHighWaterBytes;
+  if (typeof high !== 'number') return;
+  if (out.memoryLowWaterBytes === undefined) out.memoryLowWaterBytes = Math.floor(high * LOW_WATER_OF_HIGH);
+  else if (typeof out.memoryLowWaterBytes === 'number' && out.memoryLowWaterBytes >= high) {
+    problems.push(`SUPERNOVA_MEMORY_LOW_WATER_BYTES=${out.memoryLowWaterBytes}: must be below SUPERNOVA_MEMORY_HIGH_WATER_BYTES (${high})`);
+  }
 }

@@ -8,6 +8,7 @@ import { answerStopped, Detachable } from '../http/index.js';
 import type { ConnectionAcceptor } from './ports.js';
 import { PING_CHANNEL, Session, type SocketData } from './session.js';
 import { Pinger } from './pinger.js';
+import { SocketGuard } from './socket-guard.js';
 
 export interface WebSocketGatewayOptions {
   path: string;
@@ -17,6 +18,12 @@ export interface WebSocketGatewayOptions {
   commandBurst: number;
   pingIntervalMs: number;
   pongTimeoutMs: number;
+  /** WebSocket connections served at once; an upgrade beyond it is refused (SUPERNOVA_MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** Client sockets of any kind let in (see SocketGuard); unset: no cap. */
+  maxSockets?: number;
+  /** True while memory is short: upgrades are refused until it is false again. */
+  memoryPressure: () => boolean;
   acceptor: ConnectionAcceptor;
   log: Logger;
   onDisconnect: (code: number) => void;
@@ -26,6 +33,11 @@ export interface WebSocketGatewayOptions {
 
 const SUBPROTOCOL_MSGPACK = 'centrifuge-msgpack';
 const SUBPROTOCOL_JSON = 'centrifuge-json';
+/** Why a client was turned away; the label of supernova_connections_refused_total. */
+export type RefusalReason = 'limit' | 'memory' | 'shutdown' | 'open_files';
+
+/** A refused client may retry this many seconds later (another node may take it meanwhile). */
+const REFUSED_RETRY_AFTER_S = '5';
 /** A slow consumer whose backlog does not drain within this time is cut without a close frame. */
 const SLOW_CONSUMER_GIVE_UP_MS = 10_000;
 /**
@@ -46,7 +58,9 @@ const FRAME_OVERSHOOT_BYTES = 64 * 1024;
 export class WebSocketGateway {
   readonly sessions = new Set<Session>();
   private readonly pinger: Pinger;
+  private readonly guard: SocketGuard | undefined;
   private draining = false;
+  private readonly refusedUpgrades: Record<Exclude<RefusalReason, 'open_files'>, number> = { limit: 0, memory: 0, shutdown: 0 };
 
   constructor(private readonly app: TemplatedApp, private readonly opts: WebSocketGatewayOptions) {
     this.pinger = new Pinger({
@@ -56,10 +70,21 @@ export class WebSocketGateway {
       publish: (codec, bytes) => app.publish(`${codec.binary ? 'm' : 'j'}|${PING_CHANNEL}`, bytes, codec.binary),
       codecs: [jsonCodec, msgpackCodec],
     });
+    if (opts.maxSockets !== undefined) this.guard = new SocketGuard(opts.maxSockets, () => this.sessions.size);
   }
 
   get connections(): number {
     return this.sessions.size;
+  }
+
+  /** Client sockets open now, HTTP ones included; undefined without a socket cap. */
+  get openSockets(): number | undefined {
+    return this.guard?.open;
+  }
+
+  /** Clients turned away since start, by reason. */
+  get refused(): Record<RefusalReason, number> {
+    return { ...this.refusedUpgrades, open_files: this.guard?.refused ?? 0 };
   }
 
   topicPort(): TopicPort {
@@ -97,6 +122,7 @@ export class WebSocketGateway {
       drain: (ws) => ws.getUserData().session?.drained(),
       close: (ws, code) => self.target?.guarded('ws-close', undefined, () => self.target?.closed(ws, code)),
     });
+    if (this.guard) this.app.filter((res, count) => self.target?.guard?.counted(res, count));
     return self;
   }
 
@@ -136,10 +162,12 @@ export class WebSocketGateway {
     const requested = req.getHeader('sec-websocket-protocol').split(',').map((p) => p.trim()).filter(Boolean);
     const key = req.getHeader('sec-websocket-key');
     const extensions = req.getHeader('sec-websocket-extensions');
-    if (this.draining) {
-      res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json')
-        .end(JSON.stringify({ error: { code: 'SHUTTING_DOWN', message: 'server is shutting down' } }));
-      return;
+    if (this.draining) return this.refuse(res, 'shutdown', 'SHUTTING_DOWN', 'server is shutting down');
+    if (this.sessions.size >= this.opts.maxConnections) {
+      return this.refuse(res, 'limit', 'CONNECTION_LIMIT', `this server holds its limit of ${this.opts.maxConnections} connections (SUPERNOVA_MAX_CONNECTIONS); retry later or on another node`);
+    }
+    if (this.opts.memoryPressure()) {
+      return this.refuse(res, 'memory', 'MEMORY_PRESSURE', 'this server is short of memory (SUPERNOVA_MEMORY_HIGH_WATER_BYTES) and takes no new connections; retry later or on another node');
     }
     let codec: Codec = jsonCodec;
     let protocol = '';
@@ -157,7 +185,18 @@ export class WebSocketGateway {
     res.upgrade<SocketData>({ session: undefined, codec, remote }, key, protocol, extensions, context);
   }
 
+  /**
+   * A refused upgrade is answered and its socket closed: kept alive, a client that does not
+   * hang up (or many of them) would still hold the descriptors the limit is there to save.
+   */
+  private refuse(res: HttpResponse, reason: Exclude<RefusalReason, 'open_files'>, code: string, message: string): void {
+    this.refusedUpgrades[reason]++;
+    res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json').writeHeader('retry-after', REFUSED_RETRY_AFTER_S)
+      .end(JSON.stringify({ error: { code, message } }), true);
+  }
+
   private open(ws: WebSocket<SocketData>): void {
+    this.guard?.upgraded();
     const data = ws.getUserData();
     const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect, this.opts.onError);
     data.session = session;
