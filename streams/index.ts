@@ -35,4 +35,4 @@ export type { MetricsReading, MetricsSource } from './metrics/ports.js';
 export type { LatencySummary, MetricsSnapshot, NamespaceUsage, PipelineCounters } from './metrics/snapshot.js';
 
 export { TickIngest } from './ingest/tick-ingest.js';
-export type { IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';
+export type { IngestChunking, IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';

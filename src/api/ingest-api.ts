@@ -3,9 +3,12 @@ import type { IngestReport } from '../../streams/index.js';
 import { HttpError, type HttpResult, type RequestContext, type Router } from '../http/index.js';
 import { apiKeyGuard } from './api-key.js';
 
-/** Where ingested ticks go (streams' TickIngest); it throws coded errors when it cannot take them. */
+/**
+ * Where ingested ticks go (streams' TickIngest): it takes them in chunks across event-loop turns
+ * and answers once all are in, or rejects with a coded error, having taken none.
+ */
 export interface TickSink {
-  push(items: readonly unknown[]): IngestReport;
+  submit(items: readonly unknown[]): Promise<IngestReport>;
 }
 
 export interface IngestApiOptions {
@@ -32,11 +35,7 @@ export function registerIngestApi(router: Router, o: IngestApiOptions): void {
     if (items.length > o.maxTicks) {
       throw new HttpError(413, 'TOO_MANY_TICKS', `${items.length} ticks in one request; at most ${o.maxTicks} (SUPERNOVA_INGEST_MAX_TICKS)`);
     }
-    try {
-      return { body: o.sink.push(items) };
-    } catch (err) {
-      return refusal(err);
-    }
+    return o.sink.submit(items).then((report): HttpResult => ({ body: report }), refusal);
   });
 }
 

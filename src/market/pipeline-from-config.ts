@@ -37,7 +37,7 @@ export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPu
   const busy = (): boolean => pending() >= config.ingestMaxPending;
   const feed: Feed = configured(() => createFeed(config.feed, feedOptions(config, logger, busy)));
   const symbols = { knows: (symbol: string) => built.pipeline?.knows(symbol) ?? false, room: () => built.pipeline?.room() ?? 0 };
-  const ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending, symbols });
+  const ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending, symbols, chunks: { maxQueuedTicks: config.ingestMaxTicks } });
   const pipeline = new MarketPipeline({
     feed: new MergedFeed([feed, ingest]),
     publisher,
