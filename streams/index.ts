@@ -22,6 +22,7 @@ export { DEFAULT_TICK_LIMITS, SYMBOL_PATTERN, TICK_REJECT_REASONS, tickLimits, t
 export type { TickLimits, TickRefusal, TickRejectReason } from './market/tick-validation.js';
 export { barChannel, marketChannel, tickChannel } from './market/channels.js';
 export { BarStore } from './market/bar-store.js';
+export { BAR_ROW_BYTES, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES, symbolBytes } from './market/symbol-memory.js';
 export type { BarStoreView } from './market/bar-store.js';
 export { BAR_FIELDS, DEFAULT_BARS_LIMIT, MAX_BARS_LIMIT, queryBars } from './market/bars-query.js';
 export type { BarsPage, BarsSource } from './market/bars-query.js';

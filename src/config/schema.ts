@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultNamespaces, namespaceSchema, type NamespaceOptions } from './namespaces.js';
 import { ConfigError } from './config-error.js';
+import { BAR_ROW_BYTES, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES } from '../../streams/index.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -46,7 +47,7 @@ export const configEntries = {
   feedClaimIdleMs: { env: 'SUPERNOVA_FEED_CLAIM_IDLE_MS', schema: int(100, 86_400_000).default(30_000), doc: 'Redis feed: entries another consumer left unacknowledged this long are taken over (checked at start and at this period)' },
   ingestMaxTicks: { env: 'SUPERNOVA_INGEST_MAX_TICKS', schema: int(1, 1_000_000).default(10_000), doc: 'Most ticks one POST /api/v1/ingest/ticks may carry (more is 413)' },
   ingestMaxPending: { env: 'SUPERNOVA_INGEST_MAX_PENDING', schema: int(1, 10_000_000).default(100_000), doc: 'Unsettled market publications at which tick ingest answers 503 (retry-after) and the replay and Redis feeds pause reading, instead of queueing' },
-  maxSymbols: { env: 'SUPERNOVA_MAX_SYMBOLS', schema: int(1, 1_000_000).default(10_000), doc: 'Most symbols the market state tracks; ticks of a new symbol beyond it are refused (SYMBOL_LIMIT)' },
+  maxSymbols: { env: 'SUPERNOVA_MAX_SYMBOLS', schema: int(1, 1_000_000).optional(), doc: `Most symbols the market state tracks; ticks of a new symbol beyond it are refused (SYMBOL_LIMIT). Unset: as many as fit ${MARKET_MEMORY_BUDGET_BYTES / 2 ** 30} GiB at ${SYMBOL_STATE_BYTES} bytes + ${BAR_ROW_BYTES} x SUPERNOVA_BAR_HISTORY per bar interval each` },
   conflateMs: { env: 'SUPERNOVA_MARKET_CONFLATE_MS', schema: int(1, 60_000).default(100), doc: 'Minimum interval between market:SYM snapshots' },
   logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },
   maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket frame; a larger one closes the socket' },
@@ -79,8 +80,16 @@ export const configEntries = {
 } as const;
 
 type Entries = typeof configEntries;
-export type SupernovaConfig = { [K in keyof Entries]: z.output<Entries[K]['schema']> } & { namespaces: NamespaceOptions[] };
+/** Settings whose default follows from other settings (derivedDefaults): set once loaded. */
+type DerivedKey = 'maxSymbols';
+export type SupernovaConfig = { [K in keyof Entries]: z.output<Entries[K]['schema']> } & { namespaces: NamespaceOptions[] }
+  & { [K in DerivedKey]: NonNullable<z.output<Entries[K]['schema']>> };
 export type ConfigOverrides = { [K in keyof Entries]?: z.input<Entries[K]['schema']> };
+
+/** The defaults computed from other settings, applied when their variable is unset. */
+const derivedDefaults: { [K in DerivedKey]: (config: SupernovaConfig) => SupernovaConfig[K] } = {
+  maxSymbols: (c) => maxSymbolsWithin(MARKET_MEMORY_BUDGET_BYTES, c.barIntervals.length, c.barHistory),
+};
 
 function parseNamespaces(value: string | unknown[] | undefined, ctx: z.RefinementCtx): NamespaceOptions[] {
   let extra: unknown[] = [];
@@ -132,7 +141,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_FEED=redis');
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return out as SupernovaConfig;
+  const config = out as SupernovaConfig;
+  for (const [key, derive] of Object.entries(derivedDefaults)) {
+    if (out[key] === undefined) out[key] = derive(config);
+  }
+  return config;
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {

@@ -12,6 +12,7 @@ import { barChannel, marketChannel, tickChannel } from './channels.js';
 import { TickValidator, tradeProblem, type TickLimits, type TickRejectReason } from './tick-validation.js';
 import { RejectCounts } from './reject-counts.js';
 import { TickColumnsWriter } from './tick-publication.js';
+import { MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin } from './symbol-memory.js';
 
 export interface MarketPipelineOptions {
   feed: Feed;
@@ -26,6 +27,7 @@ export interface MarketPipelineOptions {
   /**
    * Most symbols the market state tracks. Past it, ticks of a new symbol are refused
    * (SYMBOL_LIMIT) while known symbols keep trading: state is never evicted mid-session.
+   * Omitted: as many as fit MARKET_MEMORY_BUDGET_BYTES (see symbol-memory.ts).
    */
   maxSymbols?: number;
   /** Event-time bars to `bars:INTERVAL:SYM`; omitted: no bars. */
@@ -115,7 +117,7 @@ export class MarketPipeline {
       scheduler: this.scheduler,
     });
     this.validator = new TickValidator(options.tickLimits);
-    this.maxSymbols = options.maxSymbols ?? 10_000;
+    this.maxSymbols = options.maxSymbols ?? maxSymbolsWithin(MARKET_MEMORY_BUDGET_BYTES, bars?.intervals.length ?? 0, bars?.historySize ?? 0);
     if (!Number.isInteger(this.maxSymbols) || this.maxSymbols < 1) {
       throw new InvalidOptionError('maxSymbols', `must be an integer >= 1, got ${this.maxSymbols}`);
     }

@@ -42,6 +42,16 @@ describe('configuration', () => {
     expect(loadConfig({})).toMatchObject({ ingestMaxTicks: 10_000, ingestMaxPending: 100_000, feedConsumer: undefined });
   });
 
+  it('derives SUPERNOVA_MAX_SYMBOLS from the market memory budget, unless set', () => {
+    // 1 GiB over 4 KiB + 72 bytes x 1,440 bars x 2 intervals per symbol.
+    expect(loadConfig({}).maxSymbols).toBe(5_077);
+    expect(loadConfig({ SUPERNOVA_BAR_HISTORY: '100000' }).maxSymbols).toBe(Math.floor(2 ** 30 / (4_096 + 72 * 100_000 * 2)));
+    expect(loadConfig({ SUPERNOVA_BAR_INTERVALS: '1m' }).maxSymbols).toBe(Math.floor(2 ** 30 / (4_096 + 72 * 1_440)));
+    expect(loadConfig({ SUPERNOVA_MAX_SYMBOLS: '42' }).maxSymbols).toBe(42);
+    expect(loadConfig({}, { maxSymbols: 7 }).maxSymbols).toBe(7);
+    expect(() => loadConfig({ SUPERNOVA_MAX_SYMBOLS: '0' })).toThrow(/SUPERNOVA_MAX_SYMBOLS/);
+  });
+
   it('namespaces from JSON replace defaults by name and are validated', () => {
     const c = loadConfig({ SUPERNOVA_NAMESPACES: '[{"name":"ticks","historySize":5},{"name":"chat","allowPublish":true}]' });
     expect(c.namespaces.find((n) => n.name === 'ticks')?.historySize).toBe(5);
