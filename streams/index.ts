@@ -2,7 +2,7 @@
 export type { Bar, ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick, TickBatch } from './ports.js';
 export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, RedisFeedError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
-export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
+export { createFeed, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
 export type { FeedKind, FeedOptions, RedisStreamFeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
 
 export { conflate } from './operators/conflate.js';

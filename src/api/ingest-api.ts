@@ -1,6 +1,7 @@
 import { unpack } from 'msgpackr';
 import type { IngestReport } from '../../streams/index.js';
 import { HttpError, type HttpResult, type RequestContext, type Router } from '../http/index.js';
+import { configEntries } from '../config/index.js';
 import { apiKeyGuard } from './api-key.js';
 
 /**
@@ -17,6 +18,8 @@ export interface IngestApiOptions {
   sink: TickSink;
   /** Most ticks one request may carry; more is 413. */
   maxTicks: number;
+  /** Largest body of the route (413 beyond it); the router's limit when omitted. */
+  maxBodyBytes?: number;
 }
 
 const JSON_TYPES = new Set(['application/json']);
@@ -33,10 +36,10 @@ export function registerIngestApi(router: Router, o: IngestApiOptions): void {
     authorize(ctx);
     const items = decodeTicks(ctx);
     if (items.length > o.maxTicks) {
-      throw new HttpError(413, 'TOO_MANY_TICKS', `${items.length} ticks in one request; at most ${o.maxTicks} (SUPERNOVA_INGEST_MAX_TICKS)`);
+      throw new HttpError(413, 'TOO_MANY_TICKS', `${items.length} ticks in one request; at most ${o.maxTicks} (${configEntries.ingestMaxTicks.env})`);
     }
     return o.sink.submit(items).then((report): HttpResult => ({ body: report }), refusal);
-  });
+  }, o.maxBodyBytes === undefined ? {} : { maxBodyBytes: o.maxBodyBytes });
 }
 
 function decodeTicks(ctx: RequestContext): unknown[] {

@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import type { SupernovaConfig } from '../config/index.js';
-import { ConfigError } from '../config/index.js';
+import { ConfigError, configEntries } from '../config/index.js';
 import { barInterval, createFeed, InvalidOptionError, MarketPipeline, MergedFeed, TickIngest, type BarInterval, type ChannelPublisher, type Feed, type FeedOptions } from '../../streams/index.js';
 
 // Options of the feeds and bars that come straight from one variable, to name it in errors.
 const OPTION_ENV: Readonly<Record<string, string>> = {
-  file: 'SUPERNOVA_REPLAY_FILE',
-  symbol: 'SUPERNOVA_REPLAY_SYMBOL',
-  date: 'SUPERNOVA_REPLAY_DATE',
-  speed: 'SUPERNOVA_REPLAY_SPEED',
-  interval: 'SUPERNOVA_BAR_INTERVALS',
+  file: configEntries.replayFile.env,
+  symbol: configEntries.replaySymbol.env,
+  date: configEntries.replayDate.env,
+  speed: configEntries.replaySpeed.env,
+  interval: configEntries.barIntervals.env,
 };
 
 /** The market side of an engine: the configured feed, the ingest sink, and the pipeline reading both. */
