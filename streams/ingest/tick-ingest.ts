@@ -39,8 +39,9 @@ export interface IngestChunking {
 // A chunk of 1,000 ticks is also the most one `ticks:` publication carries, so a list of one symbol
 // is published as it was before chunking. A new symbol costs the pipeline several times a known
 // one (a history stream per channel, among others), hence its own, smaller bound. A turn goes on
-// while under turnMs, so it takes at most turnMs plus one chunk.
-export const DEFAULT_INGEST_CHUNKING: IngestChunking = { ticks: 1_000, newSymbols: 100, turnMs: 8, maxQueuedTicks: 10_000 };
+// while under turnMs, so it takes at most turnMs plus one chunk; short turns leave room for the
+// young-generation collections that the new symbols' state brings (README, Feeding ticks).
+export const DEFAULT_INGEST_CHUNKING: IngestChunking = { ticks: 1_000, newSymbols: 50, turnMs: 4, maxQueuedTicks: 10_000 };
 
 /** What ingest needs to know of the pipeline's symbol limit, to report refusals per tick. */
 export interface SymbolRoom {
