@@ -79,9 +79,9 @@ interface Submission {
  *
  * Two ways in. push() hands a list to the pipeline synchronously as one batch: for in-process
  * callers that size their own batches (a replay-sized thousand, say). submit() is for lists of
- * any size from outside (HTTP): it takes them in chunks, a few per event-loop turn, so a list of
- * ten thousand new symbols never holds the loop (sockets, health probes) for more than about ten
- * milliseconds, and answers once every tick of the list is in. Submissions go in arrival order,
+ * any size from outside (HTTP): it takes them in chunks, a few milliseconds of them per event-loop
+ * turn, so a list of ten thousand new symbols never holds the loop (sockets, health probes) for
+ * long, and answers once every tick of the list is in. Submissions go in arrival order,
  * one after the other, so the ticks of a symbol reach the pipeline in the order they were sent.
  *
  * Nothing waits unbounded: a push or submit is refused whole when nobody is reading
@@ -154,7 +154,9 @@ export class TickIngest implements Feed {
    * push() for a list of any size: validated and handed to the pipeline in chunks (IngestChunking)
    * across event-loop turns, after the lists submitted before it. Resolves with the report of the
    * whole list once its last chunk is in; refused whole (rejected, nothing taken) as push() is,
-   * or while `maxQueuedTicks` submitted ticks wait. The caller must not change the list meanwhile.
+   * or while `maxQueuedTicks` submitted ticks wait. Should the pipeline stop meanwhile, the rest
+   * is refused with IngestUnavailableError saying how much went in. The caller must not change
+   * the list meanwhile.
    */
   submit(items: readonly unknown[]): Promise<IngestReport> {
     try {
