@@ -147,7 +147,7 @@ export class Engine {
 
     const router = new Router({
       log: this.log,
-      maxBodyBytes: 1024 * 1024,
+      maxBodyBytes: config.httpMaxBodyBytes,
       onResponse: (route, status, seconds, method) => this.metrics.observeHttp(route, method, status, seconds),
       onError,
     });
@@ -209,7 +209,7 @@ export class Engine {
       });
       this.detachables.push(this.dashboard.register(this.app));
     }
-    registerIngestApi(router, { apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks });
+    registerIngestApi(router, { apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks, maxBodyBytes: config.ingestMaxBodyBytes });
     registerMarketSnapshotApi(router, this.pipeline.state);
     this.detachables.push(this.gateway.attach(), router.attach(this.app));
   }

@@ -89,20 +89,24 @@ export function isClientError(err: unknown): err is Error & { code: string } {
 /** Ingest was asked to take ticks while no pipeline is reading them (not started, or stopped). */
 export class IngestUnavailableError extends Error {
   readonly code = 'INGEST_UNAVAILABLE' as const;
-  constructor() {
-    super('tick ingest is not running: the market pipeline is not started');
+  constructor(detail = 'the market pipeline is not started') {
+    super(`tick ingest is not running: ${detail}`);
     this.name = 'IngestUnavailableError';
   }
 }
 
-/** The pipeline is behind (too many publications pending); the caller should retry later. */
+/**
+ * The pipeline is behind (too many publications pending), or too many submitted ticks wait for
+ * their turn; the caller should retry later.
+ */
 export class IngestBusyError extends Error {
   readonly code = 'INGEST_BUSY' as const;
   constructor(
     readonly pending: number,
     readonly limit: number,
+    what = 'publications pending',
   ) {
-    super(`tick ingest is busy: ${pending} publications pending (limit ${limit}); retry shortly`);
+    super(`tick ingest is busy: ${pending} ${what} (limit ${limit}); retry shortly`);
     this.name = 'IngestBusyError';
   }
 }

@@ -2,7 +2,7 @@
 export type { Bar, ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick, TickBatch } from './ports.js';
 export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, RedisFeedError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
-export { createFeed, DEFAULT_SYMBOLS, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
+export { createFeed, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
 export type { FeedKind, FeedOptions, RedisStreamFeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
 
 export { conflate } from './operators/conflate.js';
@@ -22,6 +22,7 @@ export { DEFAULT_TICK_LIMITS, SYMBOL_PATTERN, TICK_REJECT_REASONS, tickLimits, t
 export type { TickLimits, TickRefusal, TickRejectReason } from './market/tick-validation.js';
 export { barChannel, marketChannel, tickChannel } from './market/channels.js';
 export { BarStore } from './market/bar-store.js';
+export { BAR_ROW_BYTES, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES, symbolBytes } from './market/symbol-memory.js';
 export type { BarStoreView } from './market/bar-store.js';
 export { BAR_FIELDS, DEFAULT_BARS_LIMIT, MAX_BARS_LIMIT, queryBars } from './market/bars-query.js';
 export type { BarsPage, BarsSource } from './market/bars-query.js';
@@ -35,4 +36,4 @@ export type { MetricsReading, MetricsSource } from './metrics/ports.js';
 export type { LatencySummary, MetricsSnapshot, NamespaceUsage, PipelineCounters } from './metrics/snapshot.js';
 
 export { TickIngest } from './ingest/tick-ingest.js';
-export type { IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';
+export type { IngestChunking, IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';

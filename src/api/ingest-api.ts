@@ -1,11 +1,15 @@
 import { unpack } from 'msgpackr';
 import type { IngestReport } from '../../streams/index.js';
 import { HttpError, type HttpResult, type RequestContext, type Router } from '../http/index.js';
+import { configEntries } from '../config/index.js';
 import { apiKeyGuard } from './api-key.js';
 
-/** Where ingested ticks go (streams' TickIngest); it throws coded errors when it cannot take them. */
+/**
+ * Where ingested ticks go (streams' TickIngest): it takes them in chunks across event-loop turns
+ * and answers once all are in, or rejects with a coded error, having taken none.
+ */
 export interface TickSink {
-  push(items: readonly unknown[]): IngestReport;
+  submit(items: readonly unknown[]): Promise<IngestReport>;
 }
 
 export interface IngestApiOptions {
@@ -14,6 +18,8 @@ export interface IngestApiOptions {
   sink: TickSink;
   /** Most ticks one request may carry; more is 413. */
   maxTicks: number;
+  /** Largest body of the route (413 beyond it); the router's limit when omitted. */
+  maxBodyBytes?: number;
 }
 
 const JSON_TYPES = new Set(['application/json']);
@@ -30,14 +36,10 @@ export function registerIngestApi(router: Router, o: IngestApiOptions): void {
     authorize(ctx);
     const items = decodeTicks(ctx);
     if (items.length > o.maxTicks) {
-      throw new HttpError(413, 'TOO_MANY_TICKS', `${items.length} ticks in one request; at most ${o.maxTicks} (SUPERNOVA_INGEST_MAX_TICKS)`);
+      throw new HttpError(413, 'TOO_MANY_TICKS', `${items.length} ticks in one request; at most ${o.maxTicks} (${configEntries.ingestMaxTicks.env})`);
     }
-    try {
-      return { body: o.sink.push(items) };
-    } catch (err) {
-      return refusal(err);
-    }
-  });
+    return o.sink.submit(items).then((report): HttpResult => ({ body: report }), refusal);
+  }, o.maxBodyBytes === undefined ? {} : { maxBodyBytes: o.maxBodyBytes });
 }
 
 function decodeTicks(ctx: RequestContext): unknown[] {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { NamespaceOptions } from '../config/index.js';
 import { ErrorCode, ProtocolError, type Publication, type StreamPosition } from '../protocol/index.js';
@@ -12,9 +12,9 @@ export type StoredPublication = Publication & { offset: number };
 /** Why history dropped publications before their TTL: each is a budget, or the memory watchdog. */
 export type HistoryEviction = 'channel' | 'namespace' | 'total' | 'memory';
 
-/** What a stream costs beyond its publications: the object, its epoch and key, 16 bytes a ring slot. */
+/** What a stream costs beyond its publications: the object, its epoch and key, 24 bytes a ring slot. */
 const STREAM_BYTES = 256;
-const SLOT_BYTES = 16;
+const SLOT_BYTES = 24;
 /** A stored publication object and its offset, beyond its data. */
 const PUBLICATION_BYTES = 64;
 /**
@@ -26,7 +26,8 @@ const MEASURE_EVERY = 32;
 
 /** One channel's stream: an epoch, a monotonically increasing offset and the retained publications. */
 class ChannelStream {
-  readonly epoch = randomBytes(4).toString('hex');
+  // Eight random hex digits, as randomBytes(4) gave, from Node's pooled UUID source: a tenth of its cost per stream.
+  readonly epoch = randomUUID().slice(0, 8);
   offset = 0;
   /** When this stream's idle TTL was last refreshed in the LRU. */
   touchedAt = Number.NEGATIVE_INFINITY;
@@ -49,7 +50,7 @@ class ChannelStream {
     return this.lastBytes;
   }
   get bytes(): number {
-    return STREAM_BYTES + this.channel.length + SLOT_BYTES * this.entries.capacity + this.entries.weight;
+    return STREAM_BYTES + this.channel.length + SLOT_BYTES * this.entries.slots + this.entries.weight;
   }
   /** Keeps epoch and offset: a namespace's history size may differ from the reserved stream's. */
   resize(size: number): void {

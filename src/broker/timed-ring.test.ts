@@ -23,6 +23,20 @@ describe('TimedRing', () => {
     expect(contents(ring)).toEqual([[9, 1_000]]);
   });
 
+  it('grows to its capacity as items come, keeping their order across a wrap, then overwrites the oldest', () => {
+    const ring = new TimedRing<number>(10);
+    for (let i = 0; i < 3; i++) ring.push(i, i);
+    // The head moves off slot 0, so the next pushes wrap before the ring has to grow.
+    ring.dropOlderThan(3, 1);
+    for (let i = 3; i < 9; i++) ring.push(i, i);
+    expect(contents(ring)).toEqual([2, 3, 4, 5, 6, 7, 8].map((i) => [i, i]));
+    for (let i = 9; i < 15; i++) ring.push(i, i);
+    expect(ring.size).toBe(10);
+    expect(contents(ring)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((i) => [i, i]));
+    ring.dropOlderThan(14, 2);
+    expect(contents(ring)).toEqual([[12, 12], [13, 13], [14, 14]]);
+  });
+
   it('holds nothing with capacity 0', () => {
     const ring = new TimedRing<number>(0);
     ring.push(1, 1);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defaultNamespaces, namespaceSchema, type NamespaceOptions } from './namespaces.js';
 import { ConfigError } from './config-error.js';
 import { FALLBACK_MAX_CONNECTIONS, memoryBudgetBytes, openFileBudget, openFileSoftLimit } from './host-limits.js';
+import { BAR_ROW_BYTES, FEED_KINDS, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES } from '../../streams/index.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -14,6 +15,13 @@ const intervalList = z.union([z.array(z.string()), z.string()])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[1-9]\d{0,6}(ms|s|m|h)$/, 'intervals are like 1s, 5s, 1m, 1h')).min(1))
   .refine((v) => new Set(v).size === v.length, 'intervals must not repeat');
+/** The symbols the simulated feed produces unless SUPERNOVA_SYMBOLS says otherwise. */
+export const DEFAULT_SYMBOLS: readonly string[] = ['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'SPY'];
+/**
+ * Room per tick in an ingest body by default: a 12-character symbol and full-precision numbers
+ * are about 85 bytes of JSON, spaced or indented JSON a little more; msgpack is smaller.
+ */
+export const INGEST_BYTES_PER_TICK = 128;
 // `max` and 0 both mean as fast as possible.
 const replaySpeed = z.union([z.literal('max').transform(() => 0), z.coerce.number().min(0).max(1_000_000)]);
 
@@ -63,8 +71,8 @@ export const configEntries = {
   apiKey: { env: 'SUPERNOVA_API_KEY', schema: optionalSecret, doc: 'Server API key (`Authorization: apikey KEY`); unset turns the server API off' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
-  symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default(['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'SPY']), doc: 'Symbols the feed produces' },
-  feed: { env: 'SUPERNOVA_FEED', schema: z.enum(['simulated', 'replay', 'redis', 'none']).default('simulated'), doc: 'Market data source: `simulated`, `replay` (a recorded day, see SUPERNOVA_REPLAY_*), `redis` (a Redis Stream, needs SUPERNOVA_REDIS_URL) or `none` (HTTP ingest only)' },
+  symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces' },
+  feed: { env: 'SUPERNOVA_FEED', schema: z.enum(FEED_KINDS).default('simulated'), doc: 'Market data source: `simulated`, `replay` (a recorded day, see SUPERNOVA_REPLAY_*), `redis` (a Redis Stream, needs SUPERNOVA_REDIS_URL) or `none` (HTTP ingest only)' },
   simTradesPerSecond: { env: 'SUPERNOVA_SIM_TRADES_PER_SECOND', schema: z.coerce.number().positive().max(10_000).default(5), doc: 'Simulated trades per second per symbol' },
   replayFile: { env: 'SUPERNOVA_REPLAY_FILE', schema: z.string().min(1).default('../shared/data/market/spy-2013-10-07/ticks.csv.gz'), doc: 'Tick CSV (gzipped if `.gz`) the replay feed reads, relative to the working directory' },
   replaySymbol: { env: 'SUPERNOVA_REPLAY_SYMBOL', schema: z.string().regex(/^[A-Z0-9.]{1,12}$/, 'a symbol is 1-12 of A-Z 0-9 .').default('SPY'), doc: 'Symbol of the replayed ticks' },
@@ -81,9 +89,11 @@ export const configEntries = {
   feedBatchSize: { env: 'SUPERNOVA_FEED_BATCH_SIZE', schema: int(1, 100_000).default(500), doc: 'Redis feed: entries per read' },
   feedBlockMs: { env: 'SUPERNOVA_FEED_BLOCK_MS', schema: int(1, 60_000).default(1_000), doc: 'Redis feed: longest a read waits for new entries' },
   feedClaimIdleMs: { env: 'SUPERNOVA_FEED_CLAIM_IDLE_MS', schema: int(100, 86_400_000).default(30_000), doc: 'Redis feed: entries another consumer left unacknowledged this long are taken over (checked at start and at this period)' },
-  ingestMaxTicks: { env: 'SUPERNOVA_INGEST_MAX_TICKS', schema: int(1, 1_000_000).default(10_000), doc: 'Most ticks one POST /api/v1/ingest/ticks may carry (more is 413)' },
+  ingestMaxTicks: { env: 'SUPERNOVA_INGEST_MAX_TICKS', schema: int(1, 50_000).default(10_000), doc: 'Most ticks one POST /api/v1/ingest/ticks may carry (more is 413); at most 50,000, because the body is parsed in one step (about 9 ms per 10,000 JSON ticks) and no request may hold the event loop much longer than 50 ms' },
   ingestMaxPending: { env: 'SUPERNOVA_INGEST_MAX_PENDING', schema: int(1, 10_000_000).default(100_000), doc: 'Unsettled market publications at which tick ingest answers 503 (retry-after) and the replay and Redis feeds pause reading, instead of queueing' },
-  maxSymbols: { env: 'SUPERNOVA_MAX_SYMBOLS', schema: int(1, 1_000_000).default(10_000), doc: 'Most symbols the market state tracks; ticks of a new symbol beyond it are refused (SYMBOL_LIMIT)' },
+  maxSymbols: { env: 'SUPERNOVA_MAX_SYMBOLS', schema: int(1, 1_000_000).optional(), doc: `Most symbols the market state tracks; ticks of a new symbol beyond it are refused (SYMBOL_LIMIT). Unset: as many as fit ${MARKET_MEMORY_BUDGET_BYTES / 2 ** 30} GiB at ${SYMBOL_STATE_BYTES} bytes + ${BAR_ROW_BYTES} x SUPERNOVA_BAR_HISTORY per bar interval each` },
+  httpMaxBodyBytes: { env: 'SUPERNOVA_HTTP_MAX_BODY_BYTES', schema: int(1024, 2 ** 30).default(1024 * 1024), doc: 'Largest HTTP request body; a larger one is refused with 413 (tick ingest has its own, SUPERNOVA_INGEST_MAX_BODY_BYTES)' },
+  ingestMaxBodyBytes: { env: 'SUPERNOVA_INGEST_MAX_BODY_BYTES', schema: int(1024, 2 ** 30).optional(), doc: `Largest body of POST /api/v1/ingest/ticks (413 beyond it). Unset: ${INGEST_BYTES_PER_TICK} bytes per tick of SUPERNOVA_INGEST_MAX_TICKS` },
   conflateMs: { env: 'SUPERNOVA_MARKET_CONFLATE_MS', schema: int(1, 60_000).default(100), doc: 'Minimum interval between market:SYM snapshots' },
   logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },
   maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket message; a larger one is refused with close code 1009' },
@@ -138,8 +148,17 @@ export const configEntries = {
 } as const;
 
 type Entries = typeof configEntries;
-export type SupernovaConfig = { [K in keyof Entries]: z.output<Entries[K]['schema']> } & { namespaces: NamespaceOptions[]; memoryLowWaterBytes: number };
+/** Settings whose default follows from other settings (derivedDefaults): set once loaded. */
+type DerivedKey = 'maxSymbols' | 'ingestMaxBodyBytes';
+export type SupernovaConfig = { [K in keyof Entries]: z.output<Entries[K]['schema']> } & { namespaces: NamespaceOptions[]; memoryLowWaterBytes: number }
+  & { [K in DerivedKey]: NonNullable<z.output<Entries[K]['schema']>> };
 export type ConfigOverrides = { [K in keyof Entries]?: z.input<Entries[K]['schema']> };
+
+/** The defaults computed from other settings, applied when their variable is unset. */
+const derivedDefaults: { [K in DerivedKey]: (config: SupernovaConfig) => SupernovaConfig[K] } = {
+  maxSymbols: (c) => maxSymbolsWithin(MARKET_MEMORY_BUDGET_BYTES, c.barIntervals.length, c.barHistory),
+  ingestMaxBodyBytes: (c) => c.ingestMaxTicks * INGEST_BYTES_PER_TICK,
+};
 
 function parseNamespaces(value: string | unknown[] | undefined, ctx: z.RefinementCtx): NamespaceOptions[] {
   let extra: unknown[] = [];
@@ -192,7 +211,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   checkMemoryWaterMarks(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return out as SupernovaConfig;
+  const config = out as SupernovaConfig;
+  for (const [key, derive] of Object.entries(derivedDefaults)) {
+    if (out[key] === undefined) out[key] = derive(config);
+  }
+  return config;
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {

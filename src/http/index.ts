@@ -1,4 +1,4 @@
-export { Router, errorResult, type RequestContext, type HttpResult, type Handler, type StreamHandler, type RouterOptions } from './router.js';
+export { Router, errorResult, type RequestContext, type HttpResult, type Handler, type StreamHandler, type RouterOptions, type RouteOptions } from './router.js';
 export { HttpError } from './http-error.js';
 export type { EventStream } from './event-stream.js';
 export { StaticFiles, StaticFilesError, type StaticFilesOptions } from './static-files.js';

@@ -18,6 +18,7 @@ beforeAll(async () => {
   router.get('/items/:id', (ctx) => ({ body: { id: ctx.params.id, q: ctx.query.get('q') } }));
   router.get('/items/:id/parts/:part', (ctx) => ({ body: ctx.params }));
   router.post('/items', (ctx) => ({ status: 201, body: { got: ctx.json() } }));
+  router.post('/bulk', (ctx) => ({ body: { bytes: ctx.body.length } }), { maxBodyBytes: 256 });
   router.post('/items/:id', async (ctx) => {
     await new Promise((r) => setTimeout(r, 5));
     // Read after an await: the request's copy must outlive the uWS callback.
@@ -89,6 +90,14 @@ describe('Router', () => {
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('not valid JSON');
     const big = await fetch(`${base}/items`, { method: 'POST', body: JSON.stringify({ a: 'x'.repeat(100) }) });
     expect(big.status).toBe(413);
+  });
+
+  it('holds a route to its own body limit instead of the router\'s', async () => {
+    const atLimit = await fetch(`${base}/bulk`, { method: 'POST', body: 'x'.repeat(256) });
+    expect(await atLimit.json()).toEqual({ bytes: 256 });
+    const over = await fetch(`${base}/bulk`, { method: 'POST', body: 'x'.repeat(257) });
+    expect(over.status).toBe(413);
+    expect(await over.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'body over 256 bytes' } });
   });
 
   it('hides handler bugs behind a 500 and passes HttpErrors through', async () => {

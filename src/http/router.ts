@@ -39,6 +39,13 @@ interface Route {
   handler: Handler;
   name: string;
   stream?: StreamHandler;
+  /** This route's body limit, instead of the router's. */
+  maxBodyBytes?: number;
+}
+
+export interface RouteOptions {
+  /** Largest request body of this route (413 beyond it); the router's maxBodyBytes when omitted. */
+  maxBodyBytes?: number;
 }
 
 /** uWS's registration method for each HTTP method the router takes. */
@@ -78,8 +85,8 @@ export class Router {
     return this.add('get', path, handler);
   }
 
-  post(path: string, handler: Handler): this {
-    return this.add('post', path, handler);
+  post(path: string, handler: Handler, options?: RouteOptions): this {
+    return this.add('post', path, handler, options);
   }
 
   /** A GET route answered with a server-sent event stream (see StreamHandler). */
@@ -89,9 +96,11 @@ export class Router {
     return this;
   }
 
-  add(method: string, path: string, handler: Handler): this {
+  add(method: string, path: string, handler: Handler, options: RouteOptions = {}): this {
     if (!UWS_METHODS[method]) throw new TypeError(`router: unsupported method ${method}; use one of ${Object.keys(UWS_METHODS).join(', ')}`);
-    this.routes.push({ ...parsePath(method, path), handler });
+    const route: Route = { ...parsePath(method, path), handler };
+    if (options.maxBodyBytes !== undefined) route.maxBodyBytes = options.maxBodyBytes;
+    this.routes.push(route);
     return this;
   }
 
@@ -188,9 +197,10 @@ export class Router {
       run(NO_BODY);
       return;
     }
+    const maxBodyBytes = route.maxBodyBytes ?? this.opts.maxBodyBytes;
     const declared = Number(headers['content-length'] ?? 0);
-    if (declared > this.opts.maxBodyBytes) {
-      this.write(res, state, errorResult(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body over ${this.opts.maxBodyBytes} bytes`)), route.name, started);
+    if (declared > maxBodyBytes) {
+      this.write(res, state, errorResult(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body over ${maxBodyBytes} bytes`)), route.name, started);
       return;
     }
     const chunks: Buffer[] = [];
@@ -199,9 +209,9 @@ export class Router {
     res.onData((chunk, isLast) => {
       if (refused) return;
       size += chunk.byteLength;
-      if (size > this.opts.maxBodyBytes) {
+      if (size > maxBodyBytes) {
         refused = true;
-        this.write(res, state, errorResult(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body over ${this.opts.maxBodyBytes} bytes`)), route.name, started);
+        this.write(res, state, errorResult(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body over ${maxBodyBytes} bytes`)), route.name, started);
         return;
       }
       // uWS reuses the chunk's memory after this callback: copy it.

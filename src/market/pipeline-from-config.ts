@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import type { SupernovaConfig } from '../config/index.js';
-import { ConfigError } from '../config/index.js';
+import { ConfigError, configEntries } from '../config/index.js';
 import { barInterval, createFeed, InvalidOptionError, MarketPipeline, MergedFeed, TickIngest, type BarInterval, type ChannelPublisher, type Feed, type FeedOptions } from '../../streams/index.js';
 
 // Options of the feeds and bars that come straight from one variable, to name it in errors.
 const OPTION_ENV: Readonly<Record<string, string>> = {
-  file: 'SUPERNOVA_REPLAY_FILE',
-  symbol: 'SUPERNOVA_REPLAY_SYMBOL',
-  date: 'SUPERNOVA_REPLAY_DATE',
-  speed: 'SUPERNOVA_REPLAY_SPEED',
-  interval: 'SUPERNOVA_BAR_INTERVALS',
+  file: configEntries.replayFile.env,
+  symbol: configEntries.replaySymbol.env,
+  date: configEntries.replayDate.env,
+  speed: configEntries.replaySpeed.env,
+  interval: configEntries.barIntervals.env,
 };
 
 /** The market side of an engine: the configured feed, the ingest sink, and the pipeline reading both. */
@@ -37,7 +37,7 @@ export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPu
   const busy = (): boolean => pending() >= config.ingestMaxPending;
   const feed: Feed = configured(() => createFeed(config.feed, feedOptions(config, logger, busy)));
   const symbols = { knows: (symbol: string) => built.pipeline?.knows(symbol) ?? false, room: () => built.pipeline?.room() ?? 0 };
-  const ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending, symbols });
+  const ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending, symbols, chunks: { maxQueuedTicks: config.ingestMaxTicks } });
   const pipeline = new MarketPipeline({
     feed: new MergedFeed([feed, ingest]),
     publisher,

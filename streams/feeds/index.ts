@@ -17,8 +17,8 @@ export type { SimulatedFeedOptions } from './simulated.js';
 export { ReplayFeed } from './replay.js';
 export type { ReplayFeedOptions } from './replay.js';
 export { TickCsvError } from './tick-csv.js';
-export { DEFAULT_SYMBOLS } from './symbol-profile.js';
 
+/** The feeds createFeed builds: the configuration schema takes SUPERNOVA_FEED from this list. */
 export const FEED_KINDS = ['simulated', 'replay', 'redis', 'none'] as const;
 export type FeedKind = (typeof FEED_KINDS)[number];
 

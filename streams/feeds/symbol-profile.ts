@@ -23,8 +23,6 @@ const KNOWN: Readonly<Record<string, SymbolProfile>> = {
   QQQ: { price: 450, volatility: 0.2 },
 };
 
-export const DEFAULT_SYMBOLS: readonly string[] = ['AAPL', 'MSFT', 'GOOGL', 'AMZN', 'NVDA', 'TSLA'];
-
 const DEFAULT_VOLATILITY = 0.35;
 
 /**

@@ -5,6 +5,7 @@ import { MergedFeed } from '../feeds/merged.js';
 import { MarketPipeline } from '../market/market-pipeline.js';
 import { IngestBusyError, IngestUnavailableError, InvalidOptionError } from '../errors.js';
 import type { ChannelPublisher, Feed } from '../ports.js';
+import type { TickIngestOptions } from './tick-ingest.js';
 
 const now = Date.UTC(2026, 0, 2);
 
@@ -135,8 +136,115 @@ describe('TickIngest', () => {
     expect(published.find((p) => p.channel === 'market:AAPL')?.data).toMatchObject({ last: 191, volume: 15, trades: 2 });
   });
 
-  it('refuses a nonsense maxPending at construction', () => {
+  it('refuses a nonsense maxPending or chunking at construction', () => {
     expect(() => new TickIngest({ maxPending: 0, pending: () => 0 })).toThrow(InvalidOptionError);
+    expect(() => new TickIngest({ maxPending: 1, pending: () => 0, chunks: { ticks: 0 } })).toThrow(/chunks.ticks/);
+    expect(() => new TickIngest({ maxPending: 1, pending: () => 0, chunks: { turnMs: -1 } })).toThrow(/chunks.turnMs/);
+  });
+});
+
+/** A pipeline whose publisher records every publication synchronously, fed by an ingest of its own. */
+function submitRig(chunks: TickIngestOptions['chunks'], maxSymbols = 1_000) {
+  const published: { channel: string; data: unknown }[] = [];
+  const publisher: ChannelPublisher = { publish: async () => {}, publishSync: (channel, data) => void published.push({ channel, data }) };
+  const ingest: TickIngest = new TickIngest({ maxPending: 10, pending: () => 0, symbols: { knows: (s) => pipeline.knows(s), room: () => pipeline.room() }, now: () => now, chunks });
+  const batches: number[] = [];
+  ingest.batches().subscribe((batch) => batches.push(batch.length));
+  const pipeline = new MarketPipeline({ feed: ingest, publisher, maxSymbols, conflateMs: 10_000 });
+  pipeline.start();
+  const tradesOf = (symbol: string): number[] => published
+    .filter((p) => p.channel === `ticks:${symbol}`)
+    .flatMap((p) => Array.from((p.data as { price: Float64Array }).price));
+  return { ingest, pipeline, batches, tradesOf };
+}
+
+const at = (symbol: string, price: number) => ({ symbol, price, size: 1, ts: now });
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('TickIngest.submit', () => {
+  it('takes a long list in chunks over several turns and answers the whole list exactly once it is in', async () => {
+    const { ingest, pipeline, batches, tradesOf } = submitRig({ ticks: 10, turnMs: 0 });
+    const items: unknown[] = Array.from({ length: 35 }, (_, i) => at('AAA', 1 + i));
+    items[3] = { ...at('AAA', 1), price: -1 };
+    items[27] = 'nonsense';
+    const answered = ingest.submit(items);
+    // The first chunk is taken at once; the loop is free before the next.
+    expect(batches).toEqual([9]);
+    expect(ingest.queued).toBe(25);
+    await nextTurn();
+    expect(batches).toEqual([9, 10]);
+    expect(await answered).toEqual({
+      accepted: 33,
+      rejected: 2,
+      errors: [{ index: 3, reason: 'BAD_PRICE', message: expect.any(String) as unknown }, { index: 27, reason: 'BAD_SHAPE', message: expect.any(String) as unknown }],
+    });
+    expect(batches).toEqual([9, 10, 9, 5]);
+    expect(ingest.queued).toBe(0);
+    expect(tradesOf('AAA')).toEqual(items.flatMap((item, i) => (i === 3 || i === 27 ? [] : [1 + i])));
+    expect(pipeline.state.snapshot('AAA')).toMatchObject({ last: 35, trades: 33 });
+    await pipeline.stop();
+  });
+
+  it('ends a chunk at its share of new symbols, and checks the room for new symbols per chunk', async () => {
+    const { ingest, pipeline, batches } = submitRig({ ticks: 1_000, newSymbols: 4, turnMs: 0 }, 10);
+    // Known symbols cost no share: AAA and BBB become known in the first chunk.
+    const items = ['AAA', 'BBB', 'AAA', 'BBB', 'CCC', 'DDD', 'EEE', 'FFF', 'GGG', 'HHH', 'III', 'JJJ', 'KKK', 'LLL', 'AAA'].map((s, i) => at(s, 1 + i));
+    const report = await ingest.submit(items);
+    // 4 new (AAA-DDD), 4 new (EEE-HHH), then III and JJJ fill the room of 10 and KKK, LLL are refused.
+    expect(batches).toEqual([6, 4, 3]);
+    expect(report).toMatchObject({ accepted: 13, rejected: 2, errors: [{ index: 12, reason: 'SYMBOL_LIMIT' }, { index: 13, reason: 'SYMBOL_LIMIT' }] });
+    expect(pipeline.state.size).toBe(10);
+    await pipeline.stop();
+  });
+
+  it('takes submissions one after the other in arrival order, so a symbol\'s ticks keep the order they were sent in', async () => {
+    const { ingest, pipeline, tradesOf } = submitRig({ ticks: 4, turnMs: 0 });
+    const first = ingest.submit(Array.from({ length: 10 }, (_, i) => at('ORD', 1 + i)));
+    const second = ingest.submit(Array.from({ length: 3 }, (_, i) => at('ORD', 100 + i)));
+    const order: string[] = [];
+    await Promise.all([first.then(() => order.push('first')), second.then(() => order.push('second'))]);
+    expect(order).toEqual(['first', 'second']);
+    expect(tradesOf('ORD')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100, 101, 102]);
+    await pipeline.stop();
+  });
+
+  it('refuses a submission whole while maxQueuedTicks submitted ticks wait, and takes it once they are in', async () => {
+    const { ingest, pipeline } = submitRig({ ticks: 5, turnMs: 0, maxQueuedTicks: 10 });
+    const big = ingest.submit(Array.from({ length: 20 }, (_, i) => at('BSY', 1 + i)));
+    expect(ingest.queued).toBe(15);
+    await expect(ingest.submit([at('BSY', 50)])).rejects.toThrow(IngestBusyError);
+    await expect(ingest.submit([at('BSY', 50)])).rejects.toThrow(/15 submitted ticks waiting \(limit 10\)/);
+    await nextTurn();
+    await nextTurn();
+    // 5 left: below the limit, so one more may queue behind them.
+    expect(ingest.queued).toBe(5);
+    const small = ingest.submit([at('BSY', 60)]);
+    expect((await big).accepted).toBe(20);
+    expect((await small).accepted).toBe(1);
+    expect(pipeline.state.snapshot('BSY')).toMatchObject({ last: 60, trades: 21 });
+    await pipeline.stop();
+  });
+
+  it('refuses while the pipeline is behind or not running, and gives up what is left when it stops, saying how much went in', async () => {
+    const { publisher, pipeline, ingest } = rig(3);
+    await expect(ingest.submit([])).rejects.toThrow(IngestUnavailableError);
+    pipeline.start(); // the other feed's tick and its snapshot: 2 pending
+    const tick = { symbol: 'AAPL', price: 1, size: 1, ts: now };
+    expect((await ingest.submit([tick])).accepted).toBe(1);
+    await expect(ingest.submit([tick])).rejects.toThrow(IngestBusyError);
+    publisher.releaseAll();
+    await nextTurn();
+
+    const chunked = new TickIngest({ maxPending: 10, pending: () => 0, now: () => now, chunks: { ticks: 2, turnMs: 0 } });
+    const p2 = new MarketPipeline({ feed: chunked, publisher: { publish: async () => {}, publishSync: () => undefined } });
+    p2.start();
+    const running = chunked.submit(Array.from({ length: 6 }, () => tick));
+    const waiting = chunked.submit([tick]);
+    await p2.stop();
+    await expect(running).rejects.toThrow(/stopped after 2 of the 6 ticks were taken \(2 accepted\)/);
+    await expect(waiting).rejects.toThrow(IngestUnavailableError);
+    expect(chunked.queued).toBe(0);
+    await stopHeld(pipeline, publisher);
   });
 });
 

@@ -9,9 +9,10 @@ import { MarketState } from './market-state.js';
 import { BarStore } from './bar-store.js';
 import { countsForPrice } from './price-conditions.js';
 import { barChannel, marketChannel, tickChannel } from './channels.js';
-import { tickLimits, tickProblem, tradeProblem, type TickLimits, type TickRejectReason } from './tick-validation.js';
+import { TickValidator, tradeProblem, type TickLimits, type TickRejectReason } from './tick-validation.js';
 import { RejectCounts } from './reject-counts.js';
 import { TickColumnsWriter } from './tick-publication.js';
+import { MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin } from './symbol-memory.js';
 
 export interface MarketPipelineOptions {
   feed: Feed;
@@ -26,6 +27,7 @@ export interface MarketPipelineOptions {
   /**
    * Most symbols the market state tracks. Past it, ticks of a new symbol are refused
    * (SYMBOL_LIMIT) while known symbols keep trading: state is never evicted mid-session.
+   * Omitted: as many as fit MARKET_MEMORY_BUDGET_BYTES (see symbol-memory.ts).
    */
   maxSymbols?: number;
   /** Event-time bars to `bars:INTERVAL:SYM`; omitted: no bars. */
@@ -77,7 +79,7 @@ export class MarketPipeline {
   private readonly conflateMs: number;
   private readonly logger: StreamLogger;
   private readonly scheduler: SchedulerLike;
-  private readonly limits: TickLimits;
+  private readonly validator: TickValidator;
   private readonly maxSymbols: number;
   private readonly rejects = new RejectCounts();
 
@@ -114,8 +116,8 @@ export class MarketPipeline {
       onLate: () => this.lateTicksCount++,
       scheduler: this.scheduler,
     });
-    this.limits = tickLimits(options.tickLimits);
-    this.maxSymbols = options.maxSymbols ?? 10_000;
+    this.validator = new TickValidator(options.tickLimits);
+    this.maxSymbols = options.maxSymbols ?? maxSymbolsWithin(MARKET_MEMORY_BUDGET_BYTES, bars?.intervals.length ?? 0, bars?.historySize ?? 0);
     if (!Number.isInteger(this.maxSymbols) || this.maxSymbols < 1) {
       throw new InvalidOptionError('maxSymbols', `must be an integer >= 1, got ${this.maxSymbols}`);
     }
@@ -216,7 +218,7 @@ export class MarketPipeline {
   private onBatch(batch: TickBatch): AcceptedBatch | undefined {
     this.ticksInCount += batch.length;
     const now = this.scheduler.now();
-    const limits = this.limits;
+    const limits = this.validator.limits;
     // Each symbol's trades of the batch, in the order the symbols first appear.
     const trades = new Map<string, TickColumnsWriter>();
     let accepted: Tick[] | undefined;
@@ -257,7 +259,7 @@ export class MarketPipeline {
 
   /** Why a tick is refused (its values, or no room for a new symbol), or undefined. */
   private refusal(tick: Tick, now: number): TickRejectReason | undefined {
-    const reason = tickProblem(tick.symbol, tick.price, tick.size, tick.ts, this.limits, now);
+    const reason = this.validator.problem(tick.symbol, tick.price, tick.size, tick.ts, now);
     if (reason) return reason;
     return this.knows(tick.symbol) || this.room() > 0 ? undefined : 'SYMBOL_LIMIT';
   }

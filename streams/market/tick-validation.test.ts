@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TICK_LIMITS, tickLimits, tickRefusal } from './tick-validation.js';
+import { DEFAULT_TICK_LIMITS, TickValidator, tickLimits, tickRefusal } from './tick-validation.js';
 import { InvalidOptionError } from '../errors.js';
 
 const now = Date.UTC(2026, 0, 2);
@@ -51,5 +51,16 @@ describe('tickRefusal', () => {
     expect(tickRefusal({ ...good, ts: 5 }, tickLimits({ minTs: 0 }), now)).toBeUndefined();
     expect(() => tickLimits({ maxFutureMs: -1 })).toThrow(InvalidOptionError);
     expect(() => tickLimits({ minTs: Number.NaN })).toThrow(InvalidOptionError);
+  });
+});
+
+describe('TickValidator', () => {
+  it('applies tickRefusal\'s rules with its own limits, a run of one symbol or not', () => {
+    const validator = new TickValidator({ maxFutureMs: 0 });
+    const inputs: unknown[] = [good, good, { ...good, symbol: 'brk.b' }, good, { ...good, ts: now + 1 }, { ...good, symbol: 'X', price: 0 }, 'AAPL', { ...good, symbol: 7 }];
+    const strict = tickLimits({ maxFutureMs: 0 });
+    for (const input of inputs) expect(validator.refusal(input, now)).toEqual(tickRefusal(input, strict, now));
+    expect(validator.problem('BRK.B', 1, 1, now, now)).toBeUndefined();
+    expect(validator.problem('BRK B', 1, 1, now, now)).toBe('BAD_SYMBOL');
   });
 });

@@ -43,32 +43,47 @@ export function tickLimits(overrides: Partial<TickLimits> = {}): TickLimits {
  * Allocates only to refuse: an accepted tick goes on as the object it is (see TickIngest).
  */
 export function tickRefusal(input: unknown, limits: TickLimits, now: number): TickRefusal | undefined {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { reason: 'BAD_SHAPE', message: 'a tick is an object {symbol, price, size, ts}' };
-  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return NOT_AN_OBJECT;
   const { symbol, price, size, ts } = input as Record<string, unknown>;
-  const reason = tickProblem(symbol, price, size, ts, limits, now);
+  const reason = typeof symbol === 'string' && SYMBOL_PATTERN.test(symbol) ? tradeProblem(price, size, ts, limits, now) : 'BAD_SYMBOL';
   return reason && { reason, message: explain(reason, symbol, price, size, ts, limits) };
 }
 
+const NOT_AN_OBJECT: TickRefusal = Object.freeze({ reason: 'BAD_SHAPE', message: 'a tick is an object {symbol, price, size, ts}' });
+
 /**
- * The first reason a tick's values are refused, or undefined: tickRefusal's rules with no
- * allocation, for the pipeline, which checks every tick a feed hands it (a feed's ticks are its
- * own objects, typed but not trusted).
+ * tickRefusal's rules for one reader of ticks (a pipeline, an ingest), which sees them in runs of
+ * one symbol: the last symbol that matched the pattern is remembered, and comparing with it is
+ * cheaper than the pattern. One per reader, so engines in a process share nothing.
  */
-export function tickProblem(symbol: unknown, price: unknown, size: unknown, ts: unknown, limits: TickLimits, now: number): TickRejectReason | undefined {
-  if (typeof symbol !== 'string') return 'BAD_SYMBOL';
-  if (symbol !== lastGoodSymbol) {
-    if (!SYMBOL_PATTERN.test(symbol)) return 'BAD_SYMBOL';
-    lastGoodSymbol = symbol;
+export class TickValidator {
+  readonly limits: TickLimits;
+  private lastGoodSymbol: string | undefined;
+
+  constructor(overrides: Partial<TickLimits> = {}) {
+    this.limits = tickLimits(overrides);
   }
-  return tradeProblem(price, size, ts, limits, now);
+
+  /** The first reason a tick's values are refused, or undefined; allocates nothing (the pipeline checks every tick). */
+  problem(symbol: unknown, price: unknown, size: unknown, ts: unknown, now: number): TickRejectReason | undefined {
+    if (typeof symbol !== 'string') return 'BAD_SYMBOL';
+    if (symbol !== this.lastGoodSymbol) {
+      if (!SYMBOL_PATTERN.test(symbol)) return 'BAD_SYMBOL';
+      this.lastGoodSymbol = symbol;
+    }
+    return tradeProblem(price, size, ts, this.limits, now);
+  }
+
+  /** tickRefusal with this reader's memory of the last good symbol. */
+  refusal(input: unknown, now: number): TickRefusal | undefined {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return NOT_AN_OBJECT;
+    const { symbol, price, size, ts } = input as Record<string, unknown>;
+    const reason = this.problem(symbol, price, size, ts, now);
+    return reason && { reason, message: explain(reason, symbol, price, size, ts, this.limits) };
+  }
 }
 
-// Ticks come in runs of one symbol; comparing with the last one that matched is cheaper than the pattern.
-let lastGoodSymbol: string | undefined;
-
-/** tickProblem without the symbol: for a tick whose symbol was just checked (the pipeline's batches are mostly of one). */
+/** The checks of a tick's other values: for a tick whose symbol was just checked (the pipeline's batches are mostly of one). */
 export function tradeProblem(price: unknown, size: unknown, ts: unknown, limits: TickLimits, now: number): TickRejectReason | undefined {
   if (typeof price !== 'number' || !(price > 0) || price === Number.POSITIVE_INFINITY) return 'BAD_PRICE';
   if (typeof size !== 'number' || !(size > 0) || size === Number.POSITIVE_INFINITY) return 'BAD_SIZE';

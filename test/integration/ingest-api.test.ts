@@ -109,6 +109,45 @@ describe('POST /api/v1/ingest/ticks', () => {
   });
 });
 
+describe('body limits', () => {
+  it('takes SUPERNOVA_INGEST_MAX_TICKS ticks in a body up to SUPERNOVA_INGEST_MAX_BODY_BYTES, past the limit of other routes, and answers 413 JSON one past either', { timeout: 30_000 }, async () => {
+    // 20,000 ticks do not fit the 1 MiB every route had; the ingest route's limit follows the tick limit.
+    const maxTicks = 20_000;
+    const e = await startEngine({ apiKey: 'test-key', ingestMaxTicks: maxTicks, httpMaxBodyBytes: 64 * 1024 });
+    try {
+      const cap = e.engine.config.ingestMaxBodyBytes;
+      expect(cap).toBe(maxTicks * 128);
+      const post = async (body: string, path = '/api/v1/ingest/ticks') => {
+        const res = await fetch(`${e.http}${path}`, { method: 'POST', headers: { authorization: 'apikey test-key', 'content-type': 'application/json' }, body });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      const ticks = Array.from({ length: maxTicks }, (_, i) => tick(`CAP${i % 10}`, 1 + (i % 100), i));
+      // Padded to the byte: an extra field is carried and ignored.
+      const padded = (bytes: number, list: unknown[] = ticks) => {
+        const bare = JSON.stringify([{ ...tick('CAPP', 1), pad: '' }, ...list.slice(1)]);
+        return JSON.stringify([{ ...tick('CAPP', 1), pad: 'x'.repeat(bytes - Buffer.byteLength(bare)) }, ...list.slice(1)]);
+      };
+      const atCap = padded(cap);
+      expect(Buffer.byteLength(atCap)).toBe(cap);
+      expect(await post(atCap)).toEqual({ status: 200, json: { accepted: maxTicks, rejected: 0, errors: [] } });
+      expect(await post(padded(cap + 1))).toMatchObject({ status: 413, json: { error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining(String(cap)) } } });
+      const oneTooMany = JSON.stringify([...ticks, tick('CAP0', 1)]);
+      expect(Buffer.byteLength(oneTooMany)).toBeLessThan(cap);
+      expect(await post(oneTooMany)).toMatchObject({ status: 413, json: { error: { code: 'TOO_MANY_TICKS', message: expect.stringContaining('SUPERNOVA_INGEST_MAX_TICKS') } } });
+      expect(e.engine.ingest.accepted).toBe(maxTicks);
+      // Every other route keeps SUPERNOVA_HTTP_MAX_BODY_BYTES.
+      const publish = (bytes: number) => {
+        const bare = JSON.stringify({ channel: 'public:cap', data: { text: '' } });
+        return JSON.stringify({ channel: 'public:cap', data: { text: 'y'.repeat(bytes - Buffer.byteLength(bare)) } });
+      };
+      expect(await post(publish(64 * 1024), '/api/publish')).toMatchObject({ status: 200 });
+      expect(await post(publish(64 * 1024 + 1), '/api/publish')).toMatchObject({ status: 413, json: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
+    } finally {
+      await e.stop();
+    }
+  });
+});
+
 describe('GET /api/v1/market', () => {
   it('lists the symbols with snapshots, and answers 404 listing them for an unknown one, 400 for a bad one', async () => {
     await ingest(JSON.stringify([tick('LSTA', 5), tick('LSTB', 6)]));

@@ -42,6 +42,20 @@ describe('configuration', () => {
     expect(loadConfig({})).toMatchObject({ ingestMaxTicks: 10_000, ingestMaxPending: 100_000, feedConsumer: undefined });
   });
 
+  it('derives SUPERNOVA_MAX_SYMBOLS from the market memory budget and the ingest body limit from SUPERNOVA_INGEST_MAX_TICKS, unless set', () => {
+    const defaults = loadConfig({});
+    // 1 GiB over 4 KiB + 72 bytes x 1,440 bars x 2 intervals per symbol.
+    expect(defaults).toMatchObject({ maxSymbols: 5_077, httpMaxBodyBytes: 1024 * 1024, ingestMaxBodyBytes: 10_000 * 128 });
+    expect(loadConfig({ SUPERNOVA_BAR_HISTORY: '100000' }).maxSymbols).toBe(Math.floor(2 ** 30 / (4_096 + 72 * 100_000 * 2)));
+    expect(loadConfig({ SUPERNOVA_BAR_INTERVALS: '1m' }).maxSymbols).toBe(Math.floor(2 ** 30 / (4_096 + 72 * 1_440)));
+    expect(loadConfig({ SUPERNOVA_INGEST_MAX_TICKS: '40000' }).ingestMaxBodyBytes).toBe(40_000 * 128);
+    expect(loadConfig({ SUPERNOVA_MAX_SYMBOLS: '42', SUPERNOVA_INGEST_MAX_BODY_BYTES: '5000', SUPERNOVA_HTTP_MAX_BODY_BYTES: '2048' })).toMatchObject({ maxSymbols: 42, ingestMaxBodyBytes: 5_000, httpMaxBodyBytes: 2_048 });
+    expect(loadConfig({}, { maxSymbols: 7 }).maxSymbols).toBe(7);
+    expect(() => loadConfig({ SUPERNOVA_HTTP_MAX_BODY_BYTES: '10' })).toThrow(/SUPERNOVA_HTTP_MAX_BODY_BYTES/);
+    expect(() => loadConfig({ SUPERNOVA_INGEST_MAX_BODY_BYTES: 'lots' })).toThrow(/SUPERNOVA_INGEST_MAX_BODY_BYTES/);
+    expect(() => loadConfig({ SUPERNOVA_MAX_SYMBOLS: '0' })).toThrow(/SUPERNOVA_MAX_SYMBOLS/);
+  });
+
   it('namespaces from JSON replace defaults by name and are validated', () => {
     const c = loadConfig({ SUPERNOVA_NAMESPACES: '[{"name":"ticks","historySize":5},{"name":"chat","allowPublish":true}]' });
     expect(c.namespaces.find((n) => n.name === 'ticks')?.historySize).toBe(5);
