@@ -48,6 +48,8 @@ export class FuzzFleet {
   readonly framesByEncoding = new Map<string, number>();
   readonly recent: SentFrame[] = [];
   readonly unanswered: Unanswered[] = [];
+  /** Close codes by the kind of the frame the socket was closed after. */
+  readonly closesByKind = new Map<string, Map<number, number>>();
   sent = 0;
   opened = 0;
   openFailures = 0;
@@ -81,12 +83,23 @@ export class FuzzFleet {
       this.record(w, frame);
       socket.send(frame.data, frame.binary);
       const settled = await socket.settle(frame.ids, frame.ids.length > 0 ? this.o.replyTimeoutMs : 0);
+      // A frame without ids has nothing to wait for but the close it may earn.
+      if (settled === 'closed' || frame.ids.length === 0 || !socket.isOpen) await this.closedAfter(frame.kind, socket);
       if (settled === 'timeout') {
         this.unanswered.push({ kind: frame.kind, detail: frame.detail, encoding: frame.encoding, ids: frame.ids, data: encodeData(frame.data) });
       }
       const wait = this.o.paceMs - (Date.now() - started);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
+  }
+
+  private async closedAfter(kind: string, socket: FuzzSocket): Promise<void> {
+    // A close frame may trail the last reply: wait for it briefly so the right code is counted.
+    const code = await Promise.race([socket.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), this.o.paceMs))]);
+    if (code === undefined) return;
+    const byCode = this.closesByKind.get(kind) ?? new Map<number, number>();
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    this.closesByKind.set(kind, byCode);
   }
 
   /** The worker's socket of the frame's encoding, opened anew when closed or when the frame must start a connection. */

@@ -32,7 +32,7 @@ export function fuzzOptions(env: Record<string, string | undefined>): FuzzOption
     // A fresh seed each run finds more over time; the seed is printed, and FUZZ_SEED replays it.
     seed: num(env, 'FUZZ_SEED', Math.floor(Math.random() * 2 ** 31)),
     // The suite's run is bounded by time (about a minute in all); a counted run sends every frame.
-    seconds: num(env, 'FUZZ_SECONDS', counted ? 0 : 40),
+    seconds: num(env, 'FUZZ_SECONDS', counted ? 0 : 45),
     workers: num(env, 'FUZZ_WORKERS', 20),
     batch: num(env, 'FUZZ_BATCH', 80),
     maxStallMs: num(env, 'FUZZ_MAX_STALL_MS', 2000),

@@ -30,6 +30,8 @@ export class FuzzSocket {
   readonly opened: Promise<boolean>;
   readonly closed: Promise<number>;
   private readonly answered = new Set<number>();
+  /** This side ended the connection: its close is not the engine's answer, and is not counted. */
+  private terminated = false;
   private wake: (() => void) | undefined;
 
   constructor(url: string, readonly encoding: Encoding, private readonly counters: SocketCounters) {
@@ -37,7 +39,7 @@ export class FuzzSocket {
     this.closed = new Promise((resolve) => {
       this.ws.once('close', (code) => {
         this.closeCode = code;
-        counters.closes.set(code, (counters.closes.get(code) ?? 0) + 1);
+        if (!this.terminated) counters.closes.set(code, (counters.closes.get(code) ?? 0) + 1);
         this.wake?.();
         resolve(code);
       });
@@ -79,6 +81,7 @@ export class FuzzSocket {
   }
 
   terminate(): void {
+    this.terminated = true;
     this.ws.terminate();
   }
 

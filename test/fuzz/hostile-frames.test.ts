@@ -35,6 +35,7 @@ function figures(): Record<string, unknown> {
     framesByEncoding: sortedObject(fleet.framesByEncoding),
     replies: sortedObject(fleet.counters.replies),
     closes: sortedObject(fleet.counters.closes),
+    closesByKind: Object.fromEntries([...fleet.closesByKind].map(([kind, m]) => [kind, sortedObject(m)])),
     pushes: fleet.counters.pushes,
     unreadableServerFrames: fleet.counters.unreadable,
     connectionsOpened: fleet.opened,
