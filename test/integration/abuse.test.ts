@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../support/engine.js';
-import { RawSocket } from '../support/raw-socket.js';
+import { connectedRaw, RawSocket } from '../support/raw-socket.js';
 import { until } from '../support/client.js';
 
 let t: TestEngine;
@@ -12,17 +12,9 @@ beforeAll(async () => {
 });
 afterAll(async () => { await t.stop(); });
 
-async function connectedRaw(encoding: 'json' | 'msgpack' = 'json'): Promise<RawSocket> {
-  const s = new RawSocket(t.url, encoding);
-  await s.opened;
-  s.send({ id: 1, connect: {} });
-  await s.reply(1);
-  return s;
-}
-
 describe('bad input and slow clients', () => {
   it('speaks msgpack on the centrifuge-msgpack subprotocol, several commands per frame, replies batched', async () => {
-    const s = await connectedRaw('msgpack');
+    const s = await connectedRaw(t.url, 'msgpack');
     expect(s.ws.protocol).toBe('centrifuge-msgpack');
     s.send({ id: 2, subscribe: { channel: 'public:mp' } }, { id: 3, rpc: { method: 'nope' } });
     const sub = await s.reply(2);
@@ -35,10 +27,10 @@ describe('bad input and slow clients', () => {
   });
 
   it('a malformed frame gets disconnect 3501', async () => {
-    const s = await connectedRaw();
+    const s = await connectedRaw(t.url);
     s.sendRaw('{"id":2,"subscribe":');
     expect(await s.closed).toBe(3501);
-    const s2 = await connectedRaw();
+    const s2 = await connectedRaw(t.url);
     s2.send({ id: 2, subscribe: { channel: 42 } });
     expect(await s2.closed).toBe(3501);
   });
@@ -50,26 +42,26 @@ describe('bad input and slow clients', () => {
   }
 
   async function serverGoesOn(): Promise<void> {
-    const ok = await connectedRaw();
+    const ok = await connectedRaw(t.url);
     ok.send({ id: 2, subscribe: { channel: 'public:after' } });
     expect((await ok.reply(2)).subscribe).toBeDefined();
     ok.close();
   }
 
   it('a frame over SUPERNOVA_MAX_FRAME_BYTES is refused with close 1009, one at the limit is read', async () => {
-    const at = await connectedRaw();
+    const at = await connectedRaw(t.url);
     at.sendRaw(rpcFrame(2, 4096));
     expect((await at.reply(2)).error).toMatchObject({ code: 104 });
     at.sendRaw(rpcFrame(3, 4097));
     expect(await at.closed).toBe(1009);
     expect(at.closeReason).toBe('message too big (limit 4096 bytes)');
 
-    const mp = await connectedRaw('msgpack');
+    const mp = await connectedRaw(t.url, 'msgpack');
     mp.sendRaw(Buffer.alloc(10_000, 0xc0));
     expect(await mp.closed).toBe(1009);
 
     // The limit is on the message: fragments each under it that add up to more are refused too.
-    const frag = await connectedRaw();
+    const frag = await connectedRaw(t.url);
     frag.ws.send('[' + ' '.repeat(3000), { fin: false });
     frag.ws.send(' '.repeat(3000) + ']', { fin: true });
     expect(await frag.closed).toBe(1009);
@@ -79,14 +71,14 @@ describe('bad input and slow clients', () => {
   it('a frame far over the limit is dropped at its header without a close frame (1006), and the server goes on', async () => {
     // uWebSockets.js refuses a frame over its native limit (SUPERNOVA_MAX_FRAME_BYTES + 64 KiB)
     // by closing the TCP socket before reading it; no close frame can be sent from there.
-    const s = await connectedRaw();
+    const s = await connectedRaw(t.url);
     s.sendRaw(rpcFrame(2, 4096 + 64 * 1024 + 1));
     expect(await s.closed).toBe(1006);
     await serverGoesOn();
   });
 
   it('invalid UTF-8 in a text frame closes the socket (1006: uWebSockets.js cannot send 1007), valid UTF-8 is read', async () => {
-    const s = await connectedRaw();
+    const s = await connectedRaw(t.url);
     s.sendRaw(JSON.stringify({ id: 2, rpc: { method: 'prix en €, ünïcödé, 株価' } }));
     expect((await s.reply(2)).error).toMatchObject({ code: 104 });
     // uWebSockets.js validates text frames before any handler sees them, and on failure closes
@@ -97,7 +89,7 @@ describe('bad input and slow clients', () => {
   });
 
   it('a flood of commands gets error 111 past the rate, and a flood of frames disconnects with 3013', async () => {
-    const s = await connectedRaw();
+    const s = await connectedRaw(t.url);
     // One frame of 40 commands: the first ones within the burst run, the rest are refused in order.
     s.send(...Array.from({ length: 40 }, (_, i) => ({ id: 10 + i, rpc: { method: 'unknown.method' } })));
     const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => s.reply(10 + i)));
@@ -111,7 +103,7 @@ describe('bad input and slow clients', () => {
   });
 
   it('a client that stops reading is disconnected as a slow consumer (3008) and can reconnect', async () => {
-    const s = await connectedRaw();
+    const s = await connectedRaw(t.url);
     s.send({ id: 2, subscribe: { channel: 'public:slow' } });
     await s.reply(2);
     const socket = (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
@@ -122,7 +114,7 @@ describe('bad input and slow clients', () => {
     for (let i = 0; i < 4000 && t.engine.connections > 0; i++) await t.engine.publish('public:slow', { i, blob });
     socket.resume();
     expect(await s.closed).toBe(3008);
-    const again = await connectedRaw();
+    const again = await connectedRaw(t.url);
     again.send({ id: 2, subscribe: { channel: 'public:slow', recover: true, offset: 0, epoch: '' } });
     expect((await again.reply(2)).subscribe).toMatchObject({ recoverable: true });
     again.close();
@@ -166,7 +158,7 @@ describe('bad input and slow clients', () => {
     s.send({ send: { data: { hello: 1 } } });
     expect(await s.closed).toBe(3501);
     // After connect, send is accepted (and, without a handler, ignored).
-    const ok = await connectedRaw();
+    const ok = await connectedRaw(t.url);
     ok.send({ send: { data: { hello: 1 } } }, { id: 2, rpc: { method: 'nope' } });
     expect((await ok.reply(2)).error).toMatchObject({ code: 104 });
     expect(ok.closeCode).toBeUndefined();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
 import { startEngine, type TestEngine } from '../support/engine.js';
-import { RawSocket } from '../support/raw-socket.js';
+import { connectedRaw, RawSocket } from '../support/raw-socket.js';
 import { api, until } from '../support/client.js';
 
 // Issue #12, defects 1 and 2: data the server cannot encode must be refused when it is published,
@@ -13,14 +13,6 @@ beforeAll(async () => {
 afterAll(async () => { await t.stop(); });
 
 const moreTypes = new Packr({ useRecords: false, moreTypes: true });
-
-async function connectedRaw(encoding: 'json' | 'msgpack' = 'json'): Promise<RawSocket> {
-  const s = new RawSocket(t.url, encoding);
-  await s.opened;
-  s.send({ id: 1, connect: {} });
-  await s.reply(1);
-  return s;
-}
 
 const nested = (levels: number): unknown => {
   let v: unknown = 'leaf';
@@ -51,16 +43,16 @@ async function metric(name: string): Promise<string> {
 
 describe('publication data every encoding can carry', () => {
   it('deep JSON, deep msgpack and msgpack typed arrays of BigInts get error 107, and the JSON subscriber goes on', async () => {
-    const sub = await connectedRaw('json');
+    const sub = await connectedRaw(t.url, 'json');
     sub.send({ id: 2, subscribe: { channel: 'public:x' } });
     await sub.reply(2);
 
-    const json = await connectedRaw('json');
+    const json = await connectedRaw(t.url, 'json');
     // A 10 KB text frame holding 5,000 levels.
     json.sendRaw(`{"id":2,"publish":{"channel":"public:x","data":${deepJson(5_000)}}}`);
     expect((await json.reply(2)).error).toMatchObject({ code: 107 });
 
-    const mp = await connectedRaw('msgpack');
+    const mp = await connectedRaw(t.url, 'msgpack');
     mp.sendRaw(deepMsgpackPublish(2, 'public:x', 1_500));
     expect((await mp.reply(2)).error).toMatchObject({ code: 107 });
     // msgpackr's typed-array extension: a 51-byte frame that decodes into a BigInt64Array.
@@ -98,8 +90,8 @@ describe('publication data every encoding can carry', () => {
   });
 
   it('a publication that cannot be encoded (published past the check) costs its push, not the process', async () => {
-    const js = await connectedRaw('json');
-    const mp = await connectedRaw('msgpack');
+    const js = await connectedRaw(t.url, 'json');
+    const mp = await connectedRaw(t.url, 'msgpack');
     js.send({ id: 2, subscribe: { channel: 'public:poison' } });
     mp.send({ id: 2, subscribe: { channel: 'public:poison' } });
     await js.reply(2);

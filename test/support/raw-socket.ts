@@ -66,3 +66,12 @@ export class RawSocket {
     this.ws.terminate();
   }
 }
+
+/** A raw socket that has completed connect (command id 1). */
+export async function connectedRaw(url: string, encoding: 'json' | 'msgpack' = 'json'): Promise<RawSocket> {
+  const s = new RawSocket(url, encoding);
+  await s.opened;
+  s.send({ id: 1, connect: {} });
+  await s.reply(1);
+  return s;
+}
