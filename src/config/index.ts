@@ -2,3 +2,4 @@ export { loadConfig, configEntries, type SupernovaConfig, type ConfigOverrides }
 export { ConfigError } from './config-error.js';
 export { defaultNamespaces, namespaceSchema, type NamespaceOptions, type NamespaceInput } from './namespaces.js';
 export { renderConfigTable } from './config-table.js';
+export { HttpRate, httpRateSchema } from './http-rate.js';
