@@ -32,6 +32,10 @@ export class EngineMetrics {
   private readonly commandSeries = new Map<string, HistogramSeriesCounts>();
   /** Command latency of the current metrics interval (the histogram above is cumulative). */
   readonly intervalCommandLatency = new IntervalLatency();
+  /** HTTP requests refused with 429, by rate-limit group. */
+  readonly httpRateLimited: Counter<'group'>;
+  /** Rate-limit decisions taken in this process's memory because Redis failed, by group. */
+  readonly httpRateLimitFallbacks: Counter<'group'>;
 
   constructor(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -71,6 +75,10 @@ export class EngineMetrics {
           requestsSeen.set(key, count);
         }
       },
+    });
+    this.httpRateLimited = new Counter({ name: 'supernova_http_rate_limited_total', help: 'HTTP requests refused with 429 by the rate limit, by route group', labelNames: ['group'], registers });
+    this.httpRateLimitFallbacks = new Counter({
+      name: 'supernova_http_rate_limit_fallbacks_total', help: 'HTTP rate-limit decisions taken in this process\'s memory because Redis failed or was not ready, by route group', labelNames: ['group'], registers,
     });
     const pipelines = () => sources.pipelines?.() ?? {};
     const pipelineCounter = (figure: keyof PipelineCounters, name: string, help: string) =>
