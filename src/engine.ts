@@ -115,12 +115,12 @@ export class Engine {
       trustProxy: config.trustProxy,
       ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
       log: this.log,
-      onLimited: (group) => this.metrics.httpRateLimited.inc({ group }),
-      onFallback: (group) => this.metrics.httpRateLimitFallbacks.inc({ group }),
+      onLimited: (group) => this.metrics.countRateLimited(group),
+      onFallback: (group) => this.metrics.countRateLimitFallback(group),
     });
     for (const group of RATE_GROUPS) {
-      this.metrics.httpRateLimited.inc({ group }, 0);
-      this.metrics.httpRateLimitFallbacks.inc({ group }, 0);
+      this.metrics.countRateLimited(group, 0);
+      this.metrics.countRateLimitFallback(group, 0);
     }
     const router = new Router({
       log: this.log,

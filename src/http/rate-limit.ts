@@ -83,6 +83,14 @@ export class HttpRateLimiter {
   private readonly redis: Redis | undefined;
   private readonly keys: { key: Buffer; id: string }[];
   private readonly lastLogAt = new Map<string, number>();
+  /**
+   * Keys refused until their window ends (ms timestamp), by group and id: refused again at once,
+   * synchronously, without asking the store. In a fixed window a refused key stays refused until
+   * it ends, so this answers what the store would, and a flood costs neither a promise (with its
+   * rejection bookkeeping) nor a Redis round trip per request.
+   */
+  private readonly blocked = new Map<string, number>();
+  private sweepAt = 1024;
 
   constructor(private readonly o: HttpRateLimiterOptions) {
     this.keys = o.apiKeys.map((k) => ({ key: Buffer.from(k), id: createHash('sha256').update(k).digest('hex').slice(0, 16) }));
@@ -141,18 +149,42 @@ export class HttpRateLimiter {
     // Synchronously, while the uWS request is alive: remoteAddress() dies with the callback.
     const keyId = g.perKey ? this.apiKeyId(req.headers.authorization) : undefined;
     const id = keyId === undefined ? `addr:${this.addressOf(req)}` : `key:${keyId}`;
-    return g.limiter.consume(id).then(() => ALLOWED, (res: unknown) => this.refusal(g, res, keyId !== undefined));
+    const perKey = keyId !== undefined;
+    const blockKey = `${g.group} ${id}`;
+    const until = this.blocked.get(blockKey);
+    if (until !== undefined) {
+      const ms = until - Date.now();
+      if (ms > 0) return this.refused(g, ms, perKey);
+      this.blocked.delete(blockKey);
+    }
+    return g.limiter.consume(id).then(() => ALLOWED, (res: unknown) => this.refusal(g, res, perKey, blockKey));
   };
 
-  private refusal(g: GroupLimiter, res: unknown, perKey: boolean): RateVerdict {
+  private refusal(g: GroupLimiter, res: unknown, perKey: boolean, blockKey: string): RateVerdict {
     if (!(res instanceof RateLimiterRes)) {
       // Neither store could decide (a bug, not a limit): let the request through and say so.
       this.logSparingly(`failed-${g.group}`, { err: res, group: g.group }, 'http rate limit check failed; request allowed');
       return ALLOWED;
     }
+    this.block(blockKey, res.msBeforeNext);
+    return this.refused(g, res.msBeforeNext, perKey);
+  }
+
+  private refused(g: GroupLimiter, msBeforeNext: number, perKey: boolean): RateVerdict {
     this.o.onLimited?.(g.group);
-    const retryAfterSec = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+    const retryAfterSec = Math.max(1, Math.ceil(msBeforeNext / 1000));
     return { allowed: false, retryAfterSec, message: g.message(retryAfterSec, perKey) };
+  }
+
+  private block(blockKey: string, msBeforeNext: number): void {
+    if (!(msBeforeNext > 0)) return;
+    const now = Date.now();
+    // Bounded by the keys refused within one window: expired entries go whenever the map doubles.
+    if (this.blocked.size >= this.sweepAt) {
+      for (const [k, until] of this.blocked) if (until <= now) this.blocked.delete(k);
+      this.sweepAt = Math.max(1024, this.blocked.size * 2);
+    }
+    this.blocked.set(blockKey, now + msBeforeNext);
   }
 
   private limiterFor(group: RateGroup, rule: RateRule): RateLimiterAbstract {
@@ -163,9 +195,6 @@ export class HttpRateLimiter {
       storeClient: this.redis,
       keyPrefix: `${this.o.redis.prefix}:ratelimit:${group}`,
       rejectIfRedisNotReady: true,
-      // A key over its limit is refused from memory until its window ends: a flood costs no
-      // Redis round trip per request, and the window is Redis's, so nodes still agree.
-      inMemoryBlockOnConsumed: rule.points + 1,
       insuranceLimiter: new FallbackMemoryLimiter({ ...base, keyPrefix: group }, () => this.o.onFallback?.(group)),
     });
   }

@@ -226,7 +226,7 @@ export class Router {
     if (!this.opts.limit) return true;
     let verdict: ReturnType<RateLimitHook>;
     try {
-      verdict = this.opts.limit({ method, route: route.name, headers, remoteAddress: () => Buffer.from(res.getRemoteAddressAsText()).toString() });
+      verdict = this.opts.limit({ method, route: route.name, headers, remoteAddress: () => Buffer.from(res.getRemoteAddressAsText()).toString('latin1') });
     } catch (err) {
       this.opts.log.error({ err, route: route.name }, 'http rate limit failed; request allowed');
       return true;
@@ -365,8 +365,9 @@ export function errorResult(err: unknown): HttpResult {
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
 }
 
+/** Built directly, not from an HttpError: a flood is refused without capturing a stack per request. */
 function rateLimited(v: Extract<RateVerdict, { allowed: false }>): HttpResult {
-  return { ...errorResult(new HttpError(429, 'RATE_LIMITED', v.message)), headers: { 'retry-after': String(v.retryAfterSec) } };
+  return { status: 429, headers: { 'retry-after': String(v.retryAfterSec) }, body: { error: { code: 'RATE_LIMITED', message: v.message } } };
 }
 
 /** The body of GET, HEAD and DELETE requests; never written to. */

@@ -148,15 +148,23 @@ describe('HTTP rate limits (in memory)', () => {
 
 const reachable = await redisReachable();
 
-/** A TCP relay to the test Redis that the test can cut (every connection dropped, new ones refused) and restore. */
+/**
+ * A TCP relay to the test Redis that the test can cut (every connection dropped, and new ones
+ * closed at once) and restore. It keeps its port throughout, so no engine can be given it.
+ */
 class RedisRelay {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private refusing = false;
   port = 0;
 
   async open(): Promise<void> {
     const target = new URL(REDIS_URL);
     this.server = createServer((client) => {
+      if (this.refusing) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(Number(target.port || 6379), target.hostname);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
@@ -165,12 +173,21 @@ class RedisRelay {
       }
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve) => (this.server as Server).listen(this.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => (this.server as Server).listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
   }
 
-  async cut(): Promise<void> {
+  cut(): void {
+    this.refusing = true;
     for (const s of this.sockets) s.destroy();
+  }
+
+  restore(): void {
+    this.refusing = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
     await new Promise((resolve) => this.server?.close(resolve));
   }
 }
@@ -185,12 +202,20 @@ describe.skipIf(!reachable)('HTTP rate limits on Redis (real Redis)', () => {
     return t;
   };
   const ourKeys = () => redis.keys(`${prefix}:*`);
+  const relays: RedisRelay[] = [];
+  const relayToRedis = async () => {
+    const r = new RedisRelay();
+    await r.open();
+    relays.push(r);
+    return r;
+  };
 
   beforeAll(() => {
     redis = new Redis(REDIS_URL);
   });
   afterEach(async () => {
     for (const t of engines.splice(0)) await t.stop();
+    for (const r of relays.splice(0)) await r.close();
     const keys = await ourKeys();
     if (keys.length > 0) await redis.del(...keys);
   });
@@ -224,44 +249,43 @@ describe.skipIf(!reachable)('HTTP rate limits on Redis (real Redis)', () => {
   });
 
   it('while Redis is unreachable requests are limited in memory per node, counted, never failed', async () => {
-    const relay = new RedisRelay();
-    await relay.open();
+    const relay = await relayToRedis();
     const t = await engine({ httpRateOps: '3/60s', redisUrl: `redis://127.0.0.1:${relay.port}` });
     expect(await statuses(2, () => send(`${t.http}${OPS}`))).toEqual([200, 200]);
     expect(Number(await redis.get(`${prefix}:ratelimit:ops:addr:127.0.0.1`))).toBe(2);
-    await relay.cut();
+    relay.cut();
     const started = Date.now();
     // The insurance limiter starts its own count: three more, then refused.
     expect(await statuses(4, () => send(`${t.http}${OPS}`))).toEqual([200, 200, 200, 429]);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(await metric(t, 'supernova_http_rate_limit_fallbacks_total', 'ops')).toBe(4);
 
-    await relay.open(); // the same port: the engine's client reconnects on its own
+    relay.restore(); // the engine's client reconnects on its own
+    // 127.0.0.1 stays refused until its window ends (the fallback said so); another address shows
+    // the decisions are Redis's again.
+    const key = `${prefix}:ratelimit:ops:addr:127.0.0.2`;
     const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && Number(await redis.get(`${prefix}:ratelimit:ops:addr:127.0.0.1`)) === 2) {
-      await send(`${t.http}${OPS}`);
+    while (Date.now() < deadline && (await redis.get(key)) === null) {
+      await send(`${t.http}${OPS}`, { from: '127.0.0.2' });
       await sleep(100);
     }
-    // Back on Redis: the shared count goes on from where it was.
-    expect(Number(await redis.get(`${prefix}:ratelimit:ops:addr:127.0.0.1`))).toBeGreaterThanOrEqual(3);
-    await relay.cut();
+    expect(Number(await redis.get(key))).toBeGreaterThanOrEqual(1);
+    expect((await send(`${t.http}${OPS}`)).status).toBe(429);
   });
 
   it('an engine started while Redis is down limits in memory, and counts on Redis once it is up', async () => {
-    const relay = new RedisRelay();
-    await relay.open();
-    await relay.cut(); // a port where nothing listens
+    const relay = await relayToRedis();
+    relay.cut(); // every connection closed as it opens
     const t = await engine({ httpRateOps: '2/60s', redisUrl: `redis://127.0.0.1:${relay.port}` });
     expect(await statuses(3, () => send(`${t.http}${OPS}`))).toEqual([200, 200, 429]);
     expect(await metric(t, 'supernova_http_rate_limit_fallbacks_total', 'ops')).toBe(3);
 
-    await relay.open();
+    relay.restore();
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && (await ourKeys()).length === 0) {
-      await send(`${t.http}${OPS}`);
+      await send(`${t.http}${OPS}`, { from: '127.0.0.2' });
       await sleep(100);
     }
-    expect(await ourKeys()).toEqual([`${prefix}:ratelimit:ops:addr:127.0.0.1`]);
-    await relay.cut();
+    expect(await ourKeys()).toEqual([`${prefix}:ratelimit:ops:addr:127.0.0.2`]);
   });
 });
