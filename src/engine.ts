@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import { openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
+import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
-import { Router, StaticFiles, type Detachable } from './http/index.js';
+import { HttpRateLimiter, RATE_GROUPS, Router, StaticFiles, type Detachable } from './http/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -57,6 +57,7 @@ export class Engine {
   private readonly registry = new ConnectionRegistry();
   private readonly pipeline: MarketPipeline;
   private readonly dashboard: StaticFiles | undefined;
+  private readonly rateLimiter: HttpRateLimiter;
   private readonly feed: Feed;
   /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
   readonly ingest: TickIngest;
@@ -145,11 +146,26 @@ export class Engine {
       limits: { allowAnonymous: config.allowAnonymous, maxChannels: config.maxChannelsPerConnection, pingIntervalMs: config.pingIntervalMs, expiredCloseDelayMs: config.expiredCloseDelayMs },
     };
 
+    this.rateLimiter = new HttpRateLimiter({
+      rules: { api: config.httpRateApi, ingest: config.httpRateIngest, public: config.httpRatePublic, ops: config.httpRateOps },
+      ruleNames: { api: configEntries.httpRateApi.env, ingest: configEntries.httpRateIngest.env, public: configEntries.httpRatePublic.env, ops: configEntries.httpRateOps.env },
+      apiKeys: config.apiKey ? [config.apiKey] : [],
+      trustProxy: config.trustProxy,
+      ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
+      log: this.log,
+      onLimited: (group) => this.metrics.countRateLimited(group),
+      onFallback: (group) => this.metrics.countRateLimitFallback(group),
+    });
+    for (const group of RATE_GROUPS) {
+      this.metrics.countRateLimited(group, 0);
+      this.metrics.countRateLimitFallback(group, 0);
+    }
     const router = new Router({
       log: this.log,
       maxBodyBytes: config.httpMaxBodyBytes,
       onResponse: (route, status, seconds, method) => this.metrics.observeHttp(route, method, status, seconds),
       onError,
+      limit: this.rateLimiter.check,
     });
     this.liveMetrics = new MetricsService({
       metrics: this.metrics,
@@ -252,6 +268,7 @@ export class Engine {
     await this.broker.start();
     await this.dashboard?.start();
     this.memory.start();
+    await this.rateLimiter.start();
     this.listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
       this.app.listen(this.config.host, this.config.port, (socket) => {
         if (socket) resolve(socket);
@@ -289,6 +306,7 @@ export class Engine {
     await this.runtime.stop();
     await this.broker.stop();
     this.dashboard?.stop();
+    await this.rateLimiter.stop();
     this.app.close();
     // uWS keeps what was registered on the app for the life of the process: empty it.
     for (const d of this.detachables) d.detach();

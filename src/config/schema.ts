@@ -3,6 +3,7 @@ import { defaultNamespaces, namespaceSchema, type NamespaceOptions } from './nam
 import { ConfigError } from './config-error.js';
 import { FALLBACK_MAX_CONNECTIONS, memoryBudgetBytes, openFileBudget, openFileSoftLimit } from './host-limits.js';
 import { BAR_ROW_BYTES, FEED_KINDS, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES } from '../../streams/index.js';
+import { HttpRate, httpRateSchema } from './http-rate.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -69,6 +70,12 @@ export const configEntries = {
   port: { env: 'SUPERNOVA_PORT', schema: int(0, 65535).default(8081), doc: 'HTTP and WebSocket port (0 picks a free one)' },
   host: { env: 'SUPERNOVA_HOST', schema: z.string().min(1).default('0.0.0.0'), doc: 'Listen address' },
   apiKey: { env: 'SUPERNOVA_API_KEY', schema: optionalSecret, doc: 'Server API key (`Authorization: apikey KEY`); unset turns the server API off' },
+  httpRateApi: { env: 'SUPERNOVA_HTTP_RATE_API', schema: httpRateSchema.default(new HttpRate(1000, 1)), doc: 'HTTP rate limit of the server API (`/api/*` but ingest and GETs of `/api/v1/`) per API key, per client address for requests without the key: `N/T` (`100/1s`, `600/1m`, `1000/1h`) or `off`' },
+  httpRateIngest: { env: 'SUPERNOVA_HTTP_RATE_INGEST', schema: httpRateSchema.default(new HttpRate(100, 1)), doc: 'HTTP rate limit of `/api/v1/ingest/*` per API key (per client address without it)' },
+  httpRatePublic: { env: 'SUPERNOVA_HTTP_RATE_PUBLIC', schema: httpRateSchema.default(HttpRate.OFF), doc: 'HTTP rate limit of the public reads (`GET /api/v1/market...`) per client address; off by default, see HTTP rate limits' },
+  httpRateOps: { env: 'SUPERNOVA_HTTP_RATE_OPS', schema: httpRateSchema.default(new HttpRate(100, 1)), doc: 'HTTP rate limit of `/metrics` and `/performance/*` per client address; `/performance/health` is never limited' },
+  trustProxy: { env: 'SUPERNOVA_TRUST_PROXY', schema: bool.default(false), doc: 'Take the client address of HTTP rate limits from the last `x-forwarded-for` entry; only behind a proxy that sets it' },
+  redisPrefix: { env: 'SUPERNOVA_REDIS_PREFIX', schema: z.string().regex(/^[\w.:-]{1,64}$/, 'is 1-64 of letters, digits and _ . : -').default('supernova'), doc: 'Prefix of the keys the engine keeps in Redis (HTTP rate limits: PREFIX:ratelimit:GROUP:...)' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces' },

@@ -3,3 +3,4 @@ export { HttpError } from './http-error.js';
 export type { EventStream } from './event-stream.js';
 export { StaticFiles, StaticFilesError, type StaticFilesOptions } from './static-files.js';
 export { answerStopped, Detachable } from './detachable.js';
+export { HttpRateLimiter, RATE_GROUPS, rateGroupOf, type HttpRateLimiterOptions, type RateGroup, type RateLimitHook, type RateLimitRequest, type RateRule, type RateVerdict } from './rate-limit.js';

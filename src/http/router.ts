@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { HttpError, statusText } from './http-error.js';
 import { UwsEventStream, type EventStream } from './event-stream.js';
 import { compressAsync, compressSync, isCompressible, negotiateEncoding } from './compression.js';
+import type { RateLimitHook, RateVerdict } from './rate-limit.js';
 
 export interface RequestContext {
   method: string;
@@ -69,6 +70,8 @@ export interface RouterOptions {
   onResponse?: (route: string, status: number, seconds: number, method: string) => void;
   /** Where a response that could not be written (its body would not serialize, say) is reported; it is answered 500. */
   onError?: (where: string, err: unknown) => void;
+  /** Asked before a matched route's handler runs (event streams excepted); a refusal is a 429. */
+  limit?: RateLimitHook;
 }
 
 /**
@@ -176,6 +179,9 @@ export class Router {
       this.openStream(res, state, route, route.stream, new RequestView(method, path, params, headers, NO_BODY, rawQuery), started);
       return;
     }
+    // Before the body is read: a refused client gets its 429 at once and nothing is buffered.
+    const admitted = this.admit(res, state, route, method, headers, started);
+    if (admitted === false) return;
     const run = (body: Buffer) => {
       const ctx = new RequestView(method, path, params, headers, body, rawQuery);
       const failed = (err: unknown): HttpResult => {
@@ -193,8 +199,12 @@ export class Router {
       if (result instanceof Promise) result.catch(failed).then((r) => this.write(res, state, r, route.name, started));
       else this.write(res, state, result, route.name, started);
     };
+    const admittedRun = (body: Buffer) => {
+      if (admitted === true) run(body);
+      else void admitted.then((ok) => ok && run(body));
+    };
     if (method === 'get' || method === 'head' || method === 'delete') {
-      run(NO_BODY);
+      admittedRun(NO_BODY);
       return;
     }
     const maxBodyBytes = route.maxBodyBytes ?? this.opts.maxBodyBytes;
@@ -207,7 +217,7 @@ export class Router {
     let size = 0;
     let refused = false;
     res.onData((chunk, isLast) => {
-      if (refused) return;
+      if (refused || state.answered) return;
       size += chunk.byteLength;
       if (size > maxBodyBytes) {
         refused = true;
@@ -216,7 +226,34 @@ export class Router {
       }
       // uWS reuses the chunk's memory after this callback: copy it.
       chunks.push(Buffer.from(new Uint8Array(chunk)));
-      if (isLast) run(Buffer.concat(chunks, size));
+      if (isLast) admittedRun(Buffer.concat(chunks, size));
+    });
+  }
+
+  /**
+   * The rate limit's verdict: true (go on now), false (refused, the 429 is written), or a
+   * promise of either. Unlimited routes stay on the synchronous path.
+   */
+  private admit(res: HttpResponse, state: ResponseState, route: Route, method: string, headers: Record<string, string>, started: number): boolean | Promise<boolean> {
+    if (!this.opts.limit) return true;
+    let verdict: ReturnType<RateLimitHook>;
+    try {
+      verdict = this.opts.limit({ method, route: route.name, headers, remoteAddress: () => Buffer.from(res.getRemoteAddressAsText()).toString('latin1') });
+    } catch (err) {
+      this.opts.log.error({ err, route: route.name }, 'http rate limit failed; request allowed');
+      return true;
+    }
+    if (verdict === undefined) return true;
+    const decide = (v: RateVerdict): boolean => {
+      if (v.allowed) return true;
+      // A 413 for a declared oversized body may have gone out while the verdict was on its way.
+      if (!state.answered) this.write(res, state, rateLimited(v), route.name, started);
+      return false;
+    };
+    if (!(verdict instanceof Promise)) return decide(verdict);
+    return verdict.then(decide, (err: unknown) => {
+      this.opts.log.error({ err, route: route.name }, 'http rate limit failed; request allowed');
+      return true;
     });
   }
 
@@ -355,6 +392,11 @@ class RequestView implements RequestContext {
 export function errorResult(err: unknown): HttpResult {
   if (err instanceof HttpError) return { status: err.status, body: { error: { code: err.code, message: err.message } } };
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
+}
+
+/** Built directly, not from an HttpError: a flood is refused without capturing a stack per request. */
+function rateLimited(v: Extract<RateVerdict, { allowed: false }>): HttpResult {
+  return { status: 429, headers: { 'retry-after': String(v.retryAfterSec) }, body: { error: { code: 'RATE_LIMITED', message: v.message } } };
 }
 
 /** The body of GET, HEAD and DELETE requests; never written to. */

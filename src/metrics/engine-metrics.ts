@@ -45,6 +45,9 @@ export class EngineMetrics {
   private readonly commandSeries = new Map<string, HistogramSeriesCounts>();
   /** Command latency of the current metrics interval (the histogram above is cumulative). */
   readonly intervalCommandLatency = new IntervalLatency();
+  /** HTTP 429s and Redis fallbacks of the rate limit by group: plain numbers per request, read at scrape time. */
+  private readonly rateLimited = new Map<string, number>();
+  private readonly rateLimitFallbacks = new Map<string, number>();
 
   constructor(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -85,6 +88,8 @@ export class EngineMetrics {
         }
       },
     });
+    sourcedCounter('supernova_http_rate_limited_total', 'HTTP requests refused with 429 by the rate limit, by route group', this.registry, () => Object.fromEntries(this.rateLimited), 'group');
+    sourcedCounter('supernova_http_rate_limit_fallbacks_total', 'HTTP rate-limit decisions taken in this process\'s memory because Redis failed or was not ready, by route group', this.registry, () => Object.fromEntries(this.rateLimitFallbacks), 'group');
     const pipelines = () => sources.pipelines?.() ?? {};
     const pipelineCounter = (figure: keyof PipelineCounters, name: string, help: string) =>
       sourcedCounter(name, help, this.registry, () => Object.fromEntries(Object.entries(pipelines()).map(([p, c]) => [p, c[figure]])), 'pipeline');
@@ -118,6 +123,16 @@ export class EngineMetrics {
   /** One publication of a namespace. Per publication: a Map update, not a labelled prom-client inc. */
   countPublication(namespace: string): void {
     this.publicationsByNamespace.set(namespace, (this.publicationsByNamespace.get(namespace) ?? 0) + 1);
+  }
+
+  /** `n` requests of a rate-limit group refused with 429 (0 makes the series exist). */
+  countRateLimited(group: string, n = 1): void {
+    this.rateLimited.set(group, (this.rateLimited.get(group) ?? 0) + n);
+  }
+
+  /** `n` rate-limit decisions of a group taken in memory because Redis failed (0 makes the series exist). */
+  countRateLimitFallback(group: string, n = 1): void {
+    this.rateLimitFallbacks.set(group, (this.rateLimitFallbacks.get(group) ?? 0) + n);
   }
 
   /** One answered client command: the cumulative histogram and the current interval's. */
