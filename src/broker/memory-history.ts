@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { NamespaceOptions } from '../config/index.js';
 import { ErrorCode, ProtocolError, type Publication, type StreamPosition } from '../protocol/index.js';
 import { TimedRing } from './timed-ring.js';
@@ -89,28 +88,56 @@ export interface HistoryStats {
  * The streams of one namespace, in least-recently-published order. A namespace is its own
  * partition so that its budget is its own: clients flooding `public:` channels give back their
  * own history, never the market's.
+ *
+ * A Map in insertion order rather than an LRU library: a stream is moved to the fresh end at most
+ * once a touch period (delete and set), idle ones are found at the old end, and nothing is
+ * allocated for streams that do not exist (an LRU cache sized for 100,000 entries preallocates
+ * them, per namespace and per engine).
  */
 class NamespaceStreams {
-  readonly lru: LRUCache<string, ChannelStream>;
-  /**
-   * Streams touched in the LRU within the last touchEveryMs, so an append skips the LRU lookup:
-   * such a stream cannot be stale. A subset of `lru` (its dispose removes from it), so it is
-   * bounded by the same maxStreams.
-   */
-  readonly recent = new Map<string, ChannelStream>();
+  /** Oldest touch first. */
+  private readonly streams = new Map<string, ChannelStream>();
   bytes = 0;
 
   /** `account` adds a change of this namespace's bytes to its count and to the total. */
-  constructor(limits: HistoryLimits, private readonly account: (delta: number) => void) {
-    this.lru = new LRUCache({
-      max: limits.maxStreams,
-      ttl: limits.streamIdleTtlMs,
-      updateAgeOnGet: false,
-      dispose: (stream, channel) => {
-        if (this.recent.get(channel) === stream) this.recent.delete(channel);
-        account(-stream.bytes);
-      },
-    });
+  constructor(private readonly limits: HistoryLimits, private readonly account: (delta: number) => void) {}
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** The channel's stream unless it has been idle past the TTL (then it is forgotten). */
+  get(channel: string, now: number): ChannelStream | undefined {
+    const stream = this.streams.get(channel);
+    if (stream && now - stream.touchedAt > this.limits.streamIdleTtlMs) {
+      this.forget(channel, stream);
+      return undefined;
+    }
+    return stream;
+  }
+
+  /**
+   * Moves the stream to the fresh end and restarts its idle TTL; forgets idle streams from the
+   * old end, and the oldest past maxStreams.
+   */
+  touch(channel: string, stream: ChannelStream, now: number): void {
+    const known = this.streams.delete(channel);
+    this.streams.set(channel, stream);
+    stream.touchedAt = now;
+    if (!known) this.account(stream.bytes);
+    for (const [oldest, s] of this.streams) {
+      if (this.streams.size <= this.limits.maxStreams && now - s.touchedAt <= this.limits.streamIdleTtlMs) break;
+      this.forget(oldest, s);
+    }
+  }
+
+  forget(channel: string, stream = this.streams.get(channel)): void {
+    if (!stream || !this.streams.delete(channel)) return;
+    this.account(-stream.bytes);
+  }
+
+  clear(): void {
+    for (const [channel, stream] of this.streams) this.forget(channel, stream);
   }
 
   /**
@@ -119,15 +146,14 @@ class NamespaceStreams {
    * newest publication. Undefined when nothing is left to free.
    */
   evictOne(keep: ChannelStream | undefined): { publications: number } | undefined {
-    for (const channel of this.lru.rkeys()) {
-      const stream = this.lru.peek(channel, { allowStale: true }) as ChannelStream;
+    for (const [channel, stream] of this.streams) {
       if (stream === keep && stream.entries.size <= 1) continue;
       const before = stream.bytes;
       if (stream.entries.dropOldest()) {
         this.account(stream.bytes - before);
         return { publications: 1 };
       }
-      this.lru.delete(channel);
+      this.forget(channel, stream);
       return { publications: 0 };
     }
     return undefined;
@@ -158,19 +184,11 @@ export class MemoryHistory {
   append(channel: string, pub: StoredPublication, dataBytes: number | undefined, ns: StreamOptions): StreamPosition {
     const now = this.now();
     const part = this.partition(ns.name);
-    let stream = part.recent.get(channel);
-    if (!stream || now - stream.touchedAt >= this.touchEveryMs) {
-      // set() moves the stream to the LRU's fresh end and restarts its idle TTL.
-      const known = part.lru.get(channel);
-      if (known) stream = known;
-      else {
-        stream = new ChannelStream(channel, ns.historySize);
-        this.grow(part, stream.bytes);
-      }
-      part.lru.set(channel, stream);
-      stream.touchedAt = now;
-      part.recent.set(channel, stream);
-    }
+    let stream = part.get(channel, now);
+    if (!stream) {
+      stream = new ChannelStream(channel, ns.historySize);
+      part.touch(channel, stream, now);
+    } else if (now - stream.touchedAt >= this.touchEveryMs) part.touch(channel, stream, now);
     const before = stream.bytes;
     if (stream.entries.capacity !== ns.historySize) stream.resize(ns.historySize);
     pub.offset = ++stream.offset;
@@ -190,7 +208,7 @@ export class MemoryHistory {
 
   read(channel: string, query: HistoryQuery, ns: StreamOptions): HistoryResult {
     const part = this.partition(ns.name);
-    const stream = part.lru.get(channel, { allowStale: false });
+    const stream = part.get(channel, this.now());
     if (!stream) {
       // No stream yet: position 0 of a fresh epoch that the first publication will keep.
       if (query.since && (query.since.offset > 0 || query.since.epoch !== '')) {
@@ -224,7 +242,7 @@ export class MemoryHistory {
   }
 
   remove(channel: string, namespace: string): void {
-    this.partitions.get(namespace)?.lru.delete(channel);
+    this.partitions.get(namespace)?.forget(channel);
   }
 
   /**
@@ -248,18 +266,18 @@ export class MemoryHistory {
 
   get size(): number {
     let n = 0;
-    for (const part of this.partitions.values()) n += part.lru.size;
+    for (const part of this.partitions.values()) n += part.size;
     return n;
   }
 
   stats(): HistoryStats {
     const namespaces: HistoryStats['namespaces'] = {};
-    for (const [name, part] of this.partitions) namespaces[name] = { bytes: part.bytes, streams: part.lru.size };
+    for (const [name, part] of this.partitions) namespaces[name] = { bytes: part.bytes, streams: part.size };
     return { bytes: this.totalBytes, streams: this.size, namespaces, evicted: { ...this.evicted } };
   }
 
   clear(): void {
-    for (const part of this.partitions.values()) part.lru.clear();
+    for (const part of this.partitions.values()) part.clear();
     this.partitions.clear();
     this.totalBytes = 0;
   }
@@ -303,7 +321,7 @@ export class MemoryHistory {
 
   private largest(): NamespaceStreams | undefined {
     let out: NamespaceStreams | undefined;
-    for (const part of this.partitions.values()) if (part.lru.size > 0 && (!out || part.bytes > out.bytes)) out = part;
+    for (const part of this.partitions.values()) if (part.size > 0 && (!out || part.bytes > out.bytes)) out = part;
     return out;
   }
 
@@ -311,8 +329,7 @@ export class MemoryHistory {
   // recover from it, so the epoch it saw has to be the epoch the stream starts with.
   private reserveEpoch(part: NamespaceStreams, channel: string): string {
     const stream = new ChannelStream(channel, 0);
-    part.lru.set(channel, stream);
-    this.grow(part, stream.bytes);
+    part.touch(channel, stream, this.now());
     return stream.epoch;
   }
 }
