@@ -7,7 +7,7 @@ import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig 
 import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, type Broker } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
-import { HttpRateLimiter, RATE_GROUPS, Router, StaticFiles, type Detachable } from './http/index.js';
+import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -113,7 +113,7 @@ export class Engine {
     // check while the pressure lasts (what it frees may be refilled; all of it at once would be
     // every client's recovery window for a spike that history may not have caused).
     const history = this.memoryBroker;
-    this.memory.onPressure(({ entering }) => void history.shedHistory(history.historyStats().bytes * (entering ? 0.5 : 0.9)));
+    this.memory.onPressure(({ entering }) => void history.shedHistory(entering ? 0.5 : 0.9));
     this.metrics = new EngineMetrics({
       connections: () => this.gateway.connections,
       actorStats: () => this.runtime.stats(),
@@ -124,6 +124,8 @@ export class Engine {
       logLinesDropped: () => this.logSink?.dropped ?? 0,
       refusedConnections: () => this.gateway.refused,
       memoryPressure: () => this.memory.underPressure,
+      rateLimited: () => this.rateLimiter.limited,
+      rateLimitFallbacks: () => this.rateLimiter.fallbacks,
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.broker, this.log));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
@@ -153,13 +155,7 @@ export class Engine {
       trustProxy: config.trustProxy,
       ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
       log: this.log,
-      onLimited: (group) => this.metrics.countRateLimited(group),
-      onFallback: (group) => this.metrics.countRateLimitFallback(group),
     });
-    for (const group of RATE_GROUPS) {
-      this.metrics.countRateLimited(group, 0);
-      this.metrics.countRateLimitFallback(group, 0);
-    }
     const router = new Router({
       log: this.log,
       maxBodyBytes: config.httpMaxBodyBytes,

@@ -43,8 +43,8 @@ export interface Broker {
   removePresence(channel: string, client: string): Promise<void>;
   presence(channel: string): Promise<Record<string, ClientInfo>>;
   presenceStats(channel: string): Promise<PresenceStats>;
-  /** Gives back history memory until it holds at most `targetBytes` (the memory watchdog's call); returns the bytes freed. */
-  shedHistory?(targetBytes: number): number;
+  /** Gives back history memory, oldest first, until it holds at most `keep` (0..1) of what it holds (the memory watchdog's call); returns the bytes freed. */
+  shedHistory?(keep: number): number;
   /** Join and leave pushes to a channel's subscribers. */
   publishJoin(channel: string, info: ClientInfo): Promise<void>;
   publishLeave(channel: string, info: ClientInfo): Promise<void>;

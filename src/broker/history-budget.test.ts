@@ -59,11 +59,11 @@ describe('history byte budgets', () => {
     expect((await b.history('small:s', { limit: -1 })).publications).toHaveLength(10);
   });
 
-  it('shedHistory gives back memory down to a target, oldest first', async () => {
+  it('shedHistory gives back memory down to a fraction of what it holds, oldest first', async () => {
     const b = brokerWith([{ name: 'n', historySize: 1000, historyMaxBytes: 16 * 1024 * KiB }], 64 * 1024 * KiB);
     for (let i = 0; i < 100; i++) await b.publish('n:a', payload(10 * KiB));
     const before = b.historyStats().bytes;
-    const freed = b.shedHistory(before / 2);
+    const freed = b.shedHistory(0.5);
     expect(freed).toBeGreaterThanOrEqual(before / 2 - 11 * KiB);
     expect(b.historyStats().bytes).toBeLessThanOrEqual(before / 2);
     const h = await b.history('n:a', { limit: -1 });

@@ -73,8 +73,8 @@ export class MemoryBroker implements Broker {
     this.history_.remove(channel, this.namespaces.resolve(channel).options.name);
   }
 
-  shedHistory(targetBytes: number): number {
-    return this.history_.shed(targetBytes);
+  shedHistory(keep: number): number {
+    return this.history_.shed(keep);
   }
 
   historyStats(): HistoryStats {

@@ -38,8 +38,8 @@ class ChannelStream {
   }
   /** The bytes of a publication nobody measured (see MEASURE_EVERY); one that states its byteLength is taken at it. */
   estimate(pub: StoredPublication): number {
-    const byteLength = (pub.data as { byteLength?: unknown } | null)?.byteLength;
-    if (typeof byteLength === 'number') return PUBLICATION_BYTES + 64 + byteLength;
+    // Variable-sized but cheap to size (approxBytes takes it at its word): sized every time.
+    if (typeof (pub.data as { byteLength?: unknown } | null)?.byteLength === 'number') return PUBLICATION_BYTES + approxBytes(pub.data);
     if (this.unmeasured > 0) {
       this.unmeasured--;
       return this.lastBytes;
@@ -246,12 +246,13 @@ export class MemoryHistory {
   }
 
   /**
-   * Gives back memory until history holds at most `targetBytes` (the memory watchdog's call),
-   * oldest first from the namespace holding the most; returns the bytes freed.
+   * Gives back memory until history holds at most `keep` (0..1) of what it holds now (the memory
+   * watchdog's call), oldest first from the namespace holding the most; returns the bytes freed.
    */
-  shed(targetBytes: number): number {
+  shed(keep: number): number {
     const start = this.totalBytes;
-    while (this.totalBytes > targetBytes) {
+    const target = start * keep;
+    while (this.totalBytes > target) {
       const freed = this.largest()?.evictOne(undefined);
       if (!freed) break;
       this.evicted.memory += freed.publications;

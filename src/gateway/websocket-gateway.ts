@@ -27,7 +27,7 @@ export interface WebSocketGatewayOptions {
   acceptor: ConnectionAcceptor;
   log: Logger;
   onDisconnect: (code: number) => void;
-  /** Where a reply that could not be encoded is reported (it is answered with error 100). */
+  /** Where an exception caught in a uWS callback or a reply encode is reported. */
   onError: (where: string, err: unknown) => void;
 }
 

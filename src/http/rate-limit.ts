@@ -44,10 +44,9 @@ export interface HttpRateLimiterOptions {
   /** Count on Redis, so every engine sharing it and the prefix enforces one limit. */
   redis?: { url: string; prefix: string };
   log: Logger;
-  onLimited?(group: RateGroup): void;
-  /** A decision taken in this process's memory because Redis failed or was not ready. */
-  onFallback?(group: RateGroup): void;
 }
+
+const zeroPerGroup = (): Record<RateGroup, number> => Object.fromEntries(RATE_GROUPS.map((g) => [g, 0])) as Record<RateGroup, number>;
 
 /** The route that is never limited: kubelets and load balancers probe it, and it costs nothing. */
 const HEALTH_ROUTE = '/performance/health';
@@ -90,6 +89,10 @@ export class HttpRateLimiter {
    * rejection bookkeeping) nor a Redis round trip per request.
    */
   private readonly blocked = new Map<string, number>();
+  /** Requests refused with 429 since start, by group (supernova_http_rate_limited_total). */
+  readonly limited = zeroPerGroup();
+  /** Decisions taken in this process's memory because Redis failed or was not ready, by group. */
+  readonly fallbacks = zeroPerGroup();
   private sweepAt = 1024;
 
   constructor(private readonly o: HttpRateLimiterOptions) {
@@ -174,7 +177,7 @@ export class HttpRateLimiter {
   }
 
   private refused(g: GroupLimiter, msBeforeNext: number, perKey: boolean): RateVerdict {
-    this.o.onLimited?.(g.group);
+    this.limited[g.group]++;
     const retryAfterSec = Math.max(1, Math.ceil(msBeforeNext / 1000));
     return { allowed: false, retryAfterSec, message: g.message(retryAfterSec, perKey) };
   }
@@ -198,7 +201,7 @@ export class HttpRateLimiter {
       storeClient: this.redis,
       keyPrefix: `${this.o.redis.prefix}:ratelimit:${group}`,
       rejectIfRedisNotReady: true,
-      insuranceLimiter: new FallbackMemoryLimiter({ ...base, keyPrefix: group }, () => this.o.onFallback?.(group)),
+      insuranceLimiter: new FallbackMemoryLimiter({ ...base, keyPrefix: group }, () => { this.fallbacks[group]++; }),
     });
   }
 

@@ -21,6 +21,9 @@ export interface MetricsSources {
   refusedConnections?(): Record<string, number>;
   /** True while the memory watchdog has the engine under pressure. */
   memoryPressure?(): boolean;
+  /** HTTP requests refused by the rate limits, and limit decisions taken in memory for want of Redis, by route group. */
+  rateLimited?(): Record<string, number>;
+  rateLimitFallbacks?(): Record<string, number>;
 }
 
 /**
@@ -46,8 +49,6 @@ export class EngineMetrics {
   /** Command latency of the current metrics interval (the histogram above is cumulative). */
   readonly intervalCommandLatency = new IntervalLatency();
   /** HTTP 429s and Redis fallbacks of the rate limit by group: plain numbers per request, read at scrape time. */
-  private readonly rateLimited = new Map<string, number>();
-  private readonly rateLimitFallbacks = new Map<string, number>();
 
   constructor(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -88,8 +89,8 @@ export class EngineMetrics {
         }
       },
     });
-    sourcedCounter('supernova_http_rate_limited_total', 'HTTP requests refused with 429 by the rate limit, by route group', this.registry, () => Object.fromEntries(this.rateLimited), 'group');
-    sourcedCounter('supernova_http_rate_limit_fallbacks_total', 'HTTP rate-limit decisions taken in this process\'s memory because Redis failed or was not ready, by route group', this.registry, () => Object.fromEntries(this.rateLimitFallbacks), 'group');
+    sourcedCounter('supernova_http_rate_limited_total', 'HTTP requests refused with 429 by the rate limit, by route group', this.registry, () => sources.rateLimited?.() ?? {}, 'group');
+    sourcedCounter('supernova_http_rate_limit_fallbacks_total', 'HTTP rate-limit decisions taken in this process\'s memory because Redis failed or was not ready, by route group', this.registry, () => sources.rateLimitFallbacks?.() ?? {}, 'group');
     const pipelines = () => sources.pipelines?.() ?? {};
     const pipelineCounter = (figure: keyof PipelineCounters, name: string, help: string) =>
       sourcedCounter(name, help, this.registry, () => Object.fromEntries(Object.entries(pipelines()).map(([p, c]) => [p, c[figure]])), 'pipeline');
@@ -125,15 +126,7 @@ export class EngineMetrics {
     this.publicationsByNamespace.set(namespace, (this.publicationsByNamespace.get(namespace) ?? 0) + 1);
   }
 
-  /** `n` requests of a rate-limit group refused with 429 (0 makes the series exist). */
-  countRateLimited(group: string, n = 1): void {
-    this.rateLimited.set(group, (this.rateLimited.get(group) ?? 0) + n);
-  }
 
-  /** `n` rate-limit decisions of a group taken in memory because Redis failed (0 makes the series exist). */
-  countRateLimitFallback(group: string, n = 1): void {
-    this.rateLimitFallbacks.set(group, (this.rateLimitFallbacks.get(group) ?? 0) + n);
-  }
 
   /** One answered client command: the cumulative histogram and the current interval's. */
   observeCommand(method: string, seconds: number): void {

@@ -64,6 +64,14 @@ async function startEngineProcess(pipe: StdoutPipe, env: Record<string, string> 
   };
 }
 
+/** An engine whose stdout pipe was filled once it listened, and is never read from here on. */
+async function engineOnFullPipe(env: Record<string, string> = {}): Promise<{ pipe: StdoutPipe; e: EngineProcess; filled: number }> {
+  const pipe = new StdoutPipe();
+  pipes.push(pipe);
+  const e = await startEngineProcess(pipe, env);
+  return { pipe, e, filled: pipe.fill() };
+}
+
 /** Each malformed frame is one debug line ("malformed frame") and a closed socket. */
 async function malformedFrames(port: number, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -88,10 +96,8 @@ function droppedLines(metrics: string): number {
 
 describe('shutdown whatever stdout does', () => {
   it('SIGTERM ends the process when stdout is a full pipe nobody reads', { timeout: 60_000 }, async () => {
-    const pipe = new StdoutPipe();
-    pipes.push(pipe);
-    const e = await startEngineProcess(pipe);
-    expect(pipe.fill()).toBeGreaterThan(0);
+    const { e, filled } = await engineOnFullPipe();
+    expect(filled).toBeGreaterThan(0);
     e.child.kill('SIGTERM');
     const exit = await e.exitWithin(GRACE_MS + FLUSH_MS + MARGIN_MS + SLACK_MS);
     expect(exit, `stderr: ${e.stderr()}`).not.toBe('hung');
@@ -101,11 +107,8 @@ describe('shutdown whatever stdout does', () => {
   });
 
   it('SIGTERM ends the process when the reader dies after the pipe filled', { timeout: 60_000 }, async () => {
-    const pipe = new StdoutPipe();
-    pipes.push(pipe);
     // A long flush deadline: only the write error can end the wait this soon.
-    const e = await startEngineProcess(pipe, { SUPERNOVA_LOG_FLUSH_MS: '30000' });
-    pipe.fill();
+    const { pipe, e } = await engineOnFullPipe({ SUPERNOVA_LOG_FLUSH_MS: '30000' });
     e.child.kill('SIGTERM');
     // The drain is done and the exit is waiting on the full pipe when the reader goes.
     await new Promise((r) => setTimeout(r, GRACE_MS + 500));
@@ -117,10 +120,7 @@ describe('shutdown whatever stdout does', () => {
   });
 
   it('a second signal exits at once while the first one waits on the logs', { timeout: 60_000 }, async () => {
-    const pipe = new StdoutPipe();
-    pipes.push(pipe);
-    const e = await startEngineProcess(pipe, { SUPERNOVA_LOG_FLUSH_MS: '30000' });
-    pipe.fill();
+    const { e } = await engineOnFullPipe({ SUPERNOVA_LOG_FLUSH_MS: '30000' });
     e.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, GRACE_MS + 500));
     e.child.kill('SIGTERM');
@@ -131,11 +131,8 @@ describe('shutdown whatever stdout does', () => {
   });
 
   it('while stdout is full the engine keeps answering, and drops and counts the lines beyond its backlog', { timeout: 60_000 }, async () => {
-    const pipe = new StdoutPipe();
-    pipes.push(pipe);
     const backlog = 20;
-    const e = await startEngineProcess(pipe, { SUPERNOVA_LOG_BACKLOG_LINES: String(backlog) });
-    pipe.fill();
+    const { pipe, e } = await engineOnFullPipe({ SUPERNOVA_LOG_BACKLOG_LINES: String(backlog) });
     await malformedFrames(e.port, 3 * backlog);
     const health = await timedHealth(e.port);
     expect(health.status).toBe(200);
