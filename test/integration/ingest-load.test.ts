@@ -11,7 +11,7 @@ const DOCUMENTED_BYTES_PER_NEW_SYMBOL = 6 * 1024;
 const SYMBOLS = 10_000;
 
 let t: TestEngine;
-beforeAll(async () => { t = await startEngine({ apiKey: 'load-key', maxSymbols: 3 * SYMBOLS }); });
+beforeAll(async () => { t = await startEngine({ apiKey: 'load-key', maxSymbols: 2 * SYMBOLS }); });
 afterAll(async () => { await t.stop(); });
 
 const now = Date.now();
@@ -86,23 +86,5 @@ describe('one ingest request of 10,000 new symbols', () => {
     expect(heapPerSymbol).toBeLessThan(2 * DOCUMENTED_BYTES_PER_NEW_SYMBOL);
     // RSS also holds what the collector has not given back to the system yet.
     expect(rssPerSymbol).toBeLessThan(4 * DOCUMENTED_BYTES_PER_NEW_SYMBOL);
-  });
-
-  it('closing their 10,000 bars in one idle-timer moment does not hold the event loop either', { timeout: 60_000 }, async () => {
-    // One event time for all, just after the newest the engine has seen (the first test's): every 1s
-    // bar closes in the same idle-timer moment, lateness after its end.
-    const ts = now + SYMBOLS;
-    const body = JSON.stringify(Array.from({ length: SYMBOLS }, (_, i) => ({ symbol: symbol(i, 'C'), price: 50, size: 1, ts })));
-    expect((await ingest(body)).json).toMatchObject({ accepted: SYMBOLS, rejected: 0 });
-    const probe = probeHealth();
-    // Past the 1s bars' end plus SUPERNOVA_BAR_LATENESS_MS (2 s), with room for the close itself.
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
-    const { max, count } = await probe.stop();
-    const bars = await (await fetch(`${t.http}/api/v1/market/${symbol(SYMBOLS - 1, 'C')}/bars?interval=1s`)).json() as { items: unknown[] };
-    expect(bars.items).toHaveLength(1);
-    console.log(`closing ${SYMBOLS} 1s bars: slowest probe ${max.toFixed(0)} ms of ${count}`);
-    // 4-36 ms on the development machine: the finals of bars nobody subscribes to cost their bar
-    // store row and history append, about a microsecond each.
-    expect(max, `slowest health answer while the bars closed (${count} probes)`).toBeLessThan(100);
   });
 });
