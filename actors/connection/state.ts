@@ -10,6 +10,8 @@ export interface Subscription {
   recoverable: boolean;
   /** Native topic delivery is on; false while the subscribe is still being answered. */
   committed: boolean;
+  /** The broker delivers the channel to this node on this subscription's behalf (Broker.subscribe). */
+  received: boolean;
   serverSide: boolean;
   joinLeave: boolean;
   /** Seconds since the epoch when a subscription token expires, or undefined. */

@@ -29,11 +29,24 @@ export async function openSubscription(state: ConnectionState, deps: ConnectionD
   const recoverable = historyOn && (options.recoverable || req.wantRecoverable);
   const positioned = recoverable || (historyOn && req.wantPositioned);
   const sub: Subscription = {
-    channel, options, positioned, recoverable, committed: false, serverSide: req.serverSide,
+    channel, options, positioned, recoverable, committed: false, received: false, serverSide: req.serverSide,
     joinLeave: options.joinLeave || (req.joinLeave && options.presence), expiresAt: req.expiresAt, chanInfo: req.chanInfo,
   };
   state.subs.set(channel, sub);
   deps.fanout.watch(channel);
+  try {
+    await deps.broker.subscribe(channel);
+  } catch (err) {
+    await releaseSubscription(state, deps, sub);
+    throw err;
+  }
+  sub.received = true;
+  // Released while the broker subscribed (the socket closed): give back what was just taken.
+  if (state.released || state.subs.get(channel) !== sub) {
+    sub.received = false;
+    await deps.broker.unsubscribe(channel);
+    throw new ProtocolError(ErrorCode.Internal, 'connection closed');
+  }
   const result: SubscribeResult = {};
   let position: StreamPosition | undefined;
   let latestOnly = false;

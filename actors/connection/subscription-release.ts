@@ -6,6 +6,10 @@ export async function releaseSubscription(state: ConnectionState, deps: Connecti
   if (state.subs.get(sub.channel) !== sub) return;
   state.subs.delete(sub.channel);
   deps.fanout.unwatch(sub.channel);
+  if (sub.received) {
+    sub.received = false;
+    await deps.broker.unsubscribe(sub.channel);
+  }
   if (!sub.committed) return;
   sub.committed = false;
   state.port.unsubscribe(sub.channel);

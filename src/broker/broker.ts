@@ -19,6 +19,12 @@ export interface PublishOptions {
   tags?: Record<string, string>;
   /** The data's size when the caller measured it (PublicationCheck does); history estimates it otherwise. */
   bytes?: number;
+  /**
+   * When the broker's server is unreachable, deliver to this node's subscribers anyway (without
+   * a position) instead of failing: the engine's own pipelines set it, so a node that loses Redis
+   * keeps its dashboards live while clients' and the server API's publishes get a clear error.
+   */
+  localWhenDown?: boolean;
 }
 
 /**
@@ -36,6 +42,14 @@ export interface Broker {
    * brokers that talk to a server (Redis) leave it out and callers use publish().
    */
   publishSync?(channel: string, data: unknown, options?: PublishOptions): StreamPosition | undefined;
+  /**
+   * This node starts receiving the channel's publications, joins and leaves for its local
+   * subscribers (reference counted); resolves once nothing published after it can be missed. A
+   * subscribe calls it before it reads history, so the two cannot leave a gap between them.
+   */
+  subscribe(channel: string): Promise<void>;
+  /** Undoes one subscribe(); the node stops receiving the channel after the last. */
+  unsubscribe(channel: string): Promise<void>;
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
   /** Drops a channel's history; its next publication starts a new epoch. */
   removeHistory(channel: string): Promise<void>;

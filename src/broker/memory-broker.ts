@@ -64,6 +64,11 @@ export class MemoryBroker implements Broker {
     return position;
   }
 
+  /** Every publication of this process reaches its fan-out: nothing to subscribe to. */
+  async subscribe(): Promise<void> {}
+
+  async unsubscribe(): Promise<void> {}
+
   async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
     const ns = this.namespaces.resolve(channel).options;
     return this.history_.read(channel, query, ns);

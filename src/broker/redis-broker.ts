@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { ErrorCode, ProtocolError, type ClientInfo, type Publication, type StreamPosition } from '../protocol/index.js';
+import type { Broker, HistoryQuery, HistoryResult, PresenceStats, PublishOptions } from './broker.js';
+import type { NamespaceRegistry } from './channel-name.js';
+import type { FanoutSink } from './fanout.js';
+import { BrokerStartError, BrokerUnavailableError } from './errors.js';
+import { RedisKeys } from './redis-keys.js';
+import { defineScripts, type ScriptedRedis } from './redis-scripts.js';
+import { RedisSubscriptions } from './redis-subscriptions.js';
+import { RedisPresence } from './redis-presence.js';
+import { packPublication, presenceMessage, unpackPublication, unpositionedMessage, type NodeMessage } from './redis-wire.js';
+
+/** How the broker gets its connections (a single server, Sentinel or a Cluster). */
+export interface RedisConnections {
+  /** Channels go over sharded PUB/SUB (SPUBLISH/SSUBSCRIBE): a Redis Cluster. */
+  readonly shardedPubSub: boolean;
+  command(role: string): Redis | Cluster;
+  subscriber(role: string): Redis | Cluster;
+  /** The target with any password redacted. */
+  describe(): string;
+}
+
+export interface RedisBrokerOptions {
+  namespaces: NamespaceRegistry;
+  fanout: FanoutSink;
+  connections: RedisConnections;
+  /** Prefix of every key and channel (SUPERNOVA_REDIS_PREFIX): deployments and tests sharing a Redis stay apart. */
+  prefix: string;
+  presenceTtlMs: number;
+  /** How long a stream's epoch and offset outlive its last publication. */
+  metaTtlMs: number;
+  onPublished?: (namespace: string) => void;
+  /** A channel's stream could not fill a gap: its positioned subscribers must resubscribe. */
+  onInsufficientState?: (channel: string) => void;
+  onError?: (where: string, err: unknown) => void;
+}
+
+type Connection = (Redis | Cluster) & ScriptedRedis;
+
+/**
+ * Channels shared by every node on Redis. A publication with history is one script: next offset,
+ * stream entry (XADD with MAXLEN and the namespace's TTL) and PUB/SUB message, so all nodes see
+ * the same offsets in the same order and nobody receives what history lacks. Each node receives
+ * a channel only while it has local subscribers, and hands what it receives to its own fan-out,
+ * which encodes once per wire encoding.
+ */
+export class RedisBroker implements Broker {
+  private readonly keys: RedisKeys;
+  private readonly o: RedisBrokerOptions;
+  private readonly onError: (where: string, err: unknown) => void;
+  private command: Connection | undefined;
+  private subscriber: Redis | Cluster | undefined;
+  private subscriptions: RedisSubscriptions | undefined;
+  private presence_: RedisPresence | undefined;
+  private readonly publishCommand: 'publish' | 'spublish';
+
+  constructor(options: RedisBrokerOptions) {
+    this.o = options;
+    this.keys = new RedisKeys(options.prefix);
+    this.onError = options.onError ?? (() => {});
+    this.publishCommand = options.connections.shardedPubSub ? 'spublish' : 'publish';
+  }
+
+  /** Whether the command connection is up: publishes, history and presence need it. */
+  get connected(): boolean {
+    return this.command?.status === 'ready';
+  }
+
+  async start(): Promise<void> {
+    const command = this.o.connections.command('broker') as Connection;
+    const subscriber = this.o.connections.subscriber('broker-sub');
+    for (const [role, c] of [['command', command], ['subscriber', subscriber]] as const) (c as Redis).on('error', (err: unknown) => this.onError(`redis-${role}`, err));
+    try {
+      await Promise.all([whenReady(command), whenReady(subscriber)]);
+    } catch (err) {
+      command.disconnect();
+      subscriber.disconnect();
+      throw new BrokerStartError(`the Redis broker cannot reach ${this.o.connections.describe()} (SUPERNOVA_REDIS_URL): ${(err as Error).message}; set SUPERNOVA_BROKER=memory for a single node without Redis`, { cause: err });
+    }
+    this.command = defineScripts(command) as Connection;
+    this.subscriber = subscriber;
+    this.subscriptions = new RedisSubscriptions({
+      keys: this.keys,
+      subscriber,
+      sharded: this.o.connections.shardedPubSub,
+      deliver: (channel, msg) => this.deliver(channel, msg),
+      missed: (channel, since) => this.history(channel, { since, limit: -1 }),
+      onInsufficientState: (channel) => this.o.onInsufficientState?.(channel),
+      onError: this.onError,
+    });
+    this.presence_ = new RedisPresence({ redis: this.command, keys: this.keys, ttlMs: this.o.presenceTtlMs, onError: this.onError });
+    this.presence_.start();
+  }
+
+  async stop(): Promise<void> {
+    this.presence_?.stop();
+    const connections = [this.command, this.subscriber];
+    this.command = undefined;
+    this.subscriber = undefined;
+    await Promise.all(connections.map((c) => c?.quit().catch(() => c.disconnect())));
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    try {
+      await this.subs().subscribe(channel);
+    } catch (err) {
+      throw unavailable(`cannot receive ${channel}`, err);
+    }
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.subscriptions?.unsubscribe(channel);
+  }
+
+  async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<StreamPosition | undefined> {
+    const ns = this.o.namespaces.resolve(channel).options;
+    const payload = packPublication(publicationOf(data, options));
+    const redis = this.redis();
+    try {
+      if (ns.historySize > 0) {
+        const [offset, epoch] = await redis.snPublish(
+          this.keys.stream(channel), this.keys.meta(channel),
+          newEpoch(), payload, ns.historySize, ns.historyTtlMs, Math.max(this.o.metaTtlMs, ns.historyTtlMs), this.keys.pubsub(channel), this.publishCommand,
+        );
+        this.o.onPublished?.(ns.name);
+        return { offset: Number(offset), epoch: String(epoch) };
+      }
+      await redis[this.publishCommand](this.keys.pubsub(channel), unpositionedMessage(payload));
+      this.o.onPublished?.(ns.name);
+      return undefined;
+    } catch (err) {
+      throw unavailable(`cannot publish to ${channel}`, err);
+    }
+  }
+
+  async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
+    const ns = this.o.namespaces.resolve(channel).options;
+    const limit = query.limit === undefined || query.limit < 0 ? -1 : query.limit;
+    const mode = query.since ? 'since' : limit === 0 ? 'pos' : query.reverse ? 'rev' : 'fwd';
+    let reply: Buffer[];
+    try {
+      reply = await this.redis().snHistoryBuffer(
+        this.keys.stream(channel), this.keys.meta(channel),
+        newEpoch(), ns.historyTtlMs, Math.max(this.o.metaTtlMs, ns.historyTtlMs), mode, limit, query.since?.offset ?? 0, query.since?.epoch ?? '',
+      );
+    } catch (err) {
+      throw unavailable(`cannot read the history of ${channel}`, err);
+    }
+    if (String(reply[0]) !== 'ok') throw new ProtocolError(ErrorCode.UnrecoverablePosition);
+    const publications: Publication[] = [];
+    for (let i = 3; i + 1 < reply.length; i += 2) publications.push(unpackPublication(reply[i + 1] as Buffer, Number(String(reply[i]))));
+    // A since-read with a limit returns the oldest missed first; reverse applies to plain reads.
+    return { publications, offset: Number(String(reply[2])), epoch: String(reply[1]) };
+  }
+
+  async removeHistory(channel: string): Promise<void> {
+    try {
+      await this.redis().del(this.keys.stream(channel), this.keys.meta(channel));
+    } catch (err) {
+      throw unavailable(`cannot remove the history of ${channel}`, err);
+    }
+  }
+
+  async addPresence(channel: string, info: ClientInfo): Promise<void> {
+    await this.guard(`cannot add presence in ${channel}`, () => this.pres().add(channel, info));
+  }
+
+  async removePresence(channel: string, client: string): Promise<void> {
+    await this.guard(`cannot remove presence in ${channel}`, () => this.pres().remove(channel, client));
+  }
+
+  async presence(channel: string): Promise<Record<string, ClientInfo>> {
+    return this.guard(`cannot read presence of ${channel}`, () => this.pres().get(channel));
+  }
+
+  async presenceStats(channel: string): Promise<PresenceStats> {
+    return this.guard(`cannot read presence of ${channel}`, () => this.pres().stats(channel));
+  }
+
+  async publishJoin(channel: string, info: ClientInfo): Promise<void> {
+    await this.guard(`cannot publish a join to ${channel}`, () => this.redis()[this.publishCommand](this.keys.pubsub(channel), presenceMessage('join', info)));
+  }
+
+  async publishLeave(channel: string, info: ClientInfo): Promise<void> {
+    await this.guard(`cannot publish a leave to ${channel}`, () => this.redis()[this.publishCommand](this.keys.pubsub(channel), presenceMessage('leave', info)));
+  }
+
+  /** Counters of the PUB/SUB side: channels received, gaps filled and lost, messages dropped. */
+  stats(): { channels: number; gapsFilled: number; gapsLost: number; dropped: number } {
+    const s = this.subscriptions;
+    return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0 };
+  }
+
+  private deliver(channel: string, msg: NodeMessage): void {
+    if (msg.kind === 'pub') this.o.fanout.publication(channel, msg.pub);
+    else if (msg.kind === 'join') this.o.fanout.join(channel, msg.info);
+    else this.o.fanout.leave(channel, msg.info);
+  }
+
+  private async guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw unavailable(what, err);
+    }
+  }
+
+  private redis(): Connection {
+    if (!this.command) throw new BrokerUnavailableError('the Redis broker is not running');
+    return this.command;
+  }
+
+  private subs(): RedisSubscriptions {
+    if (!this.subscriptions) throw new BrokerUnavailableError('the Redis broker is not running');
+    return this.subscriptions;
+  }
+
+  private pres(): RedisPresence {
+    if (!this.presence_) throw new BrokerUnavailableError('the Redis broker is not running');
+    return this.presence_;
+  }
+}
+
+function publicationOf(data: unknown, options: PublishOptions): Omit<Publication, 'offset'> {
+  const pub: Omit<Publication, 'offset'> = { data };
+  if (options.info) pub.info = options.info;
+  if (options.tags) pub.tags = options.tags;
+  return pub;
+}
+
+/** Eight hex digits, as the memory broker's epochs; used only when the stream has none yet. */
+function newEpoch(): string {
+  return randomUUID().slice(0, 8);
+}
+
+function unavailable(what: string, err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  return new BrokerUnavailableError(`${what}: Redis is unavailable (${(err as Error)?.message ?? String(err)})`, { cause: err });
+}
+
+function whenReady(c: Redis | Cluster): Promise<void> {
+  if (c.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      c.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      c.off('ready', onReady);
+      reject(err);
+    };
+    c.once('ready', onReady);
+    c.once('error', onError);
+  });
+}

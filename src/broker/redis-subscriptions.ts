@@ -1,0 +1,180 @@
+import type { Cluster, Redis } from 'ioredis';
+import { ErrorCode, ProtocolError, type StreamPosition } from '../protocol/index.js';
+import type { HistoryResult } from './broker.js';
+import type { RedisKeys } from './redis-keys.js';
+import { parseNodeMessage, type NodeMessage } from './redis-wire.js';
+
+export interface RedisSubscriptionsOptions {
+  keys: RedisKeys;
+  /** The connection in subscriber mode; on a cluster, one with sharded subscribers. */
+  subscriber: Redis | Cluster;
+  sharded: boolean;
+  deliver(channel: string, msg: NodeMessage): void;
+  /** The channel's publications after `since` (throws UnrecoverablePosition when they are gone). */
+  missed(channel: string, since: StreamPosition): Promise<HistoryResult>;
+  /** Subscribers of the channel hold a position that its stream can no longer fill. */
+  onInsufficientState(channel: string): void;
+  onError(where: string, err: unknown): void;
+}
+
+/** A channel this node receives: how many local subscribes want it, and where its stream stands here. */
+interface Watched {
+  channel: string;
+  refs: number;
+  ready: Promise<unknown>;
+  /** The newest offset delivered here, -1 before the first. */
+  last: number;
+  epoch: string | undefined;
+  /** Messages that arrived while a gap was being filled: delivered after it, in order. */
+  held: Buffer[] | undefined;
+}
+
+/**
+ * The node's PUB/SUB subscriptions: a Redis channel is subscribed while this node has a local
+ * subscriber of it, on one subscriber connection (one per shard on a cluster). Publications are
+ * delivered in offset order: PUB/SUB can lose messages (a dropped subscriber connection, an
+ * output buffer limit), and a gap in offsets is filled from the stream before anything newer,
+ * or reported as insufficient state when the stream no longer holds it.
+ */
+export class RedisSubscriptions {
+  private readonly watched = new Map<string, Watched>();
+  /** Messages that were not ours (another version's kind, a corrupt payload). */
+  dropped = 0;
+  /** Gaps found by offset and filled from the stream, and those the stream could not fill. */
+  gapsFilled = 0;
+  gapsLost = 0;
+  private lostConnection = false;
+
+  constructor(private readonly o: RedisSubscriptionsOptions) {
+    const onMessage = (pubsub: Buffer, msg: Buffer) => this.onMessage(pubsub.toString(), msg);
+    const sub = o.subscriber as Redis;
+    sub.on(o.sharded ? 'smessageBuffer' : 'messageBuffer', onMessage);
+    sub.on('close', () => {
+      this.lostConnection = true;
+    });
+    sub.on('ready', () => {
+      if (!this.lostConnection) return;
+      this.lostConnection = false;
+      void this.afterReconnect();
+    });
+  }
+
+  /** Resolves once this node receives the channel: nothing published after it can be missed. */
+  async subscribe(channel: string): Promise<void> {
+    let w = this.watched.get(channel);
+    if (w) w.refs++;
+    else {
+      const pubsub = this.o.keys.pubsub(channel);
+      const ready = this.o.sharded ? (this.o.subscriber as Redis).ssubscribe(pubsub) : (this.o.subscriber as Redis).subscribe(pubsub);
+      w = { channel, refs: 1, ready, last: -1, epoch: undefined, held: undefined };
+      this.watched.set(channel, w);
+    }
+    try {
+      await w.ready;
+    } catch (err) {
+      this.unsubscribe(channel);
+      throw err;
+    }
+  }
+
+  unsubscribe(channel: string): void {
+    const w = this.watched.get(channel);
+    if (!w || --w.refs > 0) return;
+    this.watched.delete(channel);
+    const pubsub = this.o.keys.pubsub(channel);
+    const done = this.o.sharded ? (this.o.subscriber as Redis).sunsubscribe(pubsub) : (this.o.subscriber as Redis).unsubscribe(pubsub);
+    // A lost connection unsubscribes everything anyway; ioredis resubscribes only what is still wanted.
+    done.catch((err: unknown) => this.o.onError('redis-unsubscribe', err));
+  }
+
+  get size(): number {
+    return this.watched.size;
+  }
+
+  private onMessage(pubsub: string, msg: Buffer): void {
+    const channel = this.o.keys.channelOf(pubsub);
+    const w = channel === undefined ? undefined : this.watched.get(channel);
+    if (!w) return;
+    if (w.held) w.held.push(msg);
+    else this.handle(w, msg);
+  }
+
+  private handle(w: Watched, raw: Buffer): void {
+    let msg: NodeMessage | undefined;
+    try {
+      msg = parseNodeMessage(raw);
+    } catch (err) {
+      this.o.onError('redis-message', err);
+    }
+    if (!msg) {
+      this.dropped++;
+      return;
+    }
+    if (msg.kind === 'pub' && msg.epoch !== undefined) {
+      const offset = msg.pub.offset as number;
+      if (msg.epoch === w.epoch && w.last >= 0) {
+        if (offset <= w.last) return; // already delivered by a fill
+        if (offset > w.last + 1) {
+          w.held = [raw];
+          void this.fill(w);
+          return;
+        }
+      }
+      w.last = offset;
+      w.epoch = msg.epoch;
+    }
+    this.o.deliver(w.channel, msg);
+  }
+
+  /** Delivers what the stream holds after the last delivered offset, then what arrived meanwhile. */
+  private async fill(w: Watched): Promise<void> {
+    try {
+      const h = await this.o.missed(w.channel, { offset: w.last, epoch: w.epoch as string });
+      if (this.watched.get(w.channel) !== w) return;
+      let n = 0;
+      for (const pub of h.publications) {
+        const offset = pub.offset as number;
+        if (offset <= w.last) continue;
+        w.last = offset;
+        n++;
+        this.o.deliver(w.channel, { kind: 'pub', pub, epoch: h.epoch });
+      }
+      if (n > 0) this.gapsFilled++;
+    } catch (err) {
+      if (!(err instanceof ProtocolError && err.code === ErrorCode.UnrecoverablePosition)) this.o.onError('redis-gap-fill', err);
+      this.gapsLost++;
+      // Whatever comes next starts the count again; subscribers whose position it breaks are told.
+      w.last = -1;
+      w.epoch = undefined;
+      this.o.onInsufficientState(w.channel);
+    }
+    const held = w.held ?? [];
+    w.held = undefined;
+    while (held.length > 0) {
+      const next = held.shift() as Buffer;
+      // Handling one may find the next gap: the rest then wait behind that fill.
+      const waiting = w.held as Buffer[] | undefined;
+      if (waiting) waiting.push(next);
+      else this.handle(w, next);
+    }
+  }
+
+  /**
+   * After a lost subscriber connection ioredis resubscribes; a PING on the same connection
+   * answers after those SUBSCRIBEs, so publications after it reach this node. What was published
+   * while it was away is then read from each channel's stream.
+   */
+  private async afterReconnect(): Promise<void> {
+    try {
+      await (this.o.subscriber as Redis).ping();
+    } catch (err) {
+      this.o.onError('redis-resubscribe', err);
+      return;
+    }
+    for (const w of this.watched.values()) {
+      if (w.last < 0 || w.held) continue;
+      w.held = [];
+      void this.fill(w);
+    }
+  }
+}

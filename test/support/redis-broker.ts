@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { NamespaceRegistry, RedisBroker, type FanoutSink, type RedisConnections } from '../../src/broker/index.js';
+import type { NamespaceOptions } from '../../src/config/index.js';
+import { REDIS_URL } from './redis.js';
+
+/** Connections to one Redis server, as the engine makes them (no offline queue: a down Redis fails at once). */
+export function singleServer(url = REDIS_URL): RedisConnections {
+  const make = (role: string) => new Redis(url, { connectionName: `supernova-test-${role}`, enableOfflineQueue: false, protocol: 2, retryStrategy: (n) => Math.min(50 * n, 500) });
+  return { shardedPubSub: false, command: make, subscriber: make, describe: () => url };
+}
+
+/** A prefix no other test uses; `cleanPrefix` removes its keys. */
+export function testPrefix(name: string): string {
+  return `sntest:${name}:${randomUUID().slice(0, 8)}`;
+}
+
+export async function cleanPrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { protocol: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function redisBroker(o: { prefix: string; namespaces: NamespaceOptions[]; fanout: FanoutSink; connections?: RedisConnections; presenceTtlMs?: number; onInsufficientState?: (channel: string) => void }): RedisBroker {
+  return new RedisBroker({
+    namespaces: new NamespaceRegistry(o.namespaces),
+    fanout: o.fanout,
+    connections: o.connections ?? singleServer(),
+    prefix: o.prefix,
+    presenceTtlMs: o.presenceTtlMs ?? 60_000,
+    metaTtlMs: 24 * 3_600_000,
+    ...(o.onInsufficientState ? { onInsufficientState: o.onInsufficientState } : {}),
+  });
+}
