@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
-import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, type Broker } from './broker/index.js';
-import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, type StreamPosition } from './protocol/index.js';
+import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker } from './broker/index.js';
+import { Redis } from 'ioredis';
+import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
@@ -16,7 +17,7 @@ import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, isClientError, marketRpcMethods, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { barInterval, isClientError, marketRpcMethods, type ChannelPublisher, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -48,7 +49,12 @@ export class Engine {
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
   private readonly fanout: Fanout;
-  private readonly memoryBroker: MemoryBroker;
+  /** Where channels live: this process (MemoryBroker) or every node on Redis. */
+  readonly broker: Broker;
+  /** Node-scoped channels, and every channel without Redis. */
+  private memoryBroker!: MemoryBroker;
+  /** Shared channels, when Redis is configured. */
+  private redisBroker: RedisBroker | undefined;
   /** Exceptions caught inside callbacks (encodes, flushes, HTTP writes), counted and logged. */
   readonly internalErrors: InternalErrors;
   /** The gate of data published from outside (clients, the server API, publish()). */
@@ -103,17 +109,7 @@ export class Engine {
       onError,
     });
     this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
-    this.memoryBroker = new MemoryBroker({
-      namespaces,
-      fanout: this.fanout,
-      limits: { maxBytes: config.historyMaxBytes },
-      onPublished: (namespace) => this.metrics.countPublication(namespace),
-    });
-    // Under memory pressure history gives back first: half of it at once, then a tenth at each
-    // check while the pressure lasts (what it frees may be refilled; all of it at once would be
-    // every client's recovery window for a spike that history may not have caused).
-    const history = this.memoryBroker;
-    this.memory.onPressure(({ entering }) => void history.shedHistory(entering ? 0.5 : 0.9));
+    this.broker = this.makeBroker(namespaces);
     this.metrics = new EngineMetrics({
       connections: () => this.gateway.connections,
       actorStats: () => this.runtime.stats(),
@@ -127,7 +123,7 @@ export class Engine {
       rateLimited: () => this.rateLimiter.limited,
       rateLimitFallbacks: () => this.rateLimiter.fallbacks,
     });
-    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.broker, this.log));
+    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
 
     const rpc = new Map<string, RpcMethod>();
@@ -226,8 +222,43 @@ export class Engine {
     this.detachables.push(this.gateway.attach(), router.attach(this.app));
   }
 
-  get broker(): Broker {
-    return this.memoryBroker;
+  /**
+   * The memory broker alone, or with Redis the Redis broker for shared channels and the memory
+   * broker for node-scoped ones (this node's metrics).
+   */
+  private makeBroker(namespaces: NamespaceRegistry): Broker {
+    const config = this.config;
+    const onPublished = (namespace: string) => this.metrics.countPublication(namespace);
+    const memory = (this.memoryBroker = new MemoryBroker({ namespaces, fanout: this.fanout, limits: { maxBytes: config.historyMaxBytes }, onPublished }));
+    // Under memory pressure history gives back first: half of it at once, then a tenth at each
+    // check while the pressure lasts (what it frees may be refilled; all of it at once would be
+    // every client's recovery window for a spike that history may not have caused).
+    this.memory.onPressure(({ entering }) => void memory.shedHistory(entering ? 0.5 : 0.9));
+    if (config.broker === 'memory' || (config.broker === 'auto' && config.redisUrl === undefined)) return memory;
+    const url = config.redisUrl as string;
+    const connect = (role: string) => new Redis(url, { connectionName: `supernova-${role}`, enableOfflineQueue: false, protocol: 2, retryStrategy: (n: number) => Math.min(100 * n, 1_000) });
+    this.redisBroker = new RedisBroker({
+      namespaces,
+      fanout: this.fanout,
+      connections: { shardedPubSub: false, command: connect, subscriber: connect, describe: () => url.replace(/\/\/[^@/]*@/, '//***@') },
+      prefix: config.redisPrefix,
+      presenceTtlMs: config.presenceTtlMs,
+      metaTtlMs: 24 * 3_600_000,
+      onPublished,
+      onInsufficientState: (channel) => this.registry.tellAll({ type: 'unsubscribe', channel, code: UnsubscribeCode.InsufficientState }),
+      onError: this.internalErrors.report,
+    });
+    return new ScopedBroker(namespaces, memory, this.redisBroker);
+  }
+
+  /**
+   * The pipelines publish what this node computes: when Redis is unreachable its own
+   * subscribers still get it (without a position), rather than the dashboards freezing.
+   */
+  private pipelinePublisher(): ChannelPublisher {
+    const broker = this.broker;
+    if (broker.publishSync) return broker as ChannelPublisher;
+    return { publish: (channel, data) => broker.publish(channel, data, { localWhenDown: true }) };
   }
 
   /** The port the engine listens on (useful with port 0). */

@@ -32,7 +32,7 @@ export function connectionActor(deps: ConnectionDeps, port: SocketPort, limits: 
           await expire(state, deps, ctx.self);
           break;
         case 'unsubscribe':
-          await serverUnsubscribe(state, deps, msg.channel);
+          await serverUnsubscribe(state, deps, msg.channel, msg.code);
           break;
         case 'disconnect':
           state.port.close(msg.code, msg.reason);

@@ -23,12 +23,15 @@ export async function releaseConnection(state: ConnectionState, deps: Connection
   }
 }
 
-/** The server API removed this client from a channel. */
-export async function serverUnsubscribe(state: ConnectionState, deps: ConnectionDeps, channel: string): Promise<void> {
+/** The server removed this client from a channel: the server API, or a position the broker can no longer serve. */
+export async function serverUnsubscribe(state: ConnectionState, deps: ConnectionDeps, channel: string, code: UnsubscribeCode = UnsubscribeCode.Server): Promise<void> {
   const sub = state.subs.get(channel);
   if (!sub) return;
+  const insufficient = code === UnsubscribeCode.InsufficientState;
+  if (insufficient && !sub.positioned) return;
   await releaseSubscription(state, deps, sub);
-  state.port.send([{ push: { channel, unsubscribe: { code: UnsubscribeCode.Server, reason: 'server unsubscribe' } } }]);
+  const reason = insufficient ? 'insufficient state' : 'server unsubscribe';
+  state.port.send([{ push: { channel, unsubscribe: { code, reason } } }]);
 }
 
 /** Ends an expired connection (3005), or drops subscriptions whose token expired (the SDK resubscribes). */

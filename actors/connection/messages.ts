@@ -1,10 +1,15 @@
 import type { InboundFrame } from '../../src/gateway/index.js';
-import type { DisconnectCode } from '../../src/protocol/index.js';
+import type { DisconnectCode, UnsubscribeCode } from '../../src/protocol/index.js';
 
 /** The messages a connection actor handles, in mailbox order. */
 export type ConnectionMsg =
   | { type: 'frame'; frame: InboundFrame }
   | { type: 'closed'; code: number }
   | { type: 'expire' }
-  | { type: 'unsubscribe'; channel: string }
+  /**
+   * The server ends a subscription: the server API (2000), or insufficient state (2500: the
+   * broker lost publications its position needs; only positioned subscriptions are ended, and
+   * the SDK resubscribes with recovery).
+   */
+  | { type: 'unsubscribe'; channel: string; code?: UnsubscribeCode }
   | { type: 'disconnect'; code: DisconnectCode; reason?: string };

@@ -32,6 +32,13 @@ export class ConnectionRegistry {
     return n;
   }
 
+  /** Sends a message to every connection (rare events: a channel's stream lost its subscribers' positions). */
+  tellAll(msg: ConnectionMsg): number {
+    let n = 0;
+    for (const m of this.byUser.values()) for (const e of m.values()) if (e.ref.tell(msg)) n++;
+    return n;
+  }
+
   get numClients(): number {
     return this.clients;
   }

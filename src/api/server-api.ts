@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Broker, NamespaceRegistry, PublicationCheck } from '../broker/index.js';
+import { BrokerUnavailableError, type Broker, type NamespaceRegistry, type PublicationCheck } from '../broker/index.js';
 import { type DisconnectCode, ErrorCode, ProtocolError } from '../protocol/index.js';
 import { HttpError, type HttpResult, type Router } from '../http/index.js';
 import { statusOf } from './status-of.js';
@@ -53,7 +53,7 @@ export function registerServerApi(router: Router, o: ServerApiOptions): void {
       try {
         return ok(await run(parsed.data));
       } catch (err) {
-        if (err instanceof ProtocolError) throw new HttpError(statusOf(err.code), err.code, err.message, { cause: err });
+        if (err instanceof ProtocolError) throw new HttpError(err instanceof BrokerUnavailableError ? err.httpStatus : statusOf(err.code), err.code, err.message, { cause: err });
         throw err;
       }
     });

@@ -6,3 +6,4 @@ export { PublicationCheck, type PublicationCheckOptions } from './publication-ch
 export type { HistoryStats, HistoryEviction } from './memory-history.js';
 export { RedisBroker, type RedisBrokerOptions, type RedisConnections } from './redis-broker.js';
 export { BrokerUnavailableError, BrokerStartError } from './errors.js';
+export { ScopedBroker } from './scoped-broker.js';

@@ -54,6 +54,8 @@ export class RedisBroker implements Broker {
   private subscriptions: RedisSubscriptions | undefined;
   private presence_: RedisPresence | undefined;
   private readonly publishCommand: 'publish' | 'spublish';
+  /** Publications delivered only to this node's subscribers because Redis was unreachable (localWhenDown). */
+  localFallbacks = 0;
 
   constructor(options: RedisBrokerOptions) {
     this.o = options;
@@ -130,7 +132,10 @@ export class RedisBroker implements Broker {
       this.o.onPublished?.(ns.name);
       return undefined;
     } catch (err) {
-      throw unavailable(`cannot publish to ${channel}`, err);
+      if (!options.localWhenDown || err instanceof ProtocolError) throw unavailable(`cannot publish to ${channel}`, err);
+      this.localFallbacks++;
+      this.o.fanout.publication(channel, publicationOf(data, options));
+      return undefined;
     }
   }
 
@@ -187,9 +192,9 @@ export class RedisBroker implements Broker {
   }
 
   /** Counters of the PUB/SUB side: channels received, gaps filled and lost, messages dropped. */
-  stats(): { channels: number; gapsFilled: number; gapsLost: number; dropped: number } {
+  stats(): { channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number } {
     const s = this.subscriptions;
-    return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0 };
+    return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0, localFallbacks: this.localFallbacks };
   }
 
   private deliver(channel: string, msg: NodeMessage): void {

@@ -33,6 +33,11 @@ export const namespaceSchema = z.object({
   anonymous: z.boolean().default(true),
   /** Channels `ns#ID` (or `ns:x#ID`) may only be subscribed by user ID. */
   userLimited: z.boolean().default(false),
+  /**
+   * `cluster`: with the Redis broker, the channel is shared by every node (one history, one
+   * order). `node`: it never leaves the node that publishes it (each node's own engine metrics).
+   */
+  scope: z.enum(['cluster', 'node']).default('cluster'),
 });
 
 export type NamespaceOptions = z.infer<typeof namespaceSchema>;
@@ -47,7 +52,8 @@ export const defaultNamespaces: readonly NamespaceInput[] = [
   { name: 'market', historySize: 1, historyTtlMs: 3_600_000, deliverLatest: true },
   { name: 'bars', historySize: 1000, historyTtlMs: 3_600_000, recoverable: true },
   { name: 'sentiment', historySize: 200, historyTtlMs: 3_600_000, recoverable: true },
-  { name: 'metrics', historySize: 1, historyTtlMs: 60_000, deliverLatest: true },
+  // Each node's own figures: shared, the nodes' snapshots would interleave on one channel.
+  { name: 'metrics', historySize: 1, historyTtlMs: 60_000, deliverLatest: true, scope: 'node' },
   // The one namespace clients publish into by default (chat, annotations beside a chart): its
   // history is its own budget, so a flood of client publications never evicts the market's.
   { name: 'public', historySize: 100, historyTtlMs: min5, recoverable: true, presence: true, joinLeave: true, allowPublish: true, historyMaxBytes: MiB, historyNamespaceMaxBytes: 64 * MiB },

@@ -76,6 +76,8 @@ export const configEntries = {
   httpRateOps: { env: 'SUPERNOVA_HTTP_RATE_OPS', schema: httpRateSchema.default(new HttpRate(100, 1)), doc: 'HTTP rate limit of `/metrics` and `/performance/*` per client address; `/performance/health` is never limited' },
   trustProxy: { env: 'SUPERNOVA_TRUST_PROXY', schema: bool.default(false), doc: 'Take the client address of HTTP rate limits from the last `x-forwarded-for` entry; only behind a proxy that sets it' },
   redisPrefix: { env: 'SUPERNOVA_REDIS_PREFIX', schema: z.string().regex(/^[\w.:-]{1,64}$/, 'is 1-64 of letters, digits and _ . : -').default('supernova'), doc: 'Prefix of the keys the engine keeps in Redis (HTTP rate limits: PREFIX:ratelimit:GROUP:...)' },
+  broker: { env: 'SUPERNOVA_BROKER', schema: z.enum(['auto', 'memory', 'redis']).default('auto'), doc: 'Where channels live: `memory` (this process alone), `redis` (shared by every node on SUPERNOVA_REDIS_URL), `auto` (redis when SUPERNOVA_REDIS_URL is set)' },
+  presenceTtlMs: { env: 'SUPERNOVA_PRESENCE_TTL_MS', schema: int(1_000, 3_600_000).default(60_000), doc: 'Redis broker: a presence entry lapses this long after its node last refreshed it (every third of it), so a dead node leaves no ghosts' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces' },
@@ -215,6 +217,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (out.feed === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_FEED=redis');
+  }
+  if (out.broker === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
+    problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_BROKER=redis');
   }
   checkMemoryWaterMarks(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -90,3 +90,4 @@ export const disconnectReasons: Record<DisconnectCode, string> = {
 
 /** Unsubscribe push codes (Centrifugo: 2000-2499 server unsubscribes, 2500+ resubscribe). */
 export const UnsubscribeCode = { Server: 2000, InsufficientState: 2500, Expired: 2501 } as const;
+export type UnsubscribeCode = (typeof UnsubscribeCode)[keyof typeof UnsubscribeCode];

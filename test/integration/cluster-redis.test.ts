@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Centrifuge } from 'centrifuge';
+import { startEngine, type TestEngine } from '../support/engine.js';
+import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
+import { REDIS_URL, redisReachable } from '../support/redis.js';
+import { cleanPrefix, testPrefix } from '../support/redis-broker.js';
+import { TcpBalancer } from '../support/tcp-balancer.js';
+
+const reachable = await redisReachable();
+
+describe.runIf(reachable)('several engines on one Redis', () => {
+  const prefix = testPrefix('cluster');
+  const nodes: TestEngine[] = [];
+  const clients: Centrifuge[] = [];
+  const client = (url: string, options = {}) => {
+    const c = sdkClient(url, options);
+    clients.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) nodes.push(await startEngine({ apiKey: 'test-key', redisUrl: REDIS_URL, redisPrefix: prefix }));
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await cleanPrefix(prefix);
+  });
+
+  it('a publication on one node reaches subscribers on every node, in one order with shared offsets', async () => {
+    const got = await Promise.all(nodes.map(async (n) => {
+      const c = client(n.url);
+      await connected(c);
+      const sub = await subscribed(c, 'public:cross');
+      const seen: { n: number; offset: number }[] = [];
+      sub.on('publication', (ctx) => seen.push({ n: (ctx.data as { n: number }).n, offset: ctx.offset as number }));
+      return seen;
+    }));
+    // Publishers on two nodes at once: every subscriber must see the same interleaving.
+    const [a, b] = nodes as [TestEngine, TestEngine];
+    await Promise.all([
+      ...Array.from({ length: 100 }, (_, i) => api(a.http, 'publish', { channel: 'public:cross', data: { n: i } })),
+      ...Array.from({ length: 100 }, (_, i) => api(b.http, 'publish', { channel: 'public:cross', data: { n: 1000 + i } })),
+    ]);
+    await until(() => got.every((s) => s.length === 200), 'every publication on every node');
+    const first = got[0] as { n: number; offset: number }[];
+    for (const seen of got) expect(seen).toEqual(first);
+    for (let i = 1; i < first.length; i++) expect(first[i]?.offset).toBe((first[i - 1]?.offset as number) + 1);
+    // Each publisher's own publications stay in the order it published them.
+    const fromA = first.filter((p) => p.n < 1000).map((p) => p.n);
+    expect(fromA.length).toBe(100);
+  });
+
+  it('presence lists clients of every node, and join and leave reach every node', async () => {
+    const joins: string[][] = [];
+    const leaves: string[][] = [];
+    const subs = await Promise.all(nodes.map(async (n, i) => {
+      const c = client(n.url, { name: `node${i}` });
+      await connected(c);
+      const sub = await subscribed(c, 'public:room', { joinLeave: true });
+      joins[i] = [];
+      leaves[i] = [];
+      sub.on('join', (ctx) => joins[i]?.push(ctx.info.client));
+      sub.on('leave', (ctx) => leaves[i]?.push(ctx.info.client));
+      return { c, sub };
+    }));
+    const presence = await (subs[0] as { sub: { presence(): Promise<{ clients: Record<string, unknown> }> } }).sub.presence();
+    expect(Object.keys(presence.clients)).toHaveLength(3);
+    const viaApi = await api((nodes[2] as TestEngine).http, 'presence_stats', { channel: 'public:room' });
+    expect(viaApi.json).toEqual({ result: { num_clients: 3, num_users: 1 } });
+    // A fourth client joins on node 1 and leaves: the three others, one per node, see both.
+    await new Promise((r) => setTimeout(r, 100));
+    for (const list of [...joins, ...leaves]) list.length = 0;
+    const late = client((nodes[1] as TestEngine).url);
+    await connected(late);
+    const lateSub = await subscribed(late, 'public:room', { joinLeave: true });
+    await until(() => joins.every((j) => j.length >= 1), 'join on every node');
+    lateSub.unsubscribe();
+    await until(() => leaves.every((l) => l.length >= 1), 'leave on every node');
+    const lateClient = joins[0]?.[0];
+    expect(joins.flat().every((id) => id === lateClient)).toBe(true);
+    expect(leaves.flat().every((id) => id === lateClient)).toBe(true);
+  });
+
+  it('a client moved to another node by the load balancer recovers every publication it missed', async () => {
+    const [a, b] = nodes as [TestEngine, TestEngine];
+    const lb = new TcpBalancer(a.port);
+    const url = await lb.start();
+    try {
+      const c = client(url, { minReconnectDelay: 200, maxReconnectDelay: 200 });
+      await connected(c);
+      const values: number[] = [];
+      const sub = await subscribed(c, 'public:moved');
+      let recovered: boolean | undefined;
+      sub.on('subscribed', (ctx) => { if (ctx.wasRecovering) recovered = ctx.recovered; });
+      sub.on('publication', (ctx) => values.push((ctx.data as { n: number }).n));
+      let n = 0;
+      for (; n < 10; n++) await api(b.http, 'publish', { channel: 'public:moved', data: { n } });
+      await until(() => values.length === 10, 'publications before the move');
+      // Node A goes away from the client's point of view; new connections land on node B.
+      lb.route = b.port;
+      lb.dropAll();
+      for (; n < 40; n++) await api(b.http, 'publish', { channel: 'public:moved', data: { n } });
+      await until(() => values.length === 40, 'publications missed during the move');
+      expect(recovered).toBe(true);
+      expect(values).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    } finally {
+      await lb.stop();
+    }
+  });
+
+  it('node-scoped channels stay on their node: each dashboard sees its own node\'s metrics', async () => {
+    const [a, b] = nodes as [TestEngine, TestEngine];
+    await a.engine.publish('metrics', { node: 'a' });
+    await b.engine.publish('metrics', { node: 'b' });
+    const h = await api(b.http, 'history', { channel: 'metrics', limit: 1 });
+    expect((h.json.result as { publications: { data: { node?: string } }[] }).publications.map((p) => p.data.node)).not.toContain('a');
+  });
+});
