@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
-import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker } from './broker/index.js';
+import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
 import { Redis } from 'ioredis';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
@@ -16,7 +16,7 @@ import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService } from '.
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
-import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
+import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type ConnectionMsg, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, marketRpcMethods, type ChannelPublisher, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
@@ -68,6 +68,8 @@ export class Engine {
   /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
   readonly ingest: TickIngest;
   private readonly startedAt = Date.now();
+  /** This process in the cluster's directory (and `/api/info`). */
+  private readonly nodeUid = randomUUID();
   private listenSocket: uWS.us_listen_socket | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private actors: ConnectionActors | undefined;
@@ -189,7 +191,6 @@ export class Engine {
     }));
     const market = this.pipeline.state;
     registerBarsApi(router, { store: this.pipeline.bars, hasSymbol: (s) => market.has(s), symbols: () => market.symbols() });
-    const registry = this.registry;
     if (config.apiKey) {
       registerServerApi(router, {
         apiKey: config.apiKey,
@@ -197,13 +198,8 @@ export class Engine {
         namespaces,
         publications: this.publications,
         channels: () => this.fanout.channels(),
-        connections: {
-          unsubscribe: (user, channel, client) => void this.registry.tellUser(user, { type: 'unsubscribe', channel }, client),
-          disconnect: (user, code, reason, client) => void this.registry.tellUser(user, reason === undefined ? { type: 'disconnect', code } : { type: 'disconnect', code, reason }, client),
-          get numClients() { return registry.numClients; },
-          get numUsers() { return registry.numUsers; },
-        },
-        node: { uid: randomUUID(), name: hostname(), version: this.version, startedAt: this.startedAt },
+        control: (cmd) => this.control(cmd),
+        nodes: async () => (this.redisBroker ? this.redisBroker.nodes() : [this.nodeInfo()]),
       });
     } else {
       registerDisabledServerApi(router);
@@ -247,8 +243,40 @@ export class Engine {
       onPublished,
       onInsufficientState: (channel) => this.registry.tellAll({ type: 'unsubscribe', channel, code: UnsubscribeCode.InsufficientState }),
       onError: this.internalErrors.report,
+      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => this.applyControl(cmd) },
     });
     return new ScopedBroker(namespaces, memory, this.redisBroker);
+  }
+
+  /** This node as `/api/info` lists it. */
+  private nodeInfo(): NodeInfo {
+    let numChannels = 0;
+    let numSubs = 0;
+    for (const [, n] of this.fanout.channels()) {
+      numChannels++;
+      numSubs += n;
+    }
+    return {
+      uid: this.nodeUid, name: hostname(), version: this.version,
+      num_clients: this.registry.numClients, num_users: this.registry.numUsers,
+      num_channels: numChannels, num_subs: numSubs,
+      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+    };
+  }
+
+  /** A server API command for a user's connections, on this node (from its own API or another node's). */
+  private applyControl(cmd: ControlCommand): void {
+    if (cmd.kind === 'unsubscribe') this.registry.tellUser(cmd.user, { type: 'unsubscribe', channel: cmd.channel }, cmd.client);
+    else {
+      const msg: ConnectionMsg = cmd.reason === undefined ? { type: 'disconnect', code: cmd.code as DisconnectCode } : { type: 'disconnect', code: cmd.code as DisconnectCode, reason: cmd.reason };
+      this.registry.tellUser(cmd.user, msg, cmd.client);
+    }
+  }
+
+  /** Applies a server API command here and sends it to the other nodes, which hold the user's other connections. */
+  private async control(cmd: ControlCommand): Promise<void> {
+    this.applyControl(cmd);
+    await this.redisBroker?.sendControl(cmd);
   }
 
   /**

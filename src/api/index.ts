@@ -1,4 +1,4 @@
-export { registerServerApi, registerDisabledServerApi, type ConnectionControl, type ServerApiOptions } from './server-api.js';
+export { registerServerApi, registerDisabledServerApi, type ServerApiOptions } from './server-api.js';
 export { registerIngestApi, type IngestApiOptions, type TickSink } from './ingest-api.js';
 export { registerMarketSnapshotApi } from './market-snapshot-api.js';
 export { apiKeyGuard } from './api-key.js';

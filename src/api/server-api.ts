@@ -1,17 +1,10 @@
 import { z } from 'zod';
-import { BrokerUnavailableError, type Broker, type NamespaceRegistry, type PublicationCheck } from '../broker/index.js';
-import { type DisconnectCode, ErrorCode, ProtocolError } from '../protocol/index.js';
+import { BrokerUnavailableError, type Broker, type ControlCommand, type NamespaceRegistry, type NodeInfo, type PublicationCheck } from '../broker/index.js';
+import { DisconnectCode, ErrorCode, ProtocolError } from '../protocol/index.js';
 import { HttpError, type HttpResult, type Router } from '../http/index.js';
 import { statusOf } from './status-of.js';
 import { apiDisabledError, apiKeyGuard } from './api-key.js';
 
-/** What the server API may do to live connections (the connection actors implement it). */
-export interface ConnectionControl {
-  unsubscribe(user: string, channel: string, client?: string): void;
-  disconnect(user: string, code: DisconnectCode, reason: string | undefined, client?: string): void;
-  readonly numClients: number;
-  readonly numUsers: number;
-}
 
 export interface ServerApiOptions {
   apiKey: string;
@@ -19,9 +12,11 @@ export interface ServerApiOptions {
   namespaces: NamespaceRegistry;
   /** Checks publication data before it is published (400 with code 107, 429... see statusOf). */
   publications: Pick<PublicationCheck, 'check'>;
-  connections: ConnectionControl;
+  /** Applies a command to a user's connections on whichever nodes hold them. */
+  control: (cmd: ControlCommand) => Promise<void>;
   channels: () => Iterable<[string, number]>;
-  node: { uid: string; name: string; version: string; startedAt: number };
+  /** The live nodes, this one first. */
+  nodes: () => Promise<NodeInfo[]>;
 }
 
 const channel = z.string().min(1).max(255);
@@ -105,29 +100,17 @@ export function registerServerApi(router: Router, o: ServerApiOptions): void {
     for (const [name, n] of o.channels()) if (!match || match.test(name)) channels[name] = { num_clients: n };
     return { channels };
   });
-  route('info', schemas.empty, async () => {
-    let numChannels = 0;
-    let numSubs = 0;
-    for (const [, n] of o.channels()) {
-      numChannels++;
-      numSubs += n;
-    }
-    return {
-      nodes: [{
-        uid: o.node.uid, name: o.node.name, version: o.node.version,
-        num_clients: o.connections.numClients, num_users: o.connections.numUsers,
-        num_channels: numChannels, num_subs: numSubs,
-        uptime: Math.floor((Date.now() - o.node.startedAt) / 1000),
-      }],
-    };
-  });
+  route('info', schemas.empty, async () => ({ nodes: await o.nodes() }));
   route('unsubscribe', schemas.unsubscribe, async (b) => {
     o.namespaces.resolve(b.channel);
-    o.connections.unsubscribe(b.user, b.channel, b.client);
+    await o.control(b.client === undefined ? { kind: 'unsubscribe', user: b.user, channel: b.channel } : { kind: 'unsubscribe', user: b.user, channel: b.channel, client: b.client });
     return {};
   });
   route('disconnect', schemas.disconnect, async (b) => {
-    o.connections.disconnect(b.user, (b.disconnect?.code ?? 3503) as DisconnectCode, b.disconnect?.reason, b.client);
+    const cmd: ControlCommand = { kind: 'disconnect', user: b.user, code: b.disconnect?.code ?? DisconnectCode.ForceNoReconnect };
+    if (b.disconnect?.reason !== undefined) cmd.reason = b.disconnect.reason;
+    if (b.client !== undefined) cmd.client = b.client;
+    await o.control(cmd);
     return {};
   });
 }

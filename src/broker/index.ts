@@ -7,3 +7,4 @@ export type { HistoryStats, HistoryEviction } from './memory-history.js';
 export { RedisBroker, type RedisBrokerOptions, type RedisConnections } from './redis-broker.js';
 export { BrokerUnavailableError, BrokerStartError } from './errors.js';
 export { ScopedBroker } from './scoped-broker.js';
+export type { ControlCommand, NodeInfo } from './redis-control.js';

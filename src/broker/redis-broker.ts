@@ -9,6 +9,7 @@ import { RedisKeys } from './redis-keys.js';
 import { defineScripts, type ScriptedRedis } from './redis-scripts.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
 import { RedisPresence } from './redis-presence.js';
+import { RedisControl, type ControlCommand, type NodeInfo } from './redis-control.js';
 import { packPublication, presenceMessage, unpackPublication, unpositionedMessage, type NodeMessage } from './redis-wire.js';
 
 /** How the broker gets its connections (a single server, Sentinel or a Cluster). */
@@ -34,6 +35,8 @@ export interface RedisBrokerOptions {
   /** A channel's stream could not fill a gap: its positioned subscribers must resubscribe. */
   onInsufficientState?: (channel: string) => void;
   onError?: (where: string, err: unknown) => void;
+  /** This node in the cluster's directory and command channel. */
+  node: { uid: string; info: () => NodeInfo; announceMs: number; onCommand: (cmd: ControlCommand) => void };
 }
 
 type Connection = (Redis | Cluster) & ScriptedRedis;
@@ -53,6 +56,7 @@ export class RedisBroker implements Broker {
   private subscriber: Redis | Cluster | undefined;
   private subscriptions: RedisSubscriptions | undefined;
   private presence_: RedisPresence | undefined;
+  private control_: RedisControl | undefined;
   private readonly publishCommand: 'publish' | 'spublish';
   /** Publications delivered only to this node's subscribers because Redis was unreachable (localWhenDown). */
   localFallbacks = 0;
@@ -93,10 +97,17 @@ export class RedisBroker implements Broker {
     });
     this.presence_ = new RedisPresence({ redis: this.command, keys: this.keys, ttlMs: this.o.presenceTtlMs, onError: this.onError });
     this.presence_.start();
+    this.control_ = new RedisControl({
+      command, subscriber, sharded: this.o.connections.shardedPubSub, keys: this.keys,
+      uid: this.o.node.uid, info: this.o.node.info, onCommand: this.o.node.onCommand, announceMs: this.o.node.announceMs, onError: this.onError,
+    });
+    await this.control_.start();
   }
 
   async stop(): Promise<void> {
     this.presence_?.stop();
+    await this.control_?.stop();
+    this.control_ = undefined;
     const connections = [this.command, this.subscriber];
     this.command = undefined;
     this.subscriber = undefined;
@@ -189,6 +200,20 @@ export class RedisBroker implements Broker {
 
   async publishLeave(channel: string, info: ClientInfo): Promise<void> {
     await this.guard(`cannot publish a leave to ${channel}`, () => this.redis()[this.publishCommand](this.keys.pubsub(channel), presenceMessage('leave', info)));
+  }
+
+  /** Sends a server API command to the other nodes (this node applies it itself). */
+  async sendControl(cmd: ControlCommand): Promise<void> {
+    const control = this.control_;
+    if (!control) throw new BrokerUnavailableError('the Redis broker is not running');
+    await this.guard('cannot reach the other nodes', () => control.send(cmd));
+  }
+
+  /** The live nodes, this one first. */
+  async nodes(): Promise<NodeInfo[]> {
+    const control = this.control_;
+    if (!control) throw new BrokerUnavailableError('the Redis broker is not running');
+    return this.guard('cannot list the nodes', () => control.nodes());
   }
 
   /** Counters of the PUB/SUB side: channels received, gaps filled and lost, messages dropped. */

@@ -78,6 +78,7 @@ export const configEntries = {
   redisPrefix: { env: 'SUPERNOVA_REDIS_PREFIX', schema: z.string().regex(/^[\w.:-]{1,64}$/, 'is 1-64 of letters, digits and _ . : -').default('supernova'), doc: 'Prefix of the keys the engine keeps in Redis (HTTP rate limits: PREFIX:ratelimit:GROUP:...)' },
   broker: { env: 'SUPERNOVA_BROKER', schema: z.enum(['auto', 'memory', 'redis']).default('auto'), doc: 'Where channels live: `memory` (this process alone), `redis` (shared by every node on SUPERNOVA_REDIS_URL), `auto` (redis when SUPERNOVA_REDIS_URL is set)' },
   presenceTtlMs: { env: 'SUPERNOVA_PRESENCE_TTL_MS', schema: int(1_000, 3_600_000).default(60_000), doc: 'Redis broker: a presence entry lapses this long after its node last refreshed it (every third of it), so a dead node leaves no ghosts' },
+  nodeAnnounceMs: { env: 'SUPERNOVA_NODE_ANNOUNCE_MS', schema: int(100, 60_000).default(3_000), doc: 'Redis broker: how often a node writes its info for `/api/info`; a node silent for three periods is no longer listed' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces' },

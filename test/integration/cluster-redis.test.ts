@@ -108,6 +108,42 @@ describe.runIf(reachable)('several engines on one Redis', () => {
     }
   });
 
+  it('/api/info lists every live node with its connections, and a stopped node leaves the list', async () => {
+    const extra = await startEngine({ apiKey: 'test-key', redisUrl: REDIS_URL, redisPrefix: prefix, nodeAnnounceMs: 200 });
+    const c = client(extra.url);
+    await connected(c);
+    const info = async () => ((await api((nodes[0] as TestEngine).http, 'info', {})).json.result as { nodes: { uid: string; num_clients: number }[] }).nodes;
+    let listed = await info();
+    expect(listed).toHaveLength(4);
+    expect(new Set(listed.map((n) => n.uid)).size).toBe(4);
+    // The new node's next announcement (every 200 ms) carries its client.
+    for (let i = 0; i < 30 && !listed.some((n) => n.num_clients === 1); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      listed = await info();
+    }
+    expect(listed.some((n) => n.num_clients === 1)).toBe(true);
+    await extra.stop();
+    listed = await info();
+    expect(listed).toHaveLength(3);
+  });
+
+  it('server API disconnect and unsubscribe reach the user\'s connections on another node', async () => {
+    const [a, , cNode] = nodes as [TestEngine, TestEngine, TestEngine];
+    const disconnects: number[] = [];
+    const c = client(a.url, { minReconnectDelay: 100, maxReconnectDelay: 100 });
+    c.on('connecting', (ctx) => disconnects.push(ctx.code));
+    await connected(c);
+    const sub = await subscribed(c, 'public:ctl');
+    const unsubscribed: number[] = [];
+    sub.on('unsubscribed', (ctx) => unsubscribed.push(ctx.code));
+    // Anonymous clients are user "": the command names that user, on node C, which holds none of them.
+    expect((await api(cNode.http, 'unsubscribe', { user: '', channel: 'public:ctl' })).status).toBe(200);
+    await until(() => unsubscribed.length === 1, 'unsubscribe from another node');
+    expect(unsubscribed).toEqual([2000]);
+    expect((await api(cNode.http, 'disconnect', { user: '', disconnect: { code: 3011, reason: 'moved' } })).status).toBe(200);
+    await until(() => disconnects.includes(3011), 'disconnect from another node');
+  });
+
   it('node-scoped channels stay on their node: each dashboard sees its own node\'s metrics', async () => {
     const [a, b] = nodes as [TestEngine, TestEngine];
     await a.engine.publish('metrics', { node: 'a' });

@@ -37,6 +37,7 @@ export function redisBroker(o: { prefix: string; namespaces: NamespaceOptions[];
     prefix: o.prefix,
     presenceTtlMs: o.presenceTtlMs ?? 60_000,
     metaTtlMs: 24 * 3_600_000,
+    node: { uid: randomUUID(), info: () => ({ uid: '', name: 'test', version: '0', num_clients: 0, num_users: 0, num_channels: 0, num_subs: 0, uptime: 0 }), announceMs: 1_000, onCommand: () => {} },
     ...(o.onInsufficientState ? { onInsufficientState: o.onInsufficientState } : {}),
   });
 }
