@@ -5,8 +5,8 @@ import type { NamespaceOptions } from '../../src/config/index.js';
 import { REDIS_URL } from './redis.js';
 
 /** Connections to one Redis server, as the engine makes them (no offline queue: a down Redis fails at once). */
-export function singleServer(url = REDIS_URL): RedisConnections {
-  const make = (role: string) => new Redis(url, { connectionName: `supernova-test-${role}`, enableOfflineQueue: false, protocol: 2, retryStrategy: (n) => Math.min(50 * n, 500) });
+export function singleServer(url = REDIS_URL, name = 'supernova-test'): RedisConnections {
+  const make = (role: string) => new Redis(url, { connectionName: `${name}-${role}`, enableOfflineQueue: false, protocol: 2, retryStrategy: (n) => Math.min(50 * n, 500) });
   return { shardedPubSub: false, command: make, subscriber: make, describe: () => url };
 }
 

@@ -1,0 +1,108 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { FanoutSink, RedisBroker } from '../../src/broker/index.js';
+import { loadConfig } from '../../src/index.js';
+import type { Publication } from '../../src/protocol/index.js';
+import { REDIS_URL, redisReachable } from '../support/redis.js';
+import { cleanPrefix, redisBroker, singleServer, testPrefix } from '../support/redis-broker.js';
+import { until } from '../support/client.js';
+
+const reachable = await redisReachable();
+
+/** A broker of its own connections, named so the test can find them in CLIENT LIST. */
+function node(prefix: string, o: { historySize?: number; presenceTtlMs?: number; onInsufficientState?: (channel: string) => void } = {}) {
+  const name = `sntest-${randomUUID().slice(0, 8)}`;
+  const pubs: Publication[] = [];
+  const sink: FanoutSink = { publication: (_c, pub) => pubs.push(pub), join() {}, leave() {} };
+  const namespaces = loadConfig({ SUPERNOVA_NAMESPACES: JSON.stringify([{ name: 'gap', historySize: o.historySize ?? 1000, historyTtlMs: 60_000 }]) }).namespaces;
+  const broker = redisBroker({ prefix, namespaces, fanout: sink, connections: singleServer(REDIS_URL, name), ...o });
+  return { broker, pubs, name };
+}
+
+describe.runIf(reachable)('Redis broker on a real Redis', () => {
+  const prefix = testPrefix('broker');
+  const admin = new Redis(REDIS_URL, { protocol: 2 });
+  const started: RedisBroker[] = [];
+  const start = async (n: ReturnType<typeof node>) => {
+    await n.broker.start();
+    started.push(n.broker);
+    return n;
+  };
+  /** Cuts a node's PUB/SUB connection, as a network blip or Redis' output-buffer limit would. */
+  const killSubscriber = async (name: string) => {
+    const list = (await admin.client('LIST')) as string;
+    const line = list.split('\n').find((l) => l.includes(`name=${name}-broker-sub `));
+    const id = /id=(\d+)/.exec(line ?? '')?.[1];
+    expect(id).toBeDefined();
+    await admin.client('KILL', 'ID', id as string);
+  };
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((b) => b.stop()));
+  });
+  afterAll(async () => {
+    await cleanPrefix(prefix);
+    admin.disconnect();
+  });
+
+  it('a node whose PUB/SUB connection drops fills the gap from the stream: every offset once, in order', async () => {
+    const a = await start(node(prefix));
+    const b = await start(node(prefix));
+    await a.broker.subscribe('gap:x');
+    let n = 0;
+    let running = true;
+    const publishing = (async () => {
+      while (running) {
+        await Promise.all([b.broker.publish('gap:x', n++), b.broker.publish('gap:x', n++)]);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    await until(() => a.pubs.length >= 50, 'publications before the drop');
+    await killSubscriber(a.name);
+    await until(() => a.broker.stats().gapsFilled >= 1, 'the gap filled from the stream');
+    await new Promise((r) => setTimeout(r, 100));
+    running = false;
+    await publishing;
+    await until(() => a.pubs.length === n, `all ${n} publications`);
+    expect(a.pubs.map((p) => p.data)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(a.pubs.map((p) => p.offset)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+
+  it('a gap the stream no longer holds is reported as insufficient state, and delivery goes on', async () => {
+    const lost: string[] = [];
+    const a = await start(node(prefix, { historySize: 5, onInsufficientState: (channel) => lost.push(channel) }));
+    const b = await start(node(prefix, { historySize: 5 }));
+    await a.broker.subscribe('gap:small');
+    await b.broker.publish('gap:small', 'before');
+    await until(() => a.pubs.length === 1, 'the first publication');
+    await killSubscriber(a.name);
+    // Twenty while node A is away (it reconnects within 50 ms): the stream keeps five.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => b.broker.publish('gap:small', i)));
+    await until(() => lost.length === 1, 'insufficient state');
+    expect(lost).toEqual(['gap:small']);
+    await b.broker.publish('gap:small', 'after');
+    await until(() => a.pubs.at(-1)?.data === 'after', 'delivery after the loss');
+  });
+
+  it('presence of a node that stopped refreshing lapses after the TTL; a live node keeps its entries', async () => {
+    const dead = await start(node(prefix, { presenceTtlMs: 1_000 }));
+    const live = await start(node(prefix, { presenceTtlMs: 1_000 }));
+    await dead.broker.addPresence('gap:room', { client: 'ghost', user: 'u1' });
+    await live.broker.addPresence('gap:room', { client: 'alive', user: 'u2' });
+    expect(Object.keys(await live.broker.presence('gap:room')).sort()).toEqual(['alive', 'ghost']);
+    // Stopping without releasing is what a killed node leaves behind: entries nobody refreshes.
+    await dead.broker.stop();
+    await new Promise((r) => setTimeout(r, 1_600));
+    expect(Object.keys(await live.broker.presence('gap:room'))).toEqual(['alive']);
+    expect(await live.broker.presenceStats('gap:room')).toEqual({ num_clients: 1, num_users: 1 });
+  });
+
+  it('keys and channels stay under the prefix', async () => {
+    const a = await start(node(prefix));
+    await a.broker.publish('gap:keys', 1);
+    await a.broker.addPresence('gap:keys', { client: 'c', user: 'u' });
+    const keys = await admin.keys(`*gap:keys*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys.filter((key) => key.includes(prefix) || !key.startsWith('sntest:'))) expect(k.startsWith(`${prefix}:`)).toBe(true);
+  });
+});
