@@ -48,8 +48,8 @@ export interface HttpRateLimiterOptions {
 
 const zeroPerGroup = (): Record<RateGroup, number> => Object.fromEntries(RATE_GROUPS.map((g) => [g, 0])) as Record<RateGroup, number>;
 
-/** The route that is never limited: kubelets and load balancers probe it, and it costs nothing. */
-const HEALTH_ROUTE = '/performance/health';
+/** The routes that are never limited: kubelets and load balancers probe them, and they cost nothing. */
+const HEALTH_ROUTES: ReadonlySet<string> = new Set(['/performance/health', '/performance/health/live', '/performance/health/ready']);
 /** Longest a limit decision waits for Redis before this process decides alone. */
 const REDIS_COMMAND_TIMEOUT_MS = 500;
 const LOG_INTERVAL_MS = 10_000;
@@ -57,7 +57,7 @@ const ALLOWED: RateVerdict = Object.freeze({ allowed: true });
 
 /** The group of a matched route, or undefined for one that is never limited. */
 export function rateGroupOf(method: string, route: string): RateGroup | undefined {
-  if (route === HEALTH_ROUTE) return undefined;
+  if (HEALTH_ROUTES.has(route)) return undefined;
   if (route === '/metrics' || route.startsWith('/performance/')) return 'ops';
   if (route.startsWith('/api/v1/ingest/')) return 'ingest';
   if (route.startsWith('/api/v1/') && (method === 'get' || method === 'head')) return 'public';
