@@ -13,6 +13,7 @@ import { registerBarsApi, registerDisabledServerApi, registerIngestApi, register
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService } from './metrics/index.js';
+import { HealthRegistry, registerHealthMetrics, registerHealthRoutes, type LifecycleState } from './health/index.js';
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
@@ -45,6 +46,8 @@ export class Engine {
   readonly liveMetrics: MetricsService;
   /** RSS high/low-water marks; register what gives memory back with `memory.onPressure()`. */
   readonly memory: MemoryWatchdog;
+  /** What the engine depends on outside the process: `health.register('redis', probe)`; read by /performance/health. */
+  readonly health: HealthRegistry;
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
@@ -71,7 +74,11 @@ export class Engine {
   /** This process in the cluster's directory (and `/api/info`). */
   private readonly nodeUid = randomUUID();
   private listenSocket: uWS.us_listen_socket | undefined;
-  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private state: LifecycleState = 'new';
+  /** The one stop in progress or done: every caller of stop() waits for the same. */
+  private stopped: Promise<void> | undefined;
+  /** Ends drain()'s delay early: stop() during the delay does not wait for it. */
+  private endDrainDelay: (() => void) | undefined;
   private actors: ConnectionActors | undefined;
   private readonly actorDeps: ConnectionDeps;
   /** What the app's handlers reach the engine through; detached at stop (see Detachable). */
@@ -85,6 +92,7 @@ export class Engine {
     const namespaces = new NamespaceRegistry(config.namespaces);
     this.internalErrors = new InternalErrors({ log: this.log, logPeriodMs: config.errorLogPeriodMs });
     const onError = this.internalErrors.report;
+    this.health = new HealthRegistry({ onError });
     this.publications = new PublicationCheck({
       namespaces,
       maxDepth: config.maxDataDepth,
@@ -127,6 +135,7 @@ export class Engine {
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
+    registerHealthMetrics(this.metrics.registry, { lifecycle: () => this.state, components: this.health });
 
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state, this.pipeline.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
@@ -181,14 +190,15 @@ export class Engine {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };
     });
-    router.get('/performance/health', () => ({
-      status: this.state === 'running' ? 200 : 503,
-      body: {
-        status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version,
-        maxConnections: config.maxConnections, openSockets: this.gateway.openSockets ?? null,
+    registerHealthRoutes(router, {
+      lifecycle: () => this.state,
+      components: this.health,
+      uptimeSeconds: () => (Date.now() - this.startedAt) / 1000,
+      figures: () => ({
+        connections: this.gateway.connections, version: this.version, maxConnections: config.maxConnections, openSockets: this.gateway.openSockets ?? null,
         memory: { ...this.memory.report(), refusedConnections: this.gateway.refused.memory },
-      },
-    }));
+      }),
+    });
     const market = this.pipeline.state;
     registerBarsApi(router, { store: this.pipeline.bars, hasSymbol: (s) => market.has(s), symbols: () => market.symbols() });
     if (config.apiKey) {
@@ -298,6 +308,11 @@ export class Engine {
     return this.gateway.connections;
   }
 
+  /** `draining` from drain() until its delay ends, then `stopping`. */
+  get lifecycle(): LifecycleState {
+    return this.state;
+  }
+
   private pipelineCounters(): Record<string, PipelineCounters> {
     const p = this.pipeline;
     return { market: { ticksIn: p.ticksIn, ticksDropped: p.ticksDropped, published: p.published, publishErrors: p.publishErrors } };
@@ -340,12 +355,36 @@ export class Engine {
   }
 
   /**
-   * Graceful drain: no new connections, every client told 3001 (reconnect elsewhere), pipelines
-   * and actors stopped, and every socket, timer and handle released.
+   * SIGTERM's shutdown: readiness (/performance/health/ready) turns 503 at once, the engine goes
+   * on serving as before for `delayMs` (accepting clients too) so that load balancers notice and
+   * stop sending it any, then stop(). A stop() during the delay cuts it short.
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return;
-    const wasRunning = this.state === 'running';
+  async drain(delayMs = this.config.drainDelayMs): Promise<void> {
+    if (this.state !== 'running') return this.stop();
+    this.state = 'draining';
+    this.log.info({ delayMs }, 'not ready: draining');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      this.endDrainDelay = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    return this.stop();
+  }
+
+  /**
+   * Graceful stop, at once: no new connections, every client told 3001 (reconnect elsewhere),
+   * pipelines and actors stopped, and every socket, timer and handle released.
+   */
+  stop(): Promise<void> {
+    this.endDrainDelay?.();
+    this.stopped ??= this.release();
+    return this.stopped;
+  }
+
+  private async release(): Promise<void> {
+    const wasRunning = this.state === 'running' || this.state === 'draining';
     this.state = 'stopping';
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
