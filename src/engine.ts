@@ -255,7 +255,9 @@ export class Engine {
       onError: this.internalErrors.report,
       node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => this.applyControl(cmd) },
     });
-    return new ScopedBroker(namespaces, memory, this.redisBroker);
+    const redis = this.redisBroker;
+    this.health.register('redis', () => (redis.connected ? { up: true } : { up: false, detail: `no connection to ${redis.target}` }));
+    return new ScopedBroker(namespaces, memory, redis);
   }
 
   /** This node as `/api/info` lists it. */

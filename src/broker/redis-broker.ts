@@ -68,9 +68,14 @@ export class RedisBroker implements Broker {
     this.publishCommand = options.connections.shardedPubSub ? 'spublish' : 'publish';
   }
 
-  /** Whether the command connection is up: publishes, history and presence need it. */
+  /** Whether both connections are up: publishes, history and presence need one, receiving the other. */
   get connected(): boolean {
-    return this.command?.status === 'ready';
+    return this.command?.status === 'ready' && this.subscriber?.status === 'ready';
+  }
+
+  /** Where the broker connects, password redacted. */
+  get target(): string {
+    return this.o.connections.describe();
   }
 
   async start(): Promise<void> {
