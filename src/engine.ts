@@ -5,10 +5,10 @@ import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
-import { Redis } from 'ioredis';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
+import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -67,6 +67,8 @@ export class Engine {
   private readonly pipeline: MarketPipeline;
   private readonly dashboard: StaticFiles | undefined;
   private readonly rateLimiter: HttpRateLimiter;
+  /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
+  private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
   /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
   readonly ingest: TickIngest;
@@ -119,6 +121,8 @@ export class Engine {
       onError,
     });
     this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
+    // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
+    this.redis = redisConnectorFrom(config);
     this.broker = this.makeBroker(namespaces);
     this.metrics = new EngineMetrics({
       connections: () => this.gateway.connections,
@@ -133,7 +137,7 @@ export class Engine {
       rateLimited: () => this.rateLimiter.limited,
       rateLimitFallbacks: () => this.rateLimiter.fallbacks,
     });
-    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log));
+    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, this.redis));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
     registerHealthMetrics(this.metrics.registry, { lifecycle: () => this.state, components: this.health });
 
@@ -160,7 +164,7 @@ export class Engine {
       ruleNames: { api: configEntries.httpRateApi.env, ingest: configEntries.httpRateIngest.env, public: configEntries.httpRatePublic.env, ops: configEntries.httpRateOps.env },
       apiKeys: config.apiKey ? [config.apiKey] : [],
       trustProxy: config.trustProxy,
-      ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
+      ...(this.redis ? { redis: { connector: this.redis, prefix: config.redisPrefix } } : {}),
       log: this.log,
     });
     const router = new Router({
@@ -240,13 +244,18 @@ export class Engine {
     // check while the pressure lasts (what it frees may be refilled; all of it at once would be
     // every client's recovery window for a spike that history may not have caused).
     this.memory.onPressure(({ entering }) => void memory.shedHistory(entering ? 0.5 : 0.9));
-    if (config.broker === 'memory' || (config.broker === 'auto' && config.redisUrl === undefined)) return memory;
-    const url = config.redisUrl as string;
-    const connect = (role: string) => new Redis(url, { connectionName: `supernova-${role}`, enableOfflineQueue: false, protocol: 2, retryStrategy: (n: number) => Math.min(100 * n, 1_000) });
+    const connector = this.redis;
+    if (config.broker === 'memory' || !connector) return memory;
+    const options = { enableOfflineQueue: false, protocol: 2, retryStrategy: (n: number) => Math.min(100 * n, 1_000) } as const;
     this.redisBroker = new RedisBroker({
       namespaces,
       fanout: this.fanout,
-      connections: { shardedPubSub: false, command: connect, subscriber: connect, describe: () => url.replace(/\/\/[^@/]*@/, '//***@') },
+      connections: {
+        shardedPubSub: connector.shardedPubSub,
+        command: (role) => connector.command(role, options),
+        subscriber: (role) => connector.subscriber(role, options),
+        describe: () => connector.describe(),
+      },
       prefix: config.redisPrefix,
       presenceTtlMs: config.presenceTtlMs,
       metaTtlMs: 24 * 3_600_000,

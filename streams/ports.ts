@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Where pipelines publish. The engine's broker satisfies this structurally, so streams/ never
@@ -46,6 +47,19 @@ export interface Feed {
   start?(): Promise<void>;
   /** Releases what start() opened; called once the pipeline no longer reads `batches()`. */
   stop?(): Promise<void>;
+}
+
+/**
+ * How a feed reaches Redis: the engine's connector (src/redis) satisfies this structurally, so a
+ * feed works on every topology it serves (one server, Sentinel, Cluster) without knowing them.
+ */
+export interface RedisConnections {
+  /** A new connection, named for `role` (CLIENT SETNAME), not connected until connect(). */
+  command(role: string, options: { lazyConnect: true; connectTimeout?: number; protocol?: 2 | 3 }): Redis | Cluster;
+  /** Connects a lazy connection; rejects with an error that says what to check. */
+  connect(client: Redis | Cluster): Promise<void>;
+  /** The target with any password redacted. */
+  describe(): string;
 }
 
 /** What `market:SYM` carries: the session so far for one symbol. */

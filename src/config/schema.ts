@@ -4,6 +4,7 @@ import { ConfigError } from './config-error.js';
 import { FALLBACK_MAX_CONNECTIONS, memoryBudgetBytes, openFileBudget, openFileSoftLimit } from './host-limits.js';
 import { BAR_ROW_BYTES, FEED_KINDS, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES } from '../../streams/index.js';
 import { HttpRate, httpRateSchema } from './http-rate.js';
+import { checkSentinelMaster, parseRedisTarget, redactRedisUrl, REDIS_TOPOLOGIES, RedisTargetError, type RedisTopology } from '../redis/redis-target.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -75,7 +76,8 @@ export const configEntries = {
   httpRatePublic: { env: 'SUPERNOVA_HTTP_RATE_PUBLIC', schema: httpRateSchema.default(HttpRate.OFF), doc: 'HTTP rate limit of the public reads (`GET /api/v1/market...`) per client address; off by default, see HTTP rate limits' },
   httpRateOps: { env: 'SUPERNOVA_HTTP_RATE_OPS', schema: httpRateSchema.default(new HttpRate(100, 1)), doc: 'HTTP rate limit of `/metrics` and `/performance/*` per client address; `/performance/health` and its `/live` and `/ready` are never limited' },
   trustProxy: { env: 'SUPERNOVA_TRUST_PROXY', schema: bool.default(false), doc: 'Take the client address of HTTP rate limits from the last `x-forwarded-for` entry; only behind a proxy that sets it' },
-  redisPrefix: { env: 'SUPERNOVA_REDIS_PREFIX', schema: z.string().regex(/^[\w.:-]{1,64}$/, 'is 1-64 of letters, digits and _ . : -').default('supernova'), doc: 'Prefix of the keys the engine keeps in Redis (HTTP rate limits: PREFIX:ratelimit:GROUP:...)' },
+  // No { }: a channel's keys are PREFIX:KIND:{CHANNEL}, whose braces alone must pick the hash slot.
+  redisPrefix: { env: 'SUPERNOVA_REDIS_PREFIX', schema: z.string().regex(/^[\w.:-]{1,64}$/, 'is 1-64 of letters, digits and _ . : - (no { }: the keys of a channel share the hash slot of {CHANNEL})').default('supernova'), doc: 'Prefix of the keys and channels the engine keeps in Redis (HTTP rate limits: PREFIX:ratelimit:GROUP:...); deployments sharing a Redis each have their own' },
   broker: { env: 'SUPERNOVA_BROKER', schema: z.enum(['auto', 'memory', 'redis']).default('auto'), doc: 'Where channels live: `memory` (this process alone), `redis` (shared by every node on SUPERNOVA_REDIS_URL), `auto` (redis when SUPERNOVA_REDIS_URL is set)' },
   presenceTtlMs: { env: 'SUPERNOVA_PRESENCE_TTL_MS', schema: int(1_000, 3_600_000).default(60_000), doc: 'Redis broker: a presence entry lapses this long after its node last refreshed it (every third of it), so a dead node leaves no ghosts' },
   nodeAnnounceMs: { env: 'SUPERNOVA_NODE_ANNOUNCE_MS', schema: int(100, 60_000).default(3_000), doc: 'Redis broker: how often a node writes its info for `/api/info`; a node silent for three periods is no longer listed' },
@@ -92,7 +94,14 @@ export const configEntries = {
   barIntervals: { env: 'SUPERNOVA_BAR_INTERVALS', schema: intervalList.default(['1s', '1m']), doc: 'Bar intervals published to bars:INTERVAL:SYM (100ms to 24h)' },
   barLatenessMs: { env: 'SUPERNOVA_BAR_LATENESS_MS', schema: int(0, 3_600_000).default(2_000), doc: 'How far behind the newest event time a tick may arrive and still count in its bar; later ticks are dropped and counted' },
   barHistory: { env: 'SUPERNOVA_BAR_HISTORY', schema: int(1, 100_000).default(1_440), doc: 'Closed bars kept in memory per symbol and interval for the bars API; the oldest is dropped beyond it' },
-  redisUrl: { env: 'SUPERNOVA_REDIS_URL', schema: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(), doc: 'Redis, `redis://[:password@]host:port[/db]`; unset means no Redis' },
+  redisUrl: {
+    env: 'SUPERNOVA_REDIS_URL',
+    schema: z.string().refine((v) => v.split(',').every((e) => /^rediss?:\/\/\S+$/.test(e.trim())), 'must be a redis:// or rediss:// URL, or a comma-separated list of them').optional(),
+    redact: redactRedisUrl,
+    doc: 'Redis, `redis://[[user]:password@]host:port[/db]` (`rediss://` is TLS); for SUPERNOVA_REDIS_TOPOLOGY=cluster a comma-separated list of seed nodes, for sentinel a list of Sentinels (the credentials and db are the master\'s). Unset means no Redis',
+  },
+  redisTopology: { env: 'SUPERNOVA_REDIS_TOPOLOGY', schema: z.enum(REDIS_TOPOLOGIES as [RedisTopology, ...RedisTopology[]]).default('single'), doc: 'What SUPERNOVA_REDIS_URL names: `single` (one server), `sentinel` (Sentinels monitoring a master, see SUPERNOVA_REDIS_SENTINEL_MASTER) or `cluster` (a Redis Cluster; channels use sharded PUB/SUB)' },
+  redisSentinelMaster: { env: 'SUPERNOVA_REDIS_SENTINEL_MASTER', schema: z.string().regex(/^\S{1,256}$/, 'is 1-256 characters without spaces').optional(), doc: 'The master name the Sentinels monitor; required with SUPERNOVA_REDIS_TOPOLOGY=sentinel' },
   feedStream: { env: 'SUPERNOVA_FEED_STREAM', schema: z.string().min(1).max(512).default('supernova:ticks'), doc: 'Redis feed: stream key the upstream XADDs ticks to' },
   feedGroup: { env: 'SUPERNOVA_FEED_GROUP', schema: z.string().min(1).max(256).default('supernova'), doc: 'Redis feed: consumer group; engines in one group share the stream' },
   feedConsumer: { env: 'SUPERNOVA_FEED_CONSUMER', schema: z.string().min(1).max(256).optional(), doc: 'Redis feed: this engine\'s consumer name, unique per process; unset is hostname-pid' },
@@ -214,7 +223,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (res.success) out[key] = res.data;
     else {
       const where = fromOverride ? `${entry.env} (option ${key})` : entry.env;
-      problems.push(`${where}=${JSON.stringify(raw)}: ${res.error.issues.map((i) => i.message).join('; ')}`);
+      const shown = 'redact' in entry && typeof raw === 'string' ? entry.redact(raw) : raw;
+      problems.push(`${where}=${JSON.stringify(shown)}: ${res.error.issues.map((i) => i.message).join('; ')}`);
     }
   }
   if (out.feed === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
@@ -224,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_BROKER=redis');
   }
   checkMemoryWaterMarks(out, problems);
+  checkRedisTarget(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const config = out as SupernovaConfig;
   for (const [key, derive] of Object.entries(derivedDefaults)) {
@@ -234,6 +245,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 function emptyToUndefined(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+/** The URL list fits the topology, and a Sentinel master is named exactly when the topology is sentinel. */
+function checkRedisTarget(out: Record<string, unknown>, problems: string[]): void {
+  const fields = { url: configEntries.redisUrl.env, topology: configEntries.redisTopology.env, sentinelMaster: configEntries.redisSentinelMaster.env };
+  if (problems.some((p) => Object.values(fields).some((env) => p.startsWith(env)))) return;
+  const url = out.redisUrl as string | undefined;
+  const topology = out.redisTopology as RedisTopology;
+  const master = out.redisSentinelMaster as string | undefined;
+  try {
+    if (url === undefined) checkSentinelMaster(topology, master);
+    else parseRedisTarget(url, topology, master);
+  } catch (err) {
+    if (!(err instanceof RedisTargetError)) throw err;
+    const value = { url: url === undefined ? undefined : redactRedisUrl(url), topology, sentinelMaster: master }[err.field];
+    problems.push(`${fields[err.field]}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${err.message}`);
+  }
 }
 
 /** The low-water mark defaults to a fraction of the high one, and must be below it. */
