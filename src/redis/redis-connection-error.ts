@@ -6,10 +6,18 @@
 export class RedisConnectionError extends Error {
   readonly code = 'REDIS_UNAVAILABLE';
   constructor(readonly target: string, readonly connection: string, cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = reason(cause);
     super(`Redis connection ${connection} to ${target} failed: ${why}. ${hintFor(why, target)}`, { cause });
     this.name = 'RedisConnectionError';
   }
+}
+
+/** The cause's message, with the node error a cluster client keeps behind its own, less telling one. */
+function reason(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const last = (cause as { lastNodeError?: unknown }).lastNodeError;
+  const message = last instanceof Error ? `${cause.message} (${last.message})` : cause.message;
+  return message.replace(/\.+$/, '');
 }
 
 function hintFor(why: string, target: string): string {

@@ -88,12 +88,16 @@ class TopologyConnector implements RedisConnector {
   }
 
   async connect(client: RedisClient): Promise<void> {
+    if (client.status === 'ready') return;
+    // The first failure settles it: through Sentinels, ioredis' connect() would wait for as long
+    // as they can be retried, which is for ever.
+    const failed = firstFailure(client);
     try {
-      if (client.status === 'ready') return;
-      if (client.status === 'wait') await client.connect();
-      else await untilReady(client);
+      await Promise.race([client.status === 'wait' ? client.connect() : untilReady(client), failed.promise]);
     } catch (err) {
       throw new RedisConnectionError(this.shown, this.names.get(client) ?? 'supernova', err);
+    } finally {
+      failed.cancel();
     }
   }
 
@@ -141,22 +145,26 @@ class TopologyConnector implements RedisConnector {
   }
 }
 
-/** Resolves on 'ready'; rejects on the first error or end (the client may go on retrying). */
+/** Resolves on 'ready' (errors are firstFailure's to report). */
 function untilReady(client: RedisClient): Promise<void> {
-  if (client.status === 'end') return Promise.reject(new Error('the connection was closed'));
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      client.off('ready', onReady);
+  return new Promise((resolve) => client.once('ready', () => resolve()));
+}
+
+/** A promise that rejects with the client's next error, or when it ends, until cancelled. */
+function firstFailure(client: RedisClient): { promise: Promise<never>; cancel: () => void } {
+  let cancel = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    if (client.status === 'end') return reject(new Error('the connection was closed'));
+    const onError = (err: Error) => reject(err);
+    const onEnd = () => reject(new Error('the connection was closed'));
+    client.once('error', onError);
+    client.once('end', onEnd);
+    cancel = () => {
       client.off('error', onError);
       client.off('end', onEnd);
-      if (err) reject(err);
-      else resolve();
     };
-    const onReady = () => done();
-    const onError = (err: Error) => done(err);
-    const onEnd = () => done(new Error('the connection was closed'));
-    client.on('ready', onReady);
-    client.on('error', onError);
-    client.on('end', onEnd);
   });
+  // A failure after the race is settled (or cancelled) is the client's own 'error' to report.
+  promise.catch(() => {});
+  return { promise, cancel };
 }
