@@ -6,6 +6,7 @@ import { redisServerInstalled, startRedisServer, withRedis, type RedisServer } f
 import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
 import { startRedisSentinel, type RedisSentinelHarness } from '../support/redis-sentinel.js';
 import { until } from '../support/client.js';
+import { startEngine } from '../support/engine.js';
 
 /**
  * The connector against each topology, started for real on private redis-servers: one server, a
@@ -245,6 +246,22 @@ describe.skipIf(!installed)('Redis topologies on private redis-servers', () => {
           expect(clients).toMatch(/name=ioredis-cluster\(ssubscriber\):supernova-cluster-sub .* ssub=1 /);
         }
       });
+    });
+
+    it('an engine configured for the cluster reads its tick feed and shares its HTTP rate limits there', async () => {
+      const stream = `${prefix}:{ticks}`;
+      const t = await startEngine({ redisUrl: cluster.url, redisTopology: 'cluster', redisPrefix: prefix, feed: 'redis', feedStream: stream, feedBlockMs: 100, httpRateOps: '2/60s' });
+      try {
+        const cmd = await open(connector, 'command', 'cluster-engine');
+        await cmd.xadd(stream, '*', 'symbol', 'CLU', 'price', '10', 'size', '2', 'ts', String(Date.now()));
+        await expect.poll(async () => (await fetch(`${t.http}/api/v1/market/CLU`)).status, { timeout: 5_000, interval: 50 }).toBe(200);
+        const ops = async () => (await fetch(`${t.http}/performance/metrics/resources`)).status;
+        expect([await ops(), await ops(), await ops()]).toEqual([200, 200, 429]);
+        expect(await cmd.get(`${prefix}:ratelimit:ops:addr:127.0.0.1`)).toBe('3');
+        for (const key of [stream, `${prefix}:ratelimit:ops:addr:127.0.0.1`]) await cmd.del(key); // two slots: one at a time
+      } finally {
+        await t.stop();
+      }
     });
   });
 });
