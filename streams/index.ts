@@ -1,5 +1,5 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
-export type { Bar, ChannelPublisher, Feed, MarketSnapshot, RedisConnections, StreamLogger, Tick, TickBatch } from './ports.js';
+export type { Bar, ChannelPublisher, Feed, MarketSnapshot, RedisFeedConnections, StreamLogger, Tick, TickBatch } from './ports.js';
 export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, RedisFeedError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
 export { createFeed, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';

@@ -53,7 +53,7 @@ export interface Feed {
  * How a feed reaches Redis: the engine's connector (src/redis) satisfies this structurally, so a
  * feed works on every topology it serves (one server, Sentinel, Cluster) without knowing them.
  */
-export interface RedisConnections {
+export interface RedisFeedConnections {
   /** A new connection, named for `role` (CLIENT SETNAME), not connected until connect(). */
   command(role: string, options: { lazyConnect: true; connectTimeout?: number; protocol?: 2 | 3 }): Redis | Cluster;
   /** Connects a lazy connection; rejects with an error that says what to check. */

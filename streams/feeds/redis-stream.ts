@@ -2,12 +2,12 @@ import { hostname } from 'node:os';
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
 import type { Cluster, Redis } from 'ioredis';
-import type { Feed, RedisConnections, StreamLogger, Tick, TickBatch } from '../ports.js';
+import type { Feed, RedisFeedConnections, StreamLogger, Tick, TickBatch } from '../ports.js';
 import { InvalidOptionError, RedisFeedError } from '../errors.js';
 
 export interface RedisStreamFeedOptions {
   /** Where the feed's two connections come from (the engine's Redis connector). */
-  redis: RedisConnections;
+  redis: RedisFeedConnections;
   /** Stream key the upstream XADDs ticks to. */
   stream: string;
   /** Consumer group: engines in one group share the stream, each entry going to one of them. */
@@ -56,7 +56,7 @@ type Connection = Redis | Cluster;
 
 export class RedisStreamFeed implements Feed {
   readonly name = 'redis';
-  private readonly redis: RedisConnections;
+  private readonly redis: RedisFeedConnections;
   private readonly stream: string;
   private readonly group: string;
   readonly consumer: string;
