@@ -15,6 +15,12 @@ export interface ExtraOptions {
   lazyConnect?: boolean;
   connectTimeout?: number;
   commandTimeout?: number;
+  /**
+   * Whether commands sent but unanswered when the connection dropped are sent again after the
+   * reconnect (ioredis' default). A caller whose commands are not idempotent (a publish) turns it
+   * off: the command then fails, its outcome unknown, instead of running twice or waiting out the outage.
+   */
+  autoResendUnfulfilledCommands?: boolean;
   /** RESP version; ioredis 6 speaks 3 unless told 2 (whose replies some callers parse). */
   protocol?: 2 | 3;
 }

@@ -3,6 +3,9 @@ import { MemoryBroker, NamespaceRegistry } from '../../src/broker/index.js';
 import { brokerContract } from '../contract/broker-contract.js';
 import { redisReachable } from '../support/redis.js';
 import { cleanPrefix, redisBroker, testPrefix } from '../support/redis-broker.js';
+import { redisServerInstalled } from '../support/redis-server.js';
+import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
+import { createRedisConnector } from '../../src/redis/index.js';
 
 brokerContract('memory', async ({ namespaces, fanout }) => new MemoryBroker({ namespaces: new NamespaceRegistry(namespaces), fanout, limits: { maxBytes: 64 * 1024 * 1024 } }));
 
@@ -15,5 +18,24 @@ if (await redisReachable()) {
     const prefix = testPrefix('contract');
     prefixes.push(prefix);
     return redisBroker({ prefix, namespaces, fanout });
+  });
+}
+
+if (redisServerInstalled()) {
+  // Three masters of a private Redis Cluster: channels spread over them, over sharded PUB/SUB.
+  let cluster: RedisClusterHarness | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  brokerContract('redis (cluster of three)', async ({ namespaces, fanout }) => {
+    cluster ??= await startRedisCluster(3);
+    const connector = createRedisConnector({ url: cluster.url, topology: 'cluster' });
+    const options = { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, protocol: 2 } as const;
+    return redisBroker({
+      prefix: testPrefix('contract'),
+      namespaces,
+      fanout,
+      connections: { shardedPubSub: true, command: (role) => connector.command(role, options), subscriber: (role) => connector.subscriber(role, options), describe: () => connector.describe() },
+    });
   });
 }

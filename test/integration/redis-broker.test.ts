@@ -32,7 +32,7 @@ describe.runIf(reachable)('Redis broker on a real Redis', () => {
   /** Cuts a node's PUB/SUB connection, as a network blip or Redis' output-buffer limit would. */
   const killSubscriber = async (name: string) => {
     const list = (await admin.client('LIST')) as string;
-    const line = list.split('\n').find((l) => l.includes(`name=${name}-broker-sub `));
+    const line = list.split('\n').find((l) => l.includes(`name=supernova-${name}-broker-sub `));
     const id = /id=(\d+)/.exec(line ?? '')?.[1];
     expect(id).toBeDefined();
     await admin.client('KILL', 'ID', id as string);

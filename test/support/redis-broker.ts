@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createRedisConnector } from '../../src/redis/index.js';
 import { NamespaceRegistry, RedisBroker, type FanoutSink, type RedisConnections } from '../../src/broker/index.js';
 import type { NamespaceOptions } from '../../src/config/index.js';
 import { REDIS_URL } from './redis.js';
 
-/** Connections to one Redis server, as the engine makes them (no offline queue: a down Redis fails at once). */
-export function singleServer(url = REDIS_URL, name = 'supernova-test'): RedisConnections {
-  const make = (role: string) => new Redis(url, { connectionName: `${name}-${role}`, enableOfflineQueue: false, protocol: 2, retryStrategy: (n) => Math.min(50 * n, 500) });
-  return { shardedPubSub: false, command: make, subscriber: make, describe: () => url };
+/**
+ * The broker's connections to one Redis server, through the engine's connector and with the
+ * engine's options; `name` goes into each connection's name (`supernova-NAME-ROLE`).
+ */
+export function singleServer(url = REDIS_URL, name = 'test'): RedisConnections {
+  const connector = createRedisConnector({ url });
+  const options = { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, protocol: 2, retryStrategy: (n: number) => Math.min(50 * n, 500) } as const;
+  return {
+    shardedPubSub: false,
+    command: (role) => connector.command(`${name}-${role}`, options),
+    subscriber: (role) => connector.subscriber(`${name}-${role}`, options),
+    describe: () => connector.describe(),
+  };
 }
 
 /** A prefix no other test uses; `cleanPrefix` removes its keys. */
