@@ -20,9 +20,6 @@ import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type ConnectionMsg, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, marketRpcMethods, type ChannelPublisher, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
-/** Longest a broker command may wait for Redis: a publish or history read answers with a clear error after it. */
-const REDIS_COMMAND_TIMEOUT_MS = 5_000;
-
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
 
@@ -249,21 +246,10 @@ export class Engine {
     this.memory.onPressure(({ entering }) => void memory.shedHistory(entering ? 0.5 : 0.9));
     const connector = this.redis;
     if (config.broker === 'memory' || !connector) return memory;
-    // Fail fast while Redis is away (no offline queue, no resend of a publish that may have run,
-    // no command waiting more than the timeout), and reconnect at most a second apart.
-    const options = {
-      enableOfflineQueue: false, autoResendUnfulfilledCommands: false, commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      protocol: 2, retryStrategy: (n: number) => Math.min(100 * n, 1_000),
-    } as const;
     this.redisBroker = new RedisBroker({
       namespaces,
       fanout: this.fanout,
-      connections: {
-        shardedPubSub: connector.shardedPubSub,
-        command: (role) => connector.command(role, options),
-        subscriber: (role) => connector.subscriber(role, options),
-        describe: () => connector.describe(),
-      },
+      connector,
       prefix: config.redisPrefix,
       presenceTtlMs: config.presenceTtlMs,
       metaTtlMs: 24 * 3_600_000,

@@ -21,6 +21,8 @@ export interface ExtraOptions {
    * off: the command then fails, its outcome unknown, instead of running twice or waiting out the outage.
    */
   autoResendUnfulfilledCommands?: boolean;
+  /** Commands issued in one event-loop turn go out in one write (ioredis' auto-pipelining). */
+  enableAutoPipelining?: boolean;
   /** RESP version; ioredis 6 speaks 3 unless told 2 (whose replies some callers parse). */
   protocol?: 2 | 3;
 }
@@ -134,13 +136,14 @@ class TopologyConnector implements RedisConnector {
   }
 
   private cluster(connectionName: string, extra: ExtraOptions, shardedSubscribers: boolean): Cluster {
-    const { retryStrategy, enableOfflineQueue, lazyConnect, ...perNode } = extra;
+    const { retryStrategy, enableOfflineQueue, lazyConnect, enableAutoPipelining, ...perNode } = extra;
     const options: ClusterOptions = {
       redisOptions: { ...perNode, connectionName, ...this.credentials(), ...(this.target.tls ? { tls: {} } : {}) },
       shardedSubscribers,
       ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
       ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
       ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+      ...(enableAutoPipelining !== undefined ? { enableAutoPipelining } : {}),
     };
     return new Cluster(this.target.addresses.map(({ host, port }) => ({ host, port })), options);
   }
