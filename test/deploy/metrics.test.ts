@@ -108,8 +108,11 @@ describe.skipIf(!prometheusInstalled())('a real Prometheus scraping the engine',
   });
 
   it('answers a query for a supernova_ metric', async () => {
-    await eventually(async () => (await prometheus.query('supernova_connections')).length > 0, 'a scrape of the engine', 15_000);
-    const [sample] = await prometheus.query('supernova_connections');
+    const query = 'supernova_connections{job="supernova"}';
+    await eventually(async () => (await prometheus.query(query)).length > 0, 'a scrape of the engine', 15_000);
+    const samples = await prometheus.query(query);
+    expect(samples).toHaveLength(1);
+    const [sample] = samples;
     expect(sample?.metric).toMatchObject({ __name__: 'supernova_connections', job: 'supernova', instance: `127.0.0.1:${t.port}` });
     expect(Number(sample?.value[1])).toBe(0);
     const [up] = await prometheus.query('up{job="supernova"}');
