@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { SupernovaConfig } from '../../src/config/index.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -52,4 +53,15 @@ export function exposedMetricNames(text: string): Set<string> {
     for (const suffix of m[2] === 'histogram' ? ['_bucket', '_sum', '_count'] : ['_sum', '_count']) names.add(base + suffix);
   }
   return names;
+}
+
+/**
+ * The longest an engine takes from SIGTERM to its exit under a configuration: the drain delay,
+ * the grace clients get to read 3001, the log flush, and the margin src/main.ts allows beyond
+ * them before it exits 1 (read from there, so a change to it reaches the deployment checks).
+ */
+export function shutdownBoundMs(config: SupernovaConfig): number {
+  const margin = /SHUTDOWN_MARGIN_MS = ([\d_]+)/.exec(readFileSync(repoFile('src/main.ts'), 'utf8'))?.[1];
+  if (margin === undefined) throw new Error('src/main.ts no longer states SHUTDOWN_MARGIN_MS: update shutdownBoundMs with the exit deadline');
+  return config.drainDelayMs + config.shutdownGraceMs + config.logFlushMs + Number(margin.replaceAll('_', ''));
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { configEntries, loadConfig } from '../../src/config/index.js';
-import { readYaml, repoFile } from '../support/deploy-files.js';
+import { readYaml, repoFile, shutdownBoundMs } from '../support/deploy-files.js';
 
 /**
  * deploy/docker-compose.yml as compose reads it (YAML with merge keys and ${} interpolation),
@@ -15,6 +15,7 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   depends_on?: string[] | Record<string, unknown>;
+  stop_grace_period?: string;
   command?: string[];
 }
 const [compose] = readYaml('deploy/docker-compose.yml') as [{ services: Record<string, Service>; volumes?: Record<string, unknown> }];
@@ -65,6 +66,12 @@ describe('deploy/docker-compose.yml', () => {
       // The image's port (SUPERNOVA_PORT's default) is what each node publishes.
       const config = loadConfig(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, interpolated(v)])));
       expect(node.ports?.[0]?.split(':')[1]).toBe(String(config.port));
+    }
+    // docker stop waits this long after SIGTERM before SIGKILL.
+    for (const [name, node] of nodes) {
+      const config = loadConfig(Object.fromEntries(Object.entries(env(node)).map(([k, v]) => [k, interpolated(v)])));
+      const grace = /^(\d+)s$/.exec(node.stop_grace_period ?? '10s')?.[1];
+      expect(Number(grace) * 1000, `${name}: stop_grace_period outlasts the drain`).toBeGreaterThan(shutdownBoundMs(config));
     }
     // One market feed for the shared channels.
     expect(nodes.map(([, n]) => env(n)['SUPERNOVA_FEED']).filter((f) => f !== 'none')).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { IContainer, IEnvVar } from 'kubernetes-models/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
@@ -7,7 +7,7 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { configEntries, loadConfig } from '../../src/config/index.js';
-import { readYaml, repoFile } from '../support/deploy-files.js';
+import { readYaml, repoFile, shutdownBoundMs } from '../support/deploy-files.js';
 import { schemaProblems, type KubernetesDocument } from '../support/kubernetes-schema.js';
 
 /** deploy/kubernetes/, as `kubectl apply -k` would send it, checked against Kubernetes' schemas. */
@@ -25,6 +25,8 @@ const pod = deployment.spec?.template;
 const container = pod?.spec?.containers[0] as IContainer;
 const known = new Set<string>(Object.values(configEntries).map((e) => e.env));
 const env = container.env ?? [];
+/** What the Secret gives the pods, as placeholders. */
+const SECRETS = { SUPERNOVA_API_KEY: 'k', SUPERNOVA_REDIS_URL: 'redis://redis:6379' };
 
 describe('deploy/kubernetes', () => {
   it('applies every manifest of the folder, and no Secret', () => {
@@ -80,14 +82,8 @@ describe('deploy/kubernetes', () => {
     expect(command.slice(0, 1)).toEqual(['sleep']);
     const preStopMs = Number(command[1]) * 1000;
     expect(preStopMs).toBeGreaterThan(0);
-    const config = loadConfig({ ...(configMap.data ?? {}), SUPERNOVA_API_KEY: 'k', SUPERNOVA_REDIS_URL: 'redis://redis:6379' });
-    // After SIGTERM: any drain period the engine has, the grace clients get to read 3001, the log
-    // flush, and the margin src/main.ts allows beyond them before it exits 1.
-    const drainMs = Object.entries(config).filter(([k, v]) => /drain/i.test(k) && typeof v === 'number').reduce((sum, [, v]) => sum + (v as number), 0);
-    const margin = /SHUTDOWN_MARGIN_MS = ([\d_]+)/.exec(readFileSync(repoFile('src/main.ts'), 'utf8'))?.[1];
-    expect(margin, 'src/main.ts states the exit margin as SHUTDOWN_MARGIN_MS; update this test if it moved').toBeDefined();
-    const budgetMs = preStopMs + drainMs + config.shutdownGraceMs + config.logFlushMs + Number(margin?.replaceAll('_', ''));
-    expect((pod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(budgetMs);
+    const config = loadConfig({ ...(configMap.data ?? {}), ...SECRETS });
+    expect((pod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(preStopMs + shutdownBoundMs(config));
   });
 
   it('names only settings the engine has, takes secrets from a Secret, and the ConfigMap is a valid configuration', () => {
@@ -100,7 +96,7 @@ describe('deploy/kubernetes', () => {
       expect(e && fromSecret(e), `${name} comes from a secretKeyRef`).toBe(true);
     }
     expect(Object.keys(configMap.data ?? {}).filter((n) => /KEY|SECRET|PASSWORD|TOKEN|REDIS_URL/.test(n))).toEqual([]);
-    expect(() => loadConfig(configMap.data ?? {})).not.toThrow();
+    expect(() => loadConfig({ ...(configMap.data ?? {}), ...SECRETS })).not.toThrow();
   });
 
   it('puts the Service, the autoscaler and the disruption budget on the Deployment\'s pods', () => {

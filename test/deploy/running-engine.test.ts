@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { DockerfileParser } from 'dockerfile-ast';
 import { exposedMetricNames, promqlMetricNames, readYaml, repoFile } from '../support/deploy-files.js';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { eventually, prometheusInstalled, PrometheusServer } from '../support/prometheus.js';
 
 /**
- * The metrics deploy/ relies on, against a running engine: the dashboard, the alert rules and the
- * autoscaler name only series the engine exports, and a real Prometheus scrapes it and evaluates
- * the rules and the dashboard's queries.
+ * deploy/ against a running engine: the probes and the image's HEALTHCHECK answer; the dashboard,
+ * the alert rules and the autoscaler name only series the engine exports; and a real Prometheus
+ * scrapes it and evaluates the rules and the dashboard's queries.
  */
 interface Panel { title: string; targets: { expr: string }[] }
 const dashboard = JSON.parse(readFileSync(repoFile('deploy/grafana/supernova.json'), 'utf8')) as {
@@ -21,11 +23,8 @@ const alertExprs = rules.groups.flatMap((g) => g.rules.map((r) => r.expr));
 const panelExprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
 const variableExprs = dashboard.templating.list.map((v) => v.query.query.replace(/^label_values\((.*),\s*\w+\)$/, '$1'));
 const names = (exprs: string[]) => new Set(exprs.flatMap(promqlMetricNames));
-/**
- * Series deploy/ may use that the engine's /metrics does not list: `up`, which Prometheus writes
- * for each target it scrapes, and the component gauge of the graceful-lifecycle work.
- */
-const NOT_FROM_THE_ENGINE = new Set(['up', 'supernova_component_up']);
+/** The series deploy/ may use that the engine's /metrics does not list: Prometheus writes `up` for each target it scrapes. */
+const NOT_FROM_THE_ENGINE = new Set(['up']);
 
 let t: TestEngine;
 let exposed: Set<string>;
@@ -37,6 +36,29 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.stop();
+});
+
+describe('probes', () => {
+  it('answers the Deployment\'s liveness and readiness probes', async () => {
+    const [deployment] = readYaml('deploy/kubernetes/deployment.yaml') as [{ spec: { template: { spec: { containers: Record<string, { httpGet: { path: string } }>[] } } } }];
+    const [container] = deployment.spec.template.spec.containers;
+    for (const probe of ['livenessProbe', 'readinessProbe']) {
+      const path = container?.[probe]?.httpGet.path ?? '';
+      expect((await fetch(`${t.http}${path}`)).status, `${probe} ${path}`).toBe(200);
+    }
+  });
+
+  it('passes the image\'s HEALTHCHECK command, which fails where no engine listens', async () => {
+    const [health] = DockerfileParser.parse(readFileSync(repoFile('deploy/Dockerfile'), 'utf8')).getHEALTHCHECKs();
+    const [cmd, ...args] = JSON.parse((health?.getArgumentsContent() ?? '').replace(/^CMD\s+/, '')) as string[];
+    expect(cmd).toBe('node');
+    // Not spawnSync: the engine answering the command runs on this process's event loop.
+    const run = (port: number) => new Promise<number | null>((resolve) => {
+      spawn(process.execPath, args, { env: { ...process.env, SUPERNOVA_PORT: String(port) }, stdio: 'ignore', timeout: 10_000 }).once('exit', resolve);
+    });
+    expect(await run(t.port)).toBe(0);
+    expect(await run(1)).toBe(1);
+  });
 });
 
 describe('metrics named in deploy/', () => {
