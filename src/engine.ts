@@ -136,6 +136,7 @@ export class Engine {
       memoryPressure: () => this.memory.underPressure,
       rateLimited: () => this.rateLimiter.limited,
       rateLimitFallbacks: () => this.rateLimiter.fallbacks,
+      redisBroker: () => this.redisBroker?.stats(),
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, this.redis));
     registerMarketMetrics(this.metrics.registry, this.pipeline);

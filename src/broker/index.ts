@@ -4,7 +4,7 @@ export { Fanout, topicOf, type TopicPort, type FanoutSink } from './fanout.js';
 export { NamespaceRegistry, parseChannelName, type ChannelName } from './channel-name.js';
 export { PublicationCheck, type PublicationCheckOptions } from './publication-check.js';
 export type { HistoryStats, HistoryEviction } from './memory-history.js';
-export { RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
+export { RedisBroker, type RedisBrokerOptions, type RedisBrokerStats } from './redis-broker.js';
 export { BrokerUnavailableError, BrokerStartError } from './errors.js';
 export { ScopedBroker } from './scoped-broker.js';
 export type { ControlCommand, NodeInfo } from './redis-control.js';

@@ -37,6 +37,8 @@ export interface RedisBrokerOptions {
 
 type Connection = (Redis | Cluster) & ScriptedRedis;
 
+export interface RedisBrokerStats { channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number }
+
 /**
  * Channels shared by every node on Redis. A publication with history is one script: next offset,
  * stream entry (XADD with MAXLEN and the namespace's TTL) and PUB/SUB message, so all nodes see
@@ -226,7 +228,7 @@ export class RedisBroker implements Broker {
   }
 
   /** Counters of the PUB/SUB side: channels received, gaps filled and lost, messages dropped. */
-  stats(): { channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number } {
+  stats(): RedisBrokerStats {
     const s = this.subscriptions;
     return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0, localFallbacks: this.localFallbacks };
   }

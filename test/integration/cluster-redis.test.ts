@@ -195,6 +195,7 @@ for (const [name, available, topology] of [
         }
         await Promise.all(Array.from({ length: 10 }, (_, i) => api(b.http, 'publish', { channel: 'small:x', data: i + 1 })));
         await until(() => unsubscribed.includes(2500), 'insufficient state');
+        expect(await (await fetch(`${a.http}/metrics`)).text()).toMatch(/supernova_redis_gaps_total\{outcome="lost"\} [1-9]/);
         await until(() => resubscribed >= 1, 'the SDK resubscribing');
         await api(b.http, 'publish', { channel: 'small:x', data: 99 });
         await until(() => values.includes(99), 'delivery after the resubscribe');
