@@ -17,7 +17,7 @@ import { HealthRegistry, registerHealthMetrics, registerHealthRoutes, type Lifec
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
-import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type ConnectionMsg, type RpcMethod } from '../actors/connection/index.js';
+import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, marketRpcMethods, type ChannelPublisher, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
@@ -282,10 +282,20 @@ export class Engine {
 
   /** A server API command for a user's connections, on this node (from its own API or another node's). */
   private applyControl(cmd: ControlCommand): void {
-    if (cmd.kind === 'unsubscribe') this.registry.tellUser(cmd.user, { type: 'unsubscribe', channel: cmd.channel }, cmd.client);
-    else {
-      const msg: ConnectionMsg = cmd.reason === undefined ? { type: 'disconnect', code: cmd.code as DisconnectCode } : { type: 'disconnect', code: cmd.code as DisconnectCode, reason: cmd.reason };
-      this.registry.tellUser(cmd.user, msg, cmd.client);
+    const r = this.registry;
+    switch (cmd.kind) {
+      case 'unsubscribe':
+        r.tellUser(cmd.user, { type: 'unsubscribe', channel: cmd.channel }, cmd.client);
+        break;
+      case 'disconnect':
+        r.tellUser(cmd.user, { type: 'disconnect', code: cmd.code as DisconnectCode, ...(cmd.reason === undefined ? {} : { reason: cmd.reason }) }, cmd.client);
+        break;
+      case 'subscribe':
+        r.tellUser(cmd.user, { type: 'subscribe', channel: cmd.channel, ...(cmd.data === undefined ? {} : { data: cmd.data }), ...(cmd.recoverSince ? { recoverSince: cmd.recoverSince } : {}) }, cmd.client);
+        break;
+      case 'refresh':
+        r.tellUser(cmd.user, { type: 'refresh', ...(cmd.expired ? { expired: true } : {}), ...(cmd.expireAt === undefined ? {} : { expireAt: cmd.expireAt }), ...(cmd.info === undefined ? {} : { info: cmd.info }) }, cmd.client);
+        break;
     }
   }
 

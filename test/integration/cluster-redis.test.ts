@@ -204,6 +204,28 @@ for (const [name, available, topology] of [
       }
     });
 
+    it('server API subscribe and refresh reach the user\'s connections on another node', async () => {
+      const [a, , cNode] = nodes as [TestEngine, TestEngine, TestEngine];
+      const c = client(a.url, { minReconnectDelay: 100, maxReconnectDelay: 100 });
+      await connected(c);
+      const serverSubs: { channel: string; data: unknown }[] = [];
+      const pubs: unknown[] = [];
+      c.on('subscribed', (ctx) => serverSubs.push({ channel: ctx.channel, data: ctx.data }));
+      c.on('publication', (ctx) => pubs.push(ctx.data));
+      const res = await api(cNode.http, 'subscribe', { user: '', channel: 'public:pushed', data: { why: 'server' } });
+      expect(res.status).toBe(200);
+      await until(() => serverSubs.some((s) => s.channel === 'public:pushed'), 'server-side subscription from another node');
+      expect(serverSubs.find((s) => s.channel === 'public:pushed')?.data).toEqual({ why: 'server' });
+      await api(cNode.http, 'publish', { channel: 'public:pushed', data: 'hello' });
+      await until(() => pubs.includes('hello'), 'a publication on the server-side subscription');
+      expect((await api(cNode.http, 'subscribe', { user: '', channel: 'nope:x' })).status).toBe(404);
+
+      const codes: number[] = [];
+      c.on('connecting', (ctx) => codes.push(ctx.code));
+      expect((await api(cNode.http, 'refresh', { user: '', expired: true })).status).toBe(200);
+      await until(() => codes.includes(3005), 'refresh expired: 3005 from another node');
+    });
+
     it('node-scoped channels stay on their node: each dashboard sees its own node\'s metrics', async () => {
       const [a, b] = nodes as [TestEngine, TestEngine];
       await a.engine.publish('metrics', { node: 'a' });
