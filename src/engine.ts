@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
-import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
+import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
@@ -18,7 +18,7 @@ import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, isClientError, marketRpcMethods, type ChannelPublisher, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -65,6 +65,8 @@ export class Engine {
   private readonly runtime: ActorRuntime;
   private readonly registry = new ConnectionRegistry();
   private readonly pipeline: MarketPipeline;
+  /** With SUPERNOVA_MARKET_SOURCE=mirror: the market of the node that runs the pipeline, in place of this one's (which is not started). */
+  private readonly mirror: MarketMirror | undefined;
   private readonly dashboard: StaticFiles | undefined;
   private readonly rateLimiter: HttpRateLimiter;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
@@ -140,10 +142,15 @@ export class Engine {
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, this.redis));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
+    this.mirror = config.marketSource === 'mirror'
+      ? new MarketMirror({ channels: this.broker, symbols: config.symbols, intervals: config.barIntervals, historySize: config.barHistory, logger: this.log })
+      : undefined;
+    // What the bars API, the snapshot routes and the market RPC read.
+    const market: { state: MarketState; bars: BarStore } = this.mirror ?? this.pipeline;
     registerHealthMetrics(this.metrics.registry, { lifecycle: () => this.state, components: this.health });
 
     const rpc = new Map<string, RpcMethod>();
-    for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state, this.pipeline.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -204,8 +211,7 @@ export class Engine {
         memory: { ...this.memory.report(), refusedConnections: this.gateway.refused.memory },
       }),
     });
-    const market = this.pipeline.state;
-    registerBarsApi(router, { store: this.pipeline.bars, hasSymbol: (s) => market.has(s), symbols: () => market.symbols() });
+    registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() });
     if (config.apiKey) {
       registerServerApi(router, {
         apiKey: config.apiKey,
@@ -228,8 +234,11 @@ export class Engine {
       });
       this.detachables.push(this.dashboard.register(this.app));
     }
-    registerIngestApi(router, { apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks, maxBodyBytes: config.ingestMaxBodyBytes });
-    registerMarketSnapshotApi(router, this.pipeline.state);
+    registerIngestApi(router, {
+      apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks, maxBodyBytes: config.ingestMaxBodyBytes,
+      ...(this.mirror ? { misdirected: `this node mirrors the market (${configEntries.marketSource.env}=mirror): send ticks to the node that runs the market pipeline (${configEntries.marketSource.env}=pipeline)` } : {}),
+    });
+    registerMarketSnapshotApi(router, market.state);
     this.detachables.push(this.gateway.attach(), router.attach(this.app));
   }
 
@@ -247,15 +256,22 @@ export class Engine {
     this.memory.onPressure(({ entering }) => void memory.shedHistory(entering ? 0.5 : 0.9));
     const connector = this.redis;
     if (config.broker === 'memory' || !connector) return memory;
+    // A mirror follows what this node receives of the market's channels; other nodes' only come through Redis.
+    const fanout = config.marketSource === 'mirror'
+      ? new FanoutTap(this.fanout, (channel, pub) => this.mirror?.receive(channel, pub.data), this.internalErrors.report)
+      : this.fanout;
     this.redisBroker = new RedisBroker({
       namespaces,
-      fanout: this.fanout,
+      fanout,
       connector,
       prefix: config.redisPrefix,
       presenceTtlMs: config.presenceTtlMs,
       metaTtlMs: 24 * 3_600_000,
       onPublished,
-      onInsufficientState: (channel) => this.registry.tellAll({ type: 'unsubscribe', channel, code: UnsubscribeCode.InsufficientState }),
+      onInsufficientState: (channel) => {
+        this.registry.tellAll({ type: 'unsubscribe', channel, code: UnsubscribeCode.InsufficientState });
+        this.mirror?.resync(channel);
+      },
       onError: this.internalErrors.report,
       node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => this.applyControl(cmd) },
     });
@@ -352,6 +368,8 @@ export class Engine {
       crashWindowMs: this.config.crashWindowMs,
     });
     await this.broker.start();
+    // Before the port opens, so the first request already sees the bars that history holds.
+    await this.mirror?.start();
     await this.dashboard?.start();
     this.memory.start();
     await this.rateLimiter.start();
@@ -362,11 +380,11 @@ export class Engine {
       });
     });
     this.gateway.start();
-    this.pipeline.start();
+    if (!this.mirror) this.pipeline.start();
     this.liveMetrics.start();
     this.state = 'running';
     if (!this.config.apiKey) this.log.warn('server API is off: set SUPERNOVA_API_KEY to turn on /api/*');
-    this.log.info({ port: this.port, host: this.config.host, feed: this.config.feed }, 'supernova listening');
+    this.log.info({ port: this.port, host: this.config.host, feed: this.config.feed, market: this.config.marketSource }, 'supernova listening');
     return { port: this.port };
   }
 
@@ -408,6 +426,7 @@ export class Engine {
     this.liveMetrics.stop();
     this.memory.stop();
     if (wasRunning) await this.pipeline.stop();
+    await this.mirror?.stop();
     this.fanout.flush();
     await this.feed.stop?.();
     const deadline = Date.now() + this.config.shutdownGraceMs;

@@ -11,6 +11,18 @@ export interface ChannelPublisher {
   publishSync?(channel: string, data: unknown): unknown;
 }
 
+/**
+ * Where a market mirror reads the channels another node publishes. The engine's broker satisfies
+ * this structurally; what it receives of them is handed to the mirror's receive().
+ */
+export interface ChannelFollower {
+  /** Resolves once nothing published to the channel after it can be missed. */
+  subscribe(channel: string): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  /** The channel's retained publications, oldest first (newest first with `reverse`). */
+  history(channel: string, query: { limit?: number; reverse?: boolean }): Promise<{ publications: readonly { data: unknown }[] }>;
+}
+
 /** One trade. `ts` is event time (ms since epoch), not the time we received it. */
 export interface Tick {
   symbol: string;

@@ -83,7 +83,8 @@ export const configEntries = {
   nodeAnnounceMs: { env: 'SUPERNOVA_NODE_ANNOUNCE_MS', schema: int(100, 60_000).default(3_000), doc: 'Redis broker: how often a node writes its info for `/api/info`; a node silent for three periods is no longer listed' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
-  symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces' },
+  symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },
+  marketSource: { env: 'SUPERNOVA_MARKET_SOURCE', schema: z.enum(['pipeline', 'mirror']).default('pipeline'), doc: 'Where this node\'s bars API, market snapshots and `market.*` RPC come from: `pipeline` (its own market pipeline, from its feed and HTTP ingest) or `mirror` (the shared `market:` and `bars:` channels of the node that runs the pipeline; needs the Redis broker and SUPERNOVA_FEED=none, and HTTP ingest answers 421)' },
   feed: { env: 'SUPERNOVA_FEED', schema: z.enum(FEED_KINDS).default('simulated'), doc: 'Market data source: `simulated`, `replay` (a recorded day, see SUPERNOVA_REPLAY_*), `redis` (a Redis Stream, needs SUPERNOVA_REDIS_URL) or `none` (HTTP ingest only)' },
   simTradesPerSecond: { env: 'SUPERNOVA_SIM_TRADES_PER_SECOND', schema: z.coerce.number().positive().max(10_000).default(5), doc: 'Simulated trades per second per symbol' },
   replayFile: { env: 'SUPERNOVA_REPLAY_FILE', schema: z.string().min(1).default('../shared/data/market/spy-2013-10-07/ticks.csv.gz'), doc: 'Tick CSV (gzipped if `.gz`) the replay feed reads, relative to the working directory' },
@@ -233,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (out.broker === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_BROKER=redis');
   }
+  checkMarketMirror(out, problems);
   checkMemoryWaterMarks(out, problems);
   checkRedisTarget(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -261,6 +263,22 @@ function checkRedisTarget(out: Record<string, unknown>, problems: string[]): voi
     if (!(err instanceof RedisTargetError)) throw err;
     const value = { url: url === undefined ? undefined : redactRedisUrl(url), topology, sentinelMaster: master }[err.field];
     problems.push(`${fields[err.field]}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${err.message}`);
+  }
+}
+
+/**
+ * A mirror follows channels another node publishes: it needs them shared (the Redis broker), and
+ * a feed of its own would make it a second producer of the channels it follows.
+ */
+function checkMarketMirror(out: Record<string, unknown>, problems: string[]): void {
+  if (out.marketSource !== 'mirror') return;
+  const source = `${configEntries.marketSource.env}=mirror`;
+  const badUrl = problems.some((p) => p.startsWith(configEntries.redisUrl.env));
+  if ((out.redisUrl === undefined && !badUrl) || out.broker === 'memory') {
+    problems.push(`${source}: needs the Redis broker, to receive the channels of the node that runs the market pipeline; set ${configEntries.redisUrl.env} (and ${configEntries.broker.env} to auto or redis), or ${configEntries.marketSource.env}=pipeline`);
+  }
+  if (out.feed !== undefined && out.feed !== 'none') {
+    problems.push(`${source}: needs ${configEntries.feed.env}=none, got ${JSON.stringify(out.feed)}: a mirror computes no market of its own; run the feed on the node with ${configEntries.marketSource.env}=pipeline`);
   }
 }
 
