@@ -73,8 +73,10 @@ describe('deploy/docker-compose.yml', () => {
       const grace = /^(\d+)s$/.exec(node.stop_grace_period ?? '10s')?.[1];
       expect(Number(grace) * 1000, `${name}: stop_grace_period outlasts the drain`).toBeGreaterThan(shutdownBoundMs(config));
     }
-    // One market feed for the shared channels.
-    expect(nodes.map(([, n]) => env(n)['SUPERNOVA_FEED']).filter((f) => f !== 'none')).toHaveLength(1);
+    // One market feed for the shared channels, in the node that runs the pipeline; the others mirror its market.
+    const configs = nodes.map(([, n]) => loadConfig(Object.fromEntries(Object.entries(env(n)).map(([k, v]) => [k, interpolated(v)]))));
+    expect(configs.filter((c) => c.feed !== 'none').map((c) => c.marketSource)).toEqual(['pipeline']);
+    expect(configs.filter((c) => c.feed === 'none').map((c) => c.marketSource)).toEqual(['mirror']);
   });
 
   it('has no default secret: each one must be set, or is empty', () => {

@@ -19,12 +19,27 @@ const one = <T>(kind: string): T => {
   expect(found, kind).toHaveLength(1);
   return found[0] as T;
 };
-const deployment = one<IDeployment>('Deployment');
+const named = <T>(kind: string, name: string): T => {
+  const found = docs.find((d) => d.kind === kind && d.metadata.name === name);
+  expect(found, `${kind} ${name}`).toBeDefined();
+  return found as T;
+};
+/** The replicas that serve clients, and the one pod that runs the market pipeline they mirror. */
+const deployment = named<IDeployment>('Deployment', 'supernova');
+const market = named<IDeployment>('Deployment', 'supernova-market');
 const configMap = one<IConfigMap>('ConfigMap');
 const pod = deployment.spec?.template;
 const container = pod?.spec?.containers[0] as IContainer;
+const marketPod = market.spec?.template;
+const marketContainer = marketPod?.spec?.containers[0] as IContainer;
 const known = new Set<string>(Object.values(configEntries).map((e) => e.env));
 const env = container.env ?? [];
+/** What a container's process sees: the ConfigMap, then its own plain values over it, as the kubelet does. */
+const podEnv = (c: IContainer): Record<string, string> => ({
+  ...(configMap.data ?? {}),
+  ...Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string])),
+  ...SECRETS,
+});
 /** What the Secret gives the pods, as placeholders. */
 const SECRETS = { SUPERNOVA_API_KEY: 'k', SUPERNOVA_REDIS_URL: 'redis://redis:6379' };
 
@@ -32,7 +47,7 @@ describe('deploy/kubernetes', () => {
   it('applies every manifest of the folder, and no Secret', () => {
     const files = readdirSync(repoFile(DIR)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
     expect([...kustomization.resources].sort()).toEqual(files.sort());
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
     expect(files.flatMap((f) => readYaml(`${DIR}/${f}`) as KubernetesDocument[]).filter((d) => d.kind === 'Secret')).toEqual([]);
   });
 
@@ -66,12 +81,12 @@ describe('deploy/kubernetes', () => {
     expect(pod?.spec?.securityContext?.runAsUser).not.toBe(0);
   });
 
-  it('probes liveness and readiness on their own paths, on the port the engine listens on', () => {
+  it.each([['supernova', pod, container], ['supernova-market', marketPod, marketContainer]] as const)('%s: probes liveness and readiness on their own paths, on the port the engine listens on', (_name, pod, container) => {
     const port = container.ports?.find((p) => p.name === container.livenessProbe?.httpGet?.port);
     expect(container.livenessProbe?.httpGet?.path).toBe('/performance/health/live');
     expect(container.readinessProbe?.httpGet?.path).toBe('/performance/health/ready');
     expect(container.readinessProbe?.httpGet?.port).toBe(container.livenessProbe?.httpGet?.port);
-    expect(port?.containerPort).toBe(Number(configMap.data?.['SUPERNOVA_PORT']));
+    expect(port?.containerPort).toBe(Number(podEnv(container)['SUPERNOVA_PORT']));
     const annotations = pod?.metadata?.annotations ?? {};
     expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
     expect(Number(annotations['prometheus.io/port'])).toBe(port?.containerPort);
@@ -82,21 +97,45 @@ describe('deploy/kubernetes', () => {
     expect(command.slice(0, 1)).toEqual(['sleep']);
     const preStopMs = Number(command[1]) * 1000;
     expect(preStopMs).toBeGreaterThan(0);
-    const config = loadConfig({ ...(configMap.data ?? {}), ...SECRETS });
+    const config = loadConfig(podEnv(container));
     expect((pod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(preStopMs + shutdownBoundMs(config));
+    // The market pod has no preStop: no Service sends it clients.
+    expect(marketContainer.lifecycle?.preStop).toBeUndefined();
+    expect((marketPod?.spec?.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(shutdownBoundMs(loadConfig(podEnv(marketContainer))));
   });
 
   it('names only settings the engine has, takes secrets from a Secret, and the ConfigMap is a valid configuration', () => {
-    const names = [...env.map((e) => e.name), ...Object.keys(configMap.data ?? {})];
+    const names = [...env.map((e) => e.name), ...(marketContainer.env ?? []).map((e) => e.name), ...Object.keys(configMap.data ?? {})];
     expect(names.filter((n) => !known.has(n))).toEqual([]);
-    expect(container.envFrom).toEqual([{ configMapRef: { name: configMap.metadata?.name } }]);
     const fromSecret = (e: IEnvVar) => e.valueFrom?.secretKeyRef !== undefined && e.value === undefined;
-    for (const name of ['SUPERNOVA_API_KEY', 'SUPERNOVA_TOKEN_HMAC_SECRET', 'SUPERNOVA_REDIS_URL']) {
-      const e = env.find((v) => v.name === name);
-      expect(e && fromSecret(e), `${name} comes from a secretKeyRef`).toBe(true);
+    for (const c of [container, marketContainer]) {
+      expect(c.envFrom).toEqual([{ configMapRef: { name: configMap.metadata?.name } }]);
+      for (const name of ['SUPERNOVA_API_KEY', 'SUPERNOVA_TOKEN_HMAC_SECRET', 'SUPERNOVA_REDIS_URL']) {
+        const e = c.env?.find((v) => v.name === name);
+        expect(e && fromSecret(e), `${name} comes from a secretKeyRef`).toBe(true);
+      }
+      expect((c.env ?? []).filter((e) => e.value !== undefined && /KEY|SECRET|PASSWORD|TOKEN|REDIS_URL/.test(e.name))).toEqual([]);
     }
     expect(Object.keys(configMap.data ?? {}).filter((n) => /KEY|SECRET|PASSWORD|TOKEN|REDIS_URL/.test(n))).toEqual([]);
-    expect(() => loadConfig({ ...(configMap.data ?? {}), ...SECRETS })).not.toThrow();
+    expect(() => loadConfig(podEnv(container))).not.toThrow();
+  });
+
+  it('the replicas mirror the market of one pod that runs the pipeline with a feed, one at a time', () => {
+    expect(loadConfig(podEnv(container))).toMatchObject({ marketSource: 'mirror', feed: 'none', broker: 'redis' });
+    const config = loadConfig(podEnv(marketContainer));
+    expect(config).toMatchObject({ marketSource: 'pipeline', broker: 'redis' });
+    expect(config.feed).not.toBe('none');
+    expect(market.spec?.replicas).toBe(1);
+    expect(market.spec?.strategy).toEqual({ type: 'Recreate' });
+    expect(marketContainer.image).toBe(container.image);
+    // Not behind the client Service, nor counted by the replicas' PDB, HPA or Deployment.
+    const labels = marketPod?.metadata?.labels ?? {};
+    expect(labels).toMatchObject(market.spec?.selector?.matchLabels ?? { missing: 'selector' });
+    const matches = (selector: Record<string, string> | undefined) => selector !== undefined && Object.entries(selector).every(([k, v]) => labels[k] === v);
+    expect(matches(one<IService>('Service').spec?.selector)).toBe(false);
+    expect(matches(one<IPodDisruptionBudget>('PodDisruptionBudget').spec?.selector?.matchLabels)).toBe(false);
+    expect(matches(deployment.spec?.selector.matchLabels)).toBe(false);
+    expect(one<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler').spec?.scaleTargetRef.name).toBe(deployment.metadata?.name);
   });
 
   it('puts the Service, the autoscaler and the disruption budget on the Deployment\'s pods', () => {
