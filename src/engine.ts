@@ -256,7 +256,7 @@ export class Engine {
     this.memory.onPressure(({ entering }) => void memory.shedHistory(entering ? 0.5 : 0.9));
     const connector = this.redis;
     if (config.broker === 'memory' || !connector) return memory;
-    // A mirror follows what this node receives of the market's channels; other nodes' only come through Redis.
+    // The pipeline node's market channels reach a mirror only through Redis: only the Redis broker needs the tap.
     const fanout = config.marketSource === 'mirror'
       ? new FanoutTap(this.fanout, (channel, pub) => this.mirror?.receive(channel, pub.data), this.internalErrors.report)
       : this.fanout;
