@@ -17,7 +17,7 @@ import { HealthRegistry, registerHealthMetrics, registerHealthRoutes, type Lifec
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
-import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
+import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
@@ -273,7 +273,7 @@ export class Engine {
         this.mirror?.resync(channel);
       },
       onError: this.internalErrors.report,
-      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => this.applyControl(cmd) },
+      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => void applyControl(this.registry, cmd) },
     });
     const redis = this.redisBroker;
     this.health.register('redis', () => (redis.connected ? { up: true } : { up: false, detail: `no connection to ${redis.target}` }));
@@ -296,28 +296,9 @@ export class Engine {
     };
   }
 
-  /** A server API command for a user's connections, on this node (from its own API or another node's). */
-  private applyControl(cmd: ControlCommand): void {
-    const r = this.registry;
-    switch (cmd.kind) {
-      case 'unsubscribe':
-        r.tellUser(cmd.user, { type: 'unsubscribe', channel: cmd.channel }, cmd.client);
-        break;
-      case 'disconnect':
-        r.tellUser(cmd.user, { type: 'disconnect', code: cmd.code as DisconnectCode, ...(cmd.reason === undefined ? {} : { reason: cmd.reason }) }, cmd.client);
-        break;
-      case 'subscribe':
-        r.tellUser(cmd.user, { type: 'subscribe', channel: cmd.channel, ...(cmd.data === undefined ? {} : { data: cmd.data }), ...(cmd.recoverSince ? { recoverSince: cmd.recoverSince } : {}) }, cmd.client);
-        break;
-      case 'refresh':
-        r.tellUser(cmd.user, { type: 'refresh', ...(cmd.expired ? { expired: true } : {}), ...(cmd.expireAt === undefined ? {} : { expireAt: cmd.expireAt }), ...(cmd.info === undefined ? {} : { info: cmd.info }) }, cmd.client);
-        break;
-    }
-  }
-
   /** Applies a server API command here and sends it to the other nodes, which hold the user's other connections. */
   private async control(cmd: ControlCommand): Promise<void> {
-    this.applyControl(cmd);
+    applyControl(this.registry, cmd);
     await this.redisBroker?.sendControl(cmd);
   }
 
