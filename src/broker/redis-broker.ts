@@ -89,7 +89,7 @@ export class RedisBroker implements Broker {
     const subscriber = this.o.connector.subscriber(`${role}-sub`, { ...options, enableAutoPipelining: false });
     for (const [role, c] of [['command', command], ['subscriber', subscriber]] as const) (c as Redis).on('error', (err: unknown) => this.onError(`redis-${role}`, err));
     try {
-      await Promise.all([whenReady(command), whenReady(subscriber)]);
+      await Promise.all([this.o.connector.connect(command), this.o.connector.connect(subscriber)]);
     } catch (err) {
       command.disconnect();
       subscriber.disconnect();
@@ -117,8 +117,10 @@ export class RedisBroker implements Broker {
 
   async stop(): Promise<void> {
     this.presence_?.stop();
+    this.presence_ = undefined;
     await this.control_?.stop();
     this.control_ = undefined;
+    this.subscriptions = undefined;
     const connections = [this.command, this.subscriber];
     this.command = undefined;
     this.subscriber = undefined;
@@ -278,20 +280,4 @@ function newEpoch(): string {
 function unavailable(what: string, err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   return new BrokerUnavailableError(`${what}: Redis is unavailable (${(err as Error)?.message ?? String(err)})`, { cause: err });
-}
-
-function whenReady(c: Redis | Cluster): Promise<void> {
-  if (c.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onReady = () => {
-      c.off('error', onError);
-      resolve();
-    };
-    const onError = (err: Error) => {
-      c.off('ready', onReady);
-      reject(err);
-    };
-    c.once('ready', onReady);
-    c.once('error', onError);
-  });
 }
