@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { openFileBudget } from '../src/config/index.js';
 import { UsageError } from './cli/options.js';
-import { pairTable, pairVerdicts, spreadTable, spreadVerdict, type ClusterResults } from './cluster/cluster-report.js';
+import { noiseWarnings, pairTable, pairVerdicts, spreadTable, spreadVerdict, type ClusterResults } from './cluster/cluster-report.js';
 import type { ClusterContext } from './cluster/context.js';
 import { CLUSTER_HELP, parseClusterOptions, spreadLayout, type ClusterOptions } from './cluster/options.js';
-import { runPair } from './cluster/pair-run.js';
+import { runPairs } from './cluster/pair-run.js';
 import { deletePrefix, openRedisRun } from './cluster/redis-run.js';
 import { runSpread } from './cluster/spread-run.js';
 import { BenchChild } from './orchestrator/bench-child.js';
@@ -77,10 +77,8 @@ async function main(): Promise<number> {
   };
   try {
     if (o.parts.includes('pair')) {
-      log(`\n(1) single node, memory broker: ${o.pairSubscribers} subscribers and the publisher on one node`);
-      const single = await runPair('single', ctx);
-      log(`\n(1) cross-node on Redis: ${o.pairSubscribers} subscribers on node A, the publisher on node B`);
-      const cross = await runPair('cross', ctx);
+      log(`\n(1) ${o.pairSubscribers} subscribers and the publisher on a single node (memory broker), and ${o.pairSubscribers} subscribers on node A with the publisher on node B (Redis broker), side by side`);
+      const { single, cross } = await runPairs(ctx);
       results.pair = { single, cross };
       results.verdicts.push(...pairVerdicts(single, cross));
     }
@@ -113,6 +111,8 @@ async function main(): Promise<number> {
     out.write(`${spreadTable(supernova, raw)}\n`);
   }
   out.write(`\nTargets:\n${results.verdicts.map((v) => `  ${v}`).join('\n')}\n`);
+  const noisy = noiseWarnings(results);
+  if (noisy.length > 0) out.write(`\nwarning: the machine was not quiet, compare with care:\n${noisy.map((n) => `  ${n}`).join('\n')}\n`);
   if (ctx.profileDir) out.write(`\nCPU profiles of the nodes: ${ctx.profileDir}\n`);
   const file = writeRunResult('cluster', startedAt, results);
   out.write(`\nresults: ${file}\n`);

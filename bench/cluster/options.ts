@@ -9,9 +9,11 @@ export interface ClusterOptions {
   redisUrl: string;
   /** (1) subscribers on node A, and on the single node. */
   pairSubscribers: number;
-  /** (1) publications/s of the latency phase. */
+  /** (1) publications/s of the latency phases. */
   pairRate: number;
   pairMs: number;
+  /** (1) latency phases per setup, alternating between the setups. */
+  pairRounds: number;
   /** (1) publications/s offered in the throughput phase: more than one node delivers. */
   pairMaxRate: number;
   pairMaxMs: number;
@@ -47,10 +49,11 @@ Redis broker under a prefix of this run's own, its keys deleted at the end). One
 
 (1) pair: 2 nodes, N subscribers of one channel on node A, publisher on node B, against the same
     subscribers and publisher on a single node with the memory broker; the publisher is a
-    separate process using the server API (POST /api/publish). Two phases at the same offered
-    load for both: a latency phase at --rate (p50/p99; target: cross-node p99 <= single-node
-    p99 + 5 ms) and a throughput phase at --max-rate, more than one node delivers (delivered
-    msgs/s; target: cross-node >= 0.7x single-node).
+    separate process using the server API (POST /api/publish). Both setups stay up side by
+    side; at the same offered load for both: latency phases at --rate, alternating between the
+    setups (median p50/p99 over the rounds; target: cross-node p99 <= single-node p99 + 5 ms),
+    then a throughput phase at --max-rate, more than one node delivers (delivered msgs/s;
+    target: cross-node >= 0.7x single-node).
 (2) spread: M subscribers of one channel over P nodes (M/P each, one load process each), one
     publisher on node 1 at --spread-rate: delivered fraction (target >= 99 %), p50/p99, RSS per
     node; beside P raw uWebSockets.js processes, each publishing locally to its own M/P
@@ -60,8 +63,10 @@ Options
   --only PART          pair | spread (default both)
   --redis URL          Redis for the nodes (default $SUPERNOVA_REDIS_URL, else ${DEFAULT_REDIS_URL})
   --subscribers N      (1) subscribers (default 5000; --quick 1000)
-  --rate R             (1) publications/s of the latency phase (default 50)
-  --duration S         (1) seconds of the latency phase (default 15; --quick 3)
+  --rate R             (1) publications/s of the latency phases (default 10)
+  --duration S         (1) seconds of each latency phase (default 6; --quick 2)
+  --rounds K           (1) latency phases per setup, alternating between the setups;
+                       the medians are compared (default 5; --quick 2)
   --max-rate R         (1) publications/s offered in the throughput phase (default 1000)
   --max-duration S     (1) seconds of the throughput phase (default 5; --quick 2)
   --spread-subscribers M  (2) subscribers over all nodes (default 50000; --quick 3000)
@@ -81,7 +86,7 @@ export function parseClusterOptions(argv: string[], env: Record<string, string |
     args: argv,
     strict: true,
     options: {
-      ...valueOptions('only', 'redis', 'subscribers', 'rate', 'duration', 'max-rate', 'max-duration', 'spread-subscribers', 'nodes', 'spread-rate', 'spread-duration', 'in-flight'),
+      ...valueOptions('only', 'redis', 'subscribers', 'rate', 'duration', 'rounds', 'max-rate', 'max-duration', 'spread-subscribers', 'nodes', 'spread-rate', 'spread-duration', 'in-flight'),
       'cpu-prof': { type: 'boolean' },
       ...BENCH_FLAGS,
     },
@@ -96,8 +101,9 @@ export function parseClusterOptions(argv: string[], env: Record<string, string |
     parts: only === undefined ? [...CLUSTER_PARTS] : [only as ClusterPart],
     redisUrl,
     pairSubscribers: Math.round(num('subscribers', values.subscribers, quick ? 1000 : 5000, 1, 19_000)),
-    pairRate: num('rate', values.rate, 50, 0.1, 100_000),
-    pairMs: num('duration', values.duration, quick ? 3 : 15, 0.5, 3600) * 1000,
+    pairRate: num('rate', values.rate, 10, 0.1, 100_000),
+    pairMs: num('duration', values.duration, quick ? 2 : 6, 0.5, 3600) * 1000,
+    pairRounds: Math.round(num('rounds', values.rounds, quick ? 2 : 5, 1, 100)),
     pairMaxRate: num('max-rate', values['max-rate'], 1000, 0.1, 100_000),
     pairMaxMs: num('max-duration', values['max-duration'], quick ? 2 : 5, 0.5, 600) * 1000,
     spreadSubscribers: Math.round(num('spread-subscribers', values['spread-subscribers'], quick ? 3000 : CLUSTER_TARGET.spreadSubscribers, 1, 1_000_000)),

@@ -4,7 +4,7 @@ import { rssKiB } from '../orchestrator/proc-stats.js';
 import { settledRssKiB, startServer, stopServer, type ServerProcess } from '../orchestrator/server-process.js';
 import { LatencyHistogram } from '../shared/latency-histogram.js';
 import type { ApiPublisherStats } from '../shared/publisher-protocol.js';
-import { CpuOf, type ClusterContext } from './context.js';
+import { CpuOf, quietPhase, type ClusterContext } from './context.js';
 import { CHANNEL, startNode, startPublisher, stopPublisher, type Publisher } from './nodes.js';
 
 export type SpreadKind = 'supernova' | 'raw';
@@ -26,17 +26,23 @@ export interface SpreadNode {
   p99Ms: number;
 }
 
+/** The publish phase, with each process' share and CPU, Redis' CPU, and the publisher's side. */
+export interface SpreadPhase extends PhaseResult {
+  nodes: SpreadNode[];
+  redisCpuPct: number;
+  /** The machine's softirq time (loopback TCP), in % of one core. */
+  softirqPct: number;
+  /** SuperNova: the server API publisher's side. */
+  publisher?: ApiPublisherStats;
+}
+
 export interface SpreadRun {
   kind: SpreadKind;
   subscribers: number;
-  nodes: SpreadNode[];
   connectSeconds: number;
   /** Connections still open after the phase (none may be lost). */
   openAfter: number;
-  phase: PhaseResult;
-  /** SuperNova: the server API publisher's side. */
-  publisher?: ApiPublisherStats;
-  redisCpuPct: number;
+  phase: SpreadPhase;
   closeCodes: Record<string, number>;
 }
 
@@ -89,37 +95,37 @@ export async function runSpread(kind: SpreadKind, perNode: number[], ctx: Cluste
     const spec = (durationMs: number): PhaseSpec => ({ ratePerChannel: o.spreadRate, durationMs, channels: [CHANNEL], tickMs: 10, drainMaxMs: 10_000 });
     await runPhase(target, fleet, spec(WARMUP_MS));
 
-    const peak = servers.map(() => 0);
-    const sampler = setInterval(() => servers.forEach((s, i) => (peak[i] = Math.max(peak[i] ?? 0, rssKiB(s.pid) || 0))), RSS_SAMPLE_MS);
-    const cpu = new CpuOf([...servers.map((s) => s.pid), kind === 'supernova' ? ctx.redis.pid : undefined]);
-    let phase: PhaseResult;
-    try {
-      phase = await runPhase(target, fleet, spec(o.spreadMs));
-    } finally {
-      clearInterval(sampler);
-    }
-    const pct = cpu.read();
-    const redisCpuPct = pct[servers.length] ?? Number.NaN;
-    const stats = publisher ? await publisher.child.request('stats', null, 10_000) : undefined;
-    const perWorker = await fleet.snapshots(true);
-    // Every SuperNova subscriber expects every publication; a raw subscriber its own process' ones.
-    const publicationsPerNode = kind === 'supernova' ? phase.published : phase.published / servers.length;
-    const nodes: SpreadNode[] = servers.map((s, i) => {
-      const snap = perWorker[i];
-      const h = new LatencyHistogram();
-      if (snap) h.merge(snap.histogram);
-      return {
-        pid: s.pid, connections: counts[i] ?? 0, baselineKiB: baseline[i] ?? Number.NaN, idleKiB: idle[i] ?? Number.NaN, peakKiB: peak[i] ?? Number.NaN, cpuPct: pct[i] ?? Number.NaN,
-        expected: publicationsPerNode * (fleet?.subscribersPerWorker[i] ?? 0), received: snap?.received ?? 0, p50Ms: h.percentileUs(50) / 1000, p99Ms: h.percentileUs(99) / 1000,
-      };
-    });
+    const measure = async (): Promise<SpreadPhase> => {
+      const peak = servers.map(() => 0);
+      const sampler = setInterval(() => servers.forEach((s, i) => (peak[i] = Math.max(peak[i] ?? 0, rssKiB(s.pid) || 0))), RSS_SAMPLE_MS);
+      const cpu = new CpuOf([...servers.map((s) => s.pid), kind === 'supernova' ? ctx.redis.pid : undefined]);
+      let r: PhaseResult;
+      try {
+        r = await runPhase(target, fleet as LoadFleet, spec(o.spreadMs));
+      } finally {
+        clearInterval(sampler);
+      }
+      const { pct, softirqPct } = cpu.read();
+      const stats = publisher ? await publisher.child.request('stats', null, 10_000) : undefined;
+      const perWorker = await (fleet as LoadFleet).snapshots(true);
+      // Every SuperNova subscriber expects every publication; a raw subscriber its own process' ones.
+      const publicationsPerNode = kind === 'supernova' ? r.published : r.published / servers.length;
+      const nodes: SpreadNode[] = servers.map((s, i) => {
+        const snap = perWorker[i];
+        const h = new LatencyHistogram();
+        if (snap) h.merge(snap.histogram);
+        return {
+          pid: s.pid, connections: counts[i] ?? 0, baselineKiB: baseline[i] ?? Number.NaN, idleKiB: idle[i] ?? Number.NaN, peakKiB: peak[i] ?? Number.NaN, cpuPct: pct[i] ?? Number.NaN,
+          expected: publicationsPerNode * (fleet?.subscribersPerWorker[i] ?? 0), received: snap?.received ?? 0, p50Ms: h.percentileUs(50) / 1000, p99Ms: h.percentileUs(99) / 1000,
+        };
+      });
+      ctx.log(`    ${r.receivedTotal.toLocaleString('en-US')} of ${r.expected.toLocaleString('en-US')} delivered (${(r.deliveryRatio * 100).toFixed(2)} %), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; peak RSS ${peak.map(mib).join(' / ')} MiB; servers' cpu ${r.serverCpuPct.toFixed(0)} %, load ${r.loadCpuPct.toFixed(0)} %, softirq ${softirqPct.toFixed(0)} %`);
+      return { ...r, redisCpuPct: pct[servers.length] ?? Number.NaN, softirqPct, nodes, ...(stats ? { publisher: stats } : {}) };
+    };
+    const phase = await quietPhase(`${kind} publish phase`, ctx.log, measure);
     const status = await fleet.status();
     const end = await fleet.snapshot(false);
-    ctx.log(`    ${phase.receivedTotal.toLocaleString('en-US')} of ${phase.expected.toLocaleString('en-US')} delivered (${(phase.deliveryRatio * 100).toFixed(2)} %), p50 ${phase.p50Ms.toFixed(2)} ms, p99 ${phase.p99Ms.toFixed(2)} ms; peak RSS ${peak.map(mib).join(' / ')} MiB; servers' cpu ${phase.serverCpuPct.toFixed(0)} %, load ${phase.loadCpuPct.toFixed(0)} %`);
-    return {
-      kind, subscribers: total, nodes, connectSeconds, openAfter: status.open, phase,
-      ...(stats ? { publisher: stats } : {}), redisCpuPct, closeCodes: end.closeCodes,
-    };
+    return { kind, subscribers: total, connectSeconds, openAfter: status.open, phase, closeCodes: end.closeCodes };
   } finally {
     if (fleet) await fleet.stop().catch(() => fleet?.kill());
     if (publisher) await stopPublisher(publisher);
