@@ -52,7 +52,10 @@ export class ApiPublishClient {
     this.port = Number(url.port) || 80;
     this.auth = `apikey ${o.apiKey}`;
     this.timeoutMs = o.requestTimeoutMs ?? 10_000;
-    this.agent = new Agent({ keepAlive: true, maxSockets: o.maxInFlight });
+    // Idle connections are closed here before the node would (uWebSockets.js ends an idle HTTP
+    // connection after 10 s): a request written into a connection the node is closing fails
+    // with "socket hang up", which at a low rate hit the connections the agent reuses least.
+    this.agent = new Agent({ keepAlive: true, maxSockets: o.maxInFlight, timeout: 5000 });
   }
 
   /** Sends now when a request is free, else queues; false (and counted) when the queue is full. */

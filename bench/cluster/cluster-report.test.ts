@@ -8,7 +8,7 @@ import type { SpreadRun } from './spread-run.js';
 function phase(p: Partial<PhaseResult>): PhaseResult {
   return {
     ratePerChannel: 50, channels: 1, subscribers: 5000, published: 750, expected: 3_750_000, receivedInWindow: 3_700_000, receivedTotal: 3_750_000,
-    windowS: 15, deliveredPerS: 246_000, offeredPerS: 250_000, windowRatio: 0.98, rateRatio: 0.98, deliveryRatio: 1, p50Ms: 2, p99Ms: 10, maxMs: 30, meanMs: 3,
+    windowS: 15, countLagMs: 1, deliveredPerS: 246_000, offeredPerS: 250_000, windowRatio: 0.98, rateRatio: 0.98, deliveryRatio: 1, p50Ms: 2, p99Ms: 10, maxMs: 30, meanMs: 3,
     serverCpuPct: 40, serverSysPct: 20, loadCpuPct: 50, loadSysPct: 20, corePct: [60, 70], otherCpuPct: 5, publisherLagMs: 2, drainMs: 100, drained: true,
     disconnects: {}, replyErrors: 0, unstamped: 0, ...p,
   };
@@ -39,6 +39,7 @@ function spread(kind: 'supernova' | 'raw', deliveryRatio: number, subscribers = 
       ...phase({ ratePerChannel: 10, subscribers, published: kind === 'raw' ? 900 : 300, deliveryRatio, p99Ms: kind === 'raw' ? 200 : 250 }),
       redisCpuPct: 3,
       softirqPct: 12,
+      scheduled: 300,
       nodes: per.map((connections, i) => ({ pid: i, connections, baselineKiB: 90 * 1024, idleKiB: 140 * 1024, peakKiB: 150 * 1024, cpuPct: 20, expected: 300 * connections, received: 300 * connections * deliveryRatio, p50Ms: 50, p99Ms: 240 + i })),
     },
   };
@@ -69,10 +70,11 @@ describe('cluster report', () => {
   it('judges the spread on delivered share at 50,000 subscribers, and says when a run is smaller', () => {
     expect(spreadVerdict(spread('supernova', 0.995))).toMatch(/50,000 subscribers, 99\.50 % delivered, p99 250\.0 ms -> met$/);
     expect(spreadVerdict(spread('supernova', 0.97))).toMatch(/-> NOT met, by 2\.00 points$/);
+    expect(spreadVerdict({ ...spread('supernova', 0.955), openAfter: 42_489, closeCodes: { 3012: 7511 } })).toMatch(/95\.50 % delivered, p99 250\.0 ms, 42,489 still connected \(closed by the nodes: 7511 with 3012\) -> NOT met, by 3\.50 points$/);
     expect(spreadVerdict(spread('supernova', 1, 3000))).toMatch(/not the target's size \(run with --spread-subscribers 50000\)$/);
     const table = spreadTable(spread('supernova', 1), spread('raw', 1));
     expect(table).toMatch(/per process\s+16667 \/ 16667 \/ 16666\s+16667 \/ 16667 \/ 16666\n/);
-    expect(table).toMatch(/publications \(per process for raw\)\s+300\s+300\n/);
+    expect(table).toMatch(/publications accepted of scheduled\s+300 of 300\s+300 of 300 each\n/);
     expect(table).toMatch(/p99 per process ms\s+240\.0 \/ 241\.0 \/ 242\.0/);
     expect(table).toMatch(/RSS per process idle, MiB\s+140\.0 \/ 140\.0 \/ 140\.0/);
   });

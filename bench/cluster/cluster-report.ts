@@ -122,7 +122,7 @@ export function spreadTable(sn: SpreadRun, raw: SpreadRun): string {
     row('  per process', per(sn, (n) => String(n.connections)), per(raw, (n) => String(n.connections))),
     row('  still open after publishing', num(sn.openAfter, 0), num(raw.openAfter, 0)),
     row('connect + subscribe s', num(sn.connectSeconds, 1), num(raw.connectSeconds, 1), ratio(sn.connectSeconds, raw.connectSeconds)),
-    row('publications (per process for raw)', num(sn.phase.published, 0), num(raw.phase.published / Math.max(1, raw.phase.nodes.length), 0)),
+    row('publications accepted of scheduled', `${num(sn.phase.published, 0)} of ${num(sn.phase.scheduled, 0)}`, `${num(raw.phase.published / Math.max(1, raw.phase.nodes.length), 0)} of ${num(raw.phase.scheduled, 0)} each`),
     row('delivered / expected % *', num(sn.phase.deliveryRatio * 100, 2), num(raw.phase.deliveryRatio * 100, 2)),
     row('  per process %', per(sn, (n) => num((n.received / n.expected) * 100, 2)), per(raw, (n) => num((n.received / n.expected) * 100, 2))),
     row('delivered msgs/s (while publishing)', num(sn.phase.deliveredPerS, 0), num(raw.phase.deliveredPerS, 0), ratio(sn.phase.deliveredPerS, raw.phase.deliveredPerS)),
@@ -160,5 +160,6 @@ export function spreadVerdict(sn: SpreadRun): string {
   const met = d >= CLUSTER_TARGET.minDelivered;
   return `${CLUSTER_TARGET.spreadSubscribers.toLocaleString('en-US')} live subscribers over ${sn.phase.nodes.length} nodes, >= ${CLUSTER_TARGET.minDelivered * 100} % delivered: `
     + `${sn.subscribers.toLocaleString('en-US')} subscribers, ${(d * 100).toFixed(2)} % delivered, p99 ${sn.phase.p99Ms.toFixed(1)} ms`
+    + (sn.openAfter < sn.subscribers ? `, ${sn.openAfter.toLocaleString('en-US')} still connected (closed by the nodes: ${Object.entries(sn.closeCodes).map(([code, n]) => `${n} with ${code}`).join(', ') || 'no code'})` : '')
     + ` -> ${!atSize ? `not the target's size (run with --spread-subscribers ${CLUSTER_TARGET.spreadSubscribers})` : met ? 'met' : `NOT met, by ${((CLUSTER_TARGET.minDelivered - d) * 100).toFixed(2)} points`}`;
 }

@@ -69,3 +69,12 @@ export async function quietPhase<T extends PhaseResult & OutsideCpu>(label: stri
   log(`    ${label}: ${noise.toFixed(0)} % of a core went to other processes; measuring again`);
   return { ...(await measure()), repeatedAfterNoise: true };
 }
+
+/**
+ * A phase with its delivered rate over the time its in-window count covers: a load process far
+ * behind its sockets (a backlog at overload) serves the count request only after its current
+ * reads, seconds late, and by then has counted that much more.
+ */
+export function withCountedRate<T extends PhaseResult>(r: T): T {
+  return { ...r, deliveredPerS: r.receivedInWindow / (r.windowS + r.countLagMs / 1000) };
+}

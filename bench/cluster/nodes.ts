@@ -23,8 +23,11 @@ export interface NodeSetup {
  * A node's environment: what an operator would set. History on the channel (100 publications,
  * 60 s) so a cluster publication takes the whole path: offset, stream entry and PUB/SUB message in
  * one script; the memory broker keeps the same history. The HTTP rate limit of the server API is
- * off (it would cap the publisher at 1,000 requests/s); slow subscribers queue up to 16 MiB before
- * they are cut off, so a subscriber falling behind shows as latency, as in the other benchmarks.
+ * off (it would cap the publisher at 1,000 requests/s). A subscriber falling behind shows as
+ * latency, as in the other benchmarks, rather than being cut off: its frames queue up to 16 MiB,
+ * and it has 60 s instead of 8 to answer a ping. A load process holding 16,667 sockets on a
+ * shared core answers its pings late when it lags, and with the default 8 s a run lost 7,511 of
+ * 50,000 subscribers to 3012 (no pong) while they were still reading.
  */
 export function nodeEnv(s: Pick<NodeSetup, 'broker' | 'redis' | 'apiKey'>): Record<string, string> {
   return {
@@ -34,6 +37,7 @@ export function nodeEnv(s: Pick<NodeSetup, 'broker' | 'redis' | 'apiKey'>): Reco
     ...(s.broker === 'redis' ? { SUPERNOVA_REDIS_URL: s.redis.url, SUPERNOVA_REDIS_PREFIX: s.redis.prefix } : {}),
     SUPERNOVA_HTTP_RATE_API: 'off',
     SUPERNOVA_MAX_BACKPRESSURE_BYTES: String(16 * 1024 * 1024),
+    SUPERNOVA_PONG_TIMEOUT_MS: '60000',
     SUPERNOVA_DASHBOARD: 'false',
     SUPERNOVA_NAMESPACES: JSON.stringify([{ name: 'bench', historySize: 100, historyTtlMs: 60_000 }]),
   };

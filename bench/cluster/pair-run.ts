@@ -3,7 +3,7 @@ import { runPhase, type PhaseResult, type PhaseSpec, type PhaseTarget } from '..
 import { rssKiB } from '../orchestrator/proc-stats.js';
 import { stopServer, type ServerProcess } from '../orchestrator/server-process.js';
 import type { ApiPublisherStats } from '../shared/publisher-protocol.js';
-import { CpuOf, noiseOf, quietPhase, type ClusterContext } from './context.js';
+import { CpuOf, noiseOf, quietPhase, withCountedRate, type ClusterContext } from './context.js';
 import { CHANNEL, startNode, startPublisher, stopPublisher, type Publisher } from './nodes.js';
 
 export type PairSetup = 'single' | 'cross';
@@ -40,6 +40,8 @@ interface Side {
 }
 
 const WARMUP_MS = 1000;
+/** Longest wait for stragglers after a phase: an overloaded load process runs seconds behind. */
+const DRAIN_MAX_MS = 30_000;
 
 /**
  * Part (1). Both setups are started side by side and stay up: the single node (memory broker)
@@ -60,7 +62,7 @@ export async function runPairs(ctx: ClusterContext): Promise<{ single: PairRun; 
     sides.push({ setup: 'cross', nodes: cross, fleet: undefined, publisher: undefined, connectSeconds: 0 });
     for (const side of sides) await connect(side, ctx);
 
-    const spec = (ratePerChannel: number, durationMs: number): PhaseSpec => ({ ratePerChannel, durationMs, channels: [CHANNEL], tickMs: 10, drainMaxMs: 10_000 });
+    const spec = (ratePerChannel: number, durationMs: number): PhaseSpec => ({ ratePerChannel, durationMs, channels: [CHANNEL], tickMs: 10, drainMaxMs: DRAIN_MAX_MS });
     for (const side of sides) await runPhase(targetOf(side, o.pairSubscribers), side.fleet as LoadFleet, spec(o.pairRate, WARMUP_MS));
     const latency = new Map<PairSetup, PairPhase[]>(sides.map((s) => [s.setup, []]));
     for (let round = 0; round < o.pairRounds; round++) {
@@ -121,7 +123,7 @@ function targetOf(side: Side, subscribers: number): PhaseTarget {
 
 async function measure(side: Side, label: string, spec: PhaseSpec, ctx: ClusterContext): Promise<PairPhase> {
   const cpu = new CpuOf([...side.nodes.map((n) => n.pid), side.setup === 'cross' ? ctx.redis.pid : undefined]);
-  const r = await runPhase(targetOf(side, ctx.options.pairSubscribers), side.fleet as LoadFleet, spec);
+  const r = withCountedRate(await runPhase(targetOf(side, ctx.options.pairSubscribers), side.fleet as LoadFleet, spec));
   const { pct, softirqPct } = cpu.read();
   const stats = await (side.publisher as Publisher).child.request('stats', null, 10_000);
   const out: PairPhase = { ...r, publisher: stats, nodeCpuPct: pct.slice(0, side.nodes.length), redisCpuPct: pct[side.nodes.length] ?? Number.NaN, softirqPct };

@@ -4,7 +4,7 @@ import { rssKiB } from '../orchestrator/proc-stats.js';
 import { settledRssKiB, startServer, stopServer, type ServerProcess } from '../orchestrator/server-process.js';
 import { LatencyHistogram } from '../shared/latency-histogram.js';
 import type { ApiPublisherStats } from '../shared/publisher-protocol.js';
-import { CpuOf, quietPhase, type ClusterContext } from './context.js';
+import { CpuOf, quietPhase, withCountedRate, type ClusterContext } from './context.js';
 import { CHANNEL, startNode, startPublisher, stopPublisher, type Publisher } from './nodes.js';
 
 export type SpreadKind = 'supernova' | 'raw';
@@ -28,6 +28,8 @@ export interface SpreadNode {
 
 /** The publish phase, with each process' share and CPU, Redis' CPU, and the publisher's side. */
 export interface SpreadPhase extends PhaseResult {
+  /** Publications the schedule asked of each publisher (SuperNova's one, each raw process). */
+  scheduled: number;
   nodes: SpreadNode[];
   redisCpuPct: number;
   /** The machine's softirq time (loopback TCP), in % of one core. */
@@ -47,6 +49,8 @@ export interface SpreadRun {
 }
 
 const WARMUP_MS = 1000;
+/** Longest wait for stragglers after a phase: an overloaded load process runs seconds behind. */
+const DRAIN_MAX_MS = 30_000;
 const RSS_SAMPLE_MS = 500;
 
 /**
@@ -92,7 +96,7 @@ export async function runSpread(kind: SpreadKind, perNode: number[], ctx: Cluste
     } else {
       target = { servers, subscribersOf: (s) => counts[s] ?? 0 };
     }
-    const spec = (durationMs: number): PhaseSpec => ({ ratePerChannel: o.spreadRate, durationMs, channels: [CHANNEL], tickMs: 10, drainMaxMs: 10_000 });
+    const spec = (durationMs: number): PhaseSpec => ({ ratePerChannel: o.spreadRate, durationMs, channels: [CHANNEL], tickMs: 10, drainMaxMs: DRAIN_MAX_MS });
     await runPhase(target, fleet, spec(WARMUP_MS));
 
     const measure = async (): Promise<SpreadPhase> => {
@@ -101,7 +105,7 @@ export async function runSpread(kind: SpreadKind, perNode: number[], ctx: Cluste
       const cpu = new CpuOf([...servers.map((s) => s.pid), kind === 'supernova' ? ctx.redis.pid : undefined]);
       let r: PhaseResult;
       try {
-        r = await runPhase(target, fleet as LoadFleet, spec(o.spreadMs));
+        r = withCountedRate(await runPhase(target, fleet as LoadFleet, spec(o.spreadMs)));
       } finally {
         clearInterval(sampler);
       }
@@ -120,7 +124,7 @@ export async function runSpread(kind: SpreadKind, perNode: number[], ctx: Cluste
         };
       });
       ctx.log(`    ${r.receivedTotal.toLocaleString('en-US')} of ${r.expected.toLocaleString('en-US')} delivered (${(r.deliveryRatio * 100).toFixed(2)} %), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; peak RSS ${peak.map(mib).join(' / ')} MiB; servers' cpu ${r.serverCpuPct.toFixed(0)} %, load ${r.loadCpuPct.toFixed(0)} %, softirq ${softirqPct.toFixed(0)} %`);
-      return { ...r, redisCpuPct: pct[servers.length] ?? Number.NaN, softirqPct, nodes, ...(stats ? { publisher: stats } : {}) };
+      return { ...r, scheduled: Math.round((o.spreadRate * o.spreadMs) / 1000), redisCpuPct: pct[servers.length] ?? Number.NaN, softirqPct, nodes, ...(stats ? { publisher: stats } : {}) };
     };
     const phase = await quietPhase(`${kind} publish phase`, ctx.log, measure);
     const status = await fleet.status();

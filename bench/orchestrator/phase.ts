@@ -25,6 +25,11 @@ export interface PhaseResult {
   /** Received by the end of the drain wait. */
   receivedTotal: number;
   windowS: number;
+  /**
+   * How long the in-window count took to come back. A load process far behind its sockets
+   * answers late, and its count then covers that much more than the window.
+   */
+  countLagMs: number;
   /** receivedInWindow / windowS: the delivered rate the system kept up with. */
   deliveredPerS: number;
   offeredPerS: number;
@@ -107,7 +112,9 @@ export async function runPhase(target: PhaseTarget, fleet: LoadFleet, spec: Phas
   const outcomes = await Promise.all(target.servers.map((s) => s.child.request('publish', plan, spec.durationMs * 10 + 60_000)));
   const windowS = (performance.now() - t0) / 1000;
   const cpu = meter.read();
+  const countAsked = performance.now();
   const inWindow = await fleet.snapshot(false);
+  const countLagMs = performance.now() - countAsked;
 
   let expected = 0;
   outcomes.forEach((o, s) => o.perChannel.forEach((n, c) => (expected += n * target.subscribersOf(s, c))));
@@ -147,6 +154,7 @@ export async function runPhase(target: PhaseTarget, fleet: LoadFleet, spec: Phas
     receivedInWindow: inWindow.received,
     receivedTotal: end.received,
     windowS,
+    countLagMs,
     deliveredPerS: inWindow.received / windowS,
     offeredPerS: expected / (spec.durationMs / 1000),
     windowRatio: expected > 0 ? inWindow.received / expected : 0,
