@@ -4,20 +4,21 @@ import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
-import { Fanout, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
-import { Redis } from 'ioredis';
+import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
 import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
+import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService } from './metrics/index.js';
+import { HealthRegistry, registerHealthMetrics, registerHealthRoutes, type LifecycleState } from './health/index.js';
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
-import { ConnectionActors, ConnectionRegistry, type ConnectionDeps, type ConnectionMsg, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, isClientError, marketRpcMethods, type ChannelPublisher, type Feed, type MarketPipeline, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
+import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -45,6 +46,8 @@ export class Engine {
   readonly liveMetrics: MetricsService;
   /** RSS high/low-water marks; register what gives memory back with `memory.onPressure()`. */
   readonly memory: MemoryWatchdog;
+  /** What the engine depends on outside the process: `health.register('redis', probe)`; read by /performance/health. */
+  readonly health: HealthRegistry;
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
@@ -62,8 +65,12 @@ export class Engine {
   private readonly runtime: ActorRuntime;
   private readonly registry = new ConnectionRegistry();
   private readonly pipeline: MarketPipeline;
+  /** With SUPERNOVA_MARKET_SOURCE=mirror: the market of the node that runs the pipeline, in place of this one's (which is not started). */
+  private readonly mirror: MarketMirror | undefined;
   private readonly dashboard: StaticFiles | undefined;
   private readonly rateLimiter: HttpRateLimiter;
+  /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
+  private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
   /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
   readonly ingest: TickIngest;
@@ -71,7 +78,11 @@ export class Engine {
   /** This process in the cluster's directory (and `/api/info`). */
   private readonly nodeUid = randomUUID();
   private listenSocket: uWS.us_listen_socket | undefined;
-  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private state: LifecycleState = 'new';
+  /** The one stop in progress or done: every caller of stop() waits for the same. */
+  private stopped: Promise<void> | undefined;
+  /** Ends drain()'s delay early: stop() during the delay does not wait for it. */
+  private endDrainDelay: (() => void) | undefined;
   private actors: ConnectionActors | undefined;
   private readonly actorDeps: ConnectionDeps;
   /** What the app's handlers reach the engine through; detached at stop (see Detachable). */
@@ -85,6 +96,7 @@ export class Engine {
     const namespaces = new NamespaceRegistry(config.namespaces);
     this.internalErrors = new InternalErrors({ log: this.log, logPeriodMs: config.errorLogPeriodMs });
     const onError = this.internalErrors.report;
+    this.health = new HealthRegistry({ onError });
     this.publications = new PublicationCheck({
       namespaces,
       maxDepth: config.maxDataDepth,
@@ -111,6 +123,8 @@ export class Engine {
       onError,
     });
     this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
+    // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
+    this.redis = redisConnectorFrom(config);
     this.broker = this.makeBroker(namespaces);
     this.metrics = new EngineMetrics({
       connections: () => this.gateway.connections,
@@ -124,12 +138,19 @@ export class Engine {
       memoryPressure: () => this.memory.underPressure,
       rateLimited: () => this.rateLimiter.limited,
       rateLimitFallbacks: () => this.rateLimiter.fallbacks,
+      redisBroker: () => this.redisBroker?.stats(),
     });
-    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log));
+    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, this.redis));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
+    this.mirror = config.marketSource === 'mirror'
+      ? new MarketMirror({ channels: this.broker, symbols: config.symbols, intervals: config.barIntervals, historySize: config.barHistory, logger: this.log })
+      : undefined;
+    // What the bars API, the snapshot routes and the market RPC read.
+    const market: { state: MarketState; bars: BarStore } = this.mirror ?? this.pipeline;
+    registerHealthMetrics(this.metrics.registry, { lifecycle: () => this.state, components: this.health });
 
     const rpc = new Map<string, RpcMethod>();
-    for (const [name, fn] of Object.entries(marketRpcMethods(this.pipeline.state, this.pipeline.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -151,7 +172,7 @@ export class Engine {
       ruleNames: { api: configEntries.httpRateApi.env, ingest: configEntries.httpRateIngest.env, public: configEntries.httpRatePublic.env, ops: configEntries.httpRateOps.env },
       apiKeys: config.apiKey ? [config.apiKey] : [],
       trustProxy: config.trustProxy,
-      ...(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
+      ...(this.redis ? { redis: { connector: this.redis, prefix: config.redisPrefix } } : {}),
       log: this.log,
     });
     const router = new Router({
@@ -181,16 +202,16 @@ export class Engine {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };
     });
-    router.get('/performance/health', () => ({
-      status: this.state === 'running' ? 200 : 503,
-      body: {
-        status: this.state === 'running' ? 'ok' : this.state, uptime: (Date.now() - this.startedAt) / 1000, connections: this.gateway.connections, version: this.version,
-        maxConnections: config.maxConnections, openSockets: this.gateway.openSockets ?? null,
+    registerHealthRoutes(router, {
+      lifecycle: () => this.state,
+      components: this.health,
+      uptimeSeconds: () => (Date.now() - this.startedAt) / 1000,
+      figures: () => ({
+        connections: this.gateway.connections, version: this.version, maxConnections: config.maxConnections, openSockets: this.gateway.openSockets ?? null,
         memory: { ...this.memory.report(), refusedConnections: this.gateway.refused.memory },
-      },
-    }));
-    const market = this.pipeline.state;
-    registerBarsApi(router, { store: this.pipeline.bars, hasSymbol: (s) => market.has(s), symbols: () => market.symbols() });
+      }),
+    });
+    registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() });
     if (config.apiKey) {
       registerServerApi(router, {
         apiKey: config.apiKey,
@@ -213,8 +234,11 @@ export class Engine {
       });
       this.detachables.push(this.dashboard.register(this.app));
     }
-    registerIngestApi(router, { apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks, maxBodyBytes: config.ingestMaxBodyBytes });
-    registerMarketSnapshotApi(router, this.pipeline.state);
+    registerIngestApi(router, {
+      apiKey: config.apiKey, sink: this.ingest, maxTicks: config.ingestMaxTicks, maxBodyBytes: config.ingestMaxBodyBytes,
+      ...(this.mirror ? { misdirected: `this node mirrors the market (${configEntries.marketSource.env}=mirror): send ticks to the node that runs the market pipeline (${configEntries.marketSource.env}=pipeline)` } : {}),
+    });
+    registerMarketSnapshotApi(router, market.state);
     this.detachables.push(this.gateway.attach(), router.attach(this.app));
   }
 
@@ -230,22 +254,30 @@ export class Engine {
     // check while the pressure lasts (what it frees may be refilled; all of it at once would be
     // every client's recovery window for a spike that history may not have caused).
     this.memory.onPressure(({ entering }) => void memory.shedHistory(entering ? 0.5 : 0.9));
-    if (config.broker === 'memory' || (config.broker === 'auto' && config.redisUrl === undefined)) return memory;
-    const url = config.redisUrl as string;
-    const connect = (role: string) => new Redis(url, { connectionName: `supernova-${role}`, enableOfflineQueue: false, protocol: 2, retryStrategy: (n: number) => Math.min(100 * n, 1_000) });
+    const connector = this.redis;
+    if (config.broker === 'memory' || !connector) return memory;
+    // The pipeline node's market channels reach a mirror only through Redis: only the Redis broker needs the tap.
+    const fanout = config.marketSource === 'mirror'
+      ? new FanoutTap(this.fanout, (channel, pub) => this.mirror?.receive(channel, pub.data), this.internalErrors.report)
+      : this.fanout;
     this.redisBroker = new RedisBroker({
       namespaces,
-      fanout: this.fanout,
-      connections: { shardedPubSub: false, command: connect, subscriber: connect, describe: () => url.replace(/\/\/[^@/]*@/, '//***@') },
+      fanout,
+      connector,
       prefix: config.redisPrefix,
       presenceTtlMs: config.presenceTtlMs,
       metaTtlMs: 24 * 3_600_000,
       onPublished,
-      onInsufficientState: (channel) => this.registry.tellAll({ type: 'unsubscribe', channel, code: UnsubscribeCode.InsufficientState }),
+      onInsufficientState: (channel) => {
+        this.registry.tellAll({ type: 'unsubscribe', channel, code: UnsubscribeCode.InsufficientState });
+        this.mirror?.resync(channel);
+      },
       onError: this.internalErrors.report,
-      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => this.applyControl(cmd) },
+      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => void applyControl(this.registry, cmd) },
     });
-    return new ScopedBroker(namespaces, memory, this.redisBroker);
+    const redis = this.redisBroker;
+    this.health.register('redis', () => (redis.connected ? { up: true } : { up: false, detail: `no connection to ${redis.target}` }));
+    return new ScopedBroker(namespaces, memory, redis);
   }
 
   /** This node as `/api/info` lists it. */
@@ -264,18 +296,9 @@ export class Engine {
     };
   }
 
-  /** A server API command for a user's connections, on this node (from its own API or another node's). */
-  private applyControl(cmd: ControlCommand): void {
-    if (cmd.kind === 'unsubscribe') this.registry.tellUser(cmd.user, { type: 'unsubscribe', channel: cmd.channel }, cmd.client);
-    else {
-      const msg: ConnectionMsg = cmd.reason === undefined ? { type: 'disconnect', code: cmd.code as DisconnectCode } : { type: 'disconnect', code: cmd.code as DisconnectCode, reason: cmd.reason };
-      this.registry.tellUser(cmd.user, msg, cmd.client);
-    }
-  }
-
   /** Applies a server API command here and sends it to the other nodes, which hold the user's other connections. */
   private async control(cmd: ControlCommand): Promise<void> {
-    this.applyControl(cmd);
+    applyControl(this.registry, cmd);
     await this.redisBroker?.sendControl(cmd);
   }
 
@@ -296,6 +319,11 @@ export class Engine {
 
   get connections(): number {
     return this.gateway.connections;
+  }
+
+  /** `draining` from drain() until its delay ends, then `stopping`. */
+  get lifecycle(): LifecycleState {
+    return this.state;
   }
 
   private pipelineCounters(): Record<string, PipelineCounters> {
@@ -321,6 +349,8 @@ export class Engine {
       crashWindowMs: this.config.crashWindowMs,
     });
     await this.broker.start();
+    // Before the port opens, so the first request already sees the bars that history holds.
+    await this.mirror?.start();
     await this.dashboard?.start();
     this.memory.start();
     await this.rateLimiter.start();
@@ -331,21 +361,45 @@ export class Engine {
       });
     });
     this.gateway.start();
-    this.pipeline.start();
+    if (!this.mirror) this.pipeline.start();
     this.liveMetrics.start();
     this.state = 'running';
     if (!this.config.apiKey) this.log.warn('server API is off: set SUPERNOVA_API_KEY to turn on /api/*');
-    this.log.info({ port: this.port, host: this.config.host, feed: this.config.feed }, 'supernova listening');
+    this.log.info({ port: this.port, host: this.config.host, feed: this.config.feed, market: this.config.marketSource }, 'supernova listening');
     return { port: this.port };
   }
 
   /**
-   * Graceful drain: no new connections, every client told 3001 (reconnect elsewhere), pipelines
-   * and actors stopped, and every socket, timer and handle released.
+   * SIGTERM's shutdown: readiness (/performance/health/ready) turns 503 at once, the engine goes
+   * on serving as before for `delayMs` (accepting clients too) so that load balancers notice and
+   * stop sending it any, then stop(). A stop() during the delay cuts it short.
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return;
-    const wasRunning = this.state === 'running';
+  async drain(delayMs = this.config.drainDelayMs): Promise<void> {
+    if (this.state !== 'running') return this.stop();
+    this.state = 'draining';
+    this.log.info({ delayMs }, 'not ready: draining');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      this.endDrainDelay = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    return this.stop();
+  }
+
+  /**
+   * Graceful stop, at once: no new connections, every client told 3001 (reconnect elsewhere),
+   * pipelines and actors stopped, and every socket, timer and handle released.
+   */
+  stop(): Promise<void> {
+    this.endDrainDelay?.();
+    this.stopped ??= this.release();
+    return this.stopped;
+  }
+
+  private async release(): Promise<void> {
+    const wasRunning = this.state === 'running' || this.state === 'draining';
     this.state = 'stopping';
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
@@ -353,6 +407,7 @@ export class Engine {
     this.liveMetrics.stop();
     this.memory.stop();
     if (wasRunning) await this.pipeline.stop();
+    await this.mirror?.stop();
     this.fanout.flush();
     await this.feed.stop?.();
     const deadline = Date.now() + this.config.shutdownGraceMs;

@@ -6,8 +6,8 @@ import { createLogger, type Logging } from './logging/index.js';
 /**
  * What stop() may take beyond the drain grace, and the exit beyond the log flush deadline:
  * stopping feeds, actors and Redis connections takes milliseconds when they work, so several
- * seconds past both means something hangs. It keeps the whole shutdown (2 s grace + 1 s flush +
- * this, by default) well inside Kubernetes' default 30 s before SIGKILL.
+ * seconds past both means something hangs. It keeps the whole shutdown (5 s drain delay + 2 s
+ * grace + 1 s flush + this, by default) well inside Kubernetes' default 30 s before SIGKILL.
  */
 const SHUTDOWN_MARGIN_MS = 5_000;
 const EXIT_FAILED = 1;
@@ -37,15 +37,18 @@ async function main(): Promise<void> {
     // The second signal is the operator insisting: no drain, no flush.
     if (stopping) process.exit(128 + constants.signals[signal]);
     stopping = true;
-    const hardMs = config.shutdownGraceMs + config.logFlushMs + SHUTDOWN_MARGIN_MS;
+    // SIGTERM comes from an orchestrator (Kubernetes, Docker, systemd) whose load balancer must
+    // see readiness fail before the clients go; SIGINT is someone at a terminal: no one to wait for.
+    const delayMs = signal === 'SIGTERM' ? config.drainDelayMs : 0;
+    const hardMs = delayMs + config.shutdownGraceMs + config.logFlushMs + SHUTDOWN_MARGIN_MS;
     // Not unref'd: if stop() waits on a promise nobody settles, the loop could empty and the
     // process end with 0 as if the drain had worked; this timer makes that a failure instead.
     setTimeout(() => {
       log.error({ signal, afterMs: hardMs }, 'shutdown did not finish in time; exiting');
       process.exit(EXIT_FAILED);
     }, hardMs);
-    log.info({ signal }, 'draining');
-    engine.stop().then(
+    log.info({ signal }, 'shutting down');
+    engine.drain(delayMs).then(
       () => exitAfterFlush(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');

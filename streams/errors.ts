@@ -119,3 +119,15 @@ export class RedisFeedError extends Error {
     this.name = 'RedisFeedError';
   }
 }
+
+/** A market mirror could not read a channel it follows (at start, or catching up after a gap). */
+export class MarketMirrorError extends Error {
+  readonly code = 'MARKET_MIRROR' as const;
+  constructor(
+    readonly channel: string,
+    cause: unknown,
+  ) {
+    super(`the market mirror cannot read ${channel}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MarketMirrorError';
+  }
+}

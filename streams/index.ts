@@ -1,6 +1,6 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
-export type { Bar, ChannelPublisher, Feed, MarketSnapshot, StreamLogger, Tick, TickBatch } from './ports.js';
-export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, RedisFeedError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
+export type { Bar, ChannelFollower, ChannelPublisher, Feed, MarketSnapshot, RedisFeedConnections, StreamLogger, Tick, TickBatch } from './ports.js';
+export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, MarketMirrorError, RedisFeedError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
 export { createFeed, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
 export type { FeedKind, FeedOptions, RedisStreamFeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
@@ -15,6 +15,8 @@ export type { BarInterval } from './operators/bar-interval.js';
 export { MarketState } from './market/market-state.js';
 export type { MarketStateView } from './market/market-state.js';
 export { MarketPipeline } from './market/market-pipeline.js';
+export { MarketMirror } from './market/market-mirror.js';
+export type { MarketMirrorOptions } from './market/market-mirror.js';
 export { MAX_TRADES_PER_PUBLICATION } from './market/tick-publication.js';
 export type { TickColumnsJson, TickPublication } from './market/tick-publication.js';
 export type { MarketBarsOptions, MarketPipelineOptions } from './market/market-pipeline.js';

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Where pipelines publish. The engine's broker satisfies this structurally, so streams/ never
@@ -8,6 +9,18 @@ export interface ChannelPublisher {
   publish(channel: string, data: unknown): Promise<unknown>;
   /** Optional: publishes before returning (throws on failure); preferred when present, it costs no promise. */
   publishSync?(channel: string, data: unknown): unknown;
+}
+
+/**
+ * Where a market mirror reads the channels another node publishes. The engine's broker satisfies
+ * this structurally; what it receives of them is handed to the mirror's receive().
+ */
+export interface ChannelFollower {
+  /** Resolves once nothing published to the channel after it can be missed. */
+  subscribe(channel: string): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  /** The channel's retained publications, oldest first (newest first with `reverse`). */
+  history(channel: string, query: { limit?: number; reverse?: boolean }): Promise<{ publications: readonly { data: unknown }[] }>;
 }
 
 /** One trade. `ts` is event time (ms since epoch), not the time we received it. */
@@ -46,6 +59,19 @@ export interface Feed {
   start?(): Promise<void>;
   /** Releases what start() opened; called once the pipeline no longer reads `batches()`. */
   stop?(): Promise<void>;
+}
+
+/**
+ * How a feed reaches Redis: the engine's connector (src/redis) satisfies this structurally, so a
+ * feed works on every topology it serves (one server, Sentinel, Cluster) without knowing them.
+ */
+export interface RedisFeedConnections {
+  /** A new connection, named for `role` (CLIENT SETNAME), not connected until connect(). */
+  command(role: string, options: { lazyConnect: true; connectTimeout?: number; protocol?: 2 | 3 }): Redis | Cluster;
+  /** Connects a lazy connection; rejects with an error that says what to check. */
+  connect(client: Redis | Cluster): Promise<void>;
+  /** The target with any password redacted. */
+  describe(): string;
 }
 
 /** What `market:SYM` carries: the session so far for one symbol. */

@@ -15,3 +15,11 @@ export function notionalOf(price: number, size: number): number {
 export function vwapOf(notional: number, volume: number): number {
   return volume > 0 ? Math.round(notional / volume) / DECICENTS_PER_USD : 0;
 }
+
+/**
+ * The notional that gives `vwap` over `volume` back exactly (vwapOf of it is `vwap`): what a
+ * session rebuilt from a snapshot holds. vwap is a whole number of decicents, so this is too.
+ */
+export function notionalAtVwap(vwap: number, volume: number): number {
+  return Math.round(vwap * DECICENTS_PER_USD) * volume;
+}

@@ -1,3 +1,4 @@
+import { serverRefresh, serverSubscribe } from './server-commands.js';
 import { DisconnectCode } from '../../src/protocol/index.js';
 import type { SocketPort } from '../../src/gateway/index.js';
 import type { SpawnOptions } from '../runtime/index.js';
@@ -36,6 +37,12 @@ export function connectionActor(deps: ConnectionDeps, port: SocketPort, limits: 
           break;
         case 'disconnect':
           state.port.close(msg.code, msg.reason);
+          break;
+        case 'subscribe':
+          await serverSubscribe(state, deps, ctx.self, msg);
+          break;
+        case 'refresh':
+          serverRefresh(state, ctx.self, msg);
           break;
       }
       return state;

@@ -47,7 +47,7 @@ export async function handleFrame(state: ConnectionState, frame: InboundFrame, d
     } catch (err) {
       if (err instanceof DisconnectError) {
         deps.metrics.commands.inc({ method, result: String(err.code) });
-        await flush(state, deps, scope);
+        await flushFrame(state, deps, scope);
         state.port.close(err.code, err.reason);
         return;
       }
@@ -64,11 +64,12 @@ export async function handleFrame(state: ConnectionState, frame: InboundFrame, d
     }
     if (state.released) return;
   }
-  await flush(state, deps, scope);
+  await flushFrame(state, deps, scope);
   if (crash) throw crash;
 }
 
-async function flush(state: ConnectionState, deps: ConnectionDeps, scope: FrameScope): Promise<void> {
+/** Commits the scope's new subscriptions and sends its replies and pushes in the same step. */
+export async function flushFrame(state: ConnectionState, deps: ConnectionDeps, scope: FrameScope): Promise<void> {
   const pending = scope.pending;
   scope.pending = [];
   try {

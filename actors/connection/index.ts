@@ -4,3 +4,4 @@ export type { ConnectionDeps } from './deps.js';
 export { ConnectionRegistry } from './registry.js';
 export type { ConnectionMsg } from './messages.js';
 export type { RpcMethod, RpcRegistry, RpcCaller } from './rpc-registry.js';
+export { applyControl } from './control-commands.js';

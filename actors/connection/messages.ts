@@ -1,5 +1,5 @@
 import type { InboundFrame } from '../../src/gateway/index.js';
-import type { DisconnectCode, UnsubscribeCode } from '../../src/protocol/index.js';
+import type { DisconnectCode, StreamPosition, UnsubscribeCode } from '../../src/protocol/index.js';
 
 /** The messages a connection actor handles, in mailbox order. */
 export type ConnectionMsg =
@@ -12,4 +12,8 @@ export type ConnectionMsg =
    * the SDK resubscribes with recovery).
    */
   | { type: 'unsubscribe'; channel: string; code?: UnsubscribeCode }
-  | { type: 'disconnect'; code: DisconnectCode; reason?: string };
+  | { type: 'disconnect'; code: DisconnectCode; reason?: string }
+  /** The server API subscribes this connection to a channel. */
+  | { type: 'subscribe'; channel: string; data?: unknown; recoverSince?: StreamPosition }
+  /** The server API refreshes this connection: expired now, a new expiry (seconds since the epoch), new info. */
+  | { type: 'refresh'; expired?: boolean; expireAt?: number; info?: unknown };

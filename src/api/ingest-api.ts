@@ -20,6 +20,11 @@ export interface IngestApiOptions {
   maxTicks: number;
   /** Largest body of the route (413 beyond it); the router's limit when omitted. */
   maxBodyBytes?: number;
+  /**
+   * Set on a node that runs no market pipeline (a market mirror): ticks taken here would reach
+   * none, so every authorized request is answered 421 MARKET_MIRROR with this message.
+   */
+  misdirected?: string;
 }
 
 const JSON_TYPES = new Set(['application/json']);
@@ -34,6 +39,7 @@ export function registerIngestApi(router: Router, o: IngestApiOptions): void {
   const authorize = apiKeyGuard(o.apiKey);
   router.post('/api/v1/ingest/ticks', (ctx) => {
     authorize(ctx);
+    if (o.misdirected !== undefined) throw new HttpError(421, 'MARKET_MIRROR', o.misdirected);
     const items = decodeTicks(ctx);
     if (items.length > o.maxTicks) {
       throw new HttpError(413, 'TOO_MANY_TICKS', `${items.length} ticks in one request; at most ${o.maxTicks} (${configEntries.ingestMaxTicks.env})`);

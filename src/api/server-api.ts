@@ -27,6 +27,14 @@ const schemas = {
   channelOnly: z.object({ channel }),
   channels: z.object({ pattern: z.string().max(255).optional() }),
   unsubscribe: z.object({ channel, user: z.string(), client: z.string().optional() }),
+  subscribe: z.object({
+    channel, user: z.string(), client: z.string().optional(), data: z.unknown().optional(),
+    recover_since: z.object({ offset: z.number().int().min(0), epoch: z.string().max(64) }).optional(),
+  }),
+  refresh: z.object({
+    user: z.string(), client: z.string().optional(), expired: z.boolean().optional(),
+    expire_at: z.number().int().min(0).optional(), info: z.unknown().optional(),
+  }),
   disconnect: z.object({
     user: z.string(),
     client: z.string().optional(),
@@ -104,6 +112,28 @@ export function registerServerApi(router: Router, o: ServerApiOptions): void {
   route('unsubscribe', schemas.unsubscribe, async (b) => {
     o.namespaces.resolve(b.channel);
     await o.control(b.client === undefined ? { kind: 'unsubscribe', user: b.user, channel: b.channel } : { kind: 'unsubscribe', user: b.user, channel: b.channel, client: b.client });
+    return {};
+  });
+  route('subscribe', schemas.subscribe, async (b) => {
+    o.namespaces.resolve(b.channel);
+    // The data goes to clients in the subscribe push: held to what a publication may carry.
+    if (b.data !== undefined) o.publications.check(b.channel, b.data);
+    await o.control({
+      kind: 'subscribe', user: b.user, channel: b.channel,
+      ...(b.client === undefined ? {} : { client: b.client }),
+      ...(b.data === undefined ? {} : { data: b.data }),
+      ...(b.recover_since ? { recoverSince: b.recover_since } : {}),
+    });
+    return {};
+  });
+  route('refresh', schemas.refresh, async (b) => {
+    await o.control({
+      kind: 'refresh', user: b.user,
+      ...(b.client === undefined ? {} : { client: b.client }),
+      ...(b.expired ? { expired: true } : {}),
+      ...(b.expire_at === undefined ? {} : { expireAt: b.expire_at }),
+      ...(b.info === undefined ? {} : { info: b.info }),
+    });
     return {};
   });
   route('disconnect', schemas.disconnect, async (b) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import type { RedisConnector } from '../redis/index.js';
 import { ErrorCode, ProtocolError, type ClientInfo, type Publication, type StreamPosition } from '../protocol/index.js';
 import type { Broker, HistoryQuery, HistoryResult, PresenceStats, PublishOptions } from './broker.js';
 import type { NamespaceRegistry } from './channel-name.js';
@@ -12,20 +13,15 @@ import { RedisPresence } from './redis-presence.js';
 import { RedisControl, type ControlCommand, type NodeInfo } from './redis-control.js';
 import { packPublication, presenceMessage, unpackPublication, unpositionedMessage, type NodeMessage } from './redis-wire.js';
 
-/** How the broker gets its connections (a single server, Sentinel or a Cluster). */
-export interface RedisConnections {
-  /** Channels go over sharded PUB/SUB (SPUBLISH/SSUBSCRIBE): a Redis Cluster. */
-  readonly shardedPubSub: boolean;
-  command(role: string): Redis | Cluster;
-  subscriber(role: string): Redis | Cluster;
-  /** The target with any password redacted. */
-  describe(): string;
-}
-
 export interface RedisBrokerOptions {
   namespaces: NamespaceRegistry;
   fanout: FanoutSink;
-  connections: RedisConnections;
+  /** Where Redis is (one server, Sentinel or a Cluster); the broker opens two connections through it. */
+  connector: RedisConnector;
+  /** Longest a command may wait for Redis before it fails with BrokerUnavailableError. */
+  commandTimeoutMs?: number;
+  /** Delay before reconnect attempt n (default: 100 ms more each time, at most 1 s). */
+  retryStrategy?: (attempt: number) => number;
   /** Prefix of every key and channel (SUPERNOVA_REDIS_PREFIX): deployments and tests sharing a Redis stay apart. */
   prefix: string;
   presenceTtlMs: number;
@@ -40,6 +36,8 @@ export interface RedisBrokerOptions {
 }
 
 type Connection = (Redis | Cluster) & ScriptedRedis;
+
+export interface RedisBrokerStats { channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number }
 
 /**
  * Channels shared by every node on Redis. A publication with history is one script: next offset,
@@ -65,31 +63,44 @@ export class RedisBroker implements Broker {
     this.o = options;
     this.keys = new RedisKeys(options.prefix);
     this.onError = options.onError ?? (() => {});
-    this.publishCommand = options.connections.shardedPubSub ? 'spublish' : 'publish';
+    this.publishCommand = options.connector.shardedPubSub ? 'spublish' : 'publish';
   }
 
-  /** Whether the command connection is up: publishes, history and presence need it. */
+  /** Whether both connections are up: publishes, history and presence need one, receiving the other. */
   get connected(): boolean {
-    return this.command?.status === 'ready';
+    return this.command?.status === 'ready' && this.subscriber?.status === 'ready';
+  }
+
+  /** Where the broker connects, password redacted. */
+  get target(): string {
+    return this.o.connector.describe();
   }
 
   async start(): Promise<void> {
-    const command = this.o.connections.command('broker') as Connection;
-    const subscriber = this.o.connections.subscriber('broker-sub');
+    // Fail fast while Redis is away: no offline queue, no resend of a publish that may have run
+    // (it would run twice), no command waiting past the timeout; RESP2, whose replies the scripts' readers expect.
+    const options = {
+      enableOfflineQueue: false, autoResendUnfulfilledCommands: false, enableAutoPipelining: true,
+      commandTimeout: this.o.commandTimeoutMs ?? 5_000, protocol: 2,
+      retryStrategy: this.o.retryStrategy ?? ((n: number) => Math.min(100 * n, 1_000)),
+    } as const;
+    const role = `broker-${this.o.node.uid.slice(0, 8)}`;
+    const command = this.o.connector.command(role, options) as Connection;
+    const subscriber = this.o.connector.subscriber(`${role}-sub`, { ...options, enableAutoPipelining: false });
     for (const [role, c] of [['command', command], ['subscriber', subscriber]] as const) (c as Redis).on('error', (err: unknown) => this.onError(`redis-${role}`, err));
     try {
       await Promise.all([whenReady(command), whenReady(subscriber)]);
     } catch (err) {
       command.disconnect();
       subscriber.disconnect();
-      throw new BrokerStartError(`the Redis broker cannot reach ${this.o.connections.describe()} (SUPERNOVA_REDIS_URL): ${(err as Error).message}; set SUPERNOVA_BROKER=memory for a single node without Redis`, { cause: err });
+      throw new BrokerStartError(`the Redis broker cannot reach ${this.o.connector.describe()} (SUPERNOVA_REDIS_URL): ${(err as Error).message}; set SUPERNOVA_BROKER=memory for a single node without Redis`, { cause: err });
     }
     this.command = defineScripts(command) as Connection;
     this.subscriber = subscriber;
     this.subscriptions = new RedisSubscriptions({
       keys: this.keys,
       subscriber,
-      sharded: this.o.connections.shardedPubSub,
+      sharded: this.o.connector.shardedPubSub,
       deliver: (channel, msg) => this.deliver(channel, msg),
       missed: (channel, since) => this.history(channel, { since, limit: -1 }),
       onInsufficientState: (channel) => this.o.onInsufficientState?.(channel),
@@ -98,7 +109,7 @@ export class RedisBroker implements Broker {
     this.presence_ = new RedisPresence({ redis: this.command, keys: this.keys, ttlMs: this.o.presenceTtlMs, onError: this.onError });
     this.presence_.start();
     this.control_ = new RedisControl({
-      command, subscriber, sharded: this.o.connections.shardedPubSub, keys: this.keys,
+      command, subscriber, sharded: this.o.connector.shardedPubSub, keys: this.keys,
       uid: this.o.node.uid, info: this.o.node.info, onCommand: this.o.node.onCommand, announceMs: this.o.node.announceMs, onError: this.onError,
     });
     await this.control_.start();
@@ -217,7 +228,7 @@ export class RedisBroker implements Broker {
   }
 
   /** Counters of the PUB/SUB side: channels received, gaps filled and lost, messages dropped. */
-  stats(): { channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number } {
+  stats(): RedisBrokerStats {
     const s = this.subscriptions;
     return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0, localFallbacks: this.localFallbacks };
   }

@@ -17,7 +17,9 @@ export interface NodeInfo {
 /** Server API commands that must reach the node holding a user's connections. */
 export type ControlCommand =
   | { kind: 'disconnect'; user: string; code: number; reason?: string; client?: string }
-  | { kind: 'unsubscribe'; user: string; channel: string; client?: string };
+  | { kind: 'unsubscribe'; user: string; channel: string; client?: string }
+  | { kind: 'subscribe'; user: string; channel: string; client?: string; data?: unknown; recoverSince?: { offset: number; epoch: string } }
+  | { kind: 'refresh'; user: string; client?: string; expired?: boolean; expireAt?: number; info?: unknown };
 
 interface Envelope { from: string; cmd: ControlCommand }
 interface Announcement { info: NodeInfo; at: number }

@@ -4,6 +4,7 @@ import { ConfigError } from './config-error.js';
 import { FALLBACK_MAX_CONNECTIONS, memoryBudgetBytes, openFileBudget, openFileSoftLimit } from './host-limits.js';
 import { BAR_ROW_BYTES, FEED_KINDS, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES } from '../../streams/index.js';
 import { HttpRate, httpRateSchema } from './http-rate.js';
+import { checkSentinelMaster, parseRedisTarget, redactRedisUrl, REDIS_TOPOLOGIES, RedisTargetError, type RedisTopology } from '../redis/redis-target.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -73,15 +74,17 @@ export const configEntries = {
   httpRateApi: { env: 'SUPERNOVA_HTTP_RATE_API', schema: httpRateSchema.default(new HttpRate(1000, 1)), doc: 'HTTP rate limit of the server API (`/api/*` but ingest and GETs of `/api/v1/`) per API key, per client address for requests without the key: `N/T` (`100/1s`, `600/1m`, `1000/1h`) or `off`' },
   httpRateIngest: { env: 'SUPERNOVA_HTTP_RATE_INGEST', schema: httpRateSchema.default(new HttpRate(100, 1)), doc: 'HTTP rate limit of `/api/v1/ingest/*` per API key (per client address without it)' },
   httpRatePublic: { env: 'SUPERNOVA_HTTP_RATE_PUBLIC', schema: httpRateSchema.default(HttpRate.OFF), doc: 'HTTP rate limit of the public reads (`GET /api/v1/market...`) per client address; off by default, see HTTP rate limits' },
-  httpRateOps: { env: 'SUPERNOVA_HTTP_RATE_OPS', schema: httpRateSchema.default(new HttpRate(100, 1)), doc: 'HTTP rate limit of `/metrics` and `/performance/*` per client address; `/performance/health` is never limited' },
+  httpRateOps: { env: 'SUPERNOVA_HTTP_RATE_OPS', schema: httpRateSchema.default(new HttpRate(100, 1)), doc: 'HTTP rate limit of `/metrics` and `/performance/*` per client address; `/performance/health` and its `/live` and `/ready` are never limited' },
   trustProxy: { env: 'SUPERNOVA_TRUST_PROXY', schema: bool.default(false), doc: 'Take the client address of HTTP rate limits from the last `x-forwarded-for` entry; only behind a proxy that sets it' },
-  redisPrefix: { env: 'SUPERNOVA_REDIS_PREFIX', schema: z.string().regex(/^[\w.:-]{1,64}$/, 'is 1-64 of letters, digits and _ . : -').default('supernova'), doc: 'Prefix of the keys the engine keeps in Redis (HTTP rate limits: PREFIX:ratelimit:GROUP:...)' },
+  // No { }: a channel's keys are PREFIX:KIND:{CHANNEL}, whose braces alone must pick the hash slot.
+  redisPrefix: { env: 'SUPERNOVA_REDIS_PREFIX', schema: z.string().regex(/^[\w.:-]{1,64}$/, 'is 1-64 of letters, digits and _ . : - (no { }: the keys of a channel share the hash slot of {CHANNEL})').default('supernova'), doc: 'Prefix of the keys and channels the engine keeps in Redis (HTTP rate limits: PREFIX:ratelimit:GROUP:...); deployments sharing a Redis each have their own' },
   broker: { env: 'SUPERNOVA_BROKER', schema: z.enum(['auto', 'memory', 'redis']).default('auto'), doc: 'Where channels live: `memory` (this process alone), `redis` (shared by every node on SUPERNOVA_REDIS_URL), `auto` (redis when SUPERNOVA_REDIS_URL is set)' },
   presenceTtlMs: { env: 'SUPERNOVA_PRESENCE_TTL_MS', schema: int(1_000, 3_600_000).default(60_000), doc: 'Redis broker: a presence entry lapses this long after its node last refreshed it (every third of it), so a dead node leaves no ghosts' },
   nodeAnnounceMs: { env: 'SUPERNOVA_NODE_ANNOUNCE_MS', schema: int(100, 60_000).default(3_000), doc: 'Redis broker: how often a node writes its info for `/api/info`; a node silent for three periods is no longer listed' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
-  symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces' },
+  symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },
+  marketSource: { env: 'SUPERNOVA_MARKET_SOURCE', schema: z.enum(['pipeline', 'mirror']).default('pipeline'), doc: 'Where this node\'s bars API, market snapshots and `market.*` RPC come from: `pipeline` (its own market pipeline, from its feed and HTTP ingest) or `mirror` (the shared `market:` and `bars:` channels of the node that runs the pipeline; needs the Redis broker and SUPERNOVA_FEED=none, and HTTP ingest answers 421)' },
   feed: { env: 'SUPERNOVA_FEED', schema: z.enum(FEED_KINDS).default('simulated'), doc: 'Market data source: `simulated`, `replay` (a recorded day, see SUPERNOVA_REPLAY_*), `redis` (a Redis Stream, needs SUPERNOVA_REDIS_URL) or `none` (HTTP ingest only)' },
   simTradesPerSecond: { env: 'SUPERNOVA_SIM_TRADES_PER_SECOND', schema: z.coerce.number().positive().max(10_000).default(5), doc: 'Simulated trades per second per symbol' },
   replayFile: { env: 'SUPERNOVA_REPLAY_FILE', schema: z.string().min(1).default('../shared/data/market/spy-2013-10-07/ticks.csv.gz'), doc: 'Tick CSV (gzipped if `.gz`) the replay feed reads, relative to the working directory' },
@@ -92,7 +95,14 @@ export const configEntries = {
   barIntervals: { env: 'SUPERNOVA_BAR_INTERVALS', schema: intervalList.default(['1s', '1m']), doc: 'Bar intervals published to bars:INTERVAL:SYM (100ms to 24h)' },
   barLatenessMs: { env: 'SUPERNOVA_BAR_LATENESS_MS', schema: int(0, 3_600_000).default(2_000), doc: 'How far behind the newest event time a tick may arrive and still count in its bar; later ticks are dropped and counted' },
   barHistory: { env: 'SUPERNOVA_BAR_HISTORY', schema: int(1, 100_000).default(1_440), doc: 'Closed bars kept in memory per symbol and interval for the bars API; the oldest is dropped beyond it' },
-  redisUrl: { env: 'SUPERNOVA_REDIS_URL', schema: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(), doc: 'Redis, `redis://[:password@]host:port[/db]`; unset means no Redis' },
+  redisUrl: {
+    env: 'SUPERNOVA_REDIS_URL',
+    schema: z.string().refine((v) => v.split(',').every((e) => /^rediss?:\/\/\S+$/.test(e.trim())), 'must be a redis:// or rediss:// URL, or a comma-separated list of them').optional(),
+    redact: redactRedisUrl,
+    doc: 'Redis, `redis://[[user]:password@]host:port[/db]` (`rediss://` is TLS); for SUPERNOVA_REDIS_TOPOLOGY=cluster a comma-separated list of seed nodes, for sentinel a list of Sentinels (the credentials and db are the master\'s). Unset means no Redis',
+  },
+  redisTopology: { env: 'SUPERNOVA_REDIS_TOPOLOGY', schema: z.enum(REDIS_TOPOLOGIES as [RedisTopology, ...RedisTopology[]]).default('single'), doc: 'What SUPERNOVA_REDIS_URL names: `single` (one server), `sentinel` (Sentinels monitoring a master, see SUPERNOVA_REDIS_SENTINEL_MASTER) or `cluster` (a Redis Cluster; channels use sharded PUB/SUB)' },
+  redisSentinelMaster: { env: 'SUPERNOVA_REDIS_SENTINEL_MASTER', schema: z.string().regex(/^\S{1,256}$/, 'is 1-256 characters without spaces').optional(), doc: 'The master name the Sentinels monitor; required with SUPERNOVA_REDIS_TOPOLOGY=sentinel' },
   feedStream: { env: 'SUPERNOVA_FEED_STREAM', schema: z.string().min(1).max(512).default('supernova:ticks'), doc: 'Redis feed: stream key the upstream XADDs ticks to' },
   feedGroup: { env: 'SUPERNOVA_FEED_GROUP', schema: z.string().min(1).max(256).default('supernova'), doc: 'Redis feed: consumer group; engines in one group share the stream' },
   feedConsumer: { env: 'SUPERNOVA_FEED_CONSUMER', schema: z.string().min(1).max(256).optional(), doc: 'Redis feed: this engine\'s consumer name, unique per process; unset is hostname-pid' },
@@ -139,6 +149,7 @@ export const configEntries = {
   maxCrashes: { env: 'SUPERNOVA_MAX_CRASHES', schema: int(1, 1000).default(5), doc: 'Handler crashes within the crash window that stop a connection actor (3004)' },
   crashWindowMs: { env: 'SUPERNOVA_CRASH_WINDOW_MS', schema: int(100, 3_600_000).default(10_000), doc: 'Window of the crash count' },
   expiredCloseDelayMs: { env: 'SUPERNOVA_EXPIRED_CLOSE_DELAY_MS', schema: int(0, 3_600_000).default(25_000), doc: 'Grace after a connection token expires before disconnect 3005, so an SDK refreshing at the deadline is not cut off' },
+  drainDelayMs: { env: 'SUPERNOVA_DRAIN_DELAY_MS', schema: int(0, 600_000).default(5_000), doc: 'On SIGTERM, how long the engine goes on serving after `/performance/health/ready` turns 503, so load balancers stop sending it clients before it disconnects them with 3001; SIGINT skips it' },
   shutdownGraceMs: { env: 'SUPERNOVA_SHUTDOWN_GRACE_MS', schema: int(0, 600_000).default(2_000), doc: 'Time a draining engine gives clients to read disconnect 3001' },
   logFlushMs: { env: 'SUPERNOVA_LOG_FLUSH_MS', schema: int(0, 60_000).default(1_000), doc: 'Longest the exit waits for unwritten log lines; those left are lost (the process then exits anyway)' },
   logBacklogLines: { env: 'SUPERNOVA_LOG_BACKLOG_LINES', schema: int(1, 10_000_000).default(10_000), doc: 'Log lines waiting for stdout to take them; beyond it new lines are dropped and counted (supernova_log_lines_dropped_total)' },
@@ -213,7 +224,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (res.success) out[key] = res.data;
     else {
       const where = fromOverride ? `${entry.env} (option ${key})` : entry.env;
-      problems.push(`${where}=${JSON.stringify(raw)}: ${res.error.issues.map((i) => i.message).join('; ')}`);
+      const shown = 'redact' in entry && typeof raw === 'string' ? entry.redact(raw) : raw;
+      problems.push(`${where}=${JSON.stringify(shown)}: ${res.error.issues.map((i) => i.message).join('; ')}`);
     }
   }
   if (out.feed === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
@@ -222,7 +234,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (out.broker === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_BROKER=redis');
   }
+  checkMarketMirror(out, problems);
   checkMemoryWaterMarks(out, problems);
+  checkRedisTarget(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const config = out as SupernovaConfig;
   for (const [key, derive] of Object.entries(derivedDefaults)) {
@@ -233,6 +247,39 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 function emptyToUndefined(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+/** The URL list fits the topology, and a Sentinel master is named exactly when the topology is sentinel. */
+function checkRedisTarget(out: Record<string, unknown>, problems: string[]): void {
+  const fields = { url: configEntries.redisUrl.env, topology: configEntries.redisTopology.env, sentinelMaster: configEntries.redisSentinelMaster.env };
+  if (problems.some((p) => Object.values(fields).some((env) => p.startsWith(env)))) return;
+  const url = out.redisUrl as string | undefined;
+  const topology = out.redisTopology as RedisTopology;
+  const master = out.redisSentinelMaster as string | undefined;
+  try {
+    if (url === undefined) checkSentinelMaster(topology, master);
+    else parseRedisTarget(url, topology, master);
+  } catch (err) {
+    if (!(err instanceof RedisTargetError)) throw err;
+    const value = { url: url === undefined ? undefined : redactRedisUrl(url), topology, sentinelMaster: master }[err.field];
+    problems.push(`${fields[err.field]}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${err.message}`);
+  }
+}
+
+/**
+ * A mirror follows channels another node publishes: it needs them shared (the Redis broker), and
+ * a feed of its own would make it a second producer of the channels it follows.
+ */
+function checkMarketMirror(out: Record<string, unknown>, problems: string[]): void {
+  if (out.marketSource !== 'mirror') return;
+  const source = `${configEntries.marketSource.env}=mirror`;
+  const badUrl = problems.some((p) => p.startsWith(configEntries.redisUrl.env));
+  if ((out.redisUrl === undefined && !badUrl) || out.broker === 'memory') {
+    problems.push(`${source}: needs the Redis broker, to receive the channels of the node that runs the market pipeline; set ${configEntries.redisUrl.env} (and ${configEntries.broker.env} to auto or redis), or ${configEntries.marketSource.env}=pipeline`);
+  }
+  if (out.feed !== undefined && out.feed !== 'none') {
+    problems.push(`${source}: needs ${configEntries.feed.env}=none, got ${JSON.stringify(out.feed)}: a mirror computes no market of its own; run the feed on the node with ${configEntries.marketSource.env}=pipeline`);
+  }
 }
 
 /** The low-water mark defaults to a fraction of the high one, and must be below it. */

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RedisClient, RedisConnector } from '../redis/index.js';
 
 /**
  * What the router tells the limiter about a request, inside the uWS callback. `remoteAddress`
@@ -42,14 +42,14 @@ export interface HttpRateLimiterOptions {
   /** Take the client address from the last `x-forwarded-for` entry (the nearest proxy's view). */
   trustProxy: boolean;
   /** Count on Redis, so every engine sharing it and the prefix enforces one limit. */
-  redis?: { url: string; prefix: string };
+  redis?: { connector: RedisConnector; prefix: string };
   log: Logger;
 }
 
 const zeroPerGroup = (): Record<RateGroup, number> => Object.fromEntries(RATE_GROUPS.map((g) => [g, 0])) as Record<RateGroup, number>;
 
-/** The route that is never limited: kubelets and load balancers probe it, and it costs nothing. */
-const HEALTH_ROUTE = '/performance/health';
+/** The routes that are never limited: kubelets and load balancers probe them, and they cost nothing. */
+const HEALTH_ROUTES: ReadonlySet<string> = new Set(['/performance/health', '/performance/health/live', '/performance/health/ready']);
 /** Longest a limit decision waits for Redis before this process decides alone. */
 const REDIS_COMMAND_TIMEOUT_MS = 500;
 const LOG_INTERVAL_MS = 10_000;
@@ -57,7 +57,7 @@ const ALLOWED: RateVerdict = Object.freeze({ allowed: true });
 
 /** The group of a matched route, or undefined for one that is never limited. */
 export function rateGroupOf(method: string, route: string): RateGroup | undefined {
-  if (route === HEALTH_ROUTE) return undefined;
+  if (HEALTH_ROUTES.has(route)) return undefined;
   if (route === '/metrics' || route.startsWith('/performance/')) return 'ops';
   if (route.startsWith('/api/v1/ingest/')) return 'ingest';
   if (route.startsWith('/api/v1/') && (method === 'get' || method === 'head')) return 'public';
@@ -79,7 +79,7 @@ interface GroupLimiter {
  */
 export class HttpRateLimiter {
   private readonly groups = new Map<RateGroup, GroupLimiter>();
-  private readonly redis: Redis | undefined;
+  private readonly redis: RedisClient | undefined;
   private readonly keys: { key: Buffer; id: string }[];
   private readonly lastLogAt = new Map<string, number>();
   /**
@@ -98,9 +98,8 @@ export class HttpRateLimiter {
   constructor(private readonly o: HttpRateLimiterOptions) {
     this.keys = o.apiKeys.map((k) => ({ key: Buffer.from(k), id: createHash('sha256').update(k).digest('hex').slice(0, 16) }));
     if (o.redis && RATE_GROUPS.some((g) => o.rules[g].points > 0)) {
-      this.redis = new Redis(o.redis.url, {
+      this.redis = o.redis.connector.command('http-rate-limit', {
         lazyConnect: true,
-        connectionName: 'supernova-http-rate-limit',
         connectTimeout: 2_000,
         commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
         // A request never queues behind a reconnect: the insurance limiter decides at once.
@@ -125,9 +124,9 @@ export class HttpRateLimiter {
 
   /** Connects to Redis when configured; an unreachable Redis is logged, not fatal (insurance). */
   async start(): Promise<void> {
-    if (!this.redis) return;
+    if (!this.redis || !this.o.redis) return;
     try {
-      await this.redis.connect();
+      await this.o.redis.connector.connect(this.redis);
     } catch (err) {
       this.logSparingly('redis', { err }, 'http rate limit: Redis not reachable at start; limiting in memory per node until it answers');
     }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { SupernovaConfig } from '../config/index.js';
 import { ConfigError, configEntries } from '../config/index.js';
+import type { RedisConnector } from '../redis/index.js';
 import { barInterval, createFeed, InvalidOptionError, MarketPipeline, MergedFeed, TickIngest, type BarInterval, type ChannelPublisher, type Feed, type FeedOptions } from '../../streams/index.js';
 
 // Options of the feeds and bars that come straight from one variable, to name it in errors.
@@ -29,13 +30,13 @@ export interface MarketWiring {
  * Backpressure is one rule for every source: while SUPERNOVA_INGEST_MAX_PENDING publications are
  * unsettled, ingest refuses (503), and the replay and Redis feeds pause reading.
  */
-export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPublisher, logger: Logger): MarketWiring {
+export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPublisher, logger: Logger, redis?: RedisConnector): MarketWiring {
   const intervals = configured(() => config.barIntervals.map((name): BarInterval => barInterval(name)));
   // The sources' backpressure reads the pipeline that consumes them, which is built after them.
   const built: { pipeline?: MarketPipeline } = {};
   const pending = (): number => built.pipeline?.pendingPublications ?? 0;
   const busy = (): boolean => pending() >= config.ingestMaxPending;
-  const feed: Feed = configured(() => createFeed(config.feed, feedOptions(config, logger, busy)));
+  const feed: Feed = configured(() => createFeed(config.feed, feedOptions(config, logger, busy, redis)));
   const symbols = { knows: (symbol: string) => built.pipeline?.knows(symbol) ?? false, room: () => built.pipeline?.room() ?? 0 };
   const ingest = new TickIngest({ maxPending: config.ingestMaxPending, pending, symbols, chunks: { maxQueuedTicks: config.ingestMaxTicks } });
   const pipeline = new MarketPipeline({
@@ -50,15 +51,15 @@ export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPu
   return { pipeline, feed, ingest };
 }
 
-function feedOptions(config: SupernovaConfig, logger: Logger, busy: () => boolean): FeedOptions {
+function feedOptions(config: SupernovaConfig, logger: Logger, busy: () => boolean, redis: RedisConnector | undefined): FeedOptions {
   const options: FeedOptions = {
     symbols: config.symbols,
     tradesPerSecond: config.simTradesPerSecond,
     replay: { file: config.replayFile, symbol: config.replaySymbol, date: config.replayDate, speed: config.replaySpeed, loop: config.replayLoop, isBusy: busy },
   };
-  if (config.redisUrl) {
+  if (redis) {
     options.redis = {
-      url: config.redisUrl, stream: config.feedStream, group: config.feedGroup, consumer: config.feedConsumer,
+      redis, stream: config.feedStream, group: config.feedGroup, consumer: config.feedConsumer,
       batchSize: config.feedBatchSize, blockMs: config.feedBlockMs, claimIdleMs: config.feedClaimIdleMs, busy, logger,
     };
   }

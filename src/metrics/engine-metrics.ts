@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { PipelineCounters } from '../../streams/index.js';
-import type { HistoryStats } from '../broker/index.js';
+import type { HistoryStats, RedisBrokerStats } from '../broker/index.js';
 import { BucketHistogram, type HistogramSeriesCounts } from './bucket-histogram.js';
 import { IntervalLatency } from './interval-latency.js';
 import { processMetrics } from './process-metrics.js';
@@ -24,6 +24,8 @@ export interface MetricsSources {
   /** HTTP requests refused by the rate limits, and limit decisions taken in memory for want of Redis, by route group. */
   rateLimited?(): Record<string, number>;
   rateLimitFallbacks?(): Record<string, number>;
+  /** The Redis broker's counts, when it runs (RedisBroker.stats). */
+  redisBroker?(): RedisBrokerStats | undefined;
 }
 
 /**
@@ -117,6 +119,12 @@ export class EngineMetrics {
         for (const [namespace, n] of Object.entries(history()?.namespaces ?? {})) this.set({ namespace }, n.streams);
       },
     });
+    const redis = () => sources.redisBroker?.();
+    new Gauge({ name: 'supernova_redis_channels', help: 'Channels this node receives from Redis (those with local subscribers)', registers, collect() { this.set(redis()?.channels ?? 0); } });
+    sourcedCounter('supernova_redis_gaps_total', 'Gaps in a channel\'s offsets this node found (a lost PUB/SUB message or connection), by outcome: filled from the stream, or lost (its positioned subscribers were sent 2500)', this.registry,
+      (): Record<string, number> => { const r = redis(); return r ? { filled: r.gapsFilled, lost: r.gapsLost } : {}; }, 'outcome');
+    sourcedCounter('supernova_redis_messages_dropped_total', 'PUB/SUB messages this node could not read (another version\'s, or corrupt)', this.registry, (): Record<string, number> => { const r = redis(); return r ? { '': r.dropped } : {}; });
+    sourcedCounter('supernova_redis_local_fallbacks_total', 'Pipeline publications delivered only to this node\'s subscribers because Redis was unreachable', this.registry, (): Record<string, number> => { const r = redis(); return r ? { '': r.localFallbacks } : {}; });
     sourcedCounter('supernova_history_evicted_total', 'Publications history dropped before their TTL, by the budget that dropped them (channel, namespace, total, memory)', this.registry, () => ({ ...history()?.evicted }), 'reason');
     sourcedCounter('supernova_log_lines_dropped_total', 'Log lines never written: the log output was full past its backlog limits, or failed', this.registry, () => ({ '': sources.logLinesDropped?.() ?? 0 }));
   }

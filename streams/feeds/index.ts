@@ -43,7 +43,7 @@ export function createFeed(kind: FeedKind, options?: FeedOptions): Feed {
       if (!options?.replay) throw new InvalidOptionError('replay', 'the replay feed needs { replay: { file } }');
       return new ReplayFeed(options.replay);
     case 'redis':
-      if (!options?.redis) throw new InvalidOptionError('redis', 'the redis feed needs { url, stream, group }');
+      if (!options?.redis) throw new InvalidOptionError('redis', 'the redis feed needs { redis, stream, group }');
       return new RedisStreamFeed(options.redis);
     case 'none':
       return new NoneFeed();

@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
-import { Redis } from 'ioredis';
-import type { Feed, StreamLogger, Tick, TickBatch } from '../ports.js';
+import type { Cluster, Redis } from 'ioredis';
+import type { Feed, RedisFeedConnections, StreamLogger, Tick, TickBatch } from '../ports.js';
 import { InvalidOptionError, RedisFeedError } from '../errors.js';
 
 export interface RedisStreamFeedOptions {
-  /** `redis://[:password@]host:port[/db]`. */
-  url: string;
+  /** Where the feed's two connections come from (the engine's Redis connector). */
+  redis: RedisFeedConnections;
   /** Stream key the upstream XADDs ticks to. */
   stream: string;
   /** Consumer group: engines in one group share the stream, each entry going to one of them. */
@@ -52,9 +52,11 @@ const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
  * acknowledges and quits cleanly. A Redis lost while running is ioredis' to reconnect; the read
  * loop waits and resumes, and never errors the stream.
  */
+type Connection = Redis | Cluster;
+
 export class RedisStreamFeed implements Feed {
   readonly name = 'redis';
-  private readonly url: string;
+  private readonly redis: RedisFeedConnections;
   private readonly stream: string;
   private readonly group: string;
   readonly consumer: string;
@@ -66,8 +68,8 @@ export class RedisStreamFeed implements Feed {
   private readonly busy: () => boolean;
   private readonly logger: StreamLogger;
 
-  private command: Redis | undefined;
-  private blocking: Redis | undefined;
+  private command: Connection | undefined;
+  private blocking: Connection | undefined;
   private readonly loops = new Set<{ active: boolean; done: Promise<void> }>();
 
   private deliveredCount = 0;
@@ -78,7 +80,7 @@ export class RedisStreamFeed implements Feed {
   private readonly suppressed = new Map<string, number>();
 
   constructor(options: RedisStreamFeedOptions) {
-    this.url = options.url;
+    this.redis = options.redis;
     this.stream = options.stream;
     this.group = options.group;
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}`;
@@ -117,7 +119,7 @@ export class RedisStreamFeed implements Feed {
     const command = this.connect('command');
     const blocking = this.connect('blocking');
     try {
-      await Promise.all([command.connect(), blocking.connect()]);
+      await Promise.all([this.redis.connect(command), this.redis.connect(blocking)]);
       await command.call('XGROUP', 'CREATE', this.stream, this.group, this.newGroupStartId, 'MKSTREAM').catch((err: unknown) => {
         if (!String((err as Error).message).startsWith('BUSYGROUP')) throw err;
       });
@@ -125,7 +127,7 @@ export class RedisStreamFeed implements Feed {
       command.disconnect();
       blocking.disconnect();
       throw new RedisFeedError(
-        `redis feed cannot start on ${redactUrl(this.url)} (SUPERNOVA_REDIS_URL), stream ${this.stream}, group ${this.group}: ${(err as Error).message}`,
+        `redis feed cannot start on ${this.redis.describe()}, stream ${this.stream}, group ${this.group}: ${(err as Error).message}`,
         { cause: err },
       );
     }
@@ -163,7 +165,7 @@ export class RedisStreamFeed implements Feed {
     });
   }
 
-  private async readLoop(command: Redis, blocking: Redis, subscriber: Subscriber<TickBatch>, loop: { active: boolean }): Promise<void> {
+  private async readLoop(command: Connection, blocking: Connection, subscriber: Subscriber<TickBatch>, loop: { active: boolean }): Promise<void> {
     let lastClaimAt = Number.NEGATIVE_INFINITY;
     // First this consumer's own pending entries (a restart under the same name), then new ones.
     let ownPendingDone = false;
@@ -193,7 +195,7 @@ export class RedisStreamFeed implements Feed {
     }
   }
 
-  private async claim(command: Redis, subscriber: Subscriber<TickBatch>, loop: { active: boolean }): Promise<void> {
+  private async claim(command: Connection, subscriber: Subscriber<TickBatch>, loop: { active: boolean }): Promise<void> {
     let cursor = '0-0';
     do {
       const reply = (await command.call('XAUTOCLAIM', this.stream, this.group, this.consumer, this.claimIdleMs, cursor, 'COUNT', this.batchSize)) as [string, RawEntry[] | null, ...unknown[]];
@@ -206,7 +208,7 @@ export class RedisStreamFeed implements Feed {
   }
 
   /** Hands the entries' ticks on as one batch, then acknowledges them all, malformed ones included. */
-  private async deliver(command: Redis, entries: RawEntry[], subscriber: Subscriber<TickBatch>): Promise<void> {
+  private async deliver(command: Connection, entries: RawEntry[], subscriber: Subscriber<TickBatch>): Promise<void> {
     if (entries.length === 0) return;
     const ids: string[] = [];
     const ticks: Tick[] = [];
@@ -227,10 +229,9 @@ export class RedisStreamFeed implements Feed {
     await command.call('XACK', this.stream, this.group, ...ids);
   }
 
-  private connect(role: string): Redis {
-    const redis = new Redis(this.url, {
+  private connect(role: string): Connection {
+    const redis = this.redis.command(`feed-${role}-${this.consumer}`, {
       lazyConnect: true,
-      connectionName: `supernova-feed-${role}-${this.consumer.replace(/[^\w.-]/g, '_')}`,
       connectTimeout: 5_000,
       // RESP2: XREADGROUP answers [[stream, entries]]; ioredis 6's RESP3 default flattens that map.
       protocol: 2,
@@ -283,14 +284,4 @@ function delay(ms: number): Promise<void> {
 function positiveInt(option: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(option, `must be an integer >= 1, got ${value}`);
   return value;
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }

@@ -4,7 +4,7 @@ import { SimulatedFeed } from './simulated.js';
 import type { SimulatedFeedOptions } from './simulated.js';
 import { createFeed } from './index.js';
 import { InvalidOptionError, UnknownFeedError } from '../errors.js';
-import type { Feed, Tick } from '../ports.js';
+import type { Feed, RedisFeedConnections, Tick } from '../ports.js';
 
 /** Runs a feed for `ms` of virtual time, then unsubscribes; returns the ticks and the scheduler. */
 function runFor(ms: number, options: Omit<SimulatedFeedOptions, 'scheduler'>) {
@@ -135,6 +135,8 @@ describe('createFeed', () => {
 
   it('builds the redis feed only with its options', () => {
     expect(() => createFeed('redis', { symbols: ['A'] })).toThrow(/redis feed needs/);
-    expect(createFeed('redis', { symbols: ['A'], redis: { url: 'redis://127.0.0.1:6379', stream: 's', group: 'g', consumer: 'c' } }).name).toBe('redis');
+    // Built, not started: nothing connects, so the connections are never asked for.
+    const redis: RedisFeedConnections = { command: () => { throw new Error('not started in this test'); }, connect: async () => {}, describe: () => 'unused' };
+    expect(createFeed('redis', { symbols: ['A'], redis: { redis, stream: 's', group: 'g', consumer: 'c' } }).name).toBe('redis');
   });
 });

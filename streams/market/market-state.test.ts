@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { MarketState } from './market-state.js';
+import type { MarketSnapshot } from '../ports.js';
 
 describe('MarketState', () => {
   it('tracks the session per symbol: open is the first price, change is measured from it', () => {
@@ -60,5 +61,24 @@ describe('MarketState', () => {
     state.apply({ symbol: 'AAA', price: 11, size: 1, ts: 2 });
     expect(before?.last).toBe(10);
     expect(state.snapshot('AAA')?.last).toBe(11);
+  });
+
+  it('takes a snapshot computed elsewhere and answers it exactly, VWAP and change included', () => {
+    const source = new MarketState();
+    for (let i = 0; i < 1_000; i++) source.apply({ symbol: 'AAA', price: 100 + ((i * 7) % 13) * 0.01, size: 1 + (i % 9), ts: i });
+    const snapshot = source.snapshot('AAA');
+    const mirror = new MarketState();
+    mirror.apply({ symbol: 'AAA', price: 1, size: 1, ts: 0 });
+    mirror.setSnapshot(snapshot as MarketSnapshot);
+    expect(mirror.snapshot('AAA')).toEqual(snapshot);
+    expect(mirror.version('AAA')).toEqual(source.version('AAA'));
+    expect(mirror.symbols()).toEqual(['AAA']);
+    // A tick after it continues the session it took (apply's cached session is the new one); the
+    // VWAP's sum is rebuilt from the rounded VWAP, so only it may be a decicent off from here.
+    source.apply({ symbol: 'AAA', price: 99, size: 5, ts: 2_000 });
+    mirror.apply({ symbol: 'AAA', price: 99, size: 5, ts: 2_000 });
+    const { vwap, ...rest } = source.snapshot('AAA') as MarketSnapshot;
+    expect(mirror.snapshot('AAA')).toMatchObject(rest);
+    expect(Math.abs((mirror.snapshot('AAA')?.vwap ?? 0) - vwap)).toBeLessThan(0.00011);
   });
 });

@@ -1,5 +1,5 @@
 import type { MarketSnapshot, Tick } from '../ports.js';
-import { notionalOf, vwapOf } from '../prices.js';
+import { notionalAtVwap, notionalOf, vwapOf } from '../prices.js';
 
 /** Read side of the market state: what RPC handlers and HTTP routes need, nothing more. */
 export interface MarketStateView {
@@ -61,6 +61,27 @@ export class MarketState implements MarketStateView {
     session.notional += notionalOf(tick.price, tick.size);
     session.trades += 1;
     session.ts = tick.ts;
+  }
+
+  /**
+   * Takes a symbol's session as another node's pipeline computed it (a market mirror's
+   * `market:SYM`), in place of this one's: snapshot() then answers exactly that snapshot.
+   */
+  setSnapshot(snapshot: MarketSnapshot): void {
+    const session: SymbolSession = {
+      symbol: snapshot.symbol,
+      last: snapshot.last,
+      open: snapshot.open,
+      high: snapshot.high,
+      low: snapshot.low,
+      volume: snapshot.volume,
+      notional: notionalAtVwap(snapshot.vwap, snapshot.volume),
+      trades: snapshot.trades,
+      ts: snapshot.ts,
+    };
+    this.sessions.set(snapshot.symbol, session);
+    // apply()'s cached session may be the one just replaced.
+    if (this.last?.symbol === snapshot.symbol) this.last = session;
   }
 
   /** A fresh copy: callers (the broker encoding asynchronously) must not see later mutations. */

@@ -117,11 +117,13 @@ describe('HTTP rate limits (in memory)', () => {
     for (const g of ['ops', 'public', 'ingest']) expect(await metric(t, 'supernova_http_rate_limited_total', g)).toBeGreaterThanOrEqual(1);
   });
 
-  it('/performance/health is never limited, however spent the ops group is', async () => {
+  it('/performance/health, /live and /ready are never limited, however spent the ops group is', async () => {
     const t = await engine({ httpRateOps: '1/60s' });
     expect(await statuses(2, () => send(`${t.http}${OPS}`))).toEqual([200, 429]);
-    const health = await statuses(50, () => send(`${t.http}/performance/health`));
-    expect(health.every((s) => s === 200)).toBe(true);
+    for (const path of ['/performance/health', '/performance/health/live', '/performance/health/ready']) {
+      const health = await statuses(50, () => send(`${t.http}${path}`));
+      expect(health.every((s) => s === 200), path).toBe(true);
+    }
   });
 
   it('off (or 0) turns a group off; public reads are off by default', async () => {

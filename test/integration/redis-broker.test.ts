@@ -5,19 +5,20 @@ import type { FanoutSink, RedisBroker } from '../../src/broker/index.js';
 import { loadConfig } from '../../src/index.js';
 import type { Publication } from '../../src/protocol/index.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
-import { cleanPrefix, redisBroker, singleServer, testPrefix } from '../support/redis-broker.js';
+import { cleanPrefix, redisBroker, testPrefix } from '../support/redis-broker.js';
 import { until } from '../support/client.js';
 
 const reachable = await redisReachable();
 
 /** A broker of its own connections, named so the test can find them in CLIENT LIST. */
 function node(prefix: string, o: { historySize?: number; presenceTtlMs?: number; onInsufficientState?: (channel: string) => void } = {}) {
-  const name = `sntest-${randomUUID().slice(0, 8)}`;
+  const uid = randomUUID();
   const pubs: Publication[] = [];
   const sink: FanoutSink = { publication: (_c, pub) => pubs.push(pub), join() {}, leave() {} };
   const namespaces = loadConfig({ SUPERNOVA_NAMESPACES: JSON.stringify([{ name: 'gap', historySize: o.historySize ?? 1000, historyTtlMs: 60_000 }]) }).namespaces;
-  const broker = redisBroker({ prefix, namespaces, fanout: sink, connections: singleServer(REDIS_URL, name), ...o });
-  return { broker, pubs, name };
+  const broker = redisBroker({ prefix, namespaces, fanout: sink, uid, ...o });
+  // The broker names its connections supernova-broker-UID8 and supernova-broker-UID8-sub.
+  return { broker, pubs, name: `supernova-broker-${uid.slice(0, 8)}` };
 }
 
 describe.runIf(reachable)('Redis broker on a real Redis', () => {
@@ -32,7 +33,7 @@ describe.runIf(reachable)('Redis broker on a real Redis', () => {
   /** Cuts a node's PUB/SUB connection, as a network blip or Redis' output-buffer limit would. */
   const killSubscriber = async (name: string) => {
     const list = (await admin.client('LIST')) as string;
-    const line = list.split('\n').find((l) => l.includes(`name=${name}-broker-sub `));
+    const line = list.split('\n').find((l) => l.includes(`name=${name}-sub `));
     const id = /id=(\d+)/.exec(line ?? '')?.[1];
     expect(id).toBeDefined();
     await admin.client('KILL', 'ID', id as string);

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { concatAll, type Subscription } from 'rxjs';
 import { RedisFeedError, RedisStreamFeed, type Tick } from '../../streams/index.js';
 import type { RedisStreamFeedOptions } from '../../streams/index.js';
+import { createRedisConnector, RedisConnectionError } from '../../src/redis/index.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { connected, sdkClient, subscribed, until } from '../support/client.js';
 import { startEngine } from '../support/engine.js';
@@ -32,7 +33,7 @@ describe.skipIf(!reachable)('Redis Streams feed (real Redis)', () => {
 
   /** A started feed on this test's stream, its ticks collected. */
   async function feed(consumer: string, options: Partial<RedisStreamFeedOptions> = {}): Promise<{ feed: RedisStreamFeed; ticks: Tick[] }> {
-    const f = new RedisStreamFeed({ url: REDIS_URL, stream, group: GROUP, consumer, newGroupStartId: '0', blockMs: 200, ...options });
+    const f = new RedisStreamFeed({ redis: createRedisConnector({ url: REDIS_URL }), stream, group: GROUP, consumer, newGroupStartId: '0', blockMs: 200, ...options });
     await f.start();
     const ticks: Tick[] = [];
     const entry: { feed: RedisStreamFeed; sub: Subscription | undefined } = { feed: f, sub: undefined };
@@ -137,11 +138,12 @@ describe.skipIf(!reachable)('Redis Streams feed (real Redis)', () => {
   });
 
   it('fails start with a RedisFeedError naming the variable when Redis is unreachable', async () => {
-    const f = new RedisStreamFeed({ url: 'redis://127.0.0.1:1', stream, group: GROUP, consumer: 'x' });
+    const f = new RedisStreamFeed({ redis: createRedisConnector({ url: 'redis://:secret@127.0.0.1:1' }), stream, group: GROUP, consumer: 'x' });
     const err = await f.start().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(RedisFeedError);
-    expect((err as Error).message).toContain('SUPERNOVA_REDIS_URL');
-    expect((err as Error).cause).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/redis:\/\/:\*\*\*@127\.0\.0\.1:1 .*SUPERNOVA_REDIS_URL/);
+    expect((err as Error).message).not.toContain('secret');
+    expect((err as Error).cause).toBeInstanceOf(RedisConnectionError);
     await f.stop();
   });
 });

@@ -7,7 +7,7 @@ import { RawSocket } from '../support/raw-socket.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const GRACE_MS = 500;
 const FLUSH_MS = 500;
-/** main.ts's SHUTDOWN_MARGIN_MS: the hard exit comes at grace + log flush + this. */
+/** main.ts's SHUTDOWN_MARGIN_MS: the hard exit comes at drain delay (0 here) + grace + log flush + this. */
 const MARGIN_MS = 5_000;
 /** For a loaded two-core machine: process start-up of exit, the test's own polling. */
 const SLACK_MS = 3_000;
@@ -34,7 +34,9 @@ async function startEngineProcess(pipe: StdoutPipe, env: Record<string, string> 
     env: {
       ...process.env,
       SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_LOG_LEVEL: 'debug', SUPERNOVA_SYMBOLS: 'AAPL',
-      SUPERNOVA_SHUTDOWN_GRACE_MS: String(GRACE_MS), SUPERNOVA_LOG_FLUSH_MS: String(FLUSH_MS), ...env,
+      SUPERNOVA_SHUTDOWN_GRACE_MS: String(GRACE_MS), SUPERNOVA_LOG_FLUSH_MS: String(FLUSH_MS),
+      // The drain delay is shutdown.test.ts's subject; here it would only push the exit later.
+      SUPERNOVA_DRAIN_DELAY_MS: '0', ...env,
     },
     stdio: ['ignore', pipe.childFd, 'pipe'],
   });

@@ -32,7 +32,8 @@ export class EngineProcess {
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SUPERNOVA_')));
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
-      env: { ...inherited, SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_DASHBOARD: 'false', ...env },
+      // No drain delay unless a test asks: stop() is SIGTERM, and nothing balances load here.
+      env: { ...inherited, SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_DASHBOARD: 'false', SUPERNOVA_DRAIN_DELAY_MS: '0', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdout.on('data', (d: Buffer) => this.stdout(d.toString()));

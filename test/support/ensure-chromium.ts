@@ -6,23 +6,8 @@
  * `npm test` itself: typecheck, lint and every other test still run.
  */
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { aptAccess, aptInstall, say } from './apt-get.js';
 import { chromiumPath, DEBIAN_CHROMIUM } from './chromium.js';
-
-const say = (line: string): void => console.log(`pretest: ${line}`);
-
-/** The command prefix that runs apt-get as root, or undefined when this user may not. */
-function asRoot(): string[] | undefined {
-  if (process.getuid?.() === 0) return [];
-  const sudo = spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' });
-  return sudo.status === 0 ? ['sudo', '-n'] : undefined;
-}
-
-function run(argv: string[]): boolean {
-  const [cmd, ...args] = argv as [string, ...string[]];
-  const result = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return result.status === 0;
-}
 
 function ensureChromium(): void {
   const path = chromiumPath();
@@ -32,17 +17,14 @@ function ensureChromium(): void {
     say(`CHROMIUM_PATH=${path} does not exist, and Debian's package would not put it there: ${without}.`);
     return;
   }
-  const hasAptGet = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
-  const prefix = hasAptGet ? asRoot() : undefined;
-  if (!prefix) {
-    const how = hasAptGet ? 'run `sudo apt-get install -y chromium`' : 'install chromium from your system\'s packages, or set CHROMIUM_PATH to a chromium binary';
+  const access = aptAccess();
+  if ('denied' in access) {
+    const how = access.denied === 'not root' ? 'run `sudo apt-get install -y chromium`' : 'install chromium from your system\'s packages, or set CHROMIUM_PATH to a chromium binary';
     say(`${DEBIAN_CHROMIUM} is missing and this user may not install it: ${how}. Until then ${without}.`);
     return;
   }
   say(`${DEBIAN_CHROMIUM} is missing: installing Debian's chromium package for the browser test.`);
-  const installed = run([...prefix, 'apt-get', 'update'])
-    && run([...prefix, 'apt-get', 'install', '-y', '--no-install-recommends', 'chromium']);
-  if (!installed || !existsSync(DEBIAN_CHROMIUM)) {
+  if (!aptInstall(access.prefix, ['chromium']) || !existsSync(DEBIAN_CHROMIUM)) {
     say(`installing chromium failed (see apt-get above): ${without}.`);
   }
 }

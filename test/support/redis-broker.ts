@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { NamespaceRegistry, RedisBroker, type FanoutSink, type RedisConnections } from '../../src/broker/index.js';
+import { createRedisConnector, type RedisConnector } from '../../src/redis/index.js';
+import { NamespaceRegistry, RedisBroker, type FanoutSink } from '../../src/broker/index.js';
 import type { NamespaceOptions } from '../../src/config/index.js';
 import { REDIS_URL } from './redis.js';
-
-/** Connections to one Redis server, as the engine makes them (no offline queue: a down Redis fails at once). */
-export function singleServer(url = REDIS_URL, name = 'supernova-test'): RedisConnections {
-  const make = (role: string) => new Redis(url, { connectionName: `${name}-${role}`, enableOfflineQueue: false, protocol: 2, retryStrategy: (n) => Math.min(50 * n, 500) });
-  return { shardedPubSub: false, command: make, subscriber: make, describe: () => url };
-}
 
 /** A prefix no other test uses; `cleanPrefix` removes its keys. */
 export function testPrefix(name: string): string {
@@ -29,15 +24,18 @@ export async function cleanPrefix(prefix: string, url = REDIS_URL): Promise<void
   }
 }
 
-export function redisBroker(o: { prefix: string; namespaces: NamespaceOptions[]; fanout: FanoutSink; connections?: RedisConnections; presenceTtlMs?: number; onInsufficientState?: (channel: string) => void }): RedisBroker {
+/** A Redis broker as the engine makes one (on the machine's Redis unless `connector` says otherwise), reconnecting within 50 ms. */
+export function redisBroker(o: { prefix: string; namespaces: NamespaceOptions[]; fanout: FanoutSink; connector?: RedisConnector; uid?: string; presenceTtlMs?: number; onInsufficientState?: (channel: string) => void }): RedisBroker {
+  const uid = o.uid ?? randomUUID();
   return new RedisBroker({
     namespaces: new NamespaceRegistry(o.namespaces),
     fanout: o.fanout,
-    connections: o.connections ?? singleServer(),
+    connector: o.connector ?? createRedisConnector({ url: REDIS_URL }),
+    retryStrategy: (n) => Math.min(50 * n, 500),
     prefix: o.prefix,
     presenceTtlMs: o.presenceTtlMs ?? 60_000,
     metaTtlMs: 24 * 3_600_000,
-    node: { uid: randomUUID(), info: () => ({ uid: '', name: 'test', version: '0', num_clients: 0, num_users: 0, num_channels: 0, num_subs: 0, uptime: 0 }), announceMs: 1_000, onCommand: () => {} },
     ...(o.onInsufficientState ? { onInsufficientState: o.onInsufficientState } : {}),
+    node: { uid, info: () => ({ uid, name: 'test', version: '0', num_clients: 0, num_users: 0, num_channels: 0, num_subs: 0, uptime: 0 }), announceMs: 1_000, onCommand: () => {} },
   });
 }

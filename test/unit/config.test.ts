@@ -42,6 +42,27 @@ describe('configuration', () => {
     expect(loadConfig({})).toMatchObject({ ingestMaxTicks: 10_000, ingestMaxPending: 100_000, feedConsumer: undefined });
   });
 
+  it('a market mirror needs the Redis broker and no feed, naming the variables', () => {
+    const redis = { SUPERNOVA_REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadConfig({}).marketSource).toBe('pipeline');
+    expect(loadConfig({ ...redis, SUPERNOVA_MARKET_SOURCE: 'mirror', SUPERNOVA_FEED: 'none' }).marketSource).toBe('mirror');
+    expect(() => loadConfig({ SUPERNOVA_MARKET_SOURCE: 'copy' })).toThrow(/SUPERNOVA_MARKET_SOURCE="copy"/);
+    const problems = (env: Record<string, string>): readonly string[] => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems;
+        throw err;
+      }
+      return [];
+    };
+    expect(problems({ SUPERNOVA_MARKET_SOURCE: 'mirror', SUPERNOVA_FEED: 'none' })).toEqual([expect.stringMatching(/^SUPERNOVA_MARKET_SOURCE=mirror: needs the Redis broker.*set SUPERNOVA_REDIS_URL/)]);
+    expect(problems({ ...redis, SUPERNOVA_BROKER: 'memory', SUPERNOVA_MARKET_SOURCE: 'mirror', SUPERNOVA_FEED: 'none' })).toEqual([expect.stringMatching(/^SUPERNOVA_MARKET_SOURCE=mirror: needs the Redis broker.*SUPERNOVA_BROKER/)]);
+    // The feed's default is the simulated one: a mirror must say none.
+    expect(problems({ ...redis, SUPERNOVA_MARKET_SOURCE: 'mirror' })).toEqual([expect.stringMatching(/^SUPERNOVA_MARKET_SOURCE=mirror: needs SUPERNOVA_FEED=none, got "simulated"/)]);
+    expect(problems({ SUPERNOVA_MARKET_SOURCE: 'mirror', SUPERNOVA_FEED: 'replay' })).toHaveLength(2);
+  });
+
   it('derives SUPERNOVA_MAX_SYMBOLS from the market memory budget and the ingest body limit from SUPERNOVA_INGEST_MAX_TICKS, unless set', () => {
     const defaults = loadConfig({});
     // 1 GiB over 4 KiB + 72 bytes x 1,440 bars x 2 intervals per symbol.
