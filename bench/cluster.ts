@@ -50,7 +50,12 @@ async function main(): Promise<number> {
   const redis = await openRedisRun(o.redisUrl);
   cleanup = () => deletePrefix(redis);
   const startedAt = new Date().toISOString();
-  const childLifetimeMs = 2 * (120_000 + o.spreadSubscribers * 5 + o.pairMs + o.pairMaxMs + o.spreadMs + 60_000) + 60_000;
+  // Each child's hard limit: start-up and ramps, every phase it may see (the pair's nodes live
+  // through all rounds of both setups) with its drain (up to 30 s) and a second try, and a margin.
+  const drain = 30_000;
+  const pairMs = 2 * o.pairRounds * (o.pairMs + drain) + 2 * 2 * (o.pairMaxMs + drain);
+  const spreadMs = 2 * (o.spreadMs + drain);
+  const childLifetimeMs = 2 * (120_000 + o.spreadSubscribers * 5 + pairMs + spreadMs) + 60_000;
   const watchdog = setTimeout(() => {
     log('bench:cluster: overall time limit exceeded; ending the child processes');
     BenchChild.killAll();
