@@ -133,6 +133,6 @@ async function measure(side: Side, label: string, spec: PhaseSpec, ctx: ClusterC
   return out;
 }
 
-export function fmtRate(perS: number): string {
+function fmtRate(perS: number): string {
   return Math.round(perS).toLocaleString('en-US');
 }
