@@ -104,7 +104,13 @@ export class BenchChild<M extends RpcMap<M>> {
         reject(new Error(`${this.label}: ${method} got no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve: (v) => resolve(v as M[K]['res']), reject, timer });
-      this.proc.send({ kind: 'request', id, method, params });
+      // A child being killed (Ctrl-C, a failure) cannot be written to: the request fails here
+      // instead of as an unhandled 'error' event that would end this process before its cleanup.
+      this.proc.send({ kind: 'request', id, method, params }, (err) => {
+        if (!err || !this.pending.delete(id)) return;
+        clearTimeout(timer);
+        reject(new Error(`${this.label}: ${method} could not be sent (${err.message})`));
+      });
     });
   }
 

@@ -9,6 +9,8 @@ export interface FleetOptions {
   subscribers: number;
   mode: ClientMode;
   port: number;
+  /** One port per worker instead of `port` for all: worker w holds the subscribers of node w. */
+  workerPorts?: number[];
   channels: string[];
   /** Source addresses to spread over (empty: the kernel's default 127.0.0.1). */
   sourceAddresses: string[];
@@ -31,10 +33,11 @@ const RPC_TIMEOUT_MS = 15_000;
 
 /** The load worker processes of one run, addressed as one. */
 export class LoadFleet {
-  private constructor(private readonly workers: BenchChild<WorkerRpc>[], readonly subscribersPerChannel: number[]) {}
+  private constructor(private readonly workers: BenchChild<WorkerRpc>[], readonly subscribersPerChannel: number[], readonly subscribersPerWorker: number[]) {}
 
   static async start(o: FleetOptions): Promise<LoadFleet> {
     const workers: BenchChild<WorkerRpc>[] = [];
+    const perWorker: number[] = [];
     try {
       for (let w = 0; w < o.workers; w++) {
         const args: WorkerArgs = { maxLifetimeMs: o.maxLifetimeMs };
@@ -56,7 +59,7 @@ export class LoadFleet {
         const spec: OpenSpec = {
           mode: o.mode,
           host: '127.0.0.1',
-          port: o.port,
+          port: o.workerPorts?.[w] ?? o.port,
           path: '/connection/websocket',
           firstIndex: first,
           count,
@@ -68,6 +71,7 @@ export class LoadFleet {
           handshakeTimeoutMs: 20_000,
         };
         await workers[w]?.request('open', spec, RPC_TIMEOUT_MS);
+        perWorker.push(count);
         first += count;
       }
     } catch (err) {
@@ -75,7 +79,7 @@ export class LoadFleet {
       throw err;
     }
     const perChannel = o.channels.map((_, c) => Math.floor(o.subscribers / o.channels.length) + (c < o.subscribers % o.channels.length ? 1 : 0));
-    return new LoadFleet(workers, perChannel);
+    return new LoadFleet(workers, perChannel, perWorker);
   }
 
   get pids(): number[] {
@@ -126,8 +130,13 @@ export class LoadFleet {
     await Promise.all(this.workers.map((w) => w.request('reset', null, RPC_TIMEOUT_MS)));
   }
 
+  /** Each worker's own counters, in worker order (with workerPorts: one node's subscribers each). */
+  snapshots(withHistogram: boolean): Promise<WorkerSnapshot[]> {
+    return Promise.all(this.workers.map((w) => w.request('snapshot', { withHistogram }, RPC_TIMEOUT_MS)));
+  }
+
   async snapshot(withHistogram: boolean): Promise<FleetSnapshot> {
-    const all: WorkerSnapshot[] = await Promise.all(this.workers.map((w) => w.request('snapshot', { withHistogram }, RPC_TIMEOUT_MS)));
+    const all = await this.snapshots(withHistogram);
     const out: FleetSnapshot = { received: 0, unstamped: 0, untimed: 0, replyErrors: 0, pingsAnswered: 0, closeCodes: {}, histogram: new LatencyHistogram() };
     for (const s of all) {
       out.received += s.received;

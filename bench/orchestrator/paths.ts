@@ -9,6 +9,8 @@ export const childScripts = {
   ws: fileURLToPath(new URL('../peers/ws-server.js', import.meta.url)),
   socketio: fileURLToPath(new URL('../peers/socketio-server.js', import.meta.url)),
   loadtestEngine: fileURLToPath(new URL('../servers/loadtest-server.js', import.meta.url)),
+  clusterNode: fileURLToPath(new URL('../servers/cluster-node.js', import.meta.url)),
+  apiPublisher: fileURLToPath(new URL('../clients/api-publisher.js', import.meta.url)),
   httpSupernova: fileURLToPath(new URL('../servers/http-supernova.js', import.meta.url)),
   httpFastify: fileURLToPath(new URL('../peers/http-fastify.js', import.meta.url)),
   httpNode: fileURLToPath(new URL('../peers/http-node.js', import.meta.url)),
@@ -26,6 +28,20 @@ export function resultsDir(): string {
     dir = parent;
   }
   return join(process.cwd(), 'bench', 'results');
+}
+
+/** A run's own directory, bench/results/<prefix>-<startedAt> (not created here). */
+export function runDir(prefix: string, startedAt: string): string {
+  return join(resultsDir(), `${prefix}-${startedAt.replace(/[:.]/g, '-')}`);
+}
+
+/** Writes `data` as result.json in the run's directory and returns the file's path. */
+export function writeRunResult(prefix: string, startedAt: string, data: unknown): string {
+  const dir = runDir(prefix, startedAt);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'result.json');
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
 }
 
 /** Writes `data` as bench/results/<prefix>-<startedAt>.json and returns the file's path. */

@@ -2,6 +2,7 @@ import type { LoadFleet } from './load-fleet.js';
 import { sleep } from './load-fleet.js';
 import type { ServerProcess } from './server-process.js';
 import { CpuMeter, type ProcessCpu } from './proc-stats.js';
+import type { PublishOutcome, PublishPlan } from '../shared/server-protocol.js';
 
 export interface PhaseSpec {
   ratePerChannel: number;
@@ -24,6 +25,11 @@ export interface PhaseResult {
   /** Received by the end of the drain wait. */
   receivedTotal: number;
   windowS: number;
+  /**
+   * How long the in-window count took to come back. A load process far behind its sockets
+   * answers late, and its count then covers that much more than the window.
+   */
+  countLagMs: number;
   /** receivedInWindow / windowS: the delivered rate the system kept up with. */
   deliveredPerS: number;
   offeredPerS: number;
@@ -62,13 +68,24 @@ export interface PhaseResult {
   repeatedAfterNoise?: boolean;
 }
 
+/** A process that runs a phase's publisher loop: a server child, or a publisher outside the servers. */
+export interface PhasePublisher {
+  pid: number;
+  child: { request(method: 'publish', params: PublishPlan, timeoutMs: number): Promise<PublishOutcome> };
+}
+
 /**
  * Who publishes in a phase: one server process, or several sharing a port (each with its own
  * publisher loop, started together), and how many subscribers each one's publications reach.
  */
 export interface PhaseTarget {
-  servers: ServerProcess[];
+  servers: PhasePublisher[];
   subscribersOf(server: number, channel: number): number;
+  /**
+   * The processes metered as the server side when the publishers are not the servers (nodes fed
+   * by an outside publisher); the publishers are then metered with the load.
+   */
+  serverPids?: number[];
 }
 
 /** One server: its publications reach every subscriber of their channel. */
@@ -81,10 +98,12 @@ export function oneServer(server: ServerProcess, fleet: LoadFleet): PhaseTarget 
  * arrived in that window, then wait (bounded) for stragglers so latency includes late messages.
  */
 export async function runPhase(target: PhaseTarget, fleet: LoadFleet, spec: PhaseSpec): Promise<PhaseResult> {
-  const serverPids = target.servers.map((s) => s.pid);
+  const publisherPids = target.servers.map((s) => s.pid);
+  const serverPids = target.serverPids ?? publisherPids;
+  const loadPids = target.serverPids ? [...fleet.pids, ...publisherPids] : fleet.pids;
   const before = await fleet.snapshot(false);
   await fleet.reset();
-  const meter = new CpuMeter([...serverPids, ...fleet.pids, process.pid]);
+  const meter = new CpuMeter([...serverPids, ...loadPids, process.pid]);
   const t0 = performance.now();
   const plan = { ratePerChannel: spec.ratePerChannel, durationMs: spec.durationMs, channels: spec.channels, tickMs: spec.tickMs };
   // A server far below the offered load (ws, Socket.IO) still publishes all of it, late: its loop
@@ -93,7 +112,9 @@ export async function runPhase(target: PhaseTarget, fleet: LoadFleet, spec: Phas
   const outcomes = await Promise.all(target.servers.map((s) => s.child.request('publish', plan, spec.durationMs * 10 + 60_000)));
   const windowS = (performance.now() - t0) / 1000;
   const cpu = meter.read();
+  const countAsked = performance.now();
   const inWindow = await fleet.snapshot(false);
+  const countLagMs = performance.now() - countAsked;
 
   let expected = 0;
   outcomes.forEach((o, s) => o.perChannel.forEach((n, c) => (expected += n * target.subscribersOf(s, c))));
@@ -133,6 +154,7 @@ export async function runPhase(target: PhaseTarget, fleet: LoadFleet, spec: Phas
     receivedInWindow: inWindow.received,
     receivedTotal: end.received,
     windowS,
+    countLagMs,
     deliveredPerS: inWindow.received / windowS,
     offeredPerS: expected / (spec.durationMs / 1000),
     windowRatio: expected > 0 ? inWindow.received / expected : 0,
@@ -144,8 +166,8 @@ export async function runPhase(target: PhaseTarget, fleet: LoadFleet, spec: Phas
     meanMs: h.meanUs / 1000,
     serverCpuPct: sumOf(serverPids, 'pct'),
     serverSysPct: sumOf(serverPids, 'sysPct'),
-    loadCpuPct: sumOf(fleet.pids, 'pct'),
-    loadSysPct: sumOf(fleet.pids, 'sysPct'),
+    loadCpuPct: sumOf(loadPids, 'pct'),
+    loadSysPct: sumOf(loadPids, 'sysPct'),
     corePct: cpu.corePct,
     otherCpuPct,
     publisherLagMs: Math.max(...outcomes.map((o) => o.maxTickLagMs)),

@@ -50,6 +50,16 @@ export function coreTimes(): CoreTimes[] {
   return out;
 }
 
+/**
+ * Softirq ticks of all cores (the 7th field of /proc/stat's `cpu` line) and the clock ticks of
+ * the whole machine: loopback TCP's receive path runs there, counted to no process.
+ */
+export function softirqTimes(): { softirq: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
+  const v = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return { softirq: v[6] ?? 0, total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
+}
+
 let ticksPerSecond: number | undefined;
 
 export function clockTicksPerSecond(): number {

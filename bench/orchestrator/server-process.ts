@@ -13,17 +13,29 @@ export interface ServerProcess {
   pid: number;
 }
 
-/** Starts one server child; `extra` may fix its port (shared by several processes) or SuperNova's batch limit. */
-export async function startServer(kind: ServerKind, cpu: CpuPlan, maxLifetimeMs: number, extra: Omit<ServerArgs, 'maxLifetimeMs'> = {}, label = kind === 'raw' ? 'raw-uws' : kind): Promise<ServerProcess> {
+/** Another entry of the same server protocol (an engine configured from its environment), with that environment. */
+export interface ServerLaunch {
+  script: string;
+  env: Record<string, string>;
+  /** Node flags beyond --expose-gc (a CPU profile). */
+  nodeFlags?: string[];
+}
+
+/**
+ * Starts one server child; `extra` may fix its port (shared by several processes) or SuperNova's
+ * batch limit; `launch` runs another entry than the kind's own.
+ */
+export async function startServer(kind: ServerKind, cpu: CpuPlan, maxLifetimeMs: number, extra: Omit<ServerArgs, 'maxLifetimeMs'> = {}, label = kind === 'raw' ? 'raw-uws' : kind, launch?: ServerLaunch): Promise<ServerProcess> {
   const args: ServerArgs = { maxLifetimeMs, ...extra };
   const { child, ready } = await BenchChild.spawn<ServerRpc, ServerReady>({
     label,
-    script: childScripts[kind],
+    script: launch?.script ?? childScripts[kind],
+    env: launch?.env,
     args,
     cpus: cpu.serverCpus,
     tasksetPath: cpu.tasksetPath,
     // gc on request before each RSS reading, so garbage is not counted as per-connection memory.
-    nodeFlags: ['--expose-gc'],
+    nodeFlags: ['--expose-gc', ...(launch?.nodeFlags ?? [])],
     readyTimeoutMs: 20_000,
   });
   return { kind, child, port: ready.port, pid: ready.pid };

@@ -7,7 +7,7 @@ import type { ScaleRun } from './scale-run.js';
 function publish(p: Partial<PhaseResult>): PhaseResult {
   return {
     ratePerChannel: 2, channels: 1, subscribers: 50_000, published: 60, expected: 1_000_000, receivedInWindow: 800_000, receivedTotal: 1_000_000,
-    windowS: 10, deliveredPerS: 80_000, offeredPerS: 100_000, windowRatio: 0.8, rateRatio: 0.8, deliveryRatio: 1, p50Ms: 5, p99Ms: 40, maxMs: 60, meanMs: 8,
+    windowS: 10, countLagMs: 1, deliveredPerS: 80_000, offeredPerS: 100_000, windowRatio: 0.8, rateRatio: 0.8, deliveryRatio: 1, p50Ms: 5, p99Ms: 40, maxMs: 60, meanMs: 8,
     serverCpuPct: 50, serverSysPct: 40, loadCpuPct: 40, loadSysPct: 20, corePct: [90, 60], otherCpuPct: 10, publisherLagMs: 3, drainMs: 200, drained: true,
     disconnects: {}, replyErrors: 0, unstamped: 0, ...p,
   };
