@@ -70,13 +70,6 @@ export class RedisPresence {
     return { num_clients: clients.length, num_users: new Set(clients.map((c) => c.user)).size };
   }
 
-  /** Entries this node holds, across channels. */
-  get size(): number {
-    let n = 0;
-    for (const clients of this.local.values()) n += clients.size;
-    return n;
-  }
-
   private async refresh(): Promise<void> {
     const calls: Promise<unknown>[] = [];
     for (const [channel, clients] of this.local) {
