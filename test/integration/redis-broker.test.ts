@@ -7,6 +7,9 @@ import type { Publication } from '../../src/protocol/index.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, redisBroker, testPrefix } from '../support/redis-broker.js';
 import { until } from '../support/client.js';
+import { redisServerInstalled } from '../support/redis-server.js';
+import { startRedisSentinel } from '../support/redis-sentinel.js';
+import { createRedisConnector } from '../../src/redis/index.js';
 
 const reachable = await redisReachable();
 
@@ -105,5 +108,37 @@ describe.runIf(reachable)('Redis broker on a real Redis', () => {
     const keys = await admin.keys(`*gap:keys*`);
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys.filter((key) => key.includes(prefix) || !key.startsWith('sntest:'))) expect(k.startsWith(`${prefix}:`)).toBe(true);
+  });
+});
+
+describe.runIf(redisServerInstalled())('Redis broker through Sentinel', () => {
+  it('keeps publishing and delivering across a failover, on one stream', async () => {
+    const sentinel = await startRedisSentinel();
+    const pubs: Publication[] = [];
+    const broker = redisBroker({
+      prefix: testPrefix('sentinel'),
+      namespaces: loadConfig({}).namespaces,
+      fanout: { publication: (_c, pub) => pubs.push(pub), join() {}, leave() {} },
+      connector: createRedisConnector({ url: sentinel.url, topology: 'sentinel', sentinelMaster: sentinel.name }),
+    });
+    try {
+      await broker.start();
+      await broker.subscribe('public:fo');
+      const first = await broker.publish('public:fo', 'before');
+      await sentinel.failover();
+      // Writes may fail for a moment while the clients move to the new master: the caller retries.
+      let after;
+      for (let i = 0; i < 100 && !after; i++) {
+        after = await broker.publish('public:fo', 'after').catch(() => undefined);
+        if (!after) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(after?.epoch).toBe(first?.epoch);
+      expect(after?.offset).toBe((first?.offset ?? 0) + 1);
+      await until(() => pubs.some((p) => p.data === 'after'), 'delivery from the new master');
+      expect((await broker.history('public:fo', { limit: -1 })).publications.map((p) => p.data)).toEqual(['before', 'after']);
+    } finally {
+      await broker.stop();
+      await sentinel.stop();
+    }
   });
 });
