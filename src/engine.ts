@@ -9,6 +9,7 @@ import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, Unsu
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
+import { Database } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -69,6 +70,8 @@ export class Engine {
   private readonly mirror: MarketMirror | undefined;
   private readonly dashboard: StaticFiles | undefined;
   private readonly rateLimiter: HttpRateLimiter;
+  /** PostgreSQL, when SUPERNOVA_DATABASE_URL is set: migrated at start. */
+  readonly database: Database | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
   private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
@@ -123,6 +126,7 @@ export class Engine {
       onError,
     });
     this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
+    this.database = config.databaseUrl ? new Database({ url: config.databaseUrl, poolSize: config.databasePoolSize }) : undefined;
     // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
     this.redis = redisConnectorFrom(config);
     this.broker = this.makeBroker(namespaces);
@@ -339,8 +343,17 @@ export class Engine {
 
   async start(): Promise<{ port: number }> {
     if (this.state !== 'new') throw new Error(`engine cannot start: it is ${this.state}`);
-    // First, so a feed source that is down fails start-up before anything else is opened.
-    await this.feed.start?.();
+    // First, so a database or feed source that is down fails start-up before anything else is opened.
+    if (this.database) {
+      const { applied, current } = await this.database.start();
+      this.log.info({ applied, schemaVersion: current }, 'database ready');
+    }
+    try {
+      await this.feed.start?.();
+    } catch (err) {
+      await this.database?.stop().catch(() => {});
+      throw err;
+    }
     this.runtime.start();
     this.actors = new ConnectionActors(this.runtime.supervisor('connections', { maxChildrenPerShard: 500 }), this.actorDeps, {
       mailboxLimit: this.config.mailboxLimit,
@@ -415,6 +428,7 @@ export class Engine {
     this.gateway.stop();
     await this.runtime.stop();
     await this.broker.stop();
+    await this.database?.stop();
     this.dashboard?.stop();
     await this.rateLimiter.stop();
     this.app.close();

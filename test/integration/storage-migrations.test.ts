@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import postgres from 'postgres';
+import { Database, migrate, migrations } from '../../src/storage/index.js';
+import { startEngine } from '../support/engine.js';
+import { postgresReachable, testDatabase } from '../support/postgres.js';
+
+const reachable = await postgresReachable();
+
+describe.runIf(reachable)('PostgreSQL schema migrations (real PostgreSQL)', () => {
+  let db: { url: string; drop(): Promise<void> };
+  beforeAll(async () => {
+    db = await testDatabase('migrate');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('two engines migrating one empty database at once apply each version exactly once', async () => {
+    const a = postgres(db.url, { max: 2, onnotice: () => {} });
+    const b = postgres(db.url, { max: 2, onnotice: () => {} });
+    try {
+      const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
+      const latest = Math.max(...migrations.map((m) => m.version));
+      expect([...ra.applied, ...rb.applied].sort()).toEqual(migrations.map((m) => m.version).sort());
+      expect(ra.current).toBe(latest);
+      expect(rb.current).toBe(latest);
+      const rows = await a<{ version: number }[]>`select version from schema_migrations order by version`;
+      expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+      // Again: nothing to do.
+      expect((await migrate(a)).applied).toEqual([]);
+      const tables = await a<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
+      expect(tables.map((t) => t.table_name)).toEqual(['bars', 'cache_entries', 'news', 'schema_migrations', 'sentiment_data', 'ticks']);
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
+
+  it('a failing version names itself and leaves the schema as it was', async () => {
+    const other = await testDatabase('badmig');
+    const sql = postgres(other.url, { max: 1, onnotice: () => {} });
+    try {
+      await expect(migrate(sql, [...migrations, { version: 999, name: 'broken', sql: 'create table x (' }])).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('999 (broken)') });
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from information_schema.tables where table_name = 'schema_migrations'`;
+      expect(row?.n).toBe(0);
+    } finally {
+      await sql.end();
+      await other.drop();
+    }
+  });
+
+  it('an engine with SUPERNOVA_DATABASE_URL migrates at start; an unreachable database stops start-up naming the variable and host', async () => {
+    const fresh = await testDatabase('engine');
+    try {
+      const t = await startEngine({ databaseUrl: fresh.url });
+      const stats = await t.engine.database?.query('count-migrations', (sql) => sql<{ n: number }[]>`select count(*)::int as n from schema_migrations`);
+      expect(stats?.[0]?.n).toBe(migrations.length);
+      expect(t.engine.database?.queryStats()['count-migrations']).toMatchObject({ calls: 1, errors: 0 });
+      await t.stop();
+    } finally {
+      await fresh.drop();
+    }
+    await expect(startEngine({ databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/nowhere' })).rejects.toMatchObject({
+      code: 'DATABASE_UNREACHABLE',
+      message: expect.stringMatching(/SUPERNOVA_DATABASE_URL.*127\.0\.0\.1:1/s),
+    });
+    await expect(startEngine({ databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/nowhere' })).rejects.not.toMatchObject({ message: expect.stringContaining('secret') });
+  });
+
+  it('npm run migrate says what it applied, then that the database is up to date', async () => {
+    const fresh = await testDatabase('cli');
+    try {
+      const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'src/storage/migrate-cli.ts'], { env: { ...process.env, SUPERNOVA_DATABASE_URL: fresh.url }, encoding: 'utf8' });
+      const first = run();
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/^applied 1; schema version 1/);
+      const second = run();
+      expect(second.stdout).toMatch(/^up to date; schema version 1/);
+      const none = spawnSync(process.execPath, ['--import', 'tsx', 'src/storage/migrate-cli.ts'], { env: { ...process.env, SUPERNOVA_DATABASE_URL: '' }, encoding: 'utf8' });
+      expect(none.status).toBe(1);
+      expect(none.stderr).toContain('SUPERNOVA_DATABASE_URL');
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('a query error is a named StorageError with the driver\'s error as cause, counted under its name', async () => {
+    const fresh = await testDatabase('query');
+    const database = new Database({ url: fresh.url, poolSize: 2 });
+    try {
+      await database.start();
+      const err = await database.query('bad', (sql) => sql`select * from no_such_table`).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'StorageError', code: 'QUERY_FAILED' });
+      expect((err as Error).cause).toBeInstanceOf(Error);
+      expect(database.queryStats().bad).toMatchObject({ calls: 1, errors: 1 });
+    } finally {
+      await database.stop();
+      await fresh.drop();
+    }
+  });
+});
