@@ -127,6 +127,8 @@ export class Engine {
     });
     this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
     this.database = config.databaseUrl ? new Database({ url: config.databaseUrl, poolSize: config.databasePoolSize }) : undefined;
+    const database = this.database;
+    if (database) this.health.register('database', () => (database.up ? { up: true } : { up: false, detail: `no answer from ${database.target}` }));
     // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
     this.redis = redisConnectorFrom(config);
     this.broker = this.makeBroker(namespaces);
@@ -143,6 +145,7 @@ export class Engine {
       rateLimited: () => this.rateLimiter.limited,
       rateLimitFallbacks: () => this.rateLimiter.fallbacks,
       redisBroker: () => this.redisBroker?.stats(),
+      databaseQueries: () => this.database?.queryStats(),
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, this.redis));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
@@ -202,6 +205,7 @@ export class Engine {
       log: this.log,
     });
     this.liveMetrics.routes(router);
+    router.get('/performance/metrics/database', () => ({ body: this.database ? { configured: true, ...this.database.report() } : { configured: false } }));
     router.get('/metrics', async () => {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };

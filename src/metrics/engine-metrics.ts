@@ -24,6 +24,8 @@ export interface MetricsSources {
   /** HTTP requests refused by the rate limits, and limit decisions taken in memory for want of Redis, by route group. */
   rateLimited?(): Record<string, number>;
   rateLimitFallbacks?(): Record<string, number>;
+  /** PostgreSQL's named queries, when storage is on (Database.queryStats). */
+  databaseQueries?(): Record<string, { calls: number; errors: number; seconds: number }> | undefined;
   /** The Redis broker's counts, when it runs (RedisBroker.stats). */
   redisBroker?(): RedisBrokerStats | undefined;
 }
@@ -118,6 +120,13 @@ export class EngineMetrics {
         this.reset();
         for (const [namespace, n] of Object.entries(history()?.namespaces ?? {})) this.set({ namespace }, n.streams);
       },
+    });
+    const queries = () => sources.databaseQueries?.() ?? {};
+    sourcedCounter('supernova_db_queries_total', 'PostgreSQL queries by name', this.registry, () => Object.fromEntries(Object.entries(queries()).map(([name, q]) => [name, q.calls])), 'name');
+    sourcedCounter('supernova_db_query_errors_total', 'PostgreSQL queries that failed, by name', this.registry, () => Object.fromEntries(Object.entries(queries()).map(([name, q]) => [name, q.errors])), 'name');
+    new Gauge({
+      name: 'supernova_db_query_seconds_total', help: 'Time spent in PostgreSQL queries, by name (divide by supernova_db_queries_total for the mean)', labelNames: ['name'], registers,
+      collect() { for (const [name, q] of Object.entries(queries())) this.set({ name }, q.seconds); },
     });
     const redis = () => sources.redisBroker?.();
     new Gauge({ name: 'supernova_redis_channels', help: 'Channels this node receives from Redis (those with local subscribers)', registers, collect() { this.set(redis()?.channels ?? 0); } });

@@ -9,6 +9,19 @@ export interface DatabaseOptions {
   poolSize: number;
   /** Seconds a new connection may take. */
   connectTimeoutSeconds?: number;
+  /** How often a running database is checked (`select 1`), so health knows it is gone before a query fails. */
+  checkIntervalMs?: number;
+}
+
+/** What `/performance/metrics/database` shows. */
+export interface DatabaseReport {
+  target: string;
+  up: boolean;
+  poolSize: number;
+  schemaVersion: number;
+  /** Whether the TimescaleDB extension can be used here (installed, or available to install); plain PostgreSQL otherwise. */
+  timescaledb: 'installed' | 'available' | 'absent';
+  queries: Record<string, QueryStats>;
 }
 
 /** Calls, errors and time of one named query. */
@@ -22,14 +35,23 @@ export interface QueryStats { calls: number; errors: number; seconds: number }
 export class Database {
   readonly sql: Sql;
   private readonly stats_ = new Map<string, QueryStats>();
-  private readonly target: string;
+  readonly target: string;
+  private readonly poolSize: number;
+  private readonly checkIntervalMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private schemaVersion = 0;
+  private timescaledb: DatabaseReport['timescaledb'] = 'absent';
+  /** The last check's answer (start's, then every checkIntervalMs). */
+  up = false;
 
   constructor(o: DatabaseOptions) {
     this.target = redactDatabaseUrl(o.url);
+    this.poolSize = o.poolSize;
+    this.checkIntervalMs = o.checkIntervalMs ?? 5_000;
     this.sql = postgres(o.url, { max: o.poolSize, connect_timeout: o.connectTimeoutSeconds ?? 5, onnotice: () => {} });
   }
 
-  /** Checks the database answers, then applies the migrations it lacks. */
+  /** Checks the database answers, applies the migrations it lacks, and finds whether TimescaleDB is there. */
   async start(): Promise<MigrationReport> {
     try {
       await this.sql`select 1`;
@@ -37,11 +59,33 @@ export class Database {
       await this.sql.end({ timeout: 1 }).catch(() => {});
       throw new StorageError('DATABASE_UNREACHABLE', `cannot reach the database at ${this.target} (SUPERNOVA_DATABASE_URL): ${(err as Error).message}`, { cause: err });
     }
-    return migrate(this.sql);
+    this.up = true;
+    const report = await migrate(this.sql);
+    this.schemaVersion = report.current;
+    const [ext] = await this.sql<{ installed: string | null }[]>`select installed_version as installed from pg_available_extensions where name = 'timescaledb'`;
+    this.timescaledb = ext === undefined ? 'absent' : ext.installed ? 'installed' : 'available';
+    this.timer = setInterval(() => void this.check(), this.checkIntervalMs);
+    this.timer.unref();
+    return report;
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
     await this.sql.end({ timeout: 5 });
+  }
+
+  report(): DatabaseReport {
+    return { target: this.target, up: this.up, poolSize: this.poolSize, schemaVersion: this.schemaVersion, timescaledb: this.timescaledb, queries: this.queryStats() };
+  }
+
+  private async check(): Promise<void> {
+    try {
+      await this.sql`select 1`;
+      this.up = true;
+    } catch {
+      this.up = false;
+    }
   }
 
   /** Runs a query under a name, counting its time and errors; a postgres.js error comes back as StorageError QUERY_FAILED with it as cause. */
@@ -51,7 +95,9 @@ export class Database {
     const started = process.hrtime.bigint();
     s.calls++;
     try {
-      return await run(this.sql);
+      const out = await run(this.sql);
+      this.up = true;
+      return out;
     } catch (err) {
       s.errors++;
       throw new StorageError('QUERY_FAILED', `query ${name} failed: ${(err as Error).message}`, { cause: err });

@@ -1,4 +1,4 @@
-export { Database, type DatabaseOptions, type QueryStats } from './database.js';
+export { Database, type DatabaseOptions, type DatabaseReport, type QueryStats } from './database.js';
 export { migrate, type MigrationReport } from './migrate.js';
 export { migrations, type Migration } from './migrations.js';
 export { StorageError, redactDatabaseUrl, type StorageErrorCode } from './errors.js';

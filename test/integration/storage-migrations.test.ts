@@ -56,6 +56,13 @@ describe.runIf(reachable)('PostgreSQL schema migrations (real PostgreSQL)', () =
       const stats = await t.engine.database?.query('count-migrations', (sql) => sql<{ n: number }[]>`select count(*)::int as n from schema_migrations`);
       expect(stats?.[0]?.n).toBe(migrations.length);
       expect(t.engine.database?.queryStats()['count-migrations']).toMatchObject({ calls: 1, errors: 0 });
+      const report = (await (await fetch(`${t.http}/performance/metrics/database`)).json()) as Record<string, unknown>;
+      expect(report).toMatchObject({ configured: true, up: true, schemaVersion: migrations.length, poolSize: 10, queries: { 'count-migrations': { calls: 1, errors: 0 } } });
+      expect(['installed', 'available', 'absent']).toContain(report.timescaledb);
+      expect(String(report.target)).not.toContain('password');
+      const metrics = await (await fetch(`${t.http}/metrics`)).text();
+      expect(metrics).toMatch(/supernova_db_queries_total\{name="count-migrations"\} 1/);
+      expect(metrics).toMatch(/supernova_component_up\{component="database"\} 1/);
       await t.stop();
     } finally {
       await fresh.drop();
@@ -65,6 +72,15 @@ describe.runIf(reachable)('PostgreSQL schema migrations (real PostgreSQL)', () =
       message: expect.stringMatching(/SUPERNOVA_DATABASE_URL.*127\.0\.0\.1:1/s),
     });
     await expect(startEngine({ databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/nowhere' })).rejects.not.toMatchObject({ message: expect.stringContaining('secret') });
+  });
+
+  it('without a database the report says so', async () => {
+    const t = await startEngine();
+    try {
+      expect(await (await fetch(`${t.http}/performance/metrics/database`)).json()).toEqual({ configured: false });
+    } finally {
+      await t.stop();
+    }
   });
 
   it('npm run migrate says what it applied, then that the database is up to date', async () => {
