@@ -9,7 +9,7 @@ import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, Unsu
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
-import { Database } from './storage/index.js';
+import { barSink, Database } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -19,7 +19,7 @@ import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -72,6 +72,8 @@ export class Engine {
   private readonly rateLimiter: HttpRateLimiter;
   /** PostgreSQL, when SUPERNOVA_DATABASE_URL is set: migrated at start. */
   readonly database: Database | undefined;
+  /** Final bars on their way to PostgreSQL, batched and retried. */
+  private barWriter: BatchWriter<Bar> | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
   private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
@@ -128,7 +130,16 @@ export class Engine {
     this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
     this.database = config.databaseUrl ? new Database({ url: config.databaseUrl, poolSize: config.databasePoolSize }) : undefined;
     const database = this.database;
-    if (database) this.health.register('database', () => (database.up ? { up: true } : { up: false, detail: `no answer from ${database.target}` }));
+    if (database) {
+      this.health.register('database', () => (database.up ? { up: true } : { up: false, detail: `no answer from ${database.target}` }));
+      this.barWriter = new BatchWriter({
+        sink: barSink(database),
+        maxBatch: config.persistBatchMax,
+        flushMs: config.persistFlushMs,
+        maxBuffered: config.persistMaxBuffered,
+        onError: (err) => this.internalErrors.report('persist-bars', err),
+      });
+    }
     // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
     this.redis = redisConnectorFrom(config);
     this.broker = this.makeBroker(namespaces);
@@ -146,8 +157,12 @@ export class Engine {
       rateLimitFallbacks: () => this.rateLimiter.fallbacks,
       redisBroker: () => this.redisBroker?.stats(),
       databaseQueries: () => this.database?.queryStats(),
+      persistence: (): Record<string, BatchWriterStats> => (this.barWriter ? { bars: this.barWriter.stats() } : {}),
     });
-    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, this.redis));
+    ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
+      redis: this.redis,
+      onFinalBar: this.barWriter ? (bar) => this.persistBar(bar) : undefined,
+    }));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
     this.mirror = config.marketSource === 'mirror'
       ? new MarketMirror({ channels: this.broker, symbols: config.symbols, intervals: config.barIntervals, historySize: config.barHistory, logger: this.log })
@@ -286,6 +301,10 @@ export class Engine {
     const redis = this.redisBroker;
     this.health.register('redis', () => (redis.connected ? { up: true } : { up: false, detail: `no connection to ${redis.target}` }));
     return new ScopedBroker(namespaces, memory, redis);
+  }
+
+  private persistBar(bar: Bar): void {
+    if (!this.barWriter?.push(bar)) this.internalErrors.report('persist-bars-full', new Error(`a closed bar was refused: ${this.config.persistMaxBuffered} rows already wait for the database (SUPERNOVA_PERSIST_MAX_BUFFERED)`));
   }
 
   /** This node as `/api/info` lists it. */
@@ -432,6 +451,8 @@ export class Engine {
     this.gateway.stop();
     await this.runtime.stop();
     await this.broker.stop();
+    const unwritten = (await this.barWriter?.stop()) ?? 0;
+    if (unwritten > 0) this.log.error({ unwritten }, 'bars not written to the database before stop');
     await this.database?.stop();
     this.dashboard?.stop();
     await this.rateLimiter.stop();

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { SupernovaConfig } from '../config/index.js';
 import { ConfigError, configEntries } from '../config/index.js';
 import type { RedisConnector } from '../redis/index.js';
-import { barInterval, createFeed, InvalidOptionError, MarketPipeline, MergedFeed, TickIngest, type BarInterval, type ChannelPublisher, type Feed, type FeedOptions } from '../../streams/index.js';
+import { barInterval, createFeed, InvalidOptionError, MarketPipeline, MergedFeed, TickIngest, type Bar, type BarInterval, type ChannelPublisher, type Feed, type FeedOptions } from '../../streams/index.js';
 
 // Options of the feeds and bars that come straight from one variable, to name it in errors.
 const OPTION_ENV: Readonly<Record<string, string>> = {
@@ -30,7 +30,14 @@ export interface MarketWiring {
  * Backpressure is one rule for every source: while SUPERNOVA_INGEST_MAX_PENDING publications are
  * unsettled, ingest refuses (503), and the replay and Redis feeds pause reading.
  */
-export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPublisher, logger: Logger, redis?: RedisConnector): MarketWiring {
+/** What the pipeline reaches beyond its publisher: Redis (for the Redis feed), and where final bars are persisted. */
+export interface MarketExtras {
+  redis?: RedisConnector | undefined;
+  onFinalBar?: ((bar: Bar) => void) | undefined;
+}
+
+export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPublisher, logger: Logger, extras: MarketExtras = {}): MarketWiring {
+  const { redis, onFinalBar } = extras;
   const intervals = configured(() => config.barIntervals.map((name): BarInterval => barInterval(name)));
   // The sources' backpressure reads the pipeline that consumes them, which is built after them.
   const built: { pipeline?: MarketPipeline } = {};
@@ -45,7 +52,7 @@ export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPu
     conflateMs: config.conflateMs,
     maxSymbols: config.maxSymbols,
     logger,
-    bars: { intervals, latenessMs: config.barLatenessMs, historySize: config.barHistory },
+    bars: { intervals, latenessMs: config.barLatenessMs, historySize: config.barHistory, ...(onFinalBar ? { onFinal: onFinalBar } : {}) },
   });
   built.pipeline = pipeline;
   return { pipeline, feed, ingest };

@@ -24,6 +24,8 @@ export interface MetricsSources {
   /** HTTP requests refused by the rate limits, and limit decisions taken in memory for want of Redis, by route group. */
   rateLimited?(): Record<string, number>;
   rateLimitFallbacks?(): Record<string, number>;
+  /** Batched writers to PostgreSQL by table (BatchWriter.stats). */
+  persistence?(): Record<string, { buffered: number; written: number; retries: number; refused: number }>;
   /** PostgreSQL's named queries, when storage is on (Database.queryStats). */
   databaseQueries?(): Record<string, { calls: number; errors: number; seconds: number }> | undefined;
   /** The Redis broker's counts, when it runs (RedisBroker.stats). */
@@ -121,6 +123,12 @@ export class EngineMetrics {
         for (const [namespace, n] of Object.entries(history()?.namespaces ?? {})) this.set({ namespace }, n.streams);
       },
     });
+    const writers = () => sources.persistence?.() ?? {};
+    const byTable = (figure: 'written' | 'retries' | 'refused') => (): Record<string, number> => Object.fromEntries(Object.entries(writers()).map(([table, w]) => [table, w[figure]]));
+    sourcedCounter('supernova_persist_rows_total', 'Rows written to PostgreSQL by the batched writers, by table', this.registry, byTable('written'), 'table');
+    sourcedCounter('supernova_persist_retries_total', 'Failed batch writes retried (the database was down or refused), by table', this.registry, byTable('retries'), 'table');
+    sourcedCounter('supernova_persist_refused_total', 'Rows refused because the writer already held SUPERNOVA_PERSIST_MAX_BUFFERED, by table', this.registry, byTable('refused'), 'table');
+    new Gauge({ name: 'supernova_persist_buffered', help: 'Rows waiting for PostgreSQL, by table', labelNames: ['table'], registers, collect() { for (const [table, w] of Object.entries(writers())) this.set({ table }, w.buffered); } });
     const queries = () => sources.databaseQueries?.() ?? {};
     sourcedCounter('supernova_db_queries_total', 'PostgreSQL queries by name', this.registry, () => Object.fromEntries(Object.entries(queries()).map(([name, q]) => [name, q.calls])), 'name');
     sourcedCounter('supernova_db_query_errors_total', 'PostgreSQL queries that failed, by name', this.registry, () => Object.fromEntries(Object.entries(queries()).map(([name, q]) => [name, q.errors])), 'name');

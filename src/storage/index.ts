@@ -2,3 +2,4 @@ export { Database, type DatabaseOptions, type DatabaseReport, type QueryStats } 
 export { migrate, type MigrationReport } from './migrate.js';
 export { migrations, type Migration } from './migrations.js';
 export { StorageError, redactDatabaseUrl, type StorageErrorCode } from './errors.js';
+export { barSink } from './bar-sink.js';

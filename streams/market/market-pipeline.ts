@@ -42,6 +42,8 @@ export interface MarketBarsOptions {
   partialMs?: number;
   /** Closed bars kept per symbol and interval for the bars API; the oldest is dropped beyond it. */
   historySize: number;
+  /** Each final bar, as it closes (persistence). */
+  onFinal?: (bar: Bar) => void;
 }
 
 /** The ticks of a batch that passed validation, and their symbols (each once). */
@@ -72,6 +74,7 @@ export class MarketPipeline {
   readonly state = new MarketState();
   /** Closed bars for the bars API (empty, with no intervals, when bars are off). */
   readonly bars: BarStore;
+  private readonly onFinalBar: ((bar: Bar) => void) | undefined;
   /** Ticks -> bars; undefined when bars are off. Holds no state: each subscription gets its own. */
   private readonly toBars: OperatorFunction<TickBatch, Bar> | undefined;
   private readonly feed: Feed;
@@ -108,6 +111,7 @@ export class MarketPipeline {
     this.scheduler = options.scheduler ?? asyncScheduler;
     const bars = options.bars;
     this.bars = new BarStore(bars?.intervals.map((i) => i.name) ?? [], bars?.historySize ?? 1);
+    this.onFinalBar = bars?.onFinal;
     this.toBars = bars && eventTimeBars({
       intervals: bars.intervals,
       latenessMs: bars.latenessMs,
@@ -265,7 +269,10 @@ export class MarketPipeline {
   }
 
   private onBar(bar: Bar): void {
-    if (bar.final) this.bars.add(bar);
+    if (bar.final) {
+      this.bars.add(bar);
+      this.onFinalBar?.(bar);
+    }
     this.publish(this.barChannelOf(bar), bar);
   }
 

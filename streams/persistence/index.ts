@@ -1,0 +1,1 @@
+export { BatchWriter, type BatchWriterOptions, type BatchWriterStats, type RowSink } from './batch-writer.js';
