@@ -137,7 +137,8 @@ export class Engine {
         maxBatch: config.persistBatchMax,
         flushMs: config.persistFlushMs,
         maxBuffered: config.persistMaxBuffered,
-        onError: (err) => this.internalErrors.report('persist-bars', err),
+        // A database that is down is a state, not a fault of ours: said once per outage, counted in supernova_persist_retries_total.
+        onError: (err, attempt) => { if (attempt === 0) this.log.warn({ err: (err as Error).message }, 'bars wait for the database; retrying'); },
       });
     }
     // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
@@ -303,8 +304,15 @@ export class Engine {
     return new ScopedBroker(namespaces, memory, redis);
   }
 
+  /** Logged when refusals start (each is counted in supernova_persist_refused_total), not for every bar. */
+  private refusingBars = false;
+
   private persistBar(bar: Bar): void {
-    if (!this.barWriter?.push(bar)) this.internalErrors.report('persist-bars-full', new Error(`a closed bar was refused: ${this.config.persistMaxBuffered} rows already wait for the database (SUPERNOVA_PERSIST_MAX_BUFFERED)`));
+    const accepted = this.barWriter?.push(bar) ?? false;
+    if (!accepted && !this.refusingBars) {
+      this.log.error({ limit: this.config.persistMaxBuffered }, 'closed bars are refused: SUPERNOVA_PERSIST_MAX_BUFFERED rows already wait for the database');
+    }
+    this.refusingBars = !accepted;
   }
 
   /** This node as `/api/info` lists it. */

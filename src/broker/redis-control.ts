@@ -46,13 +46,16 @@ export interface RedisControlOptions {
 export class RedisControl {
   private timer: NodeJS.Timeout | undefined;
   private readonly channel: string;
+  /** The channel's name as it arrives, so other channels' messages are told apart without a string each. */
+  private readonly channelBytes: Buffer;
   private readonly publishCommand: 'publish' | 'spublish';
 
   constructor(private readonly o: RedisControlOptions) {
     this.channel = o.keys.control();
+    this.channelBytes = Buffer.from(this.channel);
     this.publishCommand = o.sharded ? 'spublish' : 'publish';
     (o.subscriber as Redis).on(o.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, msg: Buffer) => {
-      if (channel.toString() === this.channel) this.receive(msg);
+      if (channel.equals(this.channelBytes)) this.receive(msg);
     });
   }
 

@@ -103,6 +103,9 @@ describe.runIf(reachable)('Redis broker on a real Redis', () => {
 
   it('keys and channels stay under the prefix', async () => {
     const a = await start(node(prefix));
+    await a.broker.subscribe('gap:keys');
+    const channels = (await admin.pubsub('CHANNELS', '*gap:keys*')) as string[];
+    expect(channels).toEqual([`${prefix}:c:{gap:keys}`]);
     await a.broker.publish('gap:keys', 1);
     await a.broker.addPresence('gap:keys', { client: 'c', user: 'u' });
     const keys = await admin.keys(`*gap:keys*`);
