@@ -5,7 +5,6 @@ import { HttpError, type HttpResult, type Router } from '../http/index.js';
 import { statusOf } from './status-of.js';
 import { apiDisabledError, apiKeyGuard } from './api-key.js';
 
-
 export interface ServerApiOptions {
   apiKey: string;
   broker: Broker;
