@@ -9,7 +9,7 @@ import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, Unsu
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
-import { barSink, Database } from './storage/index.js';
+import { barSink, Database, TickSink } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -19,7 +19,7 @@ import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickBatch, type TickIngest, type TickRow, TickSequencer } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -74,6 +74,8 @@ export class Engine {
   readonly database: Database | undefined;
   /** Final bars on their way to PostgreSQL, batched and retried. */
   private barWriter: BatchWriter<Bar> | undefined;
+  /** Accepted ticks on their way to PostgreSQL (SUPERNOVA_STORE_TICKS), keyed by the sequencer. */
+  private ticks: { writer: BatchWriter<TickRow>; sink: TickSink; sequencer: TickSequencer } | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
   private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
@@ -140,6 +142,14 @@ export class Engine {
         // A database that is down is a state, not a fault of ours: said once per outage, counted in supernova_persist_retries_total.
         onError: (err, attempt) => { if (attempt === 0) this.log.warn({ err: (err as Error).message }, 'bars wait for the database; retrying'); },
       });
+      if (config.storeTicks) {
+        const sink = new TickSink(database);
+        const writer = new BatchWriter({
+          sink, maxBatch: config.persistTicksBatchMax, flushMs: config.persistFlushMs, maxBuffered: config.persistTicksMaxBuffered,
+          onError: (err, attempt) => { if (attempt === 0) this.log.warn({ err: (err as Error).message }, 'ticks wait for the database; retrying'); },
+        });
+        this.ticks = { writer, sink, sequencer: new TickSequencer() };
+      }
     }
     // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
     this.redis = redisConnectorFrom(config);
@@ -158,11 +168,13 @@ export class Engine {
       rateLimitFallbacks: () => this.rateLimiter.fallbacks,
       redisBroker: () => this.redisBroker?.stats(),
       databaseQueries: () => this.database?.queryStats(),
-      persistence: (): Record<string, BatchWriterStats> => (this.barWriter ? { bars: this.barWriter.stats() } : {}),
+      databaseLatency: () => this.database?.queryHistograms(),
+      persistence: () => this.persistenceStats(),
     });
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
       redis: this.redis,
       onFinalBar: this.barWriter ? (bar) => this.persistBar(bar) : undefined,
+      onTicks: this.ticks ? (ticks) => this.persistTicks(ticks) : undefined,
     }));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
     this.mirror = config.marketSource === 'mirror'
@@ -221,7 +233,9 @@ export class Engine {
       log: this.log,
     });
     this.liveMetrics.routes(router);
-    router.get('/performance/metrics/database', () => ({ body: this.database ? { configured: true, ...this.database.report() } : { configured: false } }));
+    router.get('/performance/metrics/database', async () => ({
+      body: this.database ? { configured: true, ...(await this.database.report()), persistence: this.persistenceStats(), ticks: this.ticks ? this.ticks.sink.stats() : null } : { configured: false },
+    }));
     router.get('/metrics', async () => {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };
@@ -307,6 +321,29 @@ export class Engine {
   /** Logged when refusals start (each is counted in supernova_persist_refused_total), not for every bar. */
   private refusingBars = false;
 
+  /** Logged when refusals start (each is counted in supernova_persist_refused_total{table="ticks"}), not per tick. */
+  private refusingTicks = false;
+
+  /** Runs inside the pipeline's batch loop: it must not throw, or the market would stop. */
+  private persistTicks(ticks: TickBatch): void {
+    const t = this.ticks;
+    if (!t) return;
+    try {
+      let refused = 0;
+      for (const tick of ticks) if (!t.writer.push(t.sequencer.row(tick))) refused++;
+      if (refused > 0 && !this.refusingTicks) {
+        this.log.error({ limit: this.config.persistTicksMaxBuffered }, 'ticks are refused: SUPERNOVA_PERSIST_TICKS_MAX_BUFFERED rows already wait for the database');
+      }
+      this.refusingTicks = refused > 0;
+    } catch (err) {
+      this.internalErrors.report('persist-ticks', err);
+    }
+  }
+
+  private persistenceStats(): Record<string, BatchWriterStats> {
+    return { ...(this.barWriter ? { bars: this.barWriter.stats() } : {}), ...(this.ticks ? { ticks: this.ticks.writer.stats() } : {}) };
+  }
+
   private persistBar(bar: Bar): void {
     const accepted = this.barWriter?.push(bar) ?? false;
     if (!accepted && !this.refusingBars) {
@@ -377,7 +414,8 @@ export class Engine {
     // First, so a database or feed source that is down fails start-up before anything else is opened.
     if (this.database) {
       const { applied, current } = await this.database.start();
-      this.log.info({ applied, schemaVersion: current }, 'database ready');
+      const timescale = this.database.timescaleState();
+      this.log.info({ applied, schemaVersion: current, timescaledb: timescale.extension, layout: timescale.layout, storeTicks: this.ticks !== undefined }, 'database ready');
     }
     try {
       await this.feed.start?.();
@@ -461,6 +499,8 @@ export class Engine {
     await this.broker.stop();
     const unwritten = (await this.barWriter?.stop()) ?? 0;
     if (unwritten > 0) this.log.error({ unwritten }, 'bars not written to the database before stop');
+    const ticksUnwritten = (await this.ticks?.writer.stop()) ?? 0;
+    if (ticksUnwritten > 0) this.log.error({ unwritten: ticksUnwritten }, 'ticks not written to the database before stop');
     await this.database?.stop();
     this.dashboard?.stop();
     await this.rateLimiter.stop();

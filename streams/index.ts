@@ -39,5 +39,5 @@ export type { LatencySummary, MetricsSnapshot, NamespaceUsage, PipelineCounters 
 
 export { TickIngest } from './ingest/tick-ingest.js';
 export type { IngestChunking, IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';
-export { BatchWriter } from './persistence/index.js';
-export type { BatchWriterOptions, BatchWriterStats, RowSink } from './persistence/index.js';
+export { BatchWriter, LATE_SEQ_BASE, SEQ_WINDOW, TickSequencer } from './persistence/index.js';
+export type { BatchWriterOptions, BatchWriterStats, RowSink, TickRow } from './persistence/index.js';

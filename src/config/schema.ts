@@ -86,6 +86,9 @@ export const configEntries = {
   persistBatchMax: { env: 'SUPERNOVA_PERSIST_BATCH_MAX', schema: int(1, 10_000).default(500), doc: 'Rows per insert of persisted bars at most' },
   persistFlushMs: { env: 'SUPERNOVA_PERSIST_FLUSH_MS', schema: int(1, 60_000).default(1_000), doc: 'How long a row to persist may wait for a fuller batch' },
   persistMaxBuffered: { env: 'SUPERNOVA_PERSIST_MAX_BUFFERED', schema: int(1, 10_000_000).default(100_000), doc: 'Rows held for the database at most (waiting, or unwritten while it is down); past it rows are refused, counted in supernova_persist_refused_total and logged' },
+  storeTicks: { env: 'SUPERNOVA_STORE_TICKS', schema: bool.default(false), doc: 'Store every accepted tick in the `ticks` table (with SUPERNOVA_DATABASE_URL), by COPY in batches; off by default, as a busy feed writes tens of thousands of rows a second' },
+  persistTicksBatchMax: { env: 'SUPERNOVA_PERSIST_TICKS_BATCH_MAX', schema: int(1, 100_000).default(5_000), doc: 'Ticks per COPY at most (SUPERNOVA_STORE_TICKS); a batch also goes after SUPERNOVA_PERSIST_FLUSH_MS' },
+  persistTicksMaxBuffered: { env: 'SUPERNOVA_PERSIST_TICKS_MAX_BUFFERED', schema: int(1, 10_000_000).default(500_000), doc: 'Ticks held for the database at most (about 120 bytes each: 60 MB by default); past it ticks are refused, counted in supernova_persist_refused_total{table="ticks"} and logged' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },
@@ -238,6 +241,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (out.broker === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_BROKER=redis');
+  }
+  if (out.storeTicks === true && out.databaseUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_DATABASE_URL'))) {
+    problems.push('SUPERNOVA_DATABASE_URL: required when SUPERNOVA_STORE_TICKS=true (ticks are stored in its `ticks` table)');
   }
   checkMarketMirror(out, problems);
   checkMemoryWaterMarks(out, problems);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { SupernovaConfig } from '../config/index.js';
 import { ConfigError, configEntries } from '../config/index.js';
 import type { RedisConnector } from '../redis/index.js';
-import { barInterval, createFeed, InvalidOptionError, MarketPipeline, MergedFeed, TickIngest, type Bar, type BarInterval, type ChannelPublisher, type Feed, type FeedOptions } from '../../streams/index.js';
+import { barInterval, createFeed, InvalidOptionError, MarketPipeline, MergedFeed, TickIngest, type Bar, type BarInterval, type ChannelPublisher, type Feed, type FeedOptions, type TickBatch } from '../../streams/index.js';
 
 // Options of the feeds and bars that come straight from one variable, to name it in errors.
 const OPTION_ENV: Readonly<Record<string, string>> = {
@@ -34,10 +34,12 @@ export interface MarketWiring {
 export interface MarketExtras {
   redis?: RedisConnector | undefined;
   onFinalBar?: ((bar: Bar) => void) | undefined;
+  /** Each batch's accepted ticks (tick persistence, SUPERNOVA_STORE_TICKS). */
+  onTicks?: ((ticks: TickBatch) => void) | undefined;
 }
 
 export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPublisher, logger: Logger, extras: MarketExtras = {}): MarketWiring {
-  const { redis, onFinalBar } = extras;
+  const { redis, onFinalBar, onTicks } = extras;
   const intervals = configured(() => config.barIntervals.map((name): BarInterval => barInterval(name)));
   // The sources' backpressure reads the pipeline that consumes them, which is built after them.
   const built: { pipeline?: MarketPipeline } = {};
@@ -53,6 +55,7 @@ export function marketPipelineFrom(config: SupernovaConfig, publisher: ChannelPu
     maxSymbols: config.maxSymbols,
     logger,
     bars: { intervals, latenessMs: config.barLatenessMs, historySize: config.barHistory, ...(onFinalBar ? { onFinal: onFinalBar } : {}) },
+    ...(onTicks ? { onTicks } : {}),
   });
   built.pipeline = pipeline;
   return { pipeline, feed, ingest };

@@ -4,6 +4,7 @@ import type { HistoryStats, RedisBrokerStats } from '../broker/index.js';
 import { BucketHistogram, type HistogramSeriesCounts } from './bucket-histogram.js';
 import { IntervalLatency } from './interval-latency.js';
 import { processMetrics } from './process-metrics.js';
+import { QUERY_SECONDS_BOUNDS } from '../storage/query-latency.js';
 
 export interface MetricsSources {
   connections(): number;
@@ -28,6 +29,8 @@ export interface MetricsSources {
   persistence?(): Record<string, { buffered: number; written: number; retries: number; refused: number }>;
   /** PostgreSQL's named queries, when storage is on (Database.queryStats). */
   databaseQueries?(): Record<string, { calls: number; errors: number; seconds: number }> | undefined;
+  /** Their latency histograms by name, bounds QUERY_SECONDS_BOUNDS (Database.queryHistograms). */
+  databaseLatency?(): ReadonlyMap<string, HistogramSeriesCounts> | undefined;
   /** The Redis broker's counts, when it runs (RedisBroker.stats). */
   redisBroker?(): RedisBrokerStats | undefined;
 }
@@ -136,6 +139,7 @@ export class EngineMetrics {
       name: 'supernova_db_query_seconds_total', help: 'Time spent in PostgreSQL queries, by name (divide by supernova_db_queries_total for the mean)', labelNames: ['name'], registers,
       collect() { for (const [name, q] of Object.entries(queries())) this.set({ name }, q.seconds); },
     });
+    registerSourcedHistogram('supernova_db_query_seconds', 'PostgreSQL query latency in seconds, by name (buckets double from 50 µs)', 'name', QUERY_SECONDS_BOUNDS, this.registry, () => sources.databaseLatency?.());
     const redis = () => sources.redisBroker?.();
     new Gauge({ name: 'supernova_redis_channels', help: 'Channels this node receives from Redis (those with local subscribers)', registers, collect() { this.set(redis()?.channels ?? 0); } });
     sourcedCounter('supernova_redis_gaps_total', 'Gaps in a channel\'s offsets this node found (a lost PUB/SUB message or connection), by outcome: filled from the stream, or lost (its positioned subscribers were sent 2500)', this.registry,
@@ -205,4 +209,29 @@ function sourcedCounter(name: string, help: string, registry: Registry, read: ()
       }
     },
   });
+}
+
+/**
+ * A Prometheus histogram whose buckets are kept elsewhere (per label value, bounds fixed): rendered
+ * at scrape time like BucketHistogram, so the code observing values needs no registry.
+ */
+function registerSourcedHistogram(name: string, help: string, label: string, bounds: readonly number[], registry: Registry, read: () => ReadonlyMap<string, HistogramSeriesCounts> | undefined): void {
+  const metric = {
+    name, help, type: 'histogram', aggregator: 'sum',
+    get() {
+      const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+      for (const [key, h] of read() ?? new Map<string, HistogramSeriesCounts>()) {
+        let cumulative = 0;
+        for (let i = 0; i <= bounds.length; i++) {
+          cumulative += h.counts[i] as number;
+          values.push({ labels: { le: i < bounds.length ? (bounds[i] as number) : '+Inf', [label]: key }, value: cumulative, metricName: `${name}_bucket` });
+        }
+        values.push({ labels: { [label]: key }, value: h.sum, metricName: `${name}_sum` });
+        values.push({ labels: { [label]: key }, value: h.count, metricName: `${name}_count` });
+      }
+      return Promise.resolve({ name, help, type: 'histogram', aggregator: 'sum', values });
+    },
+  };
+  // The registry only reads name, help, type and get(), as for BucketHistogram.
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
 }

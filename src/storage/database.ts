@@ -1,6 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import postgres, { type Sql } from 'postgres';
 import { StorageError, redactDatabaseUrl } from './errors.js';
 import { migrate, type MigrationReport } from './migrate.js';
+import { QueryLatency, type QueryLatencyReport, type QueryStats } from './query-latency.js';
+import { noDelaySocketFactory } from './tcp-socket.js';
+import { timescaleState, type TimescaleExtension, type TimescaleState } from './timescale.js';
+
+export type { QueryStats } from './query-latency.js';
 
 export interface DatabaseOptions {
   /** SUPERNOVA_DATABASE_URL. */
@@ -13,19 +19,31 @@ export interface DatabaseOptions {
   checkIntervalMs?: number;
 }
 
+/** The pool as `/performance/metrics/database` shows it. */
+export interface PoolReport {
+  size: number;
+  /**
+   * Queries started through query() and not finished: counted here, because postgres.js exposes
+   * nothing of its pool. postgres.js pipelines queries, so this may exceed the connections in use.
+   */
+  inFlight: number;
+  /** This pool's connections as the server sees them (pg_stat_activity); null when it does not answer. */
+  connections: { open: number; active: number; idle: number; idleInTransaction: number } | null;
+}
+
 /** What `/performance/metrics/database` shows. */
 export interface DatabaseReport {
   target: string;
   up: boolean;
   poolSize: number;
+  pool: PoolReport;
   schemaVersion: number;
   /** Whether the TimescaleDB extension can be used here (installed, or available to install); plain PostgreSQL otherwise. */
-  timescaledb: 'installed' | 'available' | 'absent';
-  queries: Record<string, QueryStats>;
+  timescaledb: TimescaleExtension;
+  timescale: TimescaleState;
+  /** Per query name: calls, errors, seconds, and latency quantiles in seconds. */
+  queries: Record<string, QueryLatencyReport>;
 }
-
-/** Calls, errors and time of one named query. */
-export interface QueryStats { calls: number; errors: number; seconds: number }
 
 /**
  * PostgreSQL through postgres.js: one pool, migrated at start, and every query named so that its
@@ -34,13 +52,16 @@ export interface QueryStats { calls: number; errors: number; seconds: number }
  */
 export class Database {
   readonly sql: Sql;
-  private readonly stats_ = new Map<string, QueryStats>();
+  private readonly latency = new QueryLatency();
+  /** This pool's application_name, to find its connections in pg_stat_activity. */
+  private readonly applicationName = `supernova-${randomUUID().slice(0, 8)}`;
+  private inFlight = 0;
   readonly target: string;
   private readonly poolSize: number;
   private readonly checkIntervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private schemaVersion = 0;
-  private timescaledb: DatabaseReport['timescaledb'] = 'absent';
+  private timescale: TimescaleState = { extension: 'absent', preloaded: false, hypertables: [], continuousAggregates: [], layout: 'not checked yet' };
   /** The last check's answer (start's, then every checkIntervalMs). */
   up = false;
 
@@ -48,7 +69,9 @@ export class Database {
     this.target = redactDatabaseUrl(o.url);
     this.poolSize = o.poolSize;
     this.checkIntervalMs = o.checkIntervalMs ?? 5_000;
-    this.sql = postgres(o.url, { max: o.poolSize, connect_timeout: o.connectTimeoutSeconds ?? 5, onnotice: () => {} });
+    // `socket` is documented by postgres.js but missing from its types (see tcp-socket.ts for why).
+    const options = { max: o.poolSize, connect_timeout: o.connectTimeoutSeconds ?? 5, onnotice: () => {}, connection: { application_name: this.applicationName }, socket: noDelaySocketFactory() };
+    this.sql = postgres(o.url, options);
   }
 
   /** Checks the database answers, applies the migrations it lacks, and finds whether TimescaleDB is there. */
@@ -62,8 +85,7 @@ export class Database {
     this.up = true;
     const report = await migrate(this.sql);
     this.schemaVersion = report.current;
-    const [ext] = await this.sql<{ installed: string | null }[]>`select installed_version as installed from pg_available_extensions where name = 'timescaledb'`;
-    this.timescaledb = ext === undefined ? 'absent' : ext.installed ? 'installed' : 'available';
+    this.timescale = await timescaleState(this.sql);
     this.timer = setInterval(() => void this.check(), this.checkIntervalMs);
     this.timer.unref();
     return report;
@@ -75,8 +97,30 @@ export class Database {
     await this.sql.end({ timeout: 5 });
   }
 
-  report(): DatabaseReport {
-    return { target: this.target, up: this.up, poolSize: this.poolSize, schemaVersion: this.schemaVersion, timescaledb: this.timescaledb, queries: this.queryStats() };
+  /** TimescaleDB as found at start (after the migrations). */
+  timescaleState(): TimescaleState {
+    return this.timescale;
+  }
+
+  async report(): Promise<DatabaseReport> {
+    return {
+      target: this.target, up: this.up, poolSize: this.poolSize, pool: { size: this.poolSize, inFlight: this.inFlight, connections: await this.connections() },
+      schemaVersion: this.schemaVersion, timescaledb: this.timescale.extension, timescale: this.timescale, queries: this.latency.report(),
+    };
+  }
+
+  /** This pool's connections by state, from the server (the asking connection not counted as active). */
+  private async connections(): Promise<PoolReport['connections']> {
+    if (!this.up) return null;
+    try {
+      const rows = await this.query('database.connections', (sql) => sql<{ state: string | null; n: number }[]>`
+        select case when pid = pg_backend_pid() then 'idle' else state end as state, count(*)::int as n
+        from pg_stat_activity where application_name = ${this.applicationName} group by 1`);
+      const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+      return { open: rows.reduce((t, r) => t + r.n, 0), active: n('active'), idle: n('idle'), idleInTransaction: n('idle in transaction') + n('idle in transaction (aborted)') };
+    } catch {
+      return null;
+    }
   }
 
   private async check(): Promise<void> {
@@ -90,24 +134,30 @@ export class Database {
 
   /** Runs a query under a name, counting its time and errors; a postgres.js error comes back as StorageError QUERY_FAILED with it as cause. */
   async query<T>(name: string, run: (sql: Sql) => Promise<T>): Promise<T> {
-    let s = this.stats_.get(name);
-    if (!s) this.stats_.set(name, (s = { calls: 0, errors: 0, seconds: 0 }));
     const started = process.hrtime.bigint();
-    s.calls++;
+    let failed = false;
+    this.inFlight++;
     try {
       const out = await run(this.sql);
       this.up = true;
       return out;
     } catch (err) {
-      s.errors++;
+      failed = true;
+      if (err instanceof StorageError) throw err;
       throw new StorageError('QUERY_FAILED', `query ${name} failed: ${(err as Error).message}`, { cause: err });
     } finally {
-      s.seconds += Number(process.hrtime.bigint() - started) / 1e9;
+      this.inFlight--;
+      this.latency.record(name, Number(process.hrtime.bigint() - started) / 1e9, failed);
     }
   }
 
   /** Per query name, since start. */
   queryStats(): Record<string, QueryStats> {
-    return Object.fromEntries([...this.stats_].map(([name, s]) => [name, { ...s }]));
+    return this.latency.stats();
+  }
+
+  /** Per query name, the latency histograms (bounds QUERY_SECONDS_BOUNDS). */
+  queryHistograms(): ReturnType<QueryLatency['histograms']> {
+    return this.latency.histograms();
   }
 }

@@ -1,5 +1,6 @@
 /** Stable codes of storage failures. */
-export type StorageErrorCode = 'DATABASE_UNREACHABLE' | 'MIGRATION_FAILED' | 'QUERY_FAILED';
+/** INVALID_QUERY: a read's arguments were refused before anything was sent (the caller's fault). */
+export type StorageErrorCode = 'DATABASE_UNREACHABLE' | 'MIGRATION_FAILED' | 'QUERY_FAILED' | 'INVALID_QUERY';
 
 /** A storage failure; a foreign error (postgres.js) is its `cause`. */
 export class StorageError extends Error {

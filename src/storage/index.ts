@@ -1,5 +1,12 @@
-export { Database, type DatabaseOptions, type DatabaseReport, type QueryStats } from './database.js';
+export { Database, type DatabaseOptions, type DatabaseReport, type PoolReport, type QueryStats } from './database.js';
 export { migrate, type MigrationReport } from './migrate.js';
 export { migrations, type Migration } from './migrations.js';
 export { StorageError, redactDatabaseUrl, type StorageErrorCode } from './errors.js';
 export { barSink } from './bar-sink.js';
+export { TickSink, type TickSinkMethod, type TickSinkStats } from './tick-sink.js';
+export { newsSink, NEWS_LIMITS, type NewsRow } from './news-sink.js';
+export { sentimentSink, type SentimentLabel, type SentimentRow } from './sentiment-sink.js';
+export { recentSentiment, sentimentHours, MAX_RECENT_SENTIMENT, MAX_SENTIMENT_SPAN_MS, MAX_SENTIMENT_SYMBOLS, type RecentSentiment, type SentimentHour } from './sentiment-queries.js';
+export { QUERY_SECONDS_BOUNDS, MAX_QUERY_NAMES, type QueryLatencyReport } from './query-latency.js';
+export { TIMESCALE_STATEMENTS, timescaleState, timescaleUsable, type TimescaleExtension, type TimescaleState } from './timescale.js';
+export { CopyAborted } from './copy-in.js';

@@ -28,7 +28,8 @@ export async function migrate(sql: Sql, migrations: readonly Migration[] = built
       if (done.has(m.version)) continue;
       try {
         await tx.savepoint(async (sp) => {
-          await sp.unsafe(m.sql);
+          if ('apply' in m) await m.apply(sp);
+          else await sp.unsafe(m.sql);
           await sp`insert into schema_migrations (version, name) values (${m.version}, ${m.name})`;
         });
       } catch (err) {

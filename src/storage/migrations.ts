@@ -1,13 +1,12 @@
+import type { TransactionSql } from 'postgres';
+import { applyTimescale } from './timescale.js';
+
 /**
  * The schema, one version at a time. A version is applied once, in its own transaction, and never
- * edited after it has shipped: a change is a new version. Plain PostgreSQL; TimescaleDB, where
- * present, is a later version's concern.
+ * edited after it has shipped: a change is a new version. A version is SQL, or a function of the
+ * transaction for one that depends on the server (TimescaleDB).
  */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type Migration = { version: number; name: string } & ({ sql: string } | { apply: (tx: TransactionSql) => Promise<void> });
 
 export const migrations: readonly Migration[] = [
   {
@@ -63,5 +62,10 @@ export const migrations: readonly Migration[] = [
       );
       create index cache_entries_expiry on cache_entries (expires_at);
     `,
+  },
+  {
+    version: 2,
+    name: 'TimescaleDB hypertables, compression and hourly sentiment where available',
+    apply: applyTimescale,
   },
 ];

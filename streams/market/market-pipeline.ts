@@ -32,6 +32,8 @@ export interface MarketPipelineOptions {
   maxSymbols?: number;
   /** Event-time bars to `bars:INTERVAL:SYM`; omitted: no bars. */
   bars?: MarketBarsOptions;
+  /** Each batch's accepted ticks, in arrival order, as they are applied (tick persistence). */
+  onTicks?: (ticks: TickBatch) => void;
 }
 
 export interface MarketBarsOptions {
@@ -75,6 +77,7 @@ export class MarketPipeline {
   /** Closed bars for the bars API (empty, with no intervals, when bars are off). */
   readonly bars: BarStore;
   private readonly onFinalBar: ((bar: Bar) => void) | undefined;
+  private readonly onTicks: ((ticks: TickBatch) => void) | undefined;
   /** Ticks -> bars; undefined when bars are off. Holds no state: each subscription gets its own. */
   private readonly toBars: OperatorFunction<TickBatch, Bar> | undefined;
   private readonly feed: Feed;
@@ -112,6 +115,7 @@ export class MarketPipeline {
     const bars = options.bars;
     this.bars = new BarStore(bars?.intervals.map((i) => i.name) ?? [], bars?.historySize ?? 1);
     this.onFinalBar = bars?.onFinal;
+    this.onTicks = options.onTicks;
     this.toBars = bars && eventTimeBars({
       intervals: bars.intervals,
       latenessMs: bars.latenessMs,
@@ -258,7 +262,9 @@ export class MarketPipeline {
       const channel = tickChannel(sym);
       for (const publication of written.publications()) this.publish(channel, publication);
     }
-    return { ticks: accepted ?? batch, symbols: [...trades.keys()] };
+    const ticks = accepted ?? batch;
+    this.onTicks?.(ticks);
+    return { ticks, symbols: [...trades.keys()] };
   }
 
   /** Why a tick is refused (its values, or no room for a new symbol), or undefined. */
