@@ -130,7 +130,7 @@ export class Engine {
       onError,
     });
     this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
-    this.database = config.databaseUrl ? new Database({ url: config.databaseUrl, poolSize: config.databasePoolSize }) : undefined;
+    this.database = config.databaseUrl ? new Database({ url: config.databaseUrl, poolSize: config.databasePoolSize, checkIntervalMs: config.databaseCheckMs }) : undefined;
     const database = this.database;
     if (database) {
       this.health.register('database', () => (database.up ? { up: true } : { up: false, detail: `no answer from ${database.target}` }));

@@ -83,6 +83,7 @@ export const configEntries = {
   nodeAnnounceMs: { env: 'SUPERNOVA_NODE_ANNOUNCE_MS', schema: int(100, 60_000).default(3_000), doc: 'Redis broker: how often a node writes its info for `/api/info`; a node silent for three periods is no longer listed' },
   databaseUrl: { env: 'SUPERNOVA_DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(), doc: 'PostgreSQL, `postgres://user[:password]@host:port/database`: migrated at start (and by `npm run migrate`); unset means no database' },
   databasePoolSize: { env: 'SUPERNOVA_DATABASE_POOL_SIZE', schema: int(1, 1_000).default(10), doc: 'Connections to PostgreSQL at most' },
+  databaseCheckMs: { env: 'SUPERNOVA_DATABASE_CHECK_MS', schema: int(100, 300_000).default(5_000), doc: 'How often a running database is asked `select 1`: the `database` health component goes down within this much of losing it' },
   persistBatchMax: { env: 'SUPERNOVA_PERSIST_BATCH_MAX', schema: int(1, 10_000).default(500), doc: 'Rows per insert of persisted bars at most' },
   persistFlushMs: { env: 'SUPERNOVA_PERSIST_FLUSH_MS', schema: int(1, 60_000).default(1_000), doc: 'How long a row to persist may wait for a fuller batch' },
   persistMaxBuffered: { env: 'SUPERNOVA_PERSIST_MAX_BUFFERED', schema: int(1, 10_000_000).default(100_000), doc: 'Rows held for the database at most (waiting, or unwritten while it is down); past it rows are refused, counted in supernova_persist_refused_total and logged' },

@@ -56,6 +56,10 @@ export class Database {
   /** This pool's application_name, to find its connections in pg_stat_activity. */
   private readonly applicationName = `supernova-${randomUUID().slice(0, 8)}`;
   private inFlight = 0;
+  private readonly url: string;
+  private readonly connectTimeoutSeconds: number;
+  /** The one-connection pool of bulk(), opened on first use. */
+  private bulkSql: Sql | undefined;
   readonly target: string;
   private readonly poolSize: number;
   private readonly checkIntervalMs: number;
@@ -67,11 +71,11 @@ export class Database {
 
   constructor(o: DatabaseOptions) {
     this.target = redactDatabaseUrl(o.url);
+    this.url = o.url;
+    this.connectTimeoutSeconds = o.connectTimeoutSeconds ?? 5;
     this.poolSize = o.poolSize;
     this.checkIntervalMs = o.checkIntervalMs ?? 5_000;
-    // `socket` is documented by postgres.js but missing from its types (see tcp-socket.ts for why).
-    const options = { max: o.poolSize, connect_timeout: o.connectTimeoutSeconds ?? 5, onnotice: () => {}, connection: { application_name: this.applicationName }, socket: noDelaySocketFactory() };
-    this.sql = postgres(o.url, options);
+    this.sql = this.pool(o.poolSize);
   }
 
   /** Checks the database answers, applies the migrations it lacks, and finds whether TimescaleDB is there. */
@@ -94,7 +98,14 @@ export class Database {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.sql.end({ timeout: 5 });
+    await Promise.all([this.sql.end({ timeout: 5 }), this.bulkSql?.end({ timeout: 5 })]);
+    this.bulkSql = undefined;
+  }
+
+  private pool(max: number): Sql {
+    // `socket` is documented by postgres.js but missing from its types (see tcp-socket.ts for why).
+    const options = { max, connect_timeout: this.connectTimeoutSeconds, onnotice: () => {}, connection: { application_name: this.applicationName }, socket: noDelaySocketFactory() };
+    return postgres(this.url, options);
   }
 
   /** TimescaleDB as found at start (after the migrations). */
@@ -149,6 +160,21 @@ export class Database {
       this.inFlight--;
       this.latency.record(name, Number(process.hrtime.bigint() - started) / 1e9, failed);
     }
+  }
+
+  /**
+   * query() on a pool of its own with one connection, for COPY (see copy-in.ts): statements sent
+   * one after another reach the server in that order on that one connection, and no other query
+   * of the engine is ever pipelined behind a COPY (postgres.js refuses it with COPY_IN_PROGRESS).
+   * It also keeps session state such as a temporary table between them, unless the connection
+   * was lost and replaced in between, which then fails the statement that needed it.
+   * Transactions (sql.begin, sql.reserve) are avoided on purpose: postgres.js 3.4 crashes the
+   * process when a transaction's connection dies under it (porsager/postgres issue 1208).
+   */
+  async bulk<T>(name: string, run: (sql: Sql) => Promise<T>): Promise<T> {
+    this.bulkSql ??= this.pool(1);
+    const sql = this.bulkSql;
+    return this.query(name, () => run(sql));
   }
 
   /** Per query name, since start. */

@@ -29,7 +29,8 @@ function storable(n: NewsRow): boolean {
 
 /**
  * News items into `news`, many rows per statement, idempotent on id: a retried batch, or an item
- * the feed sends again, leaves the stored row as it is. A batch's rows go in one transaction.
+ * the feed sends again, leaves the stored row as it is. A batch larger than one statement goes in several, each
+ * idempotent, not in a transaction (see Database.bulk for why the sinks avoid them).
  */
 export function newsSink(db: Database): RowSink<NewsRow> & { stats(): SkippedRows } {
   const skipped = new SkipCounter();
@@ -39,12 +40,12 @@ export function newsSink(db: Database): RowSink<NewsRow> & { stats(): SkippedRow
       const good = items.filter((row) => storable(row) || (skipped.skip(row), false));
       if (good.length === 0) return;
       const rows = good.map((n) => ({ id: n.id, ts_ms: n.ts, symbols: [...n.symbols], headline: n.headline, source: n.source ?? null }));
-      await db.query('news.insert', (sql) => sql.begin(async (tx) => {
+      await db.query('news.insert', async (sql) => {
         for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
           const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-          await tx`insert into news ${tx(chunk, 'id', 'ts_ms', 'symbols', 'headline', 'source')} on conflict (id) do nothing`;
+          await sql`insert into news ${sql(chunk, 'id', 'ts_ms', 'symbols', 'headline', 'source')} on conflict (id) do nothing`;
         }
-      }));
+      });
     },
   };
 }

@@ -49,12 +49,12 @@ export function sentimentSink(db: Database): RowSink<SentimentRow> & { stats(): 
       const rows = good.map((s) => ({
         news_id: s.newsId, symbol: s.symbol, ts_ms: s.ts, label: s.label, bearish: s.bearish, neutral: s.neutral, bullish: s.bullish, model_version: s.modelVersion,
       }));
-      await db.query('sentiment.insert', (sql) => sql.begin(async (tx) => {
+      await db.query('sentiment.insert', async (sql) => {
         for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
           const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-          await tx`insert into sentiment_data ${tx(chunk, 'news_id', 'symbol', 'ts_ms', 'label', 'bearish', 'neutral', 'bullish', 'model_version')} on conflict do nothing`;
+          await sql`insert into sentiment_data ${sql(chunk, 'news_id', 'symbol', 'ts_ms', 'label', 'bearish', 'neutral', 'bullish', 'model_version')} on conflict do nothing`;
         }
-      }));
+      });
     },
   };
 }

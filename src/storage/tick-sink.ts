@@ -22,9 +22,11 @@ export interface TickSinkStats {
 }
 
 const COLUMNS = 'symbol, ts_ms, seq, price, size';
-// Per session, emptied by each commit: no catalog churn per batch, no rows left behind by one.
-const STAGE = 'create temp table if not exists ticks_stage (symbol text, ts_ms bigint, seq bigint, price double precision, size double precision) on commit delete rows';
-const MERGE = `insert into ticks (${COLUMNS}) select ${COLUMNS} from ticks_stage on conflict do nothing`;
+// Per session (the bulk pool's one connection): created once, not per batch, so no catalog churn.
+const STAGE = 'create temp table if not exists ticks_stage (symbol text, ts_ms bigint, seq bigint, price double precision, size double precision)';
+const CLEAR_STAGE = 'truncate ticks_stage';
+// Moves the staged rows: what a failed attempt left there is merged too, harmlessly.
+const MERGE = `with staged as (delete from ticks_stage returning ${COLUMNS}) insert into ticks (${COLUMNS}) select ${COLUMNS} from staged on conflict do nothing`;
 /** PostgreSQL takes at most 65,535 parameters a statement; five per row. */
 const INSERT_ROWS_MAX = 13_000;
 
@@ -51,24 +53,16 @@ export class TickSink implements RowSink<TickRow> {
     if (this.method === 'insert') return this.insert(rows);
     const payload = this.encode(rows);
     if (payload.length === 0) return;
-    const copied = await this.db.query('ticks.copy', async (sql) => {
-      try {
-        await sql.begin((tx) => copyIn(tx, `copy ticks (${COLUMNS}) from stdin`, payload));
-        return true;
-      } catch (err) {
-        if (err instanceof CopyAborted) return false;
-        throw err;
-      }
-    });
-    if (copied) {
+    if (await this.db.bulk('ticks.copy', (sql) => copyIn(sql, `copy ticks (${COLUMNS}) from stdin`, payload))) {
       this.stats_.copied++;
       return;
     }
-    await this.db.query('ticks.merge', (sql) => sql.begin(async (tx) => {
-      await tx.unsafe(STAGE);
-      await copyIn(tx, `copy ticks_stage (${COLUMNS}) from stdin`, payload);
-      await tx.unsafe(MERGE);
-    }));
+    await this.db.bulk('ticks.merge', async (sql) => {
+      await sql.unsafe(STAGE);
+      await sql.unsafe(CLEAR_STAGE);
+      if (!(await copyIn(sql, `copy ticks_stage (${COLUMNS}) from stdin`, payload))) throw new CopyAborted('COPY into ticks_stage');
+      await sql.unsafe(MERGE);
+    });
     this.stats_.merged++;
   }
 
