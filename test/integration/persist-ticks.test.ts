@@ -5,6 +5,7 @@ import { Database, TickSink, type TickSinkMethod } from '../../src/storage/index
 import { TickSequencer, type TickRow } from '../../streams/index.js';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { postgresReachable, testDatabase } from '../support/postgres.js';
+import type { DatabaseEndpoint } from '../support/database-endpoint.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 
 const reachable = await postgresReachable();
@@ -145,11 +146,11 @@ describe.runIf(reachable)('engine with SUPERNOVA_STORE_TICKS', () => {
       const metrics = await (await fetch(`${t.http}/metrics`)).text();
       expect(metrics).toContain(`supernova_persist_rows_total{table="ticks"} ${sent.length}`);
       expect(metrics).toMatch(/supernova_db_query_seconds_bucket\{le="\+Inf",name="ticks\.copy"\} [1-9]/);
-      const report = (await (await fetch(`${t.http}/performance/metrics/database`)).json()) as Record<string, any>;
+      const report = (await (await fetch(`${t.http}/performance/metrics/database`)).json()) as DatabaseEndpoint;
       expect(report.persistence.ticks).toMatchObject({ written: sent.length, refused: 0, buffered: 0 });
       expect(report.ticks).toMatchObject({ skipped: 0 });
       expect(report.queries['ticks.copy']).toMatchObject({ errors: 0 });
-      expect(report.queries['ticks.copy'].p99).toBeGreaterThan(0);
+      expect(report.queries['ticks.copy']?.p99).toBeGreaterThan(0);
     } finally {
       await t.stop();
       await db.drop();

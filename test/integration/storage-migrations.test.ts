@@ -89,9 +89,9 @@ describe.runIf(reachable)('PostgreSQL schema migrations (real PostgreSQL)', () =
       const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'src/storage/migrate-cli.ts'], { env: { ...process.env, SUPERNOVA_DATABASE_URL: fresh.url }, encoding: 'utf8' });
       const first = run();
       expect(first.status).toBe(0);
-      expect(first.stdout).toMatch(/^applied 1; schema version 1/);
+      expect(first.stdout).toMatch(/^applied 1, 2; schema version 2/);
       const second = run();
-      expect(second.stdout).toMatch(/^up to date; schema version 1/);
+      expect(second.stdout).toMatch(/^up to date; schema version 2/);
       const none = spawnSync(process.execPath, ['--import', 'tsx', 'src/storage/migrate-cli.ts'], { env: { ...process.env, SUPERNOVA_DATABASE_URL: '' }, encoding: 'utf8' });
       expect(none.status).toBe(1);
       expect(none.stderr).toContain('SUPERNOVA_DATABASE_URL');
