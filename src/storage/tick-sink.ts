@@ -36,8 +36,8 @@ const INSERT_ROWS_MAX = 13_000;
  *
  * COPY cannot skip conflicts, so it is tried alone first — the common case, a batch never seen,
  * costs one COPY — and a batch that conflicts (the whole COPY rolls back) is copied into a
- * per-session staging table and merged. Measured (bench/persistence.ts), plain COPY stores ticks
- * about twice as fast as staging every batch or multi-row INSERT ... ON CONFLICT.
+ * per-session staging table and merged. Measured (bench/persistence.ts, 5,000-row batches): plain
+ * COPY 256k rows/s, the staging path 154k, multi-row INSERT ... ON CONFLICT 74k.
  */
 export class TickSink implements RowSink<TickRow> {
   private readonly stats_ = { copied: 0, merged: 0 };
