@@ -8,6 +8,9 @@ import { timescaleState, type TimescaleExtension, type TimescaleState } from './
 
 export type { QueryStats } from './query-latency.js';
 
+/** How long the report waits for the server's view of the pool. */
+const REPORT_WAIT_MS = 1_000;
+
 export interface DatabaseOptions {
   /** SUPERNOVA_DATABASE_URL. */
   url: string;
@@ -120,17 +123,26 @@ export class Database {
     };
   }
 
-  /** This pool's connections by state, from the server (the asking connection not counted as active). */
+  /**
+   * This pool's connections by state, from the server (the asking connection not counted as
+   * active). At most REPORT_WAIT_MS: a database that stopped answering must not hold the endpoint
+   * up for the connect timeout.
+   */
   private async connections(): Promise<PoolReport['connections']> {
     if (!this.up) return null;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const rows = await this.query('database.connections', (sql) => sql<{ state: string | null; n: number }[]>`
+      const asked = this.query('database.connections', (sql) => sql<{ state: string | null; n: number }[]>`
         select case when pid = pg_backend_pid() then 'idle' else state end as state, count(*)::int as n
         from pg_stat_activity where application_name = ${this.applicationName} group by 1`);
+      asked.catch(() => {});
+      const rows = await Promise.race([asked, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer')), REPORT_WAIT_MS); })]);
       const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
       return { open: rows.reduce((t, r) => t + r.n, 0), active: n('active'), idle: n('idle'), idleInTransaction: n('idle in transaction') + n('idle in transaction (aborted)') };
     } catch {
       return null;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
