@@ -9,12 +9,12 @@ import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, Unsu
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
-import { barSink, Database } from './storage/index.js';
+import { barSink, Database, PostgresBarArchive, StorageError } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
-import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService } from './metrics/index.js';
-import { HealthRegistry, registerHealthMetrics, registerHealthRoutes, type LifecycleState } from './health/index.js';
+import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
+import { HealthRegistry, healthReport, registerHealthMetrics, registerHealthRoutes, type HealthRouteSources, type LifecycleState } from './health/index.js';
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
@@ -49,6 +49,8 @@ export class Engine {
   readonly memory: MemoryWatchdog;
   /** What the engine depends on outside the process: `health.register('redis', probe)`; read by /performance/health. */
   readonly health: HealthRegistry;
+  /** `/performance/report`: every part's figures in one document; a part adds its own with `report.register(name, section)`. */
+  readonly report = new PerformanceReport();
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
@@ -172,8 +174,11 @@ export class Engine {
     const market: { state: MarketState; bars: BarStore } = this.mirror ?? this.pipeline;
     registerHealthMetrics(this.metrics.registry, { lifecycle: () => this.state, components: this.health });
 
+    // Past the in-memory ring, the bars API and RPC read what PostgreSQL keeps.
+    const barWriter = this.barWriter;
+    const archive = database ? new PostgresBarArchive({ db: database, settled: () => (barWriter ? barWriter.stats().buffered === 0 : true) }) : undefined;
     const rpc = new Map<string, RpcMethod>();
-    for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -221,12 +226,12 @@ export class Engine {
       log: this.log,
     });
     this.liveMetrics.routes(router);
-    router.get('/performance/metrics/database', () => ({ body: this.database ? { configured: true, ...this.database.report() } : { configured: false } }));
+    router.get('/performance/metrics/database', () => ({ body: this.databaseReport() }));
     router.get('/metrics', async () => {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };
     });
-    registerHealthRoutes(router, {
+    const health: HealthRouteSources = {
       lifecycle: () => this.state,
       components: this.health,
       uptimeSeconds: () => (Date.now() - this.startedAt) / 1000,
@@ -234,8 +239,14 @@ export class Engine {
         connections: this.gateway.connections, version: this.version, maxConnections: config.maxConnections, openSockets: this.gateway.openSockets ?? null,
         memory: { ...this.memory.report(), refusedConnections: this.gateway.refused.memory },
       }),
-    });
-    registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() });
+    };
+    registerHealthRoutes(router, health);
+    this.report.register('health', () => healthReport(health));
+    this.report.register('resources', () => this.liveMetrics.resources());
+    this.report.register('api', () => this.liveMetrics.api());
+    this.report.register('database', () => this.databaseReport());
+    router.get('/performance/report', async () => ({ body: await this.report.render() }));
+    registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() }, archive);
     if (config.apiKey) {
       registerServerApi(router, {
         apiKey: config.apiKey,
@@ -313,6 +324,12 @@ export class Engine {
       this.log.error({ limit: this.config.persistMaxBuffered }, 'closed bars are refused: SUPERNOVA_PERSIST_MAX_BUFFERED rows already wait for the database');
     }
     this.refusingBars = !accepted;
+  }
+
+  /** `/performance/metrics/database`, and the database section of the report. */
+  private databaseReport(): Record<string, unknown> {
+    const persistence = this.barWriter ? { bars: this.barWriter.stats() } : {};
+    return this.database ? { configured: true, ...this.database.report(), persistence } : { configured: false };
   }
 
   /** This node as `/api/info` lists it. */
@@ -473,11 +490,12 @@ export class Engine {
 }
 
 /** Errors of the market RPC methods are the caller's fault: bad request with their message. */
-function clientErrors(run: () => unknown): unknown {
+async function clientErrors(run: () => unknown): Promise<unknown> {
   try {
-    return run();
+    return await run();
   } catch (err) {
     if (isClientError(err)) throw new ProtocolError(ErrorCode.BadRequest, err.message);
+    if (err instanceof StorageError) throw new ProtocolError(ErrorCode.Internal, 'bars older than memory holds are in the database, which does not answer now; retry later');
     throw err;
   }
 }

@@ -28,6 +28,8 @@ export { BAR_ROW_BYTES, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STA
 export type { BarStoreView } from './market/bar-store.js';
 export { BAR_FIELDS, DEFAULT_BARS_LIMIT, MAX_BARS_LIMIT, queryBars } from './market/bars-query.js';
 export type { BarsPage, BarsSource } from './market/bars-query.js';
+export { queryArchivedBars } from './market/archived-bars-query.js';
+export type { BarArchive } from './market/bar-archive.js';
 export { countsForPrice, NON_PRICE_CONDITIONS } from './market/price-conditions.js';
 export { MARKET_BARS_METHOD, MARKET_SNAPSHOT_METHOD, marketBars, marketRpcMethods, marketSnapshot } from './market/rpc.js';
 export type { MarketSnapshotResult, RpcMethod } from './market/rpc.js';

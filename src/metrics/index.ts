@@ -6,3 +6,4 @@ export type { ExtraFigures, ExtraFiguresProvider } from './extra-figures.js';
 export type { ApiReport } from './api-report.js';
 export type { ResourcesReport } from './resources-report.js';
 export { InternalErrors, type InternalErrorSink, type InternalErrorsOptions } from './internal-errors.js';
+export { PerformanceReport, type PerformanceReportOptions, type ReportSection } from './performance-report.js';
