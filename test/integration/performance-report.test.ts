@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEngine } from '../support/engine.js';
 import { postgresReachable, testDatabase } from '../support/postgres.js';
 
