@@ -44,20 +44,35 @@ async function pageBack(t: TestEngine, limit: number): Promise<{ bars: Partial<B
 
 describe.runIf(reachable && day.available)('bars past the in-memory ring come from PostgreSQL', () => {
   let db: { url: string; drop(): Promise<void> };
-  /** The whole recorded day as the engine that replayed it held it in memory. */
+  /** The recorded day as the engine that replayed it held it in memory, and as stored. */
   let day1m: Partial<Bar>[];
 
   beforeAll(async () => {
     db = await testDatabase('archive');
     const replayer = await startEngine({ databaseUrl: db.url, feed: 'replay', replayFile: day.file, replaySpeed: 'max', barIntervals: ['1m'], persistFlushMs: 50 });
+    let held: Partial<Bar>[] = [];
     try {
+      // The day replays in seconds; its last minute would close by the wall clock a minute later, so
+      // the stop closes it (and writes it) instead.
       const deadline = Date.now() + 60_000;
-      while ((await storedCount(db.url)) < 828 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      day1m = (await page(replayer, 'interval=1m&limit=1000')).items;
+      while (held.length < 827 && Date.now() < deadline) {
+        const res = await fetch(`${replayer.http}/api/v1/market/SPY/bars?interval=1m&limit=1000`);
+        if (res.status === 200) held = ((await res.json()) as BarsPage).items;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     } finally {
       await replayer.stop();
     }
-    expect(day1m).toHaveLength(828);
+    expect(held).toHaveLength(827);
+    expect(await storedCount(db.url)).toBe(828);
+    const t = await startEngine({ databaseUrl: db.url, barIntervals: ['1m'] });
+    try {
+      day1m = (await page(t, 'interval=1m&limit=1000')).items;
+    } finally {
+      await t.stop();
+    }
+    expect(day1m.slice(0, 827)).toEqual(held);
+    expect(day1m[827]).toMatchObject({ start: Date.UTC(2013, 9, 7, 23, 59), final: true });
   }, 90_000);
   afterAll(async () => {
     await db?.drop();
