@@ -226,6 +226,7 @@ export class Engine {
       log: this.log,
     });
     this.liveMetrics.routes(router);
+    if (database) this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: this.barWriter?.stats().buffered ?? 0 }));
     router.get('/performance/metrics/database', () => ({ body: this.databaseReport() }));
     router.get('/metrics', async () => {
       const { body, contentType } = await this.metrics.render();

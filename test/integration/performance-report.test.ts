@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { startEngine } from '../support/engine.js';
 import { postgresReachable, testDatabase } from '../support/postgres.js';
+import { SseClient } from '../support/sse.js';
+import { until } from '../support/client.js';
 
 const reachable = await postgresReachable();
 
@@ -32,13 +34,17 @@ describe('/performance/report', () => {
     }
   });
 
-  it.runIf(reachable)('shows the database when one is configured', async () => {
+  it.runIf(reachable)('shows the database when one is configured, and so does the metrics snapshot', async () => {
     const db = await testDatabase('report');
-    const t = await startEngine({ databaseUrl: db.url });
+    const t = await startEngine({ databaseUrl: db.url, metricsIntervalMs: 100 });
+    const sse = new SseClient(`${t.http}/performance/metrics/stream`);
     try {
       const { sections } = await report(t.http);
       expect(sections.database).toMatchObject({ configured: true, up: true, schemaVersion: expect.any(Number) });
+      await until(() => sse.metrics().length > 0, 'a metrics snapshot');
+      expect((sse.metrics()[0]?.extra as Record<string, unknown>).database).toEqual({ up: true, persistBuffered: 0 });
     } finally {
+      sse.close();
       await t.stop();
       await db.drop();
     }
