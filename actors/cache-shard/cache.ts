@@ -266,7 +266,7 @@ export class Cache {
     clearInterval(this.maintenanceTimer);
     this.maintenanceTimer = undefined;
     if (wasRunning) {
-      await this.within(Promise.all([this.warming, this.maintaining, ...this.shards.map((s) => s.idle())]), this.o.timeoutMs);
+      await this.within(Promise.all([this.warming, this.maintaining, ...this.shards.map((s) => s.idle(this.o.timeoutMs))]), this.o.timeoutMs);
       if (this.warmup.state !== 'off') await this.within(this.recordHotKeys(), this.o.timeoutMs);
     }
     this.supervisor?.stop();

@@ -34,4 +34,6 @@ export type ShardMsg =
   | { type: 'evict'; keys: readonly string[] }
   | { type: 'evictPrefix'; prefix: string; reply?: (s: Settled<number>) => void }
   /** A warm-up value: kept in L1 unless the key is there already or being looked up. */
-  | { type: 'warm'; key: string; value: unknown; bytes: number };
+  | { type: 'warm'; key: string; value: unknown; bytes: number }
+  /** Answered once every message queued before it has been handled. */
+  | { type: 'drain'; reply: (s: Settled<undefined>) => void };

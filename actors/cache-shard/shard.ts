@@ -1,5 +1,5 @@
 import { CacheError, MemoryTier, messageOf, type CacheLatency, type TierGuard, type ValueCodec } from '../../src/cache/index.js';
-import type { ActorRef, Supervisor } from '../runtime/index.js';
+import { ask, type ActorRef, type Supervisor } from '../runtime/index.js';
 import { KeyedChain } from './keyed-chain.js';
 import type { Flight, Landing, Loader, Settled, ShardMsg } from './messages.js';
 
@@ -86,6 +86,12 @@ export class CacheShard {
         this.counts.restarts++;
         return 'reset';
       },
+      // Gets still waiting when the shard stops (a load past the stop's grace) hear so at once, not at their timeout.
+      onStop: (state) => {
+        const stopped = new CacheError('NOT_RUNNING', 'the cache stopped before the value was found');
+        for (const flight of state.flights.values()) for (const reply of flight.waiters) reply({ ok: false, error: stopped });
+        state.flights.clear();
+      },
       mailboxLimit: this.ctx.maxPending,
     });
   }
@@ -95,9 +101,11 @@ export class CacheShard {
     return this.writes.size;
   }
 
-  /** Resolves once the lookups under way and the writes they queued are done. */
-  async idle(): Promise<void> {
+  /** Resolves once the lookups under way, their landings and the writes they queued are done. */
+  async idle(timeoutMs: number): Promise<void> {
     await Promise.all([...this.flying]);
+    // A landing is a message: it is handled once a message sent after it is.
+    await ask(this.ref, (reply: (s: Settled<undefined>) => void): ShardMsg => ({ type: 'drain', reply }), timeoutMs).catch(() => undefined);
     await this.writes.idle();
   }
 
@@ -134,6 +142,9 @@ export class CacheShard {
       }
       case 'warm':
         if (!state.l1.entryOf(msg.key) && !state.flights.has(msg.key)) state.l1.put(msg.key, msg.value, msg.bytes);
+        return;
+      case 'drain':
+        msg.reply({ ok: true, value: undefined });
         return;
     }
   }
