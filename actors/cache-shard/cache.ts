@@ -216,7 +216,9 @@ export class Cache {
     const down: string[] = [];
     const describe = (name: string, target: string, guard: TierGuard<unknown>) => {
       const s = guard.stats();
-      if (!s.up) down.push(`${name} (${target}) skipped since ${s.downSince === undefined ? 'start' : new Date(s.downSince).toISOString()}, ${s.skipped} operations skipped: ${s.lastError ?? 'not connected'}`);
+      if (s.up) return;
+      const since = s.downSince === undefined ? '' : ` since ${new Date(s.downSince).toISOString()}`;
+      down.push(`${name} (${target}) is skipped${since} (${s.skipped} operations skipped): ${s.lastError ?? 'not connected'}`);
     };
     if (this.l2 && this.l2Tier) describe('L2 Redis', this.l2Tier.describe(), this.l2);
     if (this.l3 && this.l3Tier) describe('L3 PostgreSQL', this.l3Tier.describe(), this.l3);
