@@ -106,6 +106,36 @@ describe.runIf(installed)('the cache when Redis dies and comes back', () => {
   });
 });
 
+describe.runIf(installed)('the cache when Redis is down at start', () => {
+  it('the engine starts with L2 skipped (health names the cache), and uses L2 once Redis is there', async () => {
+    const redis = await RedisServer.start();
+    await redis.kill();
+    const db = await testDatabase('cache_down_at_start');
+    const prefix = testPrefix('cache-start');
+    const t = await startEngine({ redisUrl: redis.url, redisPrefix: prefix, databaseUrl: db.url, broker: 'memory', cacheTierTimeoutMs: 300 });
+    try {
+      expect((await health(t)).down).toContain('cache');
+      expect(await t.engine.cache.get('k', () => 'loaded')).toBe('loaded');
+      expect((await cacheReport(t)).tiers.l2?.skipped).toBeGreaterThan(0);
+      await redis.restart();
+      await until(async () => !(await health(t)).down.includes('cache'), 'L2 connected', 15_000);
+      expect(await t.engine.cache.get('k2', () => 'v2')).toBe('v2');
+      await until(async () => (await withRedis(redis, (r) => r.exists(`${prefix}:cache:k2`))) === 1, 'k2 written to L2');
+      // The invalidation channel was subscribed once Redis came: another node's message reaches this one.
+      expect(t.engine.cache.peek('k2')).toBe('v2');
+      await withRedis(redis, async (r) => {
+        const { Packr } = await import('msgpackr');
+        await r.publish(`${prefix}:cache-invalidate`, new Packr({ useRecords: false }).pack({ v: 1, n: 'other-node', k: ['k2'] }));
+      });
+      await until(() => t.engine.cache.peek('k2') === undefined, 'the invalidation from another node');
+    } finally {
+      await t.stop();
+      await redis.stop();
+      await db.drop();
+    }
+  });
+});
+
 const ownPostgres = installed && PrivatePostgres.installed();
 
 describe.runIf(ownPostgres)('the cache when PostgreSQL dies and comes back', () => {
