@@ -26,12 +26,22 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A loader whose value the test hands out when it chooses. */
+/** A loader whose value the test hands out when it chooses; `started` resolves when the shard has called it. */
 function gate<T>() {
   let release!: (v: T) => void;
-  let fail!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { release = res; fail = rej; });
-  return { promise, release, fail };
+  let begun!: () => void;
+  const promise = new Promise<T>((res) => { release = res; });
+  const started = new Promise<void>((res) => { begun = res; });
+  const load = () => {
+    begun();
+    return promise;
+  };
+  return { promise, release, load, started };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await sleep(10);
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('Cache (L1 only)', () => {
@@ -39,8 +49,9 @@ describe('Cache (L1 only)', () => {
     const cache = await l1Cache();
     let loads = 0;
     const g = gate<{ n: number }>();
-    const gets = Array.from({ length: 100 }, () => cache.get('k', () => { loads++; return g.promise; }));
-    await sleep(20);
+    const gets = Array.from({ length: 100 }, () => cache.get('k', () => { loads++; return g.load(); }));
+    await g.started;
+    await until(() => cache.stats().requests.joined === 99, 'the other 99 gets joining');
     expect(loads).toBe(1);
     g.release({ n: 7 });
     const values = await Promise.all(gets);
@@ -84,8 +95,8 @@ describe('Cache (L1 only)', () => {
   it('a set during a load wins: the waiters get the loaded value, L1 keeps the one set', async () => {
     const cache = await l1Cache();
     const g = gate<string>();
-    const pending = cache.get('k', () => g.promise);
-    await sleep(10);
+    const pending = cache.get('k', g.load);
+    await g.started;
     await cache.set('k', 'set');
     g.release('loaded');
     expect(await pending).toBe('loaded');
@@ -96,8 +107,8 @@ describe('Cache (L1 only)', () => {
   it('an invalidate during a load: the loaded value is not kept, and a get after it does not join the old load', async () => {
     const cache = await l1Cache();
     const g = gate<string>();
-    const before = cache.get('k', () => g.promise);
-    await sleep(10);
+    const before = cache.get('k', g.load);
+    await g.started;
     await cache.invalidate('k');
     const after = cache.get('k', () => 'after');
     expect(await after).toBe('after');
@@ -181,7 +192,7 @@ describe('Cache (L1 only)', () => {
     const cache = await l1Cache({ shards: 1, maxPending: 10 });
     const g = gate<number>();
     const gets = Array.from({ length: 30 }, (_, i) => cache.get(`k${i % 3}`, () => g.promise).then(() => 'ok', (e: { code: string }) => e.code));
-    await sleep(20);
+    await until(() => { const r = cache.stats().requests; return r.overloaded + r.refused === 20 && r.loads === 3; }, 'the shard taking all 30');
     g.release(1);
     const outcomes = await Promise.all(gets);
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(10);
@@ -192,8 +203,10 @@ describe('Cache (L1 only)', () => {
 
   it('stop lets a load under way finish, then refuses with NOT_RUNNING', async () => {
     const cache = await l1Cache();
-    const pending = cache.get('k', async () => { await sleep(50); return 'done'; });
-    await sleep(5);
+    let begun!: () => void;
+    const started = new Promise<void>((r) => { begun = r; });
+    const pending = cache.get('k', async () => { begun(); await sleep(50); return 'done'; });
+    await started;
     const stopped = cache.stop();
     await expect(cache.get('j', () => 1)).rejects.toMatchObject({ code: 'NOT_RUNNING' });
     expect(await pending).toBe('done');
