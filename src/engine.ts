@@ -18,6 +18,7 @@ import { HealthRegistry, healthReport, registerHealthMetrics, registerHealthRout
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
+import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
@@ -74,6 +75,8 @@ export class Engine {
   private readonly rateLimiter: HttpRateLimiter;
   /** PostgreSQL, when SUPERNOVA_DATABASE_URL is set: migrated at start. */
   readonly database: Database | undefined;
+  /** The multi-level cache (L1 here, L2 Redis and L3 PostgreSQL when configured): `cache.get(key, load)`. */
+  readonly cache: Cache;
   /** Final bars on their way to PostgreSQL, batched and retried. */
   private barWriter: BatchWriter<Bar> | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
@@ -162,6 +165,7 @@ export class Engine {
       databaseQueries: () => this.database?.queryStats(),
       persistence: (): Record<string, BatchWriterStats> => (this.barWriter ? { bars: this.barWriter.stats() } : {}),
     });
+    this.cache = this.makeCache();
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
       redis: this.redis,
       onFinalBar: this.barWriter ? (bar) => this.persistBar(bar) : undefined,
@@ -176,7 +180,7 @@ export class Engine {
 
     // Past the in-memory ring, the bars API and RPC read what PostgreSQL keeps.
     const barWriter = this.barWriter;
-    const archive = database ? new PostgresBarArchive({ db: database, settled: () => (barWriter ? barWriter.stats().buffered === 0 : true) }) : undefined;
+    const archive = database ? new PostgresBarArchive({ db: database, cache: readThrough(this.cache), settled: () => (barWriter ? barWriter.stats().buffered === 0 : true) }) : undefined;
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
@@ -228,6 +232,7 @@ export class Engine {
     this.liveMetrics.routes(router);
     if (database) this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: this.barWriter?.stats().buffered ?? 0 }));
     router.get('/performance/metrics/database', () => ({ body: this.databaseReport() }));
+    router.get('/performance/metrics/cache', () => ({ body: this.cache.report() }));
     router.get('/metrics', async () => {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };
@@ -246,6 +251,7 @@ export class Engine {
     this.report.register('resources', () => this.liveMetrics.resources());
     this.report.register('api', () => this.liveMetrics.api());
     this.report.register('database', () => this.databaseReport());
+    this.report.register('cache', () => this.cache.report());
     router.get('/performance/report', async () => ({ body: await this.report.render() }));
     registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() }, archive);
     if (config.apiKey) {
@@ -314,6 +320,19 @@ export class Engine {
     const redis = this.redisBroker;
     this.health.register('redis', () => (redis.connected ? { up: true } : { up: false, detail: `no connection to ${redis.target}` }));
     return new ScopedBroker(namespaces, memory, redis);
+  }
+
+  /**
+   * The cache's tiers follow what is configured: L2 with Redis, L3 with PostgreSQL. Its health
+   * component (`cache`) is down while one of them is skipped; under memory pressure L1 gives back
+   * half, then a tenth at each check, like history.
+   */
+  private makeCache(): Cache {
+    const cache = cacheFromConfig(this.config, { runtime: this.runtime, redis: this.redis, database: this.database, registry: this.metrics.registry, node: this.nodeUid, log: this.log });
+    registerCacheMetrics(this.metrics.registry, () => cache.stats());
+    if (this.redis || this.database) this.health.register('cache', () => cache.health());
+    this.memory.onPressure(({ entering }) => void cache.shed(entering ? 0.5 : 0.1));
+    return cache;
   }
 
   /** Logged when refusals start (each is counted in supernova_persist_refused_total), not for every bar. */
@@ -411,6 +430,7 @@ export class Engine {
       crashWindowMs: this.config.crashWindowMs,
     });
     await this.broker.start();
+    await this.cache.start();
     // Before the port opens, so the first request already sees the bars that history holds.
     await this.mirror?.start();
     await this.dashboard?.start();
@@ -475,6 +495,8 @@ export class Engine {
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
+    // Before the runtime (its shards are actors) and the database (it records its hot keys there).
+    await this.cache.stop();
     await this.runtime.stop();
     await this.broker.stop();
     const unwritten = (await this.barWriter?.stop()) ?? 0;

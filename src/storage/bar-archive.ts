@@ -1,10 +1,13 @@
 import type { Bar, BarArchive } from '../../streams/index.js';
 import type { Database } from './database.js';
 
-/** What the archive reads through: the engine's cache (read-through, one load per key however many wait; a load that gives undefined is not kept). */
+/** What the archive reads through: the engine's cache (read-through, one load per key however many wait; a failed load is not kept and reaches the caller as thrown). */
 export interface ArchiveCache {
   get<T>(key: string, load: () => Promise<T>): Promise<T>;
 }
+
+/** A symbol without stored bars: thrown by a load so that the no is not cached. */
+class NotStored extends Error {}
 
 export interface PostgresBarArchiveOptions {
   db: Database;
@@ -57,14 +60,16 @@ export class PostgresBarArchive implements BarArchive {
 
   async hasSymbol(symbol: string): Promise<boolean> {
     // Only a yes is cached: a symbol unknown now may have bars stored a moment later.
-    const load = async () => {
-      const [row] = await this.o.db.query('bars.has_symbol', (sql) => sql<{ found: boolean }[]>`select exists (select 1 from bars where symbol = ${symbol}) as found`);
-      return row?.found === true;
-    };
-    if (!this.o.cache) return load();
-    const key = `bars-symbol:${symbol}`;
-    const known = await this.o.cache.get(key, async () => ((await load()) ? true : undefined));
-    return known === true;
+    try {
+      return await this.cached(`bars-symbol:${symbol}`, async () => {
+        const [row] = await this.o.db.query('bars.has_symbol', (sql) => sql<{ found: boolean }[]>`select exists (select 1 from bars where symbol = ${symbol}) as found`);
+        if (row?.found !== true) throw new NotStored();
+        return true;
+      });
+    } catch (err) {
+      if (err instanceof NotStored) return false;
+      throw err;
+    }
   }
 
   private cached<T>(key: string | undefined, load: () => Promise<T>): Promise<T> {

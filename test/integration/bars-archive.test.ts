@@ -92,6 +92,15 @@ describe.runIf(reachable && day.available)('bars past the in-memory ring come fr
       const last = await page(t, 'interval=1m&limit=100&page=9');
       expect(last.items).toEqual(day1m.slice(0, 28));
       expect(last.next_cursor).toBeNull();
+
+      // Once read, the pages before a cursor come from the cache: the same walk again asks the
+      // database only the open-ended question (the newest stored bars).
+      const asked = () => t.engine.database?.queryStats()['bars.before']?.calls ?? 0;
+      const before = asked();
+      expect((await pageBack(t, 100)).bars).toEqual(day1m);
+      expect(asked() - before).toBe(1);
+      const cache = (await (await fetch(`${t.http}/performance/metrics/cache`)).json()) as { requests: { fromL1: number } };
+      expect(cache.requests.fromL1).toBeGreaterThanOrEqual(8);
     } finally {
       await t.stop();
     }
@@ -157,21 +166,29 @@ describe.runIf(canStartOwn)('bars past the ring while the database is down', () 
       while (((await ok.clone().json()) as BarsPage).items.length < 5 && Date.now() < deadline);
       expect(((await ok.json()) as BarsPage).items.map((b) => b.close)).toEqual([10, 11, 12, 13, 14]);
 
+      // Read once while the database answers: cached.
+      const cursorPage = async () => fetch(`${t.http}/api/v1/market/DOWN/bars?interval=1m&limit=2&cursor=${((await (await fetch(`${t.http}/api/v1/market/DOWN/bars?interval=1m&limit=2`)).json()) as BarsPage).next_cursor}`);
+      expect((await cursorPage()).status).toBe(200);
+
       pg.stopServer();
-      const down = await bars();
+      // The cached page still answers; the others (each a question not asked before) cannot.
+      const cached = await cursorPage();
+      expect(cached.status).toBe(200);
+      expect(((await cached.json()) as BarsPage).items.map((b) => b.close)).toEqual([11, 12]);
+      const down = await fetch(`${t.http}/api/v1/market/DOWN/bars?interval=1m&limit=3`);
       expect(down.status).toBe(503);
       expect(((await down.json()) as { error: { code: string } }).error.code).toBe('DATABASE_UNAVAILABLE');
       // Within the ring, memory answers alone.
       expect((await fetch(`${t.http}/api/v1/market/DOWN/bars?interval=1m&limit=2`)).status).toBe(200);
       client.connect();
       await connected(client);
-      const err = await client.rpc('market.bars', { symbol: 'DOWN', interval: '1m', limit: 5 }).then(() => undefined, (e: { code: number; temporary?: boolean }) => e);
+      const err = await client.rpc('market.bars', { symbol: 'DOWN', interval: '1m', limit: 2, page: 1 }).then(() => undefined, (e: { code: number; temporary?: boolean }) => e);
       expect(err).toMatchObject({ code: 100, temporary: true });
 
       await pg.startServer();
       const back = Date.now() + 10_000;
       let again: Response;
-      do again = await bars();
+      do again = await fetch(`${t.http}/api/v1/market/DOWN/bars?interval=1m&limit=3`);
       while (again.status !== 200 && Date.now() < back);
       expect(again.status).toBe(200);
     } finally {
