@@ -180,7 +180,7 @@ export class Engine {
 
     // Past the in-memory ring, the bars API and RPC read what PostgreSQL keeps.
     const barWriter = this.barWriter;
-    const archive = database ? new PostgresBarArchive({ db: database, cache: readThrough(this.cache), settled: () => (barWriter ? barWriter.stats().buffered === 0 : true) }) : undefined;
+    const archive = database ? new PostgresBarArchive({ db: database, ...(config.cacheReads ? { cache: readThrough(this.cache) } : {}), settled: () => (barWriter ? barWriter.stats().buffered === 0 : true) }) : undefined;
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);

@@ -100,6 +100,7 @@ export const configEntries = {
   cacheTierTimeoutMs: { env: 'SUPERNOVA_CACHE_TIER_TIMEOUT_MS', schema: int(1, 60_000).default(1_000), doc: 'Cache: a Redis or PostgreSQL cache operation slower than this fails, and that tier is skipped (supernova_cache_skipped_total) until it answers again' },
   cacheMaintenanceMs: { env: 'SUPERNOVA_CACHE_MAINTENANCE_MS', schema: int(0, 86_400_000).default(60_000), doc: 'Cache: period of the L3 purge of expired rows and of its bounds, and of the L2 size sample; 0 never' },
   cacheWarmKeys: { env: 'SUPERNOVA_CACHE_WARM_KEYS', schema: int(0, 100_000).default(1_000), doc: 'Cache: the most read L1 keys recorded in L2 and L3 at stop, whose values are read back into L1 at start (nothing is loaded); 0 turns the warm-up off' },
+  cacheReads: { env: 'SUPERNOVA_CACHE_READS', schema: bool.default(true), doc: 'Read paths (the bars API past memory) go through the cache; `false` sends each such read to its source, for measuring the cache or ruling it out' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },

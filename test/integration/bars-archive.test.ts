@@ -106,6 +106,17 @@ describe.runIf(reachable && day.available)('bars past the in-memory ring come fr
     }
   });
 
+  it('with SUPERNOVA_CACHE_READS=false every page goes to the database', async () => {
+    const t = await startEngine({ databaseUrl: db.url, barIntervals: ['1m'], cacheReads: false });
+    try {
+      await pageBack(t, 100);
+      expect((await pageBack(t, 100)).bars).toEqual(day1m);
+      expect(t.engine.database?.queryStats()['bars.before']?.calls).toBe(18);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('joins the ring and the database without a gap or a repeat, over HTTP and RPC', async () => {
     // The day's last 5 minutes again in memory (as a restarted replay would hold them), the rest only stored.
     const t = await startEngine({ databaseUrl: db.url, barIntervals: ['1m'], barHistory: 5, apiKey: 'test-key', barLatenessMs: 0 });
