@@ -180,7 +180,9 @@ export class Engine {
 
     // Past the in-memory ring, the bars API and RPC read what PostgreSQL keeps.
     const barWriter = this.barWriter;
-    const archive = database ? new PostgresBarArchive({ db: database, ...(config.cacheReads ? { cache: readThrough(this.cache) } : {}), settled: () => (barWriter ? barWriter.stats().buffered === 0 : true) }) : undefined;
+    const settled = () => (barWriter ? barWriter.stats().buffered === 0 : true);
+    const reads = config.cacheReads ? readThrough(this.cache) : undefined;
+    const archive = database ? new PostgresBarArchive({ db: database, ...(reads ? { cache: reads } : {}), settled }) : undefined;
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
@@ -253,7 +255,7 @@ export class Engine {
     this.report.register('database', () => this.databaseReport());
     this.report.register('cache', () => this.cache.report());
     router.get('/performance/report', async () => ({ body: await this.report.render() }));
-    registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() }, archive);
+    registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() }, archive && { archive, ...(reads ? { responses: { cache: reads, settled } } : {}) });
     if (config.apiKey) {
       registerServerApi(router, {
         apiKey: config.apiKey,
