@@ -106,6 +106,19 @@ describe.runIf(reachable && day.available)('bars past the in-memory ring come fr
     }
   });
 
+  it('a restarted engine finds the pages it served in the cache\'s PostgreSQL tier', async () => {
+    // The first test walked every page; this engine's L1 is empty, L3 (cache_entries) is not.
+    const t = await startEngine({ databaseUrl: db.url, barIntervals: ['1m'], cacheWarmKeys: 0 });
+    try {
+      expect((await pageBack(t, 100)).bars).toEqual(day1m);
+      expect(t.engine.database?.queryStats()['bars.before']?.calls).toBe(1);
+      const cache = (await (await fetch(`${t.http}/performance/metrics/cache`)).json()) as { tiers: { l3: { hits: number } } };
+      expect(cache.tiers.l3.hits).toBeGreaterThanOrEqual(8);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('with SUPERNOVA_CACHE_READS=false every page goes to the database', async () => {
     const t = await startEngine({ databaseUrl: db.url, barIntervals: ['1m'], cacheReads: false });
     try {
