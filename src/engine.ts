@@ -9,15 +9,16 @@ import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, Unsu
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
-import { barSink, Database, TickSink } from './storage/index.js';
+import { barSink, Database, PostgresBarArchive, StorageError, TickSink } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
-import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService } from './metrics/index.js';
-import { HealthRegistry, registerHealthMetrics, registerHealthRoutes, type LifecycleState } from './health/index.js';
+import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
+import { HealthRegistry, healthReport, registerHealthMetrics, registerHealthRoutes, type HealthRouteSources, type LifecycleState } from './health/index.js';
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
+import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickBatch, type TickIngest, type TickRow, TickSequencer } from '../streams/index.js';
 
@@ -49,6 +50,8 @@ export class Engine {
   readonly memory: MemoryWatchdog;
   /** What the engine depends on outside the process: `health.register('redis', probe)`; read by /performance/health. */
   readonly health: HealthRegistry;
+  /** `/performance/report`: every part's figures in one document; a part adds its own with `report.register(name, section)`. */
+  readonly report = new PerformanceReport();
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
@@ -72,6 +75,8 @@ export class Engine {
   private readonly rateLimiter: HttpRateLimiter;
   /** PostgreSQL, when SUPERNOVA_DATABASE_URL is set: migrated at start. */
   readonly database: Database | undefined;
+  /** The multi-level cache (L1 here, L2 Redis and L3 PostgreSQL when configured): `cache.get(key, load)`. */
+  readonly cache: Cache;
   /** Final bars on their way to PostgreSQL, batched and retried. */
   private barWriter: BatchWriter<Bar> | undefined;
   /** Accepted ticks on their way to PostgreSQL (SUPERNOVA_STORE_TICKS), keyed by the sequencer. */
@@ -171,6 +176,7 @@ export class Engine {
       databaseLatency: () => this.database?.queryHistograms(),
       persistence: () => this.persistenceStats(),
     });
+    this.cache = this.makeCache();
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
       redis: this.redis,
       onFinalBar: this.barWriter ? (bar) => this.persistBar(bar) : undefined,
@@ -184,8 +190,13 @@ export class Engine {
     const market: { state: MarketState; bars: BarStore } = this.mirror ?? this.pipeline;
     registerHealthMetrics(this.metrics.registry, { lifecycle: () => this.state, components: this.health });
 
+    // Past the in-memory ring, the bars API and RPC read what PostgreSQL keeps.
+    const barWriter = this.barWriter;
+    const settled = () => (barWriter ? barWriter.stats().buffered === 0 : true);
+    const reads = config.cacheReads ? readThrough(this.cache) : undefined;
+    const archive = database ? new PostgresBarArchive({ db: database, ...(reads ? { cache: reads } : {}), settled }) : undefined;
     const rpc = new Map<string, RpcMethod>();
-    for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -233,14 +244,16 @@ export class Engine {
       log: this.log,
     });
     this.liveMetrics.routes(router);
-    router.get('/performance/metrics/database', async () => ({
-      body: this.database ? { configured: true, ...(await this.database.report()), persistence: this.persistenceStats(), ticks: this.ticks ? this.ticks.sink.stats() : null } : { configured: false },
-    }));
+    if (database) {
+      this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.persistenceStats()).reduce((n, w) => n + w.buffered, 0) }));
+    }
+    router.get('/performance/metrics/database', async () => ({ body: await this.databaseReport() }));
+    router.get('/performance/metrics/cache', () => ({ body: this.cache.report() }));
     router.get('/metrics', async () => {
       const { body, contentType } = await this.metrics.render();
       return { body, headers: { 'content-type': contentType } };
     });
-    registerHealthRoutes(router, {
+    const health: HealthRouteSources = {
       lifecycle: () => this.state,
       components: this.health,
       uptimeSeconds: () => (Date.now() - this.startedAt) / 1000,
@@ -248,8 +261,15 @@ export class Engine {
         connections: this.gateway.connections, version: this.version, maxConnections: config.maxConnections, openSockets: this.gateway.openSockets ?? null,
         memory: { ...this.memory.report(), refusedConnections: this.gateway.refused.memory },
       }),
-    });
-    registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() });
+    };
+    registerHealthRoutes(router, health);
+    this.report.register('health', () => healthReport(health));
+    this.report.register('resources', () => this.liveMetrics.resources());
+    this.report.register('api', () => this.liveMetrics.api());
+    this.report.register('database', () => this.databaseReport());
+    this.report.register('cache', () => this.cache.report());
+    router.get('/performance/report', async () => ({ body: await this.report.render() }));
+    registerBarsApi(router, { store: market.bars, hasSymbol: (s) => market.state.has(s), symbols: () => market.state.symbols() }, archive && { archive, ...(reads ? { responses: { cache: reads, settled } } : {}) });
     if (config.apiKey) {
       registerServerApi(router, {
         apiKey: config.apiKey,
@@ -318,6 +338,19 @@ export class Engine {
     return new ScopedBroker(namespaces, memory, redis);
   }
 
+  /**
+   * The cache's tiers follow what is configured: L2 with Redis, L3 with PostgreSQL. Its health
+   * component (`cache`) is down while one of them is skipped; under memory pressure L1 gives back
+   * half, then a tenth at each check, like history.
+   */
+  private makeCache(): Cache {
+    const cache = cacheFromConfig(this.config, { runtime: this.runtime, redis: this.redis, database: this.database, registry: this.metrics.registry, node: this.nodeUid, log: this.log });
+    registerCacheMetrics(this.metrics.registry, () => cache.stats());
+    if (this.redis || this.database) this.health.register('cache', () => cache.health());
+    this.memory.onPressure(({ entering }) => void cache.shed(entering ? 0.5 : 0.1));
+    return cache;
+  }
+
   /** Logged when refusals start (each is counted in supernova_persist_refused_total), not for every bar. */
   private refusingBars = false;
 
@@ -350,6 +383,12 @@ export class Engine {
       this.log.error({ limit: this.config.persistMaxBuffered }, 'closed bars are refused: SUPERNOVA_PERSIST_MAX_BUFFERED rows already wait for the database');
     }
     this.refusingBars = !accepted;
+  }
+
+  /** `/performance/metrics/database`, and the database section of the report. */
+  private async databaseReport(): Promise<Record<string, unknown>> {
+    if (!this.database) return { configured: false };
+    return { configured: true, ...(await this.database.report()), persistence: this.persistenceStats(), ticks: this.ticks ? this.ticks.sink.stats() : null };
   }
 
   /** This node as `/api/info` lists it. */
@@ -431,6 +470,7 @@ export class Engine {
       crashWindowMs: this.config.crashWindowMs,
     });
     await this.broker.start();
+    await this.cache.start();
     // Before the port opens, so the first request already sees the bars that history holds.
     await this.mirror?.start();
     await this.dashboard?.start();
@@ -495,6 +535,8 @@ export class Engine {
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
+    // Before the runtime (its shards are actors) and the database (it records its hot keys there).
+    await this.cache.stop();
     await this.runtime.stop();
     await this.broker.stop();
     const unwritten = (await this.barWriter?.stop()) ?? 0;
@@ -513,11 +555,12 @@ export class Engine {
 }
 
 /** Errors of the market RPC methods are the caller's fault: bad request with their message. */
-function clientErrors(run: () => unknown): unknown {
+async function clientErrors(run: () => unknown): Promise<unknown> {
   try {
-    return run();
+    return await run();
   } catch (err) {
     if (isClientError(err)) throw new ProtocolError(ErrorCode.BadRequest, err.message);
+    if (err instanceof StorageError) throw new ProtocolError(ErrorCode.Internal, 'bars older than memory holds are in the database, which does not answer now; retry later');
     throw err;
   }
 }

@@ -16,6 +16,7 @@ export const childScripts = {
   httpNode: fileURLToPath(new URL('../peers/http-node.js', import.meta.url)),
   httpUws: fileURLToPath(new URL('../peers/http-uws.js', import.meta.url)),
   loadWorker: fileURLToPath(new URL('../clients/load-worker.js', import.meta.url)),
+  barsArchive: fileURLToPath(new URL('../servers/bars-archive-server.js', import.meta.url)),
 } as const;
 
 /** bench/results of the package, found from package.json so it works from dist/ as from bench/. */

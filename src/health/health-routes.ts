@@ -16,14 +16,7 @@ export interface HealthRouteSources {
  * never rate limited (src/http/rate-limit.ts).
  */
 export function registerHealthRoutes(router: Router, s: HealthRouteSources): void {
-  router.get('/performance/health', () => {
-    const state = s.lifecycle();
-    const { components, down } = s.components.check();
-    return {
-      status: isReady(state) ? 200 : 503,
-      body: { status: healthStatus(state, down), uptime: s.uptimeSeconds(), ...s.figures(), components, down },
-    };
-  });
+  router.get('/performance/health', () => ({ status: isReady(s.lifecycle()) ? 200 : 503, body: healthReport(s) }));
   // Answering at all is the proof: the process is there and its event loop turns. Draining too:
   // a liveness failure would restart the process and cut its clients before the drain ends.
   router.get('/performance/health/live', () => ({
@@ -39,6 +32,12 @@ export function registerHealthRoutes(router: Router, s: HealthRouteSources): voi
       body: { ready: false, status, down, error: { code: 'NOT_READY', message: notReadyMessage(state) } },
     };
   });
+}
+
+/** The body of `/performance/health`, and the health section of `/performance/report`. */
+export function healthReport(s: HealthRouteSources): Record<string, unknown> {
+  const { components, down } = s.components.check();
+  return { status: healthStatus(s.lifecycle(), down), uptime: s.uptimeSeconds(), ...s.figures(), components, down };
 }
 
 function notReadyMessage(state: LifecycleState): string {

@@ -193,7 +193,7 @@ const KNOWN_METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'patch', 
  * time it adds what the source counted since the last scrape, so nothing runs per message.
  * A source keyed by '' has no label.
  */
-function sourcedCounter(name: string, help: string, registry: Registry, read: () => Record<string, number>, label?: string): void {
+export function sourcedCounter(name: string, help: string, registry: Registry, read: () => Record<string, number>, label?: string): void {
   const seen = new Map<string, number>();
   new Counter({
     name, help, registers: [registry], labelNames: label ? [label] : [],

@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import { MetricsPipeline, type ChannelPublisher, type MetricsSnapshot } from '../../streams/index.js';
 import type { Router } from '../http/index.js';
-import { apiReport } from './api-report.js';
+import { apiReport, type ApiReport } from './api-report.js';
 import { EngineMetricsSource, type EngineReadings } from './engine-metrics-source.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import { ExtraFigures } from './extra-figures.js';
 import { GcObserver } from './gc-observer.js';
 import { MetricsEventStreams } from './metrics-event-streams.js';
 import { ProcessSampler } from './process-sampler.js';
-import { resourcesReport } from './resources-report.js';
+import { resourcesReport, type ResourcesReport } from './resources-report.js';
 
 export interface MetricsServiceOptions {
   metrics: EngineMetrics;
@@ -52,9 +52,19 @@ export class MetricsService {
     return this.streams.dropped;
   }
 
+  /** What `/performance/metrics/resources` answers: CPU, memory, event loop, GC. */
+  resources(): ResourcesReport {
+    return resourcesReport({ sampler: this.sampler, gc: this.gc, startedAt: this.options.readings.startedAt });
+  }
+
+  /** What `/performance/metrics/api` answers: latency and errors by route and command. */
+  api(): Promise<ApiReport> {
+    return apiReport(this.options.metrics);
+  }
+
   routes(router: Router): void {
-    router.get('/performance/metrics/resources', () => ({ body: resourcesReport({ sampler: this.sampler, gc: this.gc, startedAt: this.options.readings.startedAt }) }));
-    router.get('/performance/metrics/api', async () => ({ body: await apiReport(this.options.metrics) }));
+    router.get('/performance/metrics/resources', () => ({ body: this.resources() }));
+    router.get('/performance/metrics/api', async () => ({ body: await this.api() }));
     router.stream('/performance/metrics/stream', this.streams.handler);
   }
 

@@ -10,3 +10,4 @@ export { recentSentiment, sentimentHours, MAX_RECENT_SENTIMENT, MAX_SENTIMENT_SP
 export { QUERY_SECONDS_BOUNDS, MAX_QUERY_NAMES, type QueryLatencyReport } from './query-latency.js';
 export { TIMESCALE_STATEMENTS, timescaleState, timescaleUsable, type TimescaleExtension, type TimescaleState } from './timescale.js';
 export { CopyAborted } from './copy-in.js';
+export { PostgresBarArchive, type ArchiveCache, type PostgresBarArchiveOptions } from './bar-archive.js';

@@ -42,13 +42,23 @@ const paramsSchema = z.object({
 
 const cursorSchema = z.object({ s: z.string(), i: z.string(), b: z.number().int() }).strict();
 
+/** A bars query once its parameters are checked: what both the in-memory and the archived paths page by. */
+export interface BarsQuery {
+  symbol: string;
+  interval: string;
+  limit: number;
+  page: number | undefined;
+  /** From the cursor: bars starting before this. */
+  before: number | undefined;
+  fields: BarField[] | undefined;
+}
+
 /**
- * `GET /api/v1/market/:symbol/bars` and RPC `market.bars`: the newest `limit` closed bars, or
- * an older page by `page` (1-based from the newest) or by `cursor` (bars starting before the
- * oldest bar of the previous page). Pages count from the newest bar, so they shift as bars
- * close; cursors are positions in event time and do not.
+ * Checks a query's parameters against the store (interval known, fields valid, cursor of this
+ * series) and gives it a default interval and limit; whether the symbol is known is the caller's
+ * part, since an archive may know symbols the memory has not seen since a restart.
  */
-export function queryBars(source: BarsSource, params: unknown, method = 'market.bars'): BarsPage {
+export function readBarsQuery(store: BarStoreView, params: unknown, method: string): BarsQuery {
   const parsed = paramsSchema.safeParse(params);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
@@ -56,29 +66,50 @@ export function queryBars(source: BarsSource, params: unknown, method = 'market.
   }
   const q = parsed.data;
   if (q.page !== undefined && q.cursor !== undefined) throw new InvalidParamsError(`${method}: use either page or cursor, not both`);
-  const { store } = source;
   const interval = q.interval ?? defaultInterval(store.intervals);
   if (!store.intervals.includes(interval)) throw new UnknownIntervalError(interval, store.intervals);
   const fields = readFields(q.fields, method);
-  if (!source.hasSymbol(q.symbol)) throw new UnknownSymbolError(q.symbol, source.symbols());
+  return {
+    symbol: q.symbol,
+    interval,
+    limit: q.limit ?? DEFAULT_BARS_LIMIT,
+    page: q.page,
+    before: q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.symbol, interval),
+    fields,
+  };
+}
 
-  const limit = q.limit ?? DEFAULT_BARS_LIMIT;
-  const total = store.size(q.symbol, interval);
+/**
+ * `GET /api/v1/market/:symbol/bars` and RPC `market.bars`: the newest `limit` closed bars, or
+ * an older page by `page` (1-based from the newest) or by `cursor` (bars starting before the
+ * oldest bar of the previous page). Pages count from the newest bar, so they shift as bars
+ * close; cursors are positions in event time and do not.
+ */
+export function queryBars(source: BarsSource, params: unknown, method = 'market.bars'): BarsPage {
+  const { store } = source;
+  const q = readBarsQuery(store, params, method);
+  if (!source.hasSymbol(q.symbol)) throw new UnknownSymbolError(q.symbol, source.symbols());
+  const total = store.size(q.symbol, q.interval);
   let to = total;
-  if (q.page !== undefined) to = Math.max(0, total - (q.page - 1) * limit);
-  else if (q.cursor !== undefined) to = store.countBefore(q.symbol, interval, decodeCursor(q.cursor, q.symbol, interval));
-  const from = Math.max(0, to - limit);
-  const bars = store.slice(q.symbol, interval, from, to);
+  if (q.page !== undefined) to = Math.max(0, total - (q.page - 1) * q.limit);
+  else if (q.before !== undefined) to = store.countBefore(q.symbol, q.interval, q.before);
+  const from = Math.max(0, to - q.limit);
+  const bars = store.slice(q.symbol, q.interval, from, to);
+  return barsPage(q, bars, from > 0, q.page === undefined ? undefined : total);
+}
+
+/** The answer for `bars` (ascending), with a cursor to older ones when `more`. */
+export function barsPage(q: BarsQuery, bars: Bar[], more: boolean, total?: number): BarsPage {
   const first = bars[0];
   const page: BarsPage = {
     symbol: q.symbol,
-    interval,
-    items: fields ? bars.map((bar) => pick(bar, fields)) : bars,
-    next_cursor: from > 0 && first ? encodeCursor(q.symbol, interval, first.start) : null,
+    interval: q.interval,
+    items: q.fields ? bars.map((bar) => pick(bar, q.fields as BarField[])) : bars,
+    next_cursor: more && first ? encodeCursor(q.symbol, q.interval, first.start) : null,
   };
   if (q.page !== undefined) {
     page.page = q.page;
-    page.total = total;
+    page.total = total ?? 0;
   }
   return page;
 }

@@ -3,6 +3,8 @@ import type { MarketStateView } from './market-state.js';
 import type { BarStoreView } from './bar-store.js';
 import { queryBars } from './bars-query.js';
 import type { BarsPage } from './bars-query.js';
+import { queryArchivedBars } from './archived-bars-query.js';
+import type { BarArchive } from './bar-archive.js';
 
 export const MARKET_SNAPSHOT_METHOD = 'market.snapshot';
 export const MARKET_BARS_METHOD = 'market.bars';
@@ -38,12 +40,17 @@ export function marketBars(state: MarketStateView, bars: BarStoreView, params: u
   return queryBars({ store: bars, hasSymbol: (s) => state.has(s), symbols: () => state.symbols() }, params, MARKET_BARS_METHOD);
 }
 
-/** The market RPC methods by name, for the engine to register; `market.bars` when bars are kept. */
-export function marketRpcMethods(state: MarketStateView, bars?: BarStoreView): Record<string, RpcMethod> {
+/** `market.bars` over the ring and, past it, the archive. */
+export function marketArchivedBars(state: MarketStateView, bars: BarStoreView, archive: BarArchive, params: unknown): Promise<BarsPage> {
+  return queryArchivedBars({ store: bars, hasSymbol: (s) => state.has(s), symbols: () => state.symbols() }, archive, params, MARKET_BARS_METHOD);
+}
+
+/** The market RPC methods by name, for the engine to register; `market.bars` when bars are kept, reading the archive past memory when given one. */
+export function marketRpcMethods(state: MarketStateView, bars?: BarStoreView, archive?: BarArchive): Record<string, RpcMethod> {
   const methods: Record<string, RpcMethod> = {
     [MARKET_SNAPSHOT_METHOD]: (params) => marketSnapshot(state, params),
   };
-  if (bars) methods[MARKET_BARS_METHOD] = (params) => marketBars(state, bars, params);
+  if (bars) methods[MARKET_BARS_METHOD] = archive ? (params) => marketArchivedBars(state, bars, archive, params) : (params) => marketBars(state, bars, params);
   return methods;
 }
 

@@ -1,0 +1,10 @@
+export { CacheError, messageOf, type CacheErrorCode } from './errors.js';
+export { emptyStats, type CacheTier, type TierName, type TierStats } from './tier.js';
+export { checkKey, checkPrefix, MAX_KEY_LENGTH, RESERVED_KEY_PREFIX } from './keys.js';
+export { MsgpackValueCodec, type ValueCodec } from './value-codec.js';
+export { ENTRY_OVERHEAD_BYTES, MemoryTier, type MemoryEntry, type MemoryTierOptions } from './memory-tier.js';
+export { RedisTier, type RedisTierOptions } from './redis-tier.js';
+export { PostgresTier, type MaintenanceReport, type PostgresTierOptions } from './postgres-tier.js';
+export { TierGuard, type Guarded, type GuardStats, type TierGuardOptions } from './tier-guard.js';
+export { InvalidationBus, MAX_KEYS_PER_MESSAGE, type BusStats, type Invalidation, type InvalidationBusOptions } from './invalidation-bus.js';
+export { CacheLatency, TIMED_OPS, type LatencySummary, type TimedOp } from './latency.js';

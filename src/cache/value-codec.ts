@@ -1,0 +1,54 @@
+import { Packr } from 'msgpackr';
+import { CacheError, messageOf } from './errors.js';
+
+/** How values become bytes for the tiers outside the process, and back. */
+export interface ValueCodec {
+  /** Throws ENCODE_FAILED. */
+  encode(value: unknown): Uint8Array;
+  /** Throws DECODE_FAILED. */
+  decode(bytes: Uint8Array): unknown;
+}
+
+/**
+ * msgpack without records or shared structures (another node, or another version, must read
+ * what this one wrote from the bytes alone), maps as plain objects, 64-bit integers as numbers.
+ *
+ * The encoding of an object is remembered by identity (a WeakMap), because one write encodes
+ * the same value for its size in L1, for Redis and for PostgreSQL, and a value read from a tier
+ * arrives with its bytes. Cached values are therefore treated as immutable: change a value and
+ * `set` it again as a new object.
+ */
+export class MsgpackValueCodec implements ValueCodec {
+  private readonly packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number', moreTypes: false });
+  private readonly memo = new WeakMap<object, Uint8Array>();
+
+  encode(value: unknown): Uint8Array {
+    const memoable = typeof value === 'object' && value !== null;
+    if (memoable) {
+      const known = this.memo.get(value);
+      if (known) return known;
+    }
+    if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint' || value === undefined) {
+      throw new CacheError('ENCODE_FAILED', `a ${typeof value} cannot be cached (msgpack carries plain data)`);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = this.packr.pack(value);
+    } catch (err) {
+      throw new CacheError('ENCODE_FAILED', `the value cannot be encoded: ${messageOf(err)}`, { cause: err });
+    }
+    if (memoable) this.memo.set(value, bytes);
+    return bytes;
+  }
+
+  decode(bytes: Uint8Array): unknown {
+    let value: unknown;
+    try {
+      value = this.packr.unpack(bytes);
+    } catch (err) {
+      throw new CacheError('DECODE_FAILED', `a cached value does not decode: ${messageOf(err)}`, { cause: err });
+    }
+    if (typeof value === 'object' && value !== null) this.memo.set(value, bytes);
+    return value;
+  }
+}
