@@ -9,7 +9,7 @@ import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, Unsu
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
-import { barSink, Database, PostgresBarArchive, StorageError } from './storage/index.js';
+import { barSink, Database, isBarRow, PostgresBarArchive, StorageError } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -20,7 +20,7 @@ import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { barInterval, BatchWriter, isClientError, SpillDir, MarketMirror, marketRpcMethods, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -79,6 +79,8 @@ export class Engine {
   readonly cache: Cache;
   /** Final bars on their way to PostgreSQL, batched and retried. */
   private barWriter: BatchWriter<Bar> | undefined;
+  /** SUPERNOVA_SPILL_DIR: where rows for PostgreSQL wait on disk while it is down (a SpillFile per table). */
+  private readonly spillDir: SpillDir | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
   private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
@@ -137,6 +139,9 @@ export class Engine {
     const database = this.database;
     if (database) {
       this.health.register('database', () => (database.up ? { up: true } : { up: false, detail: `no answer from ${database.target}` }));
+      this.spillDir = config.spillDir
+        ? new SpillDir({ dir: resolve(config.spillDir), maxBytes: config.spillMaxBytes, segmentBytes: config.spillSegmentBytes, log: this.log, setting: configEntries.spillDir.env })
+        : undefined;
       this.barWriter = new BatchWriter({
         sink: barSink(database),
         maxBatch: config.persistBatchMax,
@@ -144,6 +149,7 @@ export class Engine {
         maxBuffered: config.persistMaxBuffered,
         // A database that is down is a state, not a fault of ours: said once per outage, counted in supernova_persist_retries_total.
         onError: (err, attempt) => { if (attempt === 0) this.log.warn({ err: (err as Error).message }, 'bars wait for the database; retrying'); },
+        ...(this.spillDir ? { spill: { file: this.spillDir.table('bars', isBarRow), afterRows: config.spillAfterRows } } : {}),
       });
     }
     // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
@@ -163,7 +169,7 @@ export class Engine {
       rateLimitFallbacks: () => this.rateLimiter.fallbacks,
       redisBroker: () => this.redisBroker?.stats(),
       databaseQueries: () => this.database?.queryStats(),
-      persistence: (): Record<string, BatchWriterStats> => (this.barWriter ? { bars: this.barWriter.stats() } : {}),
+      persistence: () => this.persistence(),
     });
     this.cache = this.makeCache();
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
@@ -180,7 +186,7 @@ export class Engine {
 
     // Past the in-memory ring, the bars API and RPC read what PostgreSQL keeps.
     const barWriter = this.barWriter;
-    const settled = () => (barWriter ? barWriter.stats().buffered === 0 : true);
+    const settled = () => (barWriter ? allStored(barWriter.stats()) : true);
     const reads = config.cacheReads ? readThrough(this.cache) : undefined;
     const archive = database ? new PostgresBarArchive({ db: database, ...(reads ? { cache: reads } : {}), settled }) : undefined;
     const rpc = new Map<string, RpcMethod>();
@@ -337,6 +343,11 @@ export class Engine {
     return cache;
   }
 
+  /** Each batched writer by table: memory buffer, writes, retries, refusals, and its spill's files (`spill`). */
+  private persistence(): Record<string, BatchWriterStats> {
+    return this.barWriter ? { bars: this.barWriter.stats() } : {};
+  }
+
   /** Logged when refusals start (each is counted in supernova_persist_refused_total), not for every bar. */
   private refusingBars = false;
 
@@ -350,8 +361,7 @@ export class Engine {
 
   /** `/performance/metrics/database`, and the database section of the report. */
   private databaseReport(): Record<string, unknown> {
-    const persistence = this.barWriter ? { bars: this.barWriter.stats() } : {};
-    return this.database ? { configured: true, ...this.database.report(), persistence } : { configured: false };
+    return this.database ? { configured: true, ...this.database.report(), persistence: this.persistence() } : { configured: false };
   }
 
   /** This node as `/api/info` lists it. */
@@ -419,8 +429,11 @@ export class Engine {
       this.log.info({ applied, schemaVersion: current }, 'database ready');
     }
     try {
+      // Opens the spill (a directory that cannot be used stops start-up, naming SUPERNOVA_SPILL_DIR) and writes what a previous run left there first.
+      await this.barWriter?.start();
       await this.feed.start?.();
     } catch (err) {
+      await this.barWriter?.stop(0).catch(() => {});
       await this.database?.stop().catch(() => {});
       throw err;
     }
@@ -502,7 +515,9 @@ export class Engine {
     await this.runtime.stop();
     await this.broker.stop();
     const unwritten = (await this.barWriter?.stop()) ?? 0;
-    if (unwritten > 0) this.log.error({ unwritten }, 'bars not written to the database before stop');
+    if (unwritten > 0) this.log.error({ unwritten }, this.spillDir ? 'bars neither written to the database nor spilled to disk before stop: lost' : 'bars not written to the database before stop');
+    const spilled = this.barWriter?.stats().spill;
+    if (spilled && spilled.bytes > 0) this.log.warn({ segments: spilled.segments, bytes: spilled.bytes }, 'bars wait in the spill; the next start writes them to the database');
     await this.database?.stop();
     this.dashboard?.stop();
     await this.rateLimiter.stop();
@@ -512,6 +527,11 @@ export class Engine {
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
   }
+}
+
+/** Every closed bar is in the database: none waits in the writer's memory or on its spill. */
+function allStored(w: BatchWriterStats): boolean {
+  return w.buffered === 0 && (w.spill?.segments ?? 0) === 0;
 }
 
 /** Errors of the market RPC methods are the caller's fault: bad request with their message. */

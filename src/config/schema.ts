@@ -86,6 +86,10 @@ export const configEntries = {
   persistBatchMax: { env: 'SUPERNOVA_PERSIST_BATCH_MAX', schema: int(1, 10_000).default(500), doc: 'Rows per insert of persisted bars at most' },
   persistFlushMs: { env: 'SUPERNOVA_PERSIST_FLUSH_MS', schema: int(1, 60_000).default(1_000), doc: 'How long a row to persist may wait for a fuller batch' },
   persistMaxBuffered: { env: 'SUPERNOVA_PERSIST_MAX_BUFFERED', schema: int(1, 10_000_000).default(100_000), doc: 'Rows held for the database at most (waiting, or unwritten while it is down); past it rows are refused, counted in supernova_persist_refused_total and logged' },
+  spillDir: { env: 'SUPERNOVA_SPILL_DIR', schema: z.string().min(1).optional(), doc: 'Directory where rows for PostgreSQL wait on disk while it is down (a subdirectory per table, e.g. `bars/`), relative to the working directory; created at start, which fails if it cannot be written. Unset: rows wait in memory only (SUPERNOVA_PERSIST_MAX_BUFFERED) and are lost if the engine dies' },
+  spillMaxBytes: { env: 'SUPERNOVA_SPILL_MAX_BYTES', schema: int(64 * 1024, 2 ** 50).default(1024 * 1024 * 1024), doc: 'Bytes the spill of all tables may hold on disk; past it (or when the disk is full) rows stay in memory, the refusal is counted in supernova_spill_refusals_total and logged, and past SUPERNOVA_PERSIST_MAX_BUFFERED rows are refused' },
+  spillSegmentBytes: { env: 'SUPERNOVA_SPILL_SEGMENT_BYTES', schema: int(4096, 2 ** 30).default(64 * 1024 * 1024), doc: 'Size at which a spill segment file is closed and the next begun; a segment is deleted once all its rows are in the database' },
+  spillAfterRows: { env: 'SUPERNOVA_SPILL_AFTER_ROWS', schema: int(0, 10_000_000).default(0), doc: 'While the database is down (or older rows still wait on disk), rows beyond this many in memory go to the spill, oldest first; 0 puts every row on disk within SUPERNOVA_PERSIST_FLUSH_MS, so a crash during an outage loses none. Below SUPERNOVA_PERSIST_MAX_BUFFERED' },
   cacheShards: { env: 'SUPERNOVA_CACHE_SHARDS', schema: int(1, 256).default(4), doc: 'Cache shards: actors each owning an equal slice of L1 and the lookups of its keys (by FNV-1a hash of the key)' },
   cacheL1MaxItems: { env: 'SUPERNOVA_CACHE_L1_MAX_ITEMS', schema: int(1, 10_000_000).default(5_000), doc: 'Cache L1 (this process\'s memory): entries at most over all shards; past it the least recently used go (supernova_cache_evictions_total)' },
   cacheL1MaxBytes: { env: 'SUPERNOVA_CACHE_L1_MAX_BYTES', schema: int(64 * 1024, 2 ** 36).default(64 * 1024 * 1024), doc: 'Cache L1: bytes at most over all shards (encoded values, keys and 96 bytes of overhead per entry); past it the least recently used go' },
@@ -256,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   checkMarketMirror(out, problems);
   checkMemoryWaterMarks(out, problems);
+  checkSpill(out, problems);
   checkRedisTarget(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const config = out as SupernovaConfig;
@@ -303,6 +308,14 @@ function checkMarketMirror(out: Record<string, unknown>, problems: string[]): vo
 }
 
 /** The low-water mark defaults to a fraction of the high one, and must be below it. */
+/** Rows kept in memory before the spill takes them must leave room under the memory bound, or nothing would ever spill. */
+function checkSpill(out: Record<string, unknown>, problems: string[]): void {
+  const { spillAfterRows: after, persistMaxBuffered: max } = out;
+  if (out.spillDir !== undefined && typeof after === 'number' && typeof max === 'number' && after >= max) {
+    problems.push(`${configEntries.spillAfterRows.env}=${after}: must be below ${configEntries.persistMaxBuffered.env} (${max}), or rows would never reach the spill`);
+  }
+}
+
 function checkMemoryWaterMarks(out: Record<string, unknown>, problems: string[]): void {
   const high = out.memoryHighWaterBytes;
   if (typeof high !== 'number') return;

@@ -2,5 +2,5 @@ export { Database, type DatabaseOptions, type DatabaseReport, type QueryStats } 
 export { migrate, type MigrationReport } from './migrate.js';
 export { migrations, type Migration } from './migrations.js';
 export { StorageError, redactDatabaseUrl, type StorageErrorCode } from './errors.js';
-export { barSink } from './bar-sink.js';
+export { barSink, isBarRow } from './bar-sink.js';
 export { PostgresBarArchive, type ArchiveCache, type PostgresBarArchiveOptions } from './bar-archive.js';
