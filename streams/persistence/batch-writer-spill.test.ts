@@ -77,6 +77,43 @@ describe('BatchWriter with a spill', () => {
     expect(w.stats().refused).toBe(0);
   });
 
+  it('while the spill drains, newer rows wait in memory behind it, and past half of maxBuffered join it on disk', async () => {
+    const sink = table();
+    sink.down = true;
+    const { file } = spillFile();
+    const w = new BatchWriter({ sink, maxBatch: 10, flushMs: 5, maxBuffered: 100, retryBaseMs: 5, retryMaxMs: 10, spill: { file, afterRows: 0 } });
+    await w.start();
+    for (const r of range(0, 40)) w.push(r);
+    await until(() => w.stats().spill?.spilledRows === 40, 'the rows on disk');
+    // The sink is back but answers one write at a time, when let.
+    const waiting: (() => void)[] = [];
+    const write = sink.write.bind(sink);
+    sink.write = async (batch) => {
+      await new Promise<void>((r) => waiting.push(r));
+      return write(batch);
+    };
+    sink.down = false;
+    await until(() => waiting.length === 1, 'a write from the spill');
+    for (const r of range(40, 30)) w.push(r);
+    (waiting.shift() as () => void)();
+    await until(() => waiting.length === 1, 'the next write');
+    expect(w.stats()).toMatchObject({ buffered: 30, spill: { spilledRows: 40 } });
+    for (const r of range(70, 30)) w.push(r);
+    (waiting.shift() as () => void)();
+    await until(() => waiting.length === 1, 'the next write');
+    // 60 in memory, 50 may stay: the 10 oldest went to disk, behind what was there.
+    expect(w.stats()).toMatchObject({ buffered: 50, spill: { spilledRows: 50 } });
+    const release = setInterval(() => waiting.shift()?.(), 1);
+    try {
+      await until(() => sink.rows.length === 100, 'every row');
+    } finally {
+      clearInterval(release);
+    }
+    expect(sink.rows).toEqual(range(0, 100));
+    expect(increasing(sink.log)).toBe(true);
+    await w.stop();
+  });
+
   it('keeps the newest afterRows rows in memory and spills the older ones', async () => {
     const sink = table();
     sink.down = true;

@@ -9,8 +9,8 @@ export interface RowSink<T> {
 export interface SpillOptions<T> {
   file: SpillFile<T>;
   /**
-   * While the sink fails, or rows still wait on disk, rows beyond this many in memory go to the
-   * spill, the oldest first. 0 keeps none in memory then: every row is on disk within a flush period.
+   * While the sink fails, rows beyond this many in memory go to the spill, the oldest first. 0
+   * keeps none in memory then: every row is on disk within a flush period.
    */
   afterRows: number;
 }
@@ -86,7 +86,7 @@ export class BatchWriter<T> {
     }
     this.buffer.push(row);
     // A full batch beyond what may stay in memory goes to disk now, not at the next flush tick.
-    if (this.spillDue() && this.buffer.length - (this.o.spill?.afterRows ?? 0) >= this.o.maxBatch) this.wake?.();
+    if (this.buffer.length - this.keepInMemory() >= this.o.maxBatch) this.wake?.();
     if (this.buffer.length >= this.o.maxBatch) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.o.flushMs);
     return true;
@@ -129,10 +129,22 @@ export class BatchWriter<T> {
     return this.buffer.length > 0 || (this.o.spill?.file.hasRows() ?? false);
   }
 
-  /** Whether rows beyond afterRows belong on disk now: the sink is failing, or older rows wait there (order). */
+  /** Whether rows in memory beyond keepInMemory() belong on disk now. */
   private spillDue(): boolean {
+    return this.buffer.length > this.keepInMemory();
+  }
+
+  /**
+   * Rows that may stay in memory: afterRows while the sink fails. While it works but older rows
+   * still wait on disk, newer ones may wait in memory behind them (they are written after the
+   * spill anyway) up to half the memory bound, so a long drain cannot fill memory, and steady
+   * arrivals during a drain do not keep every row going through the disk for ever.
+   */
+  private keepInMemory(): number {
     const spill = this.o.spill;
-    return spill !== undefined && (this.failing || spill.file.hasRows()) && this.buffer.length > spill.afterRows;
+    if (!spill) return Number.POSITIVE_INFINITY;
+    if (this.failing) return spill.afterRows;
+    return spill.file.hasRows() ? Math.max(spill.afterRows, Math.floor(this.o.maxBuffered / 2)) : Number.POSITIVE_INFINITY;
   }
 
   private kick(): void {
@@ -159,7 +171,7 @@ export class BatchWriter<T> {
     const spill = this.o.spill;
     if (!spill || this.closed || !this.spillDue() || !spill.file.accepting()) return;
     await this.disk(async () => {
-      const rows = this.buffer.slice(0, this.buffer.length - spill.afterRows);
+      const rows = this.buffer.slice(0, this.buffer.length - this.keepInMemory());
       // Nothing else takes from the head meanwhile (push adds at the tail), so these are still the first rows.
       if (await spill.file.append(rows, this.o.maxBatch)) this.buffer.splice(0, rows.length);
     });
