@@ -67,6 +67,8 @@ export class BatchWriter<T> {
   /** The loop's disk work under way (a read, shift or append), which stop() waits for before it appends itself. */
   private diskWork: Promise<unknown> | undefined;
   private readonly stats_ = { written: 0, batches: 0, retries: 0, refused: 0 };
+  /** The one stop: every caller waits for the same. */
+  private stopped: Promise<number> | undefined;
 
   constructor(private readonly o: BatchWriterOptions<T>) {}
 
@@ -97,8 +99,12 @@ export class BatchWriter<T> {
    * unwritten goes to disk (at once when the sink is failing: there is nothing to wait for).
    * Resolves with the rows neither written nor spilled, which are lost.
    */
-  async stop(timeoutMs = 5_000): Promise<number> {
-    if (this.closed) return this.buffer.length;
+  stop(timeoutMs = 5_000): Promise<number> {
+    this.stopped ??= this.close(timeoutMs);
+    return this.stopped;
+  }
+
+  private async close(timeoutMs: number): Promise<number> {
     this.stopping = true;
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -107,7 +113,9 @@ export class BatchWriter<T> {
     while (this.hasWork() && Date.now() < deadline && !(spill && this.failing)) {
       this.kick();
       this.wake?.();
-      await Promise.race([this.running, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.running, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
     }
     this.closed = true;
     this.wake?.();

@@ -208,6 +208,20 @@ describe('SpillFile', () => {
     expect(segments(dir)).toEqual([]);
   });
 
+  it('leaves alone what is not a segment of its own: other files, a directory, a number it could not count on from', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, '0000000000000001.seg'), encodeRecord(rows(0, 3)));
+    mkdirSync(join(dir, '0000000000000002.seg'));
+    writeFileSync(join(dir, '9999999999999999.seg'), encodeRecord(rows(100, 3)));
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    const log = logger();
+    const f = await spill(dir, { log });
+    expect(log.count(/not a spill segment/)).toBe(2);
+    expect(await f.append(rows(3, 2), 10)).toBe(true);
+    expect(await drain(f)).toEqual(range(0, 5));
+    expect(readdirSync(dir).sort()).toEqual(['0000000000000002.seg', '9999999999999999.seg', 'LOCK', 'notes.txt']);
+  });
+
   it('refuses appends past the byte budget: counted, logged once per episode, taken again once rows drain', async () => {
     const dir = tempDir();
     const log = logger();

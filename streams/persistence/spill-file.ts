@@ -52,6 +52,8 @@ interface Writer { seg: Segment; fh: FileHandle }
 
 const DAMAGE_LOGS_PER_SEGMENT = 5;
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
+/** Far beyond any run's segments, and still a 16-digit name when counted on from. */
+const MAX_SEQ = 1e15;
 const segmentName = (seq: number) => `${String(seq).padStart(16, '0')}.seg`;
 
 /**
@@ -97,14 +99,21 @@ export class SpillFile<T> {
       throw unusable(this.o.dir, this.o.setting, err);
     }
     await this.lock.acquire();
+    this.segments = [];
     try {
       for (const name of (await readdir(this.o.dir)).sort()) {
         const m = SEGMENT_NAME.exec(name);
         if (!m) continue;
         const path = join(this.o.dir, name);
-        const { size } = await stat(path);
-        if (size === 0) await unlink(path);
-        else this.segments.push({ seq: Number(m[1]), path, size });
+        const info = await stat(path);
+        const seq = Number(m[1]);
+        // Not ours (a directory, or a number this run could not count on from): left alone, and said.
+        if (!info.isFile() || seq > MAX_SEQ) {
+          this.o.log.warn({ table: this.table, file: name }, 'not a spill segment of this engine: ignored');
+          continue;
+        }
+        if (info.size === 0) await unlink(path);
+        else this.segments.push({ seq, path, size: info.size });
       }
     } catch (err) {
       await this.lock.release();
@@ -112,17 +121,19 @@ export class SpillFile<T> {
     }
     const bytes = this.segments.reduce((n, s) => n + s.size, 0);
     this.o.budget.adopt(bytes);
-    this.nextSeq = (this.segments.at(-1)?.seq ?? 0) + 1;
+    this.nextSeq = (this.segments.at(-1)?.seq ?? 0) + 1;  // newSegment() steps over any name already taken
     this.started = true;
     if (this.segments.length > 0) {
       this.o.log.warn({ table: this.table, segments: this.segments.length, bytes }, 'spilled rows of a previous run found: they are written to the database before newer rows');
     }
   }
 
-  /** Closes the files and the lock; segments stay for the next start. */
+  /** Closes the files and the lock; segments stay for the next start (and in stats()). */
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    // The next start() finds them again; the budget is the directory's while it is open.
+    this.o.budget.release(this.segments.reduce((n, s) => n + s.size, 0));
     await this.reader?.fh.close().catch(() => {});
     await this.writer?.fh.close().catch(() => {});
     this.reader = undefined;
@@ -312,9 +323,19 @@ export class SpillFile<T> {
   }
 
   private async newSegment(): Promise<Writer> {
-    const seq = this.nextSeq++;
-    const seg = { seq, path: join(this.o.dir, segmentName(seq)), size: 0 };
-    const fh = await open(seg.path, 'wx');
+    let seg: Segment;
+    let fh: FileHandle;
+    for (let tries = 0; ; tries++) {
+      const seq = this.nextSeq++;
+      seg = { seq, path: join(this.o.dir, segmentName(seq)), size: 0 };
+      try {
+        fh = await open(seg.path, 'wx');
+        break;
+      } catch (err) {
+        // A name something else holds (a file or directory left there): the next number.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || tries >= 100) throw err;
+      }
+    }
     // The file's name must survive a power loss as well as its bytes.
     await syncDir(this.o.dir);
     return { seg, fh };
