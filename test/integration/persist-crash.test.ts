@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EngineProcess } from '../support/engine-process.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { sharedData } from '../support/shared-data.js';
-import { apiBars, metric, metricsOf, storedBars, storedCount, until } from '../support/persisted-bars.js';
+import { apiBars, type BarShape, metric, metricsOf, storedBars, storedCount, until } from '../support/persisted-bars.js';
 
 const canStartOwn = PrivatePostgres.installed();
 const ticks = sharedData('market/spy-2013-10-07/ticks.csv.gz');
@@ -30,8 +30,10 @@ describe.runIf(canStartOwn && ticks.available)('spilled bars survive the engine 
       pg.stopServer();
       // The rest of the day is replayed with the database away: its bars go to disk.
       await until(async () => (await figure('supernova_pipeline_ticks_in_total', 'pipeline="market"')) === TICKS, 'the end of the replay', 90_000, 500);
-      await until(async () => (await apiBars(first.http, 'SPY', '1m')).length === 828, 'every minute closed', 10_000);
-      const computed = [...await apiBars(first.http, 'SPY', '1m'), ...await apiBars(first.http, 'SPY', '1s')];
+      // Read from memory alone: the database that would answer older pages is down (each miss takes its connect timeout).
+      let minutes: BarShape[] = [];
+      await until(async () => (minutes = await apiBars(first.http, 'SPY', '1m', { ringOnly: true })).length === 828, 'every minute closed', 30_000);
+      const computed = [...minutes, ...await apiBars(first.http, 'SPY', '1s', { ringOnly: true })];
       // Nothing left in memory: what was not written before the outage is on disk (synced).
       await until(async () => (await figure('supernova_persist_buffered')) === 0 && (await figure('supernova_spill_rows_total')) + (await figure('supernova_persist_rows_total')) >= computed.length, 'every bar written or spilled', 10_000);
       const spilled = await figure('supernova_spill_rows_total');

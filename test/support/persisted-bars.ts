@@ -8,16 +8,36 @@ export const shape = (b: BarShape): BarShape => ({
   symbol: b.symbol, interval: b.interval, start: b.start, end: b.end, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, vwap: b.vwap, trades: b.trades,
 });
 
-/** Every closed bar an engine holds for a symbol and interval, oldest first, paged by cursor through GET /api/v1/market/SYM/bars. */
-export async function apiBars(http: string, symbol: string, interval: string): Promise<BarShape[]> {
+type BarsAnswer = { status: number; items: BarShape[]; next: string | null };
+
+async function barsPage(http: string, symbol: string, interval: string, limit: number, cursor: string | null): Promise<BarsAnswer> {
+  const res = await fetch(`${http}/api/v1/market/${symbol}/bars?interval=${interval}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+  if (res.status !== 200) return { status: res.status, items: [], next: null };
+  const page = (await res.json()) as { items: Bar[]; next_cursor: string | null };
+  return { status: 200, items: page.items.map(shape), next: page.next_cursor };
+}
+
+/**
+ * Every closed bar an engine answers for a symbol and interval, oldest first, paged by cursor
+ * through GET /api/v1/market/SYM/bars. With `ringOnly`, for an engine whose database is down:
+ * a page the in-memory ring cannot fill asks the database and is 503 (after the database's
+ * connect timeout), so past the last full page the ring's oldest bars are read one by one, each
+ * a full page of one, until the ring runs out: two such slow answers per series.
+ */
+export async function apiBars(http: string, symbol: string, interval: string, options: { ringOnly?: boolean } = {}): Promise<BarShape[]> {
   const out: BarShape[] = [];
   let cursor: string | null = null;
-  for (let pages = 0; pages < 1_000; pages++) {
-    const res = await fetch(`${http}/api/v1/market/${symbol}/bars?interval=${interval}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
-    if (res.status !== 200) throw new Error(`bars API answered ${res.status}: ${await res.text()}`);
-    const page = (await res.json()) as { items: Bar[]; next_cursor: string | null };
-    out.push(...page.items.map(shape));
-    cursor = page.next_cursor;
+  let limit = 1000;
+  for (let pages = 0; pages < 100_000; pages++) {
+    const page = await barsPage(http, symbol, interval, limit, cursor);
+    if (page.status === 503 && options.ringOnly) {
+      if (limit === 1) break;
+      limit = 1;
+      continue;
+    }
+    if (page.status !== 200) throw new Error(`bars API answered ${page.status}`);
+    out.push(...page.items);
+    cursor = page.next;
     if (!cursor) break;
   }
   return out.sort((a, b) => a.start - b.start);
