@@ -59,8 +59,10 @@ describe('BatchWriter with a spill', () => {
     sink.down = true;
     // Far more than memory may hold: only the spill makes room.
     for (const r of range(15, 400)) {
+      // Paced by the memory bound, not by the clock: a slow disk (fdatasync) under load only slows this down.
+      if (w.stats().buffered >= 90) await until(() => w.stats().buffered < 50, 'the spill to take rows');
       expect(w.push(r)).toBe(true);
-      if (r % 10 === 0) await new Promise((res) => setTimeout(res, 5));
+      if (r % 10 === 0) await new Promise((res) => setTimeout(res, 1));
     }
     await until(() => (w.stats().spill?.spilledRows ?? 0) >= 390, 'rows on disk');
     expect(w.stats().buffered).toBeLessThan(100);
@@ -178,6 +180,7 @@ describe('BatchWriter with a spill', () => {
       if (w.push(r)) accepted.push(r);
       await new Promise((res) => setTimeout(res, 1));
     }
+    await until(() => w.stats().spill?.full === 'budget', 'the spill to refuse');
     const s = w.stats();
     expect(s.spill?.full).toBe('budget');
     expect(s.spill?.refusals.budget).toBeGreaterThan(0);
