@@ -9,7 +9,7 @@ import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, Unsu
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
-import { barSink, Database, PostgresBarArchive, StorageError, TickSink } from './storage/index.js';
+import { barSink, Database, isBarRow, PostgresBarArchive, StorageError, TickSink } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -20,7 +20,7 @@ import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickBatch, type TickIngest, type TickRow, TickSequencer } from '../streams/index.js';
+import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, SpillDir, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickBatch, type TickIngest, type TickRow, TickSequencer } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -81,6 +81,8 @@ export class Engine {
   private barWriter: BatchWriter<Bar> | undefined;
   /** Accepted ticks on their way to PostgreSQL (SUPERNOVA_STORE_TICKS), keyed by the sequencer. */
   private ticks: { writer: BatchWriter<TickRow>; sink: TickSink; sequencer: TickSequencer } | undefined;
+  /** SUPERNOVA_SPILL_DIR: where rows for PostgreSQL wait on disk while it is down (a SpillFile per table). */
+  private readonly spillDir: SpillDir | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
   private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
@@ -139,6 +141,9 @@ export class Engine {
     const database = this.database;
     if (database) {
       this.health.register('database', () => (database.up ? { up: true } : { up: false, detail: `no answer from ${database.target}` }));
+      this.spillDir = config.spillDir
+        ? new SpillDir({ dir: resolve(config.spillDir), maxBytes: config.spillMaxBytes, segmentBytes: config.spillSegmentBytes, log: this.log, setting: configEntries.spillDir.env })
+        : undefined;
       this.barWriter = new BatchWriter({
         sink: barSink(database),
         maxBatch: config.persistBatchMax,
@@ -146,6 +151,7 @@ export class Engine {
         maxBuffered: config.persistMaxBuffered,
         // A database that is down is a state, not a fault of ours: said once per outage, counted in supernova_persist_retries_total.
         onError: (err, attempt) => { if (attempt === 0) this.log.warn({ err: (err as Error).message }, 'bars wait for the database; retrying'); },
+        ...(this.spillDir ? { spill: { file: this.spillDir.table('bars', isBarRow), afterRows: config.spillAfterRows } } : {}),
       });
       if (config.storeTicks) {
         const sink = new TickSink(database);
@@ -174,7 +180,7 @@ export class Engine {
       redisBroker: () => this.redisBroker?.stats(),
       databaseQueries: () => this.database?.queryStats(),
       databaseLatency: () => this.database?.queryHistograms(),
-      persistence: () => this.persistenceStats(),
+      persistence: () => this.persistence(),
     });
     this.cache = this.makeCache();
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
@@ -192,7 +198,7 @@ export class Engine {
 
     // Past the in-memory ring, the bars API and RPC read what PostgreSQL keeps.
     const barWriter = this.barWriter;
-    const settled = () => (barWriter ? barWriter.stats().buffered === 0 : true);
+    const settled = () => (barWriter ? allStored(barWriter.stats()) : true);
     const reads = config.cacheReads ? readThrough(this.cache) : undefined;
     const archive = database ? new PostgresBarArchive({ db: database, ...(reads ? { cache: reads } : {}), settled }) : undefined;
     const rpc = new Map<string, RpcMethod>();
@@ -245,7 +251,7 @@ export class Engine {
     });
     this.liveMetrics.routes(router);
     if (database) {
-      this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.persistenceStats()).reduce((n, w) => n + w.buffered, 0) }));
+      this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.persistence()).reduce((n, w) => n + w.buffered, 0) }));
     }
     router.get('/performance/metrics/database', async () => ({ body: await this.databaseReport() }));
     router.get('/performance/metrics/cache', () => ({ body: this.cache.report() }));
@@ -351,6 +357,11 @@ export class Engine {
     return cache;
   }
 
+  /** Each batched writer by table: memory buffer, writes, retries, refusals, and its spill's files (`spill`). */
+  private persistence(): Record<string, BatchWriterStats> {
+    return { ...(this.barWriter ? { bars: this.barWriter.stats() } : {}), ...(this.ticks ? { ticks: this.ticks.writer.stats() } : {}) };
+  }
+
   /** Logged when refusals start (each is counted in supernova_persist_refused_total), not for every bar. */
   private refusingBars = false;
 
@@ -373,10 +384,6 @@ export class Engine {
     }
   }
 
-  private persistenceStats(): Record<string, BatchWriterStats> {
-    return { ...(this.barWriter ? { bars: this.barWriter.stats() } : {}), ...(this.ticks ? { ticks: this.ticks.writer.stats() } : {}) };
-  }
-
   private persistBar(bar: Bar): void {
     const accepted = this.barWriter?.push(bar) ?? false;
     if (!accepted && !this.refusingBars) {
@@ -388,7 +395,7 @@ export class Engine {
   /** `/performance/metrics/database`, and the database section of the report. */
   private async databaseReport(): Promise<Record<string, unknown>> {
     if (!this.database) return { configured: false };
-    return { configured: true, ...(await this.database.report()), persistence: this.persistenceStats(), ticks: this.ticks ? this.ticks.sink.stats() : null };
+    return { configured: true, ...(await this.database.report()), persistence: this.persistence(), ticks: this.ticks ? this.ticks.sink.stats() : null };
   }
 
   /** This node as `/api/info` lists it. */
@@ -457,8 +464,11 @@ export class Engine {
       this.log.info({ applied, schemaVersion: current, timescaledb: timescale.extension, layout: timescale.layout, storeTicks: this.ticks !== undefined }, 'database ready');
     }
     try {
+      // Opens the spill (a directory that cannot be used stops start-up, naming SUPERNOVA_SPILL_DIR) and writes what a previous run left there first.
+      await this.barWriter?.start();
       await this.feed.start?.();
     } catch (err) {
+      await this.barWriter?.stop(0).catch(() => {});
       await this.database?.stop().catch(() => {});
       throw err;
     }
@@ -540,7 +550,9 @@ export class Engine {
     await this.runtime.stop();
     await this.broker.stop();
     const unwritten = (await this.barWriter?.stop()) ?? 0;
-    if (unwritten > 0) this.log.error({ unwritten }, 'bars not written to the database before stop');
+    if (unwritten > 0) this.log.error({ unwritten }, this.spillDir ? 'bars neither written to the database nor spilled to disk before stop: lost' : 'bars not written to the database before stop');
+    const spilled = this.barWriter?.stats().spill;
+    if (spilled && spilled.bytes > 0) this.log.warn({ segments: spilled.segments, bytes: spilled.bytes }, 'bars wait in the spill; the next start writes them to the database');
     const ticksUnwritten = (await this.ticks?.writer.stop()) ?? 0;
     if (ticksUnwritten > 0) this.log.error({ unwritten: ticksUnwritten }, 'ticks not written to the database before stop');
     await this.database?.stop();
@@ -552,6 +564,11 @@ export class Engine {
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
   }
+}
+
+/** Every closed bar is in the database: none waits in the writer's memory or on its spill. */
+function allStored(w: BatchWriterStats): boolean {
+  return w.buffered === 0 && (w.spill?.segments ?? 0) === 0;
 }
 
 /** Errors of the market RPC methods are the caller's fault: bad request with their message. */

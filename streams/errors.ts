@@ -131,3 +131,14 @@ export class MarketMirrorError extends Error {
     this.name = 'MarketMirrorError';
   }
 }
+
+/** Stable codes of the on-disk spill of the persistence writers. */
+export type SpillErrorCode = 'SPILL_DIR_UNUSABLE' | 'SPILL_DIR_LOCKED' | 'SPILL_NOT_STARTED';
+
+/** The spill directory cannot be used (not creatable or writable, or held by another live engine); `cause` is the file system's error. */
+export class SpillError extends Error {
+  constructor(readonly code: SpillErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SpillError';
+  }
+}

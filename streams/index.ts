@@ -1,6 +1,6 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
 export type { Bar, ChannelFollower, ChannelPublisher, Feed, MarketSnapshot, RedisFeedConnections, StreamLogger, Tick, TickBatch } from './ports.js';
-export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, MarketMirrorError, RedisFeedError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
+export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, MarketMirrorError, RedisFeedError, SpillError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
 export { createFeed, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
 export type { FeedKind, FeedOptions, RedisStreamFeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
@@ -41,5 +41,5 @@ export type { LatencySummary, MetricsSnapshot, NamespaceUsage, PipelineCounters 
 
 export { TickIngest } from './ingest/tick-ingest.js';
 export type { IngestChunking, IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';
-export { BatchWriter, LATE_SEQ_BASE, SEQ_WINDOW, TickSequencer } from './persistence/index.js';
-export type { BatchWriterOptions, BatchWriterStats, RowSink, TickRow } from './persistence/index.js';
+export { BatchWriter, LATE_SEQ_BASE, SEQ_WINDOW, SpillBudget, SpillDir, SpillFile, SPILL_REFUSALS, TickSequencer } from './persistence/index.js';
+export type { BatchWriterOptions, BatchWriterStats, RowSink, SpillDirOptions, SpillFileOptions, SpillOptions, SpillRefusal, SpillStats, TickRow } from './persistence/index.js';

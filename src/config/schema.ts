@@ -90,6 +90,10 @@ export const configEntries = {
   storeTicks: { env: 'SUPERNOVA_STORE_TICKS', schema: bool.default(false), doc: 'Store every accepted tick in the `ticks` table (with SUPERNOVA_DATABASE_URL), by COPY in batches; off by default, as a busy feed writes tens of thousands of rows a second' },
   persistTicksBatchMax: { env: 'SUPERNOVA_PERSIST_TICKS_BATCH_MAX', schema: int(1, 100_000).default(5_000), doc: 'Ticks per COPY at most (SUPERNOVA_STORE_TICKS); a batch also goes after SUPERNOVA_PERSIST_FLUSH_MS' },
   persistTicksMaxBuffered: { env: 'SUPERNOVA_PERSIST_TICKS_MAX_BUFFERED', schema: int(1, 10_000_000).default(500_000), doc: 'Ticks held for the database at most (about 110 bytes each: 55 MB by default); past it ticks are refused, counted in supernova_persist_refused_total{table="ticks"} and logged' },
+  spillDir: { env: 'SUPERNOVA_SPILL_DIR', schema: z.string().min(1).optional(), doc: 'Directory where rows for PostgreSQL wait on disk while it is down (a subdirectory per table, e.g. `bars/`), relative to the working directory; created at start, which fails if it cannot be written. Unset: rows wait in memory only (SUPERNOVA_PERSIST_MAX_BUFFERED) and are lost if the engine dies' },
+  spillMaxBytes: { env: 'SUPERNOVA_SPILL_MAX_BYTES', schema: int(64 * 1024, 2 ** 50).default(1024 * 1024 * 1024), doc: 'Bytes the spill of all tables may hold on disk; past it (or when the disk is full) rows stay in memory, the refusal is counted in supernova_spill_refusals_total and logged, and past SUPERNOVA_PERSIST_MAX_BUFFERED rows are refused' },
+  spillSegmentBytes: { env: 'SUPERNOVA_SPILL_SEGMENT_BYTES', schema: int(4096, 2 ** 30).default(64 * 1024 * 1024), doc: 'Size at which a spill segment file is closed and the next begun; a segment is deleted once all its rows are in the database' },
+  spillAfterRows: { env: 'SUPERNOVA_SPILL_AFTER_ROWS', schema: int(0, 10_000_000).default(0), doc: 'While the database is down, rows beyond this many in memory go to the spill, oldest first; 0 puts every row on disk within SUPERNOVA_PERSIST_FLUSH_MS, so a crash during an outage loses none. Below SUPERNOVA_PERSIST_MAX_BUFFERED' },
   cacheShards: { env: 'SUPERNOVA_CACHE_SHARDS', schema: int(1, 256).default(4), doc: 'Cache shards: actors each owning an equal slice of L1 and the lookups of its keys (by FNV-1a hash of the key)' },
   cacheL1MaxItems: { env: 'SUPERNOVA_CACHE_L1_MAX_ITEMS', schema: int(1, 10_000_000).default(5_000), doc: 'Cache L1 (this process\'s memory): entries at most over all shards; past it the least recently used go (supernova_cache_evictions_total)' },
   cacheL1MaxBytes: { env: 'SUPERNOVA_CACHE_L1_MAX_BYTES', schema: int(64 * 1024, 2 ** 36).default(64 * 1024 * 1024), doc: 'Cache L1: bytes at most over all shards (encoded values, keys and 96 bytes of overhead per entry); past it the least recently used go' },
@@ -263,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   checkMarketMirror(out, problems);
   checkMemoryWaterMarks(out, problems);
+  checkSpill(out, problems);
   checkRedisTarget(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const config = out as SupernovaConfig;
@@ -310,6 +315,14 @@ function checkMarketMirror(out: Record<string, unknown>, problems: string[]): vo
 }
 
 /** The low-water mark defaults to a fraction of the high one, and must be below it. */
+/** Rows kept in memory before the spill takes them must leave room under the memory bound, or nothing would ever spill. */
+function checkSpill(out: Record<string, unknown>, problems: string[]): void {
+  const { spillAfterRows: after, persistMaxBuffered: max } = out;
+  if (out.spillDir !== undefined && typeof after === 'number' && typeof max === 'number' && after >= max) {
+    problems.push(`${configEntries.spillAfterRows.env}=${after}: must be below ${configEntries.persistMaxBuffered.env} (${max}), or rows would never reach the spill`);
+  }
+}
+
 function checkMemoryWaterMarks(out: Record<string, unknown>, problems: string[]): void {
   const high = out.memoryHighWaterBytes;
   if (typeof high !== 'number') return;

@@ -1,10 +1,11 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { PipelineCounters } from '../../streams/index.js';
+import type { PipelineCounters, SpillStats } from '../../streams/index.js';
 import type { HistoryStats, RedisBrokerStats } from '../broker/index.js';
 import { BucketHistogram, type HistogramSeriesCounts } from './bucket-histogram.js';
 import { IntervalLatency } from './interval-latency.js';
 import { processMetrics } from './process-metrics.js';
 import { QUERY_SECONDS_BOUNDS } from '../storage/query-latency.js';
+import { registerSpillMetrics } from './spill-metrics.js';
 
 export interface MetricsSources {
   connections(): number;
@@ -26,7 +27,7 @@ export interface MetricsSources {
   rateLimited?(): Record<string, number>;
   rateLimitFallbacks?(): Record<string, number>;
   /** Batched writers to PostgreSQL by table (BatchWriter.stats). */
-  persistence?(): Record<string, { buffered: number; written: number; retries: number; refused: number }>;
+  persistence?(): Record<string, { buffered: number; written: number; retries: number; refused: number; spill?: SpillStats }>;
   /** PostgreSQL's named queries, when storage is on (Database.queryStats). */
   databaseQueries?(): Record<string, { calls: number; errors: number; seconds: number }> | undefined;
   /** Their latency histograms by name, bounds QUERY_SECONDS_BOUNDS (Database.queryHistograms). */
@@ -131,7 +132,8 @@ export class EngineMetrics {
     sourcedCounter('supernova_persist_rows_total', 'Rows written to PostgreSQL by the batched writers, by table', this.registry, byTable('written'), 'table');
     sourcedCounter('supernova_persist_retries_total', 'Failed batch writes retried (the database was down or refused), by table', this.registry, byTable('retries'), 'table');
     sourcedCounter('supernova_persist_refused_total', 'Rows refused because the writer already held SUPERNOVA_PERSIST_MAX_BUFFERED, by table', this.registry, byTable('refused'), 'table');
-    new Gauge({ name: 'supernova_persist_buffered', help: 'Rows waiting for PostgreSQL, by table', labelNames: ['table'], registers, collect() { for (const [table, w] of Object.entries(writers())) this.set({ table }, w.buffered); } });
+    new Gauge({ name: 'supernova_persist_buffered', help: 'Rows waiting for PostgreSQL in memory, by table (those spilled to disk are in supernova_spill_bytes)', labelNames: ['table'], registers, collect() { for (const [table, w] of Object.entries(writers())) this.set({ table }, w.buffered); } });
+    registerSpillMetrics(this.registry, writers);
     const queries = () => sources.databaseQueries?.() ?? {};
     sourcedCounter('supernova_db_queries_total', 'PostgreSQL queries by name', this.registry, () => Object.fromEntries(Object.entries(queries()).map(([name, q]) => [name, q.calls])), 'name');
     sourcedCounter('supernova_db_query_errors_total', 'PostgreSQL queries that failed, by name', this.registry, () => Object.fromEntries(Object.entries(queries()).map(([name, q]) => [name, q.errors])), 'name');

@@ -1,5 +1,6 @@
 import type { Bar, BarArchive } from '../../streams/index.js';
 import type { Database } from './database.js';
+import { StorageError } from './errors.js';
 
 /** What the archive reads through: the engine's cache (read-through, one load per key however many wait; a failed load is not kept and reaches the caller as thrown). */
 export interface ArchiveCache {
@@ -72,7 +73,10 @@ export class PostgresBarArchive implements BarArchive {
     }
   }
 
-  private cached<T>(key: string | undefined, load: () => Promise<T>): Promise<T> {
+  private cached<T>(key: string | undefined, query: () => Promise<T>): Promise<T> {
+    // A database known to be down (its health check) fails at once: a client paging back gets its
+    // 503 now rather than after a connect timeout, and the pool is not queued up with doomed queries.
+    const load = () => (this.o.db.up ? query() : Promise.reject(new StorageError('DATABASE_UNREACHABLE', `the database at ${this.o.db.target} does not answer its health check`)));
     if (!this.o.cache || key === undefined || !(this.o.settled?.() ?? true)) return load();
     return this.o.cache.get(key, load);
   }

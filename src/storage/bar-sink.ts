@@ -16,3 +16,15 @@ export function barSink(db: Database): RowSink<Bar> {
     },
   };
 }
+
+const BAR_NUMBERS = ['start', 'end', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'trades'] as const;
+
+/**
+ * Whether a row read back from the spill is a bar this sink can write: anything else there (a
+ * damaged or foreign file) would fail its insert for ever and hold every bar behind it.
+ */
+export function isBarRow(row: unknown): row is Bar {
+  if (typeof row !== 'object' || row === null) return false;
+  const b = row as Record<string, unknown>;
+  return typeof b.symbol === 'string' && typeof b.interval === 'string' && BAR_NUMBERS.every((k) => Number.isFinite(b[k]));
+}

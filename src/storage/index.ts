@@ -2,7 +2,7 @@ export { Database, type DatabaseOptions, type DatabaseReport, type PoolReport, t
 export { migrate, type MigrationReport } from './migrate.js';
 export { migrations, type Migration } from './migrations.js';
 export { StorageError, redactDatabaseUrl, type StorageErrorCode } from './errors.js';
-export { barSink } from './bar-sink.js';
+export { barSink, isBarRow } from './bar-sink.js';
 export { TickSink, type TickSinkMethod, type TickSinkStats } from './tick-sink.js';
 export { newsSink, NEWS_LIMITS, type NewsRow } from './news-sink.js';
 export { sentimentSink, type SentimentLabel, type SentimentRow } from './sentiment-sink.js';

@@ -1,7 +1,7 @@
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { ConfigMap, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 
 interface KubernetesModel {
   validate(): void;
@@ -10,7 +10,7 @@ type ModelClass = (new (data: never) => KubernetesModel) & { apiVersion: string;
 
 /** The kinds deploy/kubernetes/ holds, by `apiVersion/kind`. */
 export const MODELS: ReadonlyMap<string, ModelClass> = new Map(
-  ([Deployment, Service, ConfigMap, HorizontalPodAutoscaler, PodDisruptionBudget] as unknown as ModelClass[])
+  ([Deployment, Service, ConfigMap, HorizontalPodAutoscaler, PodDisruptionBudget, PersistentVolumeClaim] as unknown as ModelClass[])
     .map((m) => [`${m.apiVersion}/${m.kind}`, m]),
 );
 

@@ -106,4 +106,16 @@ describe('configuration', () => {
     expect(build({ SUPERNOVA_FEED: 'replay', SUPERNOVA_REPLAY_FILE: 'no/such/ticks-2013-10-07.csv.gz' })).toThrow(/SUPERNOVA_REPLAY_FILE: .*no\/such\/ticks-2013-10-07\.csv\.gz" does not exist/);
     expect(build({ SUPERNOVA_BAR_INTERVALS: '50ms' })).toThrow(/SUPERNOVA_BAR_INTERVALS: .*50ms/);
   });
+  it('reads the spill settings: off unless SUPERNOVA_SPILL_DIR is set, a 1 GiB budget, every bad value named', () => {
+    expect(loadConfig({})).toMatchObject({ spillDir: undefined, spillMaxBytes: 1024 ** 3, spillSegmentBytes: 64 * 1024 ** 2, spillAfterRows: 0 });
+    expect(loadConfig({ SUPERNOVA_SPILL_DIR: 'var/spill', SUPERNOVA_SPILL_MAX_BYTES: '1048576', SUPERNOVA_SPILL_AFTER_ROWS: '100' }))
+      .toMatchObject({ spillDir: 'var/spill', spillMaxBytes: 1_048_576, spillAfterRows: 100 });
+    expect(() => loadConfig({ SUPERNOVA_SPILL_MAX_BYTES: '1k' })).toThrow(/SUPERNOVA_SPILL_MAX_BYTES/);
+    expect(() => loadConfig({ SUPERNOVA_SPILL_MAX_BYTES: '100' })).toThrow(/SUPERNOVA_SPILL_MAX_BYTES/);
+    expect(() => loadConfig({ SUPERNOVA_SPILL_SEGMENT_BYTES: '0' })).toThrow(/SUPERNOVA_SPILL_SEGMENT_BYTES/);
+    expect(() => loadConfig({ SUPERNOVA_SPILL_AFTER_ROWS: '-1' })).toThrow(/SUPERNOVA_SPILL_AFTER_ROWS/);
+    // Rows kept in memory must leave room under the memory bound, or none would ever spill.
+    expect(() => loadConfig({ SUPERNOVA_SPILL_DIR: 'var/spill', SUPERNOVA_SPILL_AFTER_ROWS: '500', SUPERNOVA_PERSIST_MAX_BUFFERED: '500' }))
+      .toThrow(/SUPERNOVA_SPILL_AFTER_ROWS=500: must be below SUPERNOVA_PERSIST_MAX_BUFFERED \(500\)/);
+  });
 });

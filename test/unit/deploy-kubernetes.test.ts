@@ -41,13 +41,13 @@ const podEnv = (c: IContainer): Record<string, string> => ({
   ...SECRETS,
 });
 /** What the Secret gives the pods, as placeholders. */
-const SECRETS = { SUPERNOVA_API_KEY: 'k', SUPERNOVA_REDIS_URL: 'redis://redis:6379' };
+const SECRETS = { SUPERNOVA_API_KEY: 'k', SUPERNOVA_REDIS_URL: 'redis://redis:6379', SUPERNOVA_DATABASE_URL: 'postgres://supernova@postgres:5432/supernova' };
 
 describe('deploy/kubernetes', () => {
   it('applies every manifest of the folder, and no Secret', () => {
     const files = readdirSync(repoFile(DIR)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
     expect([...kustomization.resources].sort()).toEqual(files.sort());
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service']);
     expect(files.flatMap((f) => readYaml(`${DIR}/${f}`) as KubernetesDocument[]).filter((d) => d.kind === 'Secret')).toEqual([]);
   });
 
@@ -136,6 +136,16 @@ describe('deploy/kubernetes', () => {
     expect(matches(one<IPodDisruptionBudget>('PodDisruptionBudget').spec?.selector?.matchLabels)).toBe(false);
     expect(matches(deployment.spec?.selector.matchLabels)).toBe(false);
     expect(one<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler').spec?.scaleTargetRef.name).toBe(deployment.metadata?.name);
+  });
+
+  it('the market pod spills to a claim of its own, mounted where SUPERNOVA_SPILL_DIR points', () => {
+    const dir = loadConfig(podEnv(marketContainer)).spillDir;
+    const mount = marketContainer.volumeMounts?.find((m) => m.mountPath === dir);
+    expect(mount, 'a volume mounted at the spill directory').toBeDefined();
+    const claim = marketPod?.spec?.volumes?.find((v) => v.name === mount?.name)?.persistentVolumeClaim?.claimName;
+    expect(docs.some((d) => d.kind === 'PersistentVolumeClaim' && d.metadata.name === claim)).toBe(true);
+    // Both pods keep and read bars in the same database, named by the Secret.
+    for (const c of [marketContainer, container]) expect(c.env?.find((e) => e.name === 'SUPERNOVA_DATABASE_URL')?.valueFrom?.secretKeyRef?.key).toBe('database-url');
   });
 
   it('puts the Service, the autoscaler and the disruption budget on the Deployment\'s pods', () => {
