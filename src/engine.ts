@@ -20,7 +20,7 @@ import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, SpillDir, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickBatch, type TickIngest, type TickRow, TickSequencer } from '../streams/index.js';
+import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, SpillDir, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickBatch, type TickIngest, type TickRow, TickSequencer, isTickRow } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -158,6 +158,8 @@ export class Engine {
         const writer = new BatchWriter({
           sink, maxBatch: config.persistTicksBatchMax, flushMs: config.persistFlushMs, maxBuffered: config.persistTicksMaxBuffered,
           onError: (err, attempt) => { if (attempt === 0) this.log.warn({ err: (err as Error).message }, 'ticks wait for the database; retrying'); },
+          // Ticks are many and bars few: ticks may take half of the spill budget, so bars always find room.
+          ...(this.spillDir ? { spill: { file: this.spillDir.table('ticks', isTickRow, Math.floor(config.spillMaxBytes / 2)), afterRows: config.spillAfterRows } } : {}),
         });
         this.ticks = { writer, sink, sequencer: new TickSequencer() };
       }
@@ -466,9 +468,11 @@ export class Engine {
     try {
       // Opens the spill (a directory that cannot be used stops start-up, naming SUPERNOVA_SPILL_DIR) and writes what a previous run left there first.
       await this.barWriter?.start();
+      await this.ticks?.writer.start();
       await this.feed.start?.();
     } catch (err) {
       await this.barWriter?.stop(0).catch(() => {});
+      await this.ticks?.writer.stop(0).catch(() => {});
       await this.database?.stop().catch(() => {});
       throw err;
     }

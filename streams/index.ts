@@ -41,5 +41,5 @@ export type { LatencySummary, MetricsSnapshot, NamespaceUsage, PipelineCounters 
 
 export { TickIngest } from './ingest/tick-ingest.js';
 export type { IngestChunking, IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';
-export { BatchWriter, LATE_SEQ_BASE, SEQ_WINDOW, SpillBudget, SpillDir, SpillFile, SPILL_REFUSALS, TickSequencer } from './persistence/index.js';
+export { BatchWriter, LATE_SEQ_BASE, SEQ_WINDOW, SpillBudget, SpillDir, SpillFile, SPILL_REFUSALS, TickSequencer, isTickRow } from './persistence/index.js';
 export type { BatchWriterOptions, BatchWriterStats, RowSink, SpillDirOptions, SpillFileOptions, SpillOptions, SpillRefusal, SpillStats, TickRow } from './persistence/index.js';

@@ -5,7 +5,8 @@
 export class SpillBudget {
   private used_ = 0;
 
-  constructor(readonly maxBytes: number) {}
+  /** With a parent, the bytes count against both: a table's share within the directory's budget. */
+  constructor(readonly maxBytes: number, private readonly parent?: SpillBudget) {}
 
   get used(): number {
     return this.used_;
@@ -14,6 +15,7 @@ export class SpillBudget {
   /** Takes `bytes` if they fit; false (nothing taken) when they do not. */
   reserve(bytes: number): boolean {
     if (this.used_ + bytes > this.maxBytes) return false;
+    if (this.parent && !this.parent.reserve(bytes)) return false;
     this.used_ += bytes;
     return true;
   }
@@ -21,9 +23,12 @@ export class SpillBudget {
   /** Counts bytes found on disk at start: taken even past the limit, which then refuses appends until they drain. */
   adopt(bytes: number): void {
     this.used_ += bytes;
+    this.parent?.adopt(bytes);
   }
 
   release(bytes: number): void {
-    this.used_ = Math.max(0, this.used_ - bytes);
+    const released = Math.min(bytes, this.used_);
+    this.used_ -= released;
+    this.parent?.release(released);
   }
 }

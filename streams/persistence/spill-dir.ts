@@ -27,11 +27,16 @@ export class SpillDir {
     this.budget = new SpillBudget(o.maxBytes);
   }
 
-  /** The spill of one table; `isRow` checks what is read back (a record with a row it refuses is corrupt). */
-  table<T>(name: string, isRow?: (row: unknown) => row is T): SpillFile<T> {
+  /**
+   * The spill of one table; `isRow` checks what is read back (a record with a row it refuses is
+   * corrupt). `maxBytes` caps the table's share of the directory's budget, so that a table of many
+   * rows (ticks) cannot fill the spill and leave none for another (bars).
+   */
+  table<T>(name: string, isRow?: (row: unknown) => row is T, maxBytes?: number): SpillFile<T> {
     if (!TABLE.test(name)) throw new InvalidOptionError('table', `a spill table is 1-63 of a-z 0-9 _ starting with a letter, got ${JSON.stringify(name)}`);
     if (this.tables.has(name)) throw new InvalidOptionError('table', `the spill of ${name} is already in use`);
     this.tables.add(name);
-    return new SpillFile<T>({ dir: join(this.o.dir, name), table: name, budget: this.budget, segmentBytes: this.o.segmentBytes, log: this.o.log, setting: this.o.setting, ...(isRow ? { isRow } : {}) });
+    const budget = maxBytes === undefined ? this.budget : new SpillBudget(maxBytes, this.budget);
+    return new SpillFile<T>({ dir: join(this.o.dir, name), table: name, budget, segmentBytes: this.o.segmentBytes, log: this.o.log, setting: this.o.setting, ...(isRow ? { isRow } : {}) });
   }
 }

@@ -76,3 +76,10 @@ export class TickSequencer {
     return 0;
   }
 }
+
+/** Whether a row read back from the spill is a tick row the tick sink can write. */
+export function isTickRow(row: unknown): row is TickRow {
+  if (typeof row !== 'object' || row === null) return false;
+  const t = row as Record<string, unknown>;
+  return typeof t.symbol === 'string' && Number.isSafeInteger(t.ts) && Number.isSafeInteger(t.seq) && Number.isFinite(t.price) && Number.isFinite(t.size);
+}

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { Database, TickSink, type TickSinkMethod } from '../../src/storage/index.js';
 import { TickSequencer, type TickRow } from '../../streams/index.js';
@@ -175,6 +178,38 @@ describe.runIf(reachable)('engine with SUPERNOVA_STORE_TICKS', () => {
       }
     } finally {
       await pg.stop();
+    }
+  }, 60_000);
+
+  it.runIf(canStartOwn)('ticks that wait for a database that is down spill to SUPERNOVA_SPILL_DIR, within their share of its budget, and the next engine writes them', async () => {
+    const pg = await PrivatePostgres.start();
+    const dir = mkdtempSync(join(tmpdir(), 'tick-spill-'));
+    try {
+      const options = { apiKey: 'test-key', databaseUrl: pg.url, storeTicks: true, persistFlushMs: 20, spillDir: dir, spillMaxBytes: 4 * 1024 * 1024 };
+      const first = await startEngine(options);
+      const sent = trades('TKS', Date.now() - 120_000, 3_000);
+      try {
+        pg.stopServer();
+        await ingest(first, sent);
+        expect(await waitFor(async () => /supernova_spill_rows_total\{table="ticks"\} 3000/.test(await (await fetch(`${first.http}/metrics`)).text()), 10_000)).toBe(true);
+        const report = (await (await fetch(`${first.http}/performance/metrics/database`)).json()) as { persistence: { ticks: { buffered: number; spill: { bytes: number } } } };
+        expect(report.persistence.ticks.buffered).toBe(0);
+        expect(report.persistence.ticks.spill.bytes).toBeGreaterThan(0);
+      } finally {
+        await first.stop();
+      }
+      await pg.startServer();
+      const second = await startEngine(options);
+      try {
+        expect(await waitFor(async () => (await stored(pg.url)).length >= sent.length, 20_000)).toBe(true);
+        const seq = new TickSequencer();
+        expect(sorted(await stored(pg.url))).toEqual(sorted(sent.map((s) => keyOf(seq.row(s)))));
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
