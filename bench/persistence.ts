@@ -12,6 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { Database, TickSink, type TickSinkMethod } from '../src/storage/index.js';
 import { BatchWriter, TickSequencer, type Tick, type TickRow } from '../streams/index.js';
@@ -37,7 +38,7 @@ each into a database of its own on --url's server (created and dropped here).
 
 const DAY_MS = 86_400_000;
 
-interface Result {
+export interface Result {
   name: string;
   rows: number;
   seconds: number;
@@ -122,6 +123,96 @@ function tickRows(ticks: readonly Tick[], n: number): TickRow[] {
 
 const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+export interface PersistBenchOptions {
+  /** Rows written by (b), (c) and (d). */
+  rows: number;
+  /** Rows of (a), the single-row baseline (its rate is extrapolated). */
+  single: number;
+  batch: number;
+  /** Tick CSV the rows come from. */
+  file: string;
+  /** A superuser URL of the server: a fresh database per method is created and dropped there. */
+  url: string;
+}
+
+export interface PersistBenchFigures {
+  results: Result[];
+  version: string;
+  sync: string;
+}
+
+/** The four ways, in one run; `results` is (a), (b), (c), (c'), (d) in that order. */
+export async function measurePersistence(o: PersistBenchOptions, log: (line: string) => void): Promise<PersistBenchFigures> {
+  const rows = tickRows(await loadDayTicks(o.file), o.rows);
+  const admin = postgres(o.url, { max: 1, onnotice: () => {} });
+  const [{ version } = { version: '?' }] = await admin<{ version: string }[]>`select version()`;
+  const [{ sync } = { sync: '?' }] = await admin<{ sync: string }[]>`select current_setting('synchronous_commit') as sync`;
+  log(`${fmt(o.rows)} rows (${o.file}), batches of ${fmt(o.batch)}; ${version.split(' on ')[0]}, synchronous_commit=${sync}`);
+  const results: Result[] = [];
+  const dir = join(tmpdir(), `snbench-persist-${randomUUID().slice(0, 8)}`);
+  mkdirSync(dir);
+  try {
+    {
+      const f = await freshDatabase(admin, o.url, 'single');
+      try {
+        const sample = rows.slice(0, o.single);
+        const r = await measured('(a) single-row INSERT', sample.length, async () => {
+          for (const t of sample) {
+            await f.db.query('bench.single', (sql) => sql`insert into ticks (symbol, ts_ms, seq, price, size) values (${t.symbol}, ${t.ts}, ${t.seq}, ${t.price}, ${t.size}) on conflict do nothing`);
+          }
+        }, `${fmt(o.single)} of the ${fmt(o.rows)} rows; the rate is extrapolated`);
+        if ((await count(f.db)) !== sample.length) throw new Error('(a) stored a different number of rows');
+        results.push(r);
+      } finally {
+        await f.drop();
+      }
+    }
+    {
+      const f = await freshDatabase(admin, o.url, 'insert');
+      try {
+        results.push(await measured('(b) batch writer, multi-row INSERT', o.rows, () => throughWriter(f.db, 'insert', rows, o.batch)));
+        if ((await count(f.db)) !== o.rows) throw new Error('(b) stored a different number of rows');
+      } finally {
+        await f.drop();
+      }
+    }
+    {
+      const f = await freshDatabase(admin, o.url, 'copy');
+      try {
+        results.push(await measured('(c) batch writer, COPY', o.rows, () => throughWriter(f.db, 'copy', rows, o.batch)));
+        results.push(await measured('(c\') the same rows again (all conflict: staging + merge)', o.rows, () => throughWriter(f.db, 'copy', rows, o.batch)));
+        if ((await count(f.db)) !== o.rows) throw new Error('(c) stored a different number of rows');
+      } finally {
+        await f.drop();
+      }
+    }
+    {
+      const csv = join(dir, 'ticks.csv');
+      // Written before the clock starts: (d) times psql and the server, not making the file.
+      writeFileSync(csv, rows.map((r) => `${r.symbol},${r.ts},${r.seq},${r.price},${r.size}`).join('\n') + '\n');
+      const f = await freshDatabase(admin, o.url, 'psql');
+      try {
+        await f.db.stop();
+        results.push(await measured('(d) psql \\copy from CSV', o.rows, async () => {
+          const res = spawnSync('psql', [f.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `\\copy ticks (symbol, ts_ms, seq, price, size) from '${csv}' with (format csv)`], { encoding: 'utf8' });
+          if (res.status !== 0) throw new Error(`psql failed (${res.status}): ${res.stderr || res.error?.message}`);
+        }, 'psql\'s own CPU is not in "node CPU"'));
+        const check = postgres(f.url, { max: 1, onnotice: () => {} });
+        const [{ c } = { c: -1 }] = await check<{ c: number }[]>`select count(*)::int as c from ticks`;
+        await check.end();
+        if (c !== o.rows) throw new Error(`(d) stored ${c} rows`);
+      } finally {
+        await f.drop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await admin.end();
+  }
+
+  return { results, version, sync };
+}
+
 async function main(): Promise<number> {
   let values;
   try {
@@ -150,73 +241,7 @@ async function main(): Promise<number> {
     process.stderr.write(`--rows, --single and --batch are positive integers\n\n${HELP}`);
     return 2;
   }
-  const rows = tickRows(await loadDayTicks(values.file), n);
-  const admin = postgres(values.url, { max: 1, onnotice: () => {} });
-  const [{ version } = { version: '?' }] = await admin<{ version: string }[]>`select version()`;
-  const [{ sync } = { sync: '?' }] = await admin<{ sync: string }[]>`select current_setting('synchronous_commit') as sync`;
-  process.stdout.write(`${fmt(n)} rows (${values.file}), batches of ${fmt(batch)}; ${version.split(' on ')[0]}, synchronous_commit=${sync}\n`);
-  const results: Result[] = [];
-  const dir = join(tmpdir(), `snbench-persist-${randomUUID().slice(0, 8)}`);
-  mkdirSync(dir);
-  try {
-    {
-      const f = await freshDatabase(admin, values.url, 'single');
-      try {
-        const sample = rows.slice(0, singleN);
-        const r = await measured('(a) single-row INSERT', sample.length, async () => {
-          for (const t of sample) {
-            await f.db.query('bench.single', (sql) => sql`insert into ticks (symbol, ts_ms, seq, price, size) values (${t.symbol}, ${t.ts}, ${t.seq}, ${t.price}, ${t.size}) on conflict do nothing`);
-          }
-        }, `${fmt(singleN)} of the ${fmt(n)} rows; the rate is extrapolated`);
-        if ((await count(f.db)) !== sample.length) throw new Error('(a) stored a different number of rows');
-        results.push(r);
-      } finally {
-        await f.drop();
-      }
-    }
-    {
-      const f = await freshDatabase(admin, values.url, 'insert');
-      try {
-        results.push(await measured('(b) batch writer, multi-row INSERT', n, () => throughWriter(f.db, 'insert', rows, batch)));
-        if ((await count(f.db)) !== n) throw new Error('(b) stored a different number of rows');
-      } finally {
-        await f.drop();
-      }
-    }
-    {
-      const f = await freshDatabase(admin, values.url, 'copy');
-      try {
-        results.push(await measured('(c) batch writer, COPY', n, () => throughWriter(f.db, 'copy', rows, batch)));
-        results.push(await measured('(c\') the same rows again (all conflict: staging + merge)', n, () => throughWriter(f.db, 'copy', rows, batch)));
-        if ((await count(f.db)) !== n) throw new Error('(c) stored a different number of rows');
-      } finally {
-        await f.drop();
-      }
-    }
-    {
-      const csv = join(dir, 'ticks.csv');
-      // Written before the clock starts: (d) times psql and the server, not making the file.
-      writeFileSync(csv, rows.map((r) => `${r.symbol},${r.ts},${r.seq},${r.price},${r.size}`).join('\n') + '\n');
-      const f = await freshDatabase(admin, values.url, 'psql');
-      try {
-        await f.db.stop();
-        results.push(await measured('(d) psql \\copy from CSV', n, async () => {
-          const res = spawnSync('psql', [f.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `\\copy ticks (symbol, ts_ms, seq, price, size) from '${csv}' with (format csv)`], { encoding: 'utf8' });
-          if (res.status !== 0) throw new Error(`psql failed (${res.status}): ${res.stderr || res.error?.message}`);
-        }, 'psql\'s own CPU is not in "node CPU"'));
-        const check = postgres(f.url, { max: 1, onnotice: () => {} });
-        const [{ c } = { c: -1 }] = await check<{ c: number }[]>`select count(*)::int as c from ticks`;
-        await check.end();
-        if (c !== n) throw new Error(`(d) stored ${c} rows`);
-      } finally {
-        await f.drop();
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    await admin.end();
-  }
-
+  const { results, version, sync } = await measurePersistence({ rows: n, single: singleN, batch, file: values.file, url: values.url }, (line) => process.stdout.write(`${line}\n`));
   const single = results[0] as Result;
   const psql = results.at(-1) as Result;
   const lines = [
@@ -238,4 +263,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = await main();

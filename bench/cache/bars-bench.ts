@@ -36,6 +36,8 @@ export interface BarsBenchFigures {
   cached: BarsLoad;
   uncached: BarsLoad;
   rounds: { cached: BarsLoad[]; uncached: BarsLoad[] };
+  /** Cached req/s over uncached req/s of the same round (measured back to back), median over the rounds: robust to the machine's drift. */
+  pairedRatio: number;
 }
 
 const MINUTE = 60_000;
@@ -142,7 +144,8 @@ export async function measureBarsArchive(o: BarsBenchOptions, cpu: CpuPlan, log:
         }
       }
     }
-    return { storedBars, distinctQueries: found?.paths.length ?? 0, responseBytes: found?.bytes ?? 0, cached: medianOf(rounds.cached), uncached: medianOf(rounds.uncached), rounds };
+    const paired = rounds.cached.map((c, i) => c.requestsPerS / (rounds.uncached[i]?.requestsPerS ?? Number.NaN));
+    return { storedBars, distinctQueries: found?.paths.length ?? 0, responseBytes: found?.bytes ?? 0, cached: medianOf(rounds.cached), uncached: medianOf(rounds.uncached), rounds, pairedRatio: median(paired) };
   } finally {
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end({ timeout: 1 });
