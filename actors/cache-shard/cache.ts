@@ -371,6 +371,8 @@ export class Cache {
           this.shardFor(key).deliver({ type: 'warm', key, value, bytes: this.codec.encode(value).length });
         });
       }
+      // Done means in L1: each shard has handled the warm messages sent to it.
+      await Promise.all(this.shards.map((s) => s.idle(this.o.timeoutMs)));
       this.warmup.state = 'done';
     } catch (err) {
       this.warmup.state = 'failed';
