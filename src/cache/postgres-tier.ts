@@ -1,7 +1,7 @@
 import type { Database } from '../storage/index.js';
 import { CacheError, messageOf } from './errors.js';
 import { emptyStats, type CacheTier, type TierStats } from './tier.js';
-import type { ValueCodec } from './value-codec.js';
+import { decodeStored, type ValueCodec } from './value-codec.js';
 
 export interface PostgresTierOptions {
   database: Database;
@@ -126,21 +126,8 @@ export class PostgresTier<V = unknown> implements CacheTier<V> {
     return { rows, bytes };
   }
 
-  private async decoded(key: string, raw: Buffer | undefined): Promise<V | undefined> {
-    if (raw === undefined) {
-      this.stats_.misses++;
-      return undefined;
-    }
-    try {
-      const value = this.o.codec.decode(raw) as V;
-      this.stats_.hits++;
-      return value;
-    } catch {
-      this.stats_.corrupt++;
-      this.stats_.misses++;
-      await this.delete(key).catch(() => false);
-      return undefined;
-    }
+  private decoded(key: string, raw: Buffer | undefined): Promise<V | undefined> {
+    return decodeStored<V>(this.o.codec, this.stats_, raw, () => this.delete(key));
   }
 
   private async run<T>(name: string, q: (sql: Database['sql']) => Promise<T>, timeoutMs = this.o.timeoutMs): Promise<T> {

@@ -2,7 +2,7 @@ import { Cluster, type Redis } from 'ioredis';
 import type { RedisClient, RedisConnector } from '../redis/index.js';
 import { CacheError, messageOf } from './errors.js';
 import { emptyStats, type CacheTier, type TierStats } from './tier.js';
-import type { ValueCodec } from './value-codec.js';
+import { decodeStored, type ValueCodec } from './value-codec.js';
 
 export interface RedisTierOptions {
   connector: RedisConnector;
@@ -158,22 +158,8 @@ export class RedisTier<V = unknown> implements CacheTier<V> {
     return { ...this.stats_, items: this.sampled };
   }
 
-  private async decoded(key: string, raw: Buffer | null): Promise<V | undefined> {
-    if (raw === null) {
-      this.stats_.misses++;
-      return undefined;
-    }
-    try {
-      const value = this.o.codec.decode(raw) as V;
-      this.stats_.hits++;
-      return value;
-    } catch {
-      // Bytes no version of the cache wrote: a miss, and gone, so the next write is read.
-      this.stats_.corrupt++;
-      this.stats_.misses++;
-      await this.client?.unlink(this.base + key).catch(() => 0);
-      return undefined;
-    }
+  private decoded(key: string, raw: Buffer | null): Promise<V | undefined> {
+    return decodeStored<V>(this.o.codec, this.stats_, raw ?? undefined, async () => this.client?.unlink(this.base + key));
   }
 
   private async run<T>(what: string, op: (c: RedisClient) => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import { CacheError, messageOf } from './errors.js';
+import type { TierStats } from './tier.js';
 
 /** How values become bytes for the tiers outside the process, and back. */
 export interface ValueCodec {
@@ -50,5 +51,27 @@ export class MsgpackValueCodec implements ValueCodec {
     }
     if (typeof value === 'object' && value !== null) this.memo.set(value, bytes);
     return value;
+  }
+}
+
+/**
+ * What a remote tier read: the value, or a miss when nothing is stored or the bytes do not
+ * decode (bytes no version of the cache wrote). Those are counted as corrupt and dropped by
+ * `drop`, so the next write is what is read.
+ */
+export async function decodeStored<V>(codec: ValueCodec, stats: TierStats, raw: Uint8Array | undefined, drop: () => Promise<unknown>): Promise<V | undefined> {
+  if (raw === undefined) {
+    stats.misses++;
+    return undefined;
+  }
+  try {
+    const value = codec.decode(raw) as V;
+    stats.hits++;
+    return value;
+  } catch {
+    stats.corrupt++;
+    stats.misses++;
+    await drop().catch(() => undefined);
+    return undefined;
   }
 }
