@@ -9,7 +9,7 @@ import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, Unsu
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
-import { barSink, Database, isBarRow, PostgresBarArchive, StorageError, TickSink } from './storage/index.js';
+import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
@@ -20,7 +20,7 @@ import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, BatchWriter, isClientError, MarketMirror, marketRpcMethods, SpillDir, type Bar, type BarStore, type BatchWriterStats, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickBatch, type TickIngest, type TickRow, TickSequencer, isTickRow } from '../streams/index.js';
+import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -77,12 +77,8 @@ export class Engine {
   readonly database: Database | undefined;
   /** The multi-level cache (L1 here, L2 Redis and L3 PostgreSQL when configured): `cache.get(key, load)`. */
   readonly cache: Cache;
-  /** Final bars on their way to PostgreSQL, batched and retried. */
-  private barWriter: BatchWriter<Bar> | undefined;
-  /** Accepted ticks on their way to PostgreSQL (SUPERNOVA_STORE_TICKS), keyed by the sequencer. */
-  private ticks: { writer: BatchWriter<TickRow>; sink: TickSink; sequencer: TickSequencer } | undefined;
-  /** SUPERNOVA_SPILL_DIR: where rows for PostgreSQL wait on disk while it is down (a SpillFile per table). */
-  private readonly spillDir: SpillDir | undefined;
+  /** The database and its writers (bars, ticks, their spill), when SUPERNOVA_DATABASE_URL is set. */
+  private readonly storage: Storage | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
   private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
@@ -137,33 +133,10 @@ export class Engine {
       onError,
     });
     this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
-    this.database = config.databaseUrl ? new Database({ url: config.databaseUrl, poolSize: config.databasePoolSize, checkIntervalMs: config.databaseCheckMs }) : undefined;
+    this.storage = config.databaseUrl ? new Storage({ config: { ...config, databaseUrl: config.databaseUrl }, log: this.log, onError }) : undefined;
+    this.database = this.storage?.database;
     const database = this.database;
-    if (database) {
-      this.health.register('database', () => (database.up ? { up: true } : { up: false, detail: `no answer from ${database.target}` }));
-      this.spillDir = config.spillDir
-        ? new SpillDir({ dir: resolve(config.spillDir), maxBytes: config.spillMaxBytes, segmentBytes: config.spillSegmentBytes, log: this.log, setting: configEntries.spillDir.env })
-        : undefined;
-      this.barWriter = new BatchWriter({
-        sink: barSink(database),
-        maxBatch: config.persistBatchMax,
-        flushMs: config.persistFlushMs,
-        maxBuffered: config.persistMaxBuffered,
-        // A database that is down is a state, not a fault of ours: said once per outage, counted in supernova_persist_retries_total.
-        onError: (err, attempt) => { if (attempt === 0) this.log.warn({ err: (err as Error).message }, 'bars wait for the database; retrying'); },
-        ...(this.spillDir ? { spill: { file: this.spillDir.table('bars', isBarRow), afterRows: config.spillAfterRows } } : {}),
-      });
-      if (config.storeTicks) {
-        const sink = new TickSink(database);
-        const writer = new BatchWriter({
-          sink, maxBatch: config.persistTicksBatchMax, flushMs: config.persistFlushMs, maxBuffered: config.persistTicksMaxBuffered,
-          onError: (err, attempt) => { if (attempt === 0) this.log.warn({ err: (err as Error).message }, 'ticks wait for the database; retrying'); },
-          // Ticks are many and bars few: ticks may take half of the spill budget, so bars always find room.
-          ...(this.spillDir ? { spill: { file: this.spillDir.table('ticks', isTickRow, Math.floor(config.spillMaxBytes / 2)), afterRows: config.spillAfterRows } } : {}),
-        });
-        this.ticks = { writer, sink, sequencer: new TickSequencer() };
-      }
-    }
+    if (database) this.health.register('database', () => (database.up ? { up: true } : { up: false, detail: `no answer from ${database.target}` }));
     // One connector for every part that talks to Redis (broker, feed, rate limits); each opens and closes its own connections.
     this.redis = redisConnectorFrom(config);
     this.broker = this.makeBroker(namespaces);
@@ -182,13 +155,13 @@ export class Engine {
       redisBroker: () => this.redisBroker?.stats(),
       databaseQueries: () => this.database?.queryStats(),
       databaseLatency: () => this.database?.queryHistograms(),
-      persistence: () => this.persistence(),
+      persistence: () => this.storage?.persistence() ?? {},
     });
     this.cache = this.makeCache();
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
       redis: this.redis,
-      onFinalBar: this.barWriter ? (bar) => this.persistBar(bar) : undefined,
-      onTicks: this.ticks ? (ticks) => this.persistTicks(ticks) : undefined,
+      onFinalBar: this.storage?.onFinalBar,
+      onTicks: this.storage?.onTicks,
     }));
     registerMarketMetrics(this.metrics.registry, this.pipeline);
     this.mirror = config.marketSource === 'mirror'
@@ -199,8 +172,8 @@ export class Engine {
     registerHealthMetrics(this.metrics.registry, { lifecycle: () => this.state, components: this.health });
 
     // Past the in-memory ring, the bars API and RPC read what PostgreSQL keeps.
-    const barWriter = this.barWriter;
-    const settled = () => (barWriter ? allStored(barWriter.stats()) : true);
+    const storage = this.storage;
+    const settled = () => storage?.barsSettled() ?? true;
     const reads = config.cacheReads ? readThrough(this.cache) : undefined;
     const archive = database ? new PostgresBarArchive({ db: database, ...(reads ? { cache: reads } : {}), settled }) : undefined;
     const rpc = new Map<string, RpcMethod>();
@@ -253,7 +226,7 @@ export class Engine {
     });
     this.liveMetrics.routes(router);
     if (database) {
-      this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.persistence()).reduce((n, w) => n + w.buffered, 0) }));
+      this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.storage?.persistence() ?? {}).reduce((n, w) => n + w.buffered, 0) }));
     }
     router.get('/performance/metrics/database', async () => ({ body: await this.databaseReport() }));
     router.get('/performance/metrics/cache', () => ({ body: this.cache.report() }));
@@ -359,45 +332,9 @@ export class Engine {
     return cache;
   }
 
-  /** Each batched writer by table: memory buffer, writes, retries, refusals, and its spill's files (`spill`). */
-  private persistence(): Record<string, BatchWriterStats> {
-    return { ...(this.barWriter ? { bars: this.barWriter.stats() } : {}), ...(this.ticks ? { ticks: this.ticks.writer.stats() } : {}) };
-  }
-
-  /** Logged when refusals start (each is counted in supernova_persist_refused_total), not for every bar. */
-  private refusingBars = false;
-
-  /** Logged when refusals start (each is counted in supernova_persist_refused_total{table="ticks"}), not per tick. */
-  private refusingTicks = false;
-
-  /** Runs inside the pipeline's batch loop: it must not throw, or the market would stop. */
-  private persistTicks(ticks: TickBatch): void {
-    const t = this.ticks;
-    if (!t) return;
-    try {
-      let refused = 0;
-      for (const tick of ticks) if (!t.writer.push(t.sequencer.row(tick))) refused++;
-      if (refused > 0 && !this.refusingTicks) {
-        this.log.error({ limit: this.config.persistTicksMaxBuffered }, 'ticks are refused: SUPERNOVA_PERSIST_TICKS_MAX_BUFFERED rows already wait for the database');
-      }
-      this.refusingTicks = refused > 0;
-    } catch (err) {
-      this.internalErrors.report('persist-ticks', err);
-    }
-  }
-
-  private persistBar(bar: Bar): void {
-    const accepted = this.barWriter?.push(bar) ?? false;
-    if (!accepted && !this.refusingBars) {
-      this.log.error({ limit: this.config.persistMaxBuffered }, 'closed bars are refused: SUPERNOVA_PERSIST_MAX_BUFFERED rows already wait for the database');
-    }
-    this.refusingBars = !accepted;
-  }
-
   /** `/performance/metrics/database`, and the database section of the report. */
   private async databaseReport(): Promise<Record<string, unknown>> {
-    if (!this.database) return { configured: false };
-    return { configured: true, ...(await this.database.report()), persistence: this.persistence(), ticks: this.ticks ? this.ticks.sink.stats() : null };
+    return this.storage ? { configured: true, ...(await this.storage.report()) } : { configured: false };
   }
 
   /** This node as `/api/info` lists it. */
@@ -460,20 +397,11 @@ export class Engine {
   async start(): Promise<{ port: number }> {
     if (this.state !== 'new') throw new Error(`engine cannot start: it is ${this.state}`);
     // First, so a database or feed source that is down fails start-up before anything else is opened.
-    if (this.database) {
-      const { applied, current } = await this.database.start();
-      const timescale = this.database.timescaleState();
-      this.log.info({ applied, schemaVersion: current, timescaledb: timescale.extension, layout: timescale.layout, storeTicks: this.ticks !== undefined }, 'database ready');
-    }
+    await this.storage?.start();
     try {
-      // Opens the spill (a directory that cannot be used stops start-up, naming SUPERNOVA_SPILL_DIR) and writes what a previous run left there first.
-      await this.barWriter?.start();
-      await this.ticks?.writer.start();
       await this.feed.start?.();
     } catch (err) {
-      await this.barWriter?.stop(0).catch(() => {});
-      await this.ticks?.writer.stop(0).catch(() => {});
-      await this.database?.stop().catch(() => {});
+      await this.storage?.abort();
       throw err;
     }
     this.runtime.start();
@@ -553,13 +481,7 @@ export class Engine {
     await this.cache.stop();
     await this.runtime.stop();
     await this.broker.stop();
-    const unwritten = (await this.barWriter?.stop()) ?? 0;
-    if (unwritten > 0) this.log.error({ unwritten }, this.spillDir ? 'bars neither written to the database nor spilled to disk before stop: lost' : 'bars not written to the database before stop');
-    const spilled = this.barWriter?.stats().spill;
-    if (spilled && spilled.bytes > 0) this.log.warn({ segments: spilled.segments, bytes: spilled.bytes }, 'bars wait in the spill; the next start writes them to the database');
-    const ticksUnwritten = (await this.ticks?.writer.stop()) ?? 0;
-    if (ticksUnwritten > 0) this.log.error({ unwritten: ticksUnwritten }, 'ticks not written to the database before stop');
-    await this.database?.stop();
+    await this.storage?.stop();
     this.dashboard?.stop();
     await this.rateLimiter.stop();
     this.app.close();
@@ -568,11 +490,6 @@ export class Engine {
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
   }
-}
-
-/** Every closed bar is in the database: none waits in the writer's memory or on its spill. */
-function allStored(w: BatchWriterStats): boolean {
-  return w.buffered === 0 && (w.spill?.segments ?? 0) === 0;
 }
 
 /** Errors of the market RPC methods are the caller's fault: bad request with their message. */

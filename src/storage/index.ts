@@ -11,3 +11,4 @@ export { QUERY_SECONDS_BOUNDS, MAX_QUERY_NAMES, type QueryLatencyReport } from '
 export { TIMESCALE_STATEMENTS, timescaleState, timescaleUsable, type TimescaleExtension, type TimescaleState } from './timescale.js';
 export { CopyAborted } from './copy-in.js';
 export { PostgresBarArchive, type ArchiveCache, type PostgresBarArchiveOptions } from './bar-archive.js';
+export { Storage, type StorageOptions } from './storage.js';

@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { BatchWriter, isTickRow, SpillDir, TickSequencer, type Bar, type BatchWriterStats, type TickBatch, type TickRow } from '../../streams/index.js';
+import { configEntries, type SupernovaConfig } from '../config/index.js';
+import { barSink, isBarRow } from './bar-sink.js';
+import { Database } from './database.js';
+import { TickSink } from './tick-sink.js';
+
+export interface StorageOptions {
+  /** With `databaseUrl` set: the caller builds a Storage only then. */
+  config: SupernovaConfig & { databaseUrl: string };
+  log: Logger;
+  /** An exception inside the pipeline's hand-over, counted and logged by the engine. */
+  onError: (where: string, err: unknown) => void;
+}
+
+/**
+ * PostgreSQL and what writes into it: the pool, the closed-bar writer, the tick writer
+ * (SUPERNOVA_STORE_TICKS) and their spill on disk (SUPERNOVA_SPILL_DIR). The pipeline hands rows
+ * over through `onFinalBar` and `onTicks`, which never throw and never wait.
+ */
+export class Storage {
+  readonly database: Database;
+  private readonly bars: BatchWriter<Bar>;
+  private readonly ticks: { writer: BatchWriter<TickRow>; sink: TickSink; sequencer: TickSequencer } | undefined;
+  private readonly spill: SpillDir | undefined;
+  private readonly config: SupernovaConfig;
+  private readonly log: Logger;
+  /** Refusals are logged when they start (each is counted in supernova_persist_refused_total), not per row. */
+  private refusing = { bars: false, ticks: false };
+
+  constructor(private readonly o: StorageOptions) {
+    const config = (this.config = o.config);
+    const log = (this.log = o.log);
+    this.database = new Database({ url: config.databaseUrl, poolSize: config.databasePoolSize, checkIntervalMs: config.databaseCheckMs });
+    this.spill = config.spillDir
+      ? new SpillDir({ dir: resolve(config.spillDir), maxBytes: config.spillMaxBytes, segmentBytes: config.spillSegmentBytes, log, setting: configEntries.spillDir.env })
+      : undefined;
+    // A database that is down is a state, not a fault of ours: said once per outage, counted in supernova_persist_retries_total.
+    const waiting = (what: string) => (err: unknown, attempt: number) => { if (attempt === 0) log.warn({ err: (err as Error).message }, `${what} wait for the database; retrying`); };
+    this.bars = new BatchWriter({
+      sink: barSink(this.database),
+      maxBatch: config.persistBatchMax,
+      flushMs: config.persistFlushMs,
+      maxBuffered: config.persistMaxBuffered,
+      onError: waiting('bars'),
+      ...(this.spill ? { spill: { file: this.spill.table('bars', isBarRow), afterRows: config.spillAfterRows } } : {}),
+    });
+    if (config.storeTicks) {
+      const sink = new TickSink(this.database);
+      const writer = new BatchWriter({
+        sink, maxBatch: config.persistTicksBatchMax, flushMs: config.persistFlushMs, maxBuffered: config.persistTicksMaxBuffered,
+        onError: waiting('ticks'),
+        // Ticks are many and bars few: ticks may take half of the spill budget, so bars always find room.
+        ...(this.spill ? { spill: { file: this.spill.table('ticks', isTickRow, Math.floor(config.spillMaxBytes / 2)), afterRows: config.spillAfterRows } } : {}),
+      });
+      this.ticks = { writer, sink, sequencer: new TickSequencer() };
+    }
+  }
+
+  /**
+   * Migrates the database (unreachable: StorageError naming SUPERNOVA_DATABASE_URL), then opens
+   * the spill (unusable: an error naming SUPERNOVA_SPILL_DIR) and writes what a previous run left there.
+   */
+  async start(): Promise<void> {
+    const { applied, current } = await this.database.start();
+    const timescale = this.database.timescaleState();
+    this.log.info({ applied, schemaVersion: current, timescaledb: timescale.extension, layout: timescale.layout, storeTicks: this.ticks !== undefined }, 'database ready');
+    try {
+      await this.bars.start();
+      await this.ticks?.writer.start();
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  /** Gives up at once (a start-up that failed later): nothing is waited for. */
+  async abort(): Promise<void> {
+    await this.bars.stop(0).catch(() => {});
+    await this.ticks?.writer.stop(0).catch(() => {});
+    await this.database.stop().catch(() => {});
+  }
+
+  /** Writes what is held (or spills it), says what is left, and closes the pool. */
+  async stop(): Promise<void> {
+    const unwritten = await this.bars.stop();
+    if (unwritten > 0) this.log.error({ unwritten }, this.spill ? 'bars neither written to the database nor spilled to disk before stop: lost' : 'bars not written to the database before stop');
+    const spilled = this.bars.stats().spill;
+    if (spilled && spilled.bytes > 0) this.log.warn({ segments: spilled.segments, bytes: spilled.bytes }, 'bars wait in the spill; the next start writes them to the database');
+    const ticksUnwritten = (await this.ticks?.writer.stop()) ?? 0;
+    if (ticksUnwritten > 0) this.log.error({ unwritten: ticksUnwritten }, 'ticks not written to the database before stop');
+    await this.database.stop();
+  }
+
+  /** The pipeline's hand-over of a closed bar. */
+  readonly onFinalBar = (bar: Bar): void => {
+    const accepted = this.bars.push(bar);
+    if (!accepted && !this.refusing.bars) this.log.error({ limit: this.config.persistMaxBuffered }, 'closed bars are refused: SUPERNOVA_PERSIST_MAX_BUFFERED rows already wait for the database');
+    this.refusing.bars = !accepted;
+  };
+
+  /** The pipeline's hand-over of accepted ticks (with SUPERNOVA_STORE_TICKS); it runs inside the pipeline's batch loop and must not throw. */
+  get onTicks(): ((ticks: TickBatch) => void) | undefined {
+    const t = this.ticks;
+    if (!t) return undefined;
+    return (ticks) => {
+      try {
+        let refused = 0;
+        for (const tick of ticks) if (!t.writer.push(t.sequencer.row(tick))) refused++;
+        if (refused > 0 && !this.refusing.ticks) this.log.error({ limit: this.config.persistTicksMaxBuffered }, 'ticks are refused: SUPERNOVA_PERSIST_TICKS_MAX_BUFFERED rows already wait for the database');
+        this.refusing.ticks = refused > 0;
+      } catch (err) {
+        this.o.onError('persist-ticks', err);
+      }
+    };
+  }
+
+  /** Each batched writer by table: memory buffer, writes, retries, refusals, and its spill's files (`spill`). */
+  persistence(): Record<string, BatchWriterStats> {
+    return { bars: this.bars.stats(), ...(this.ticks ? { ticks: this.ticks.writer.stats() } : {}) };
+  }
+
+  /** Every closed bar is in the database: none waits in the writer's memory or on its spill. */
+  barsSettled(): boolean {
+    const w = this.bars.stats();
+    return w.buffered === 0 && (w.spill?.segments ?? 0) === 0;
+  }
+
+  /** `/performance/metrics/database` (without `configured`). */
+  async report(): Promise<Record<string, unknown>> {
+    return { ...(await this.database.report()), persistence: this.persistence(), ticks: this.ticks ? this.ticks.sink.stats() : null };
+  }
+}
