@@ -18,6 +18,11 @@ export interface ArchitectureOptions {
   ngramDim: number;
   filters: number;
   hidden: number;
+  /**
+   * Independently initialised copies of everything after the embeddings, trained side by side
+   * (each on its own loss) and averaged: an ensemble in one model.
+   */
+  towers: number;
   embeddingDropout: number;
   dropout: number;
   classes: number;
@@ -34,7 +39,7 @@ export interface ArchitectureOptions {
  * elsewhere keep their place among the words training saw, which is how the model reaches beyond
  * the tweets. Every initializer and dropout takes its seed from `seed`.
  */
-export function buildClassifier(o: ArchitectureOptions, pretrained?: Float32Array): tf.LayersModel {
+export function buildClassifier(o: ArchitectureOptions, pretrained?: Float32Array): { model: tf.LayersModel; training: tf.LayersModel } {
   registerCustomLayers();
   const rng = new Prng(o.seed);
   const init = () => tf.initializers.glorotUniform({ seed: rng.nextSeed() });
@@ -62,31 +67,45 @@ export function buildClassifier(o: ArchitectureOptions, pretrained?: Float32Arra
   }
   if (channels.length === 0) throw new Error('buildClassifier: needs an embedding');
   channels.push(tf.layers.reshape({ targetShape: [-1, 1], name: 'negation_channel' }).apply(negated) as tf.SymbolicTensor);
-  let x = tf.layers.concatenate({ axis: -1, name: 'token_features' }).apply(channels) as tf.SymbolicTensor;
-  if (o.embeddingDropout > 0) {
-    x = tf.layers.spatialDropout1d({ rate: o.embeddingDropout, seed: rng.nextSeed(), name: 'embedding_dropout' }).apply(x) as tf.SymbolicTensor;
-  }
-  const pooled = o.kernelSizes.map((k) => {
-    const conv = new NgramConv({ filters: o.filters, width: k, kernelSeed: rng.nextSeed(), name: `ngram_${k}` }).apply([x, mask]) as tf.SymbolicTensor;
-    return tf.layers.globalMaxPooling1d({ name: `max_${k}` }).apply(conv) as tf.SymbolicTensor;
-  });
+  const features = tf.layers.concatenate({ axis: -1, name: 'token_features' }).apply(channels) as tf.SymbolicTensor;
   const inputs = [ids, negated];
+  let ngrams: tf.SymbolicTensor | undefined;
+  let bagMask: tf.SymbolicTensor | undefined;
   if (o.ngramVocabularySize > 0) {
-    const ngrams = tf.input({ shape: [null], dtype: 'int32', name: 'ngrams' });
+    ngrams = tf.input({ shape: [null], dtype: 'int32', name: 'ngrams' });
     inputs.push(ngrams);
-    const bagMask = new PadMask({ name: 'bag_mask' }).apply(ngrams) as tf.SymbolicTensor;
-    const vectors = tf.layers.embedding({
-      inputDim: o.ngramVocabularySize, outputDim: o.ngramDim, name: 'ngram_embedding',
-      embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: rng.nextSeed() }),
-    }).apply(ngrams) as tf.SymbolicTensor;
-    pooled.push(new MaskedMean({ name: 'ngram_bag' }).apply([vectors, bagMask]) as tf.SymbolicTensor);
+    bagMask = new PadMask({ name: 'bag_mask' }).apply(ngrams) as tf.SymbolicTensor;
   }
-  let h = pooled.length === 1 ? pooled[0] as tf.SymbolicTensor : tf.layers.concatenate({ name: 'features' }).apply(pooled) as tf.SymbolicTensor;
-  if (o.dropout > 0) h = tf.layers.dropout({ rate: o.dropout, seed: rng.nextSeed(), name: 'dropout_pooled' }).apply(h) as tf.SymbolicTensor;
-  if (o.hidden > 0) {
-    h = tf.layers.dense({ units: o.hidden, activation: 'relu', kernelInitializer: init(), name: 'hidden' }).apply(h) as tf.SymbolicTensor;
-    if (o.dropout > 0) h = tf.layers.dropout({ rate: o.dropout, seed: rng.nextSeed(), name: 'dropout_hidden' }).apply(h) as tf.SymbolicTensor;
+  const towers: tf.SymbolicTensor[] = [];
+  for (let t = 0; t < o.towers; t++) {
+    const n = (name: string) => `t${t}_${name}`;
+    let x = features;
+    if (o.embeddingDropout > 0) {
+      x = tf.layers.spatialDropout1d({ rate: o.embeddingDropout, seed: rng.nextSeed(), name: n('embedding_dropout') }).apply(x) as tf.SymbolicTensor;
+    }
+    const pooled = o.kernelSizes.map((k) => {
+      const conv = new NgramConv({ filters: o.filters, width: k, kernelSeed: rng.nextSeed(), name: n(`ngram_${k}`) }).apply([x, mask]) as tf.SymbolicTensor;
+      return tf.layers.globalMaxPooling1d({ name: n(`max_${k}`) }).apply(conv) as tf.SymbolicTensor;
+    });
+    if (ngrams && bagMask) {
+      const vectors = tf.layers.embedding({
+        inputDim: o.ngramVocabularySize, outputDim: o.ngramDim, name: n('ngram_embedding'),
+        embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: rng.nextSeed() }),
+      }).apply(ngrams) as tf.SymbolicTensor;
+      pooled.push(new MaskedMean({ name: n('ngram_bag') }).apply([vectors, bagMask]) as tf.SymbolicTensor);
+    }
+    let h = pooled.length === 1 ? pooled[0] as tf.SymbolicTensor : tf.layers.concatenate({ name: n('features') }).apply(pooled) as tf.SymbolicTensor;
+    if (o.dropout > 0) h = tf.layers.dropout({ rate: o.dropout, seed: rng.nextSeed(), name: n('dropout_pooled') }).apply(h) as tf.SymbolicTensor;
+    if (o.hidden > 0) {
+      h = tf.layers.dense({ units: o.hidden, activation: 'relu', kernelInitializer: init(), name: n('hidden') }).apply(h) as tf.SymbolicTensor;
+      if (o.dropout > 0) h = tf.layers.dropout({ rate: o.dropout, seed: rng.nextSeed(), name: n('dropout_hidden') }).apply(h) as tf.SymbolicTensor;
+    }
+    towers.push(tf.layers.dense({ units: o.classes, activation: 'softmax', kernelInitializer: init(), name: n('probabilities') }).apply(h) as tf.SymbolicTensor);
   }
-  const out = tf.layers.dense({ units: o.classes, activation: 'softmax', kernelInitializer: init(), name: 'probabilities' }).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs, outputs: out, name: 'sentiment' });
+  const averaged = towers.length === 1 ? towers[0] as tf.SymbolicTensor : tf.layers.average({ name: 'probabilities' }).apply(towers) as tf.SymbolicTensor;
+  // Both models share every layer: training scores each tower alone, serving averages them.
+  return {
+    model: tf.model({ inputs, outputs: averaged, name: 'sentiment' }),
+    training: tf.model({ inputs, outputs: towers, name: 'sentiment_towers' }),
+  };
 }

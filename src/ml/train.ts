@@ -72,7 +72,7 @@ function reseedDropout(model: tf.LayersModel, rng: Prng): void {
  * macro-F1 there are the ones kept.
  */
 export function trainClassifier(
-  model: tf.LayersModel,
+  { model, training }: { model: tf.LayersModel; training: tf.LayersModel },
   train: { data: EncodedBatch; labels: readonly number[] },
   hold: { data: EncodedBatch; labels: readonly number[] },
   o: TrainOptions,
@@ -82,7 +82,7 @@ export function trainClassifier(
   const optimizer = tf.train.adam(o.learningRate);
   const classes = o.classWeights.length;
   const weights = tf.tensor1d(o.classWeights);
-  const kernels = model.trainableWeights.filter((w) => w.name.endsWith('kernel')).map((w) => w.read());
+  const kernels = training.trainableWeights.filter((w) => w.name.endsWith('kernel')).map((w) => w.read());
   let best: { epoch: number; evaluation: Evaluation; weights: tf.Tensor[] } | undefined;
   const epochs: EpochReport[] = [];
   const order = Array.from({ length: train.data.count }, (_, i) => i);
@@ -93,15 +93,20 @@ export function trainClassifier(
     let batches = 0;
     for (let start = 0; start < order.length; start += o.batchSize) {
       const rows = order.slice(start, start + o.batchSize);
-      reseedDropout(model, rng);
+      reseedDropout(training, rng);
       const inputs = batchTensors(train.data, rows);
       const labels = tf.tensor1d(rows.map((r) => train.labels[r] as number), 'int32');
       const loss = optimizer.minimize(() => tf.tidy(() => {
-        const probs = model.apply(inputs, { training: true }) as tf.Tensor2D;
+        const out = training.apply(inputs, { training: true }) as tf.Tensor2D | tf.Tensor2D[];
+        const towers = Array.isArray(out) ? out : [out];
         const oneHot = tf.oneHot(labels, classes);
-        const picked = tf.sum(tf.mul(tf.log(tf.clipByValue(probs, 1e-7, 1)), oneHot), -1);
         const w = tf.gather(weights, labels);
-        let l = tf.div(tf.neg(tf.sum(tf.mul(picked, w))), tf.sum(w)) as tf.Scalar;
+        // Each tower on its own loss: they learn side by side, not as one wider network.
+        let l = tf.scalar(0);
+        for (const probs of towers) {
+          const picked = tf.sum(tf.mul(tf.log(tf.clipByValue(probs, 1e-7, 1)), oneHot), -1);
+          l = tf.add(l, tf.div(tf.neg(tf.sum(tf.mul(picked, w))), tf.mul(tf.sum(w), towers.length)));
+        }
         if (o.l2 > 0) for (const k of kernels) l = tf.add(l, tf.mul(o.l2, tf.sum(tf.square(k)))) as tf.Scalar;
         return l;
       }), true);
@@ -125,6 +130,6 @@ export function trainClassifier(
   if (!best) throw new Error('trainClassifier: maxEpochs must be at least 1');
   model.setWeights(best.weights);
   for (const w of best.weights) w.dispose();
-  for (const layer of model.layers) if ('seed' in layer) (layer as unknown as { seed?: number }).seed = undefined;
+  for (const layer of training.layers) if ('seed' in layer) (layer as unknown as { seed?: number }).seed = undefined;
   return { bestEpoch: best.epoch, best: best.evaluation, epochs };
 }

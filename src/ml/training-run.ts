@@ -31,7 +31,7 @@ export interface TrainingRunOptions {
   minCount: number;
   /** Uni- and bigrams seen in fewer training texts are left out of the n-gram branch. */
   ngramMinCount: number;
-  architecture: Pick<ArchitectureOptions, 'trainedDim' | 'kernelSizes' | 'filters' | 'hidden' | 'ngramDim' | 'embeddingDropout' | 'dropout'>;
+  architecture: Pick<ArchitectureOptions, 'trainedDim' | 'kernelSizes' | 'filters' | 'hidden' | 'towers' | 'ngramDim' | 'embeddingDropout' | 'dropout'>;
   training: Omit<TrainOptions, 'classWeights' | 'seed'> & { classWeightPower: number };
   naiveBayesAlphas: number[];
   backend: LoadedBackend;
@@ -44,7 +44,7 @@ export const DEFAULT_TRAINING: Omit<TrainingRunOptions, 'dataDir' | 'outDir' | '
   extraWords: 20_000,
   minCount: 2,
   ngramMinCount: 2,
-  architecture: { trainedDim: 0, kernelSizes: [1, 2, 3], filters: 64, hidden: 64, ngramDim: 32, embeddingDropout: 0.2, dropout: 0.4 },
+  architecture: { trainedDim: 0, kernelSizes: [1, 2, 3], filters: 64, hidden: 64, towers: 1, ngramDim: 32, embeddingDropout: 0.2, dropout: 0.4 },
   training: { maxEpochs: 12, patience: 3, batchSize: 64, learningRate: 0.002, l2: 0, classWeightPower: 0.5 },
   naiveBayesAlphas: [0.1, 0.25, 0.5, 1],
 };
@@ -127,13 +127,14 @@ export async function runTraining(o: TrainingRunOptions, log: (line: string) => 
     classes,
     seed: o.seed,
   };
-  const model = buildClassifier(architecture, pretrained);
+  const built = buildClassifier(architecture, pretrained);
+  const model = built.model;
   const freq = new Array<number>(classes).fill(0);
   for (const l of train.labels) freq[l] = (freq[l] as number) + 1;
   const classWeights = freq.map((f) => (train.labels.length / classes / Math.max(1, f)) ** o.training.classWeightPower);
   const { classWeightPower: _, ...trainOptions } = o.training;
   const trained = trainClassifier(
-    model,
+    built,
     { data: encoder.encode(train.texts), labels: train.labels },
     { data: encoder.encode(hold.texts), labels: hold.labels },
     { ...trainOptions, classWeights, seed: o.seed },
