@@ -66,8 +66,9 @@ export function parseLabelledCsv(content: string, source = 'CSV'): LabelledTexts
   const labels: number[] = [];
   for (let r = 1; r < rows.length; r++) {
     const [text, label, ...rest] = rows[r] as string[];
-    const n = Number(label);
-    if (rest.length > 0 || text === undefined || !Number.isInteger(n) || n < 0 || n >= SENTIMENT_LABELS.length) {
+    // Number('') is 0: an empty label must not pass for bearish.
+    const n = label !== undefined && /^\d+$/.test(label) ? Number(label) : -1;
+    if (rest.length > 0 || text === undefined || n < 0 || n >= SENTIMENT_LABELS.length) {
       throw new MlError('DATA_INVALID', `${source}: record ${r} is not text,label with a label of 0-${SENTIMENT_LABELS.length - 1}`);
     }
     texts.push(text);

@@ -19,10 +19,10 @@ function bytesOf(spec: tf.io.WeightsManifestEntry): number {
 
 /**
  * Affine 8-bit quantization of the named weights (value = q * scale + min), which tfjs's loader
- * dequantizes itself (the `quantization` field of a weights manifest entry). For the frozen
- * pretrained embedding, a quarter of the bytes for an error of at most scale/2 per value.
+ * dequantizes itself (the `quantization` field of a weights manifest entry). For the embeddings,
+ * most of the model's bytes, a quarter of the size for an error of at most scale/2 per value.
  */
-function quantize(specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer, names: ReadonlySet<string>): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+function quantize(specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer, chosen: (name: string) => boolean): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const parts: Uint8Array[] = [];
   const out: tf.io.WeightsManifestEntry[] = [];
   let offset = 0;
@@ -30,7 +30,7 @@ function quantize(specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer, names:
     const size = bytesOf(spec);
     const bytes = new Uint8Array(data, offset, size);
     offset += size;
-    if (!names.has(spec.name) || spec.dtype !== 'float32') {
+    if (!chosen(spec.name) || spec.dtype !== 'float32') {
       parts.push(bytes.slice());
       out.push(spec);
       continue;
@@ -60,9 +60,9 @@ function quantize(specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer, names:
 
 /**
  * Writes model.json (topology and weights manifest, tfjs's layers-model format) and weights.bin
- * into `dir`, quantizing the weights named in `quantized` to 8 bits.
+ * into `dir`, quantizing to 8 bits the weights `quantized` picks by name.
  */
-export async function saveModelFiles(model: tf.LayersModel, dir: string, quantized: ReadonlySet<string> = new Set()): Promise<void> {
+export async function saveModelFiles(model: tf.LayersModel, dir: string, quantized: (name: string) => boolean = () => false): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     const raw = new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();

@@ -62,7 +62,11 @@ export interface TrainingRunResult {
   compared: ComparedModel[];
 }
 
-const RESERVED_WORD = /^\p{L}[\p{L}\p{N}]*$/u;
+/** Width of the learnt word embedding when training runs without pretrained vectors. */
+const NO_PRETRAINED_DIM = 64;
+
+// Extra pretrained words: plain words only (the vectors also hold punctuation, numbers, names with dots).
+const PLAIN_WORD = /^\p{L}[\p{L}\p{N}]*$/u;
 
 function counts(tokenLists: readonly (readonly Token[])[], ngrams: boolean): Map<string, number> {
   const out = new Map<string, number>();
@@ -101,7 +105,7 @@ export async function runTraining(o: TrainingRunOptions, log: (line: string) => 
   // With vectors, a word seen once is worth keeping when the vectors know it; frequent pretrained
   // words the tweets never use come after, so news wording elsewhere still lands near its meaning.
   const keep = emb ? new Map([...tokenCounts].filter(([t, n]) => n >= o.minCount || emb.vector(t) !== undefined)) : tokenCounts;
-  const extra = emb ? emb.words.slice(0, o.extraWords).filter((w) => RESERVED_WORD.test(w)) : [];
+  const extra = emb ? emb.words.slice(0, o.extraWords).filter((w) => PLAIN_WORD.test(w)) : [];
   const vocabulary = Vocabulary.build(keep, emb ? 1 : o.minCount, 1_000_000, extra);
   const ngramVocabulary = o.architecture.ngramDim > 0 ? Vocabulary.build(counts(trainTokens, true), o.ngramMinCount, 1_000_000) : undefined;
   const encoder = new TextEncoder(vocabulary, tokenizer, o.sequenceLength, ngramVocabulary);
@@ -120,6 +124,8 @@ export async function runTraining(o: TrainingRunOptions, log: (line: string) => 
 
   const architecture: ArchitectureOptions = {
     ...o.architecture,
+    // Without pretrained vectors the words' embedding has to be learnt here.
+    trainedDim: emb ? o.architecture.trainedDim : o.architecture.trainedDim || NO_PRETRAINED_DIM,
     vocabularySize: vocabulary.size,
     sequenceLength: o.sequenceLength,
     pretrainedDim: emb?.dimensions ?? 0,
@@ -142,7 +148,8 @@ export async function runTraining(o: TrainingRunOptions, log: (line: string) => 
   );
   log(`kept epoch ${trained.bestEpoch}`);
 
-  await saveModelFiles(model, o.outDir, new Set(['pretrained_embedding/embeddings']));
+  // Embeddings are most of the bytes (8.8 MB of float32 here): 8 bits each keeps the model small.
+  await saveModelFiles(model, o.outDir, (name) => name.endsWith('/embeddings'));
   model.dispose();
   const tokenizerFile: TokenizerFile = {
     options: tokenizer,
