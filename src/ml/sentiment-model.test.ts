@@ -125,5 +125,10 @@ describe('SentimentModel.load on broken files', () => {
     dir = copy();
     writeFileSync(join(dir, TOKENIZER_FILE), JSON.stringify({ options: { maxChars: -1 }, vocabulary: [] }));
     await refused(dir, /tokenizer.json/);
+    dir = copy();
+    const tokenizer = JSON.parse(readFileSync(join(dir, TOKENIZER_FILE), 'utf8'));
+    tokenizer.vocabulary = tokenizer.vocabulary.slice(0, 100);
+    writeFileSync(join(dir, TOKENIZER_FILE), JSON.stringify(tokenizer));
+    await refused(dir, /tokenizer.json has 100 entries for pretrained_embedding/);
   });
 });

@@ -98,6 +98,16 @@ export class SentimentModel {
       model.dispose();
       throw new MlError('MODEL_FILES_INVALID', `${join(dir, MODEL_FILE)}: expected ${inputs} inputs (ids, negated${inputs === 3 ? ', ngrams' : ''}: what ${TOKENIZER_FILE} describes) and ${SENTIMENT_LABELS.length} output probabilities`);
     }
+    // An id past an embedding's rows would read another word's vector (or fail in the backend).
+    for (const layer of model.layers) {
+      if (layer.getClassName() !== 'Embedding') continue;
+      const rows = (layer.getConfig() as { inputDim?: number }).inputDim;
+      const want = layer.name.endsWith('ngram_embedding') ? encoder.ngramVocabulary?.size : encoder.vocabulary.size;
+      if (rows !== want) {
+        model.dispose();
+        throw new MlError('MODEL_FILES_INVALID', `${TOKENIZER_FILE} has ${want ?? 'no'} entries for ${layer.name}, whose embedding has ${rows} rows`);
+      }
+    }
     return new SentimentModel(model, encoder, modelVersion(dir), dir);
   }
 
