@@ -4,6 +4,7 @@ import { ConfigError } from './config-error.js';
 import { FALLBACK_MAX_CONNECTIONS, memoryBudgetBytes, openFileBudget, openFileSoftLimit } from './host-limits.js';
 import { BAR_ROW_BYTES, FEED_KINDS, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES } from '../../streams/index.js';
 import { HttpRate, httpRateSchema } from './http-rate.js';
+import { ML_BACKEND_CHOICES } from '../ml/backend-choice.js';
 import { checkSentinelMaster, parseRedisTarget, redactRedisUrl, REDIS_TOPOLOGIES, RedisTargetError, type RedisTopology } from '../redis/redis-target.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -109,6 +110,7 @@ export const configEntries = {
   cacheMaintenanceMs: { env: 'SUPERNOVA_CACHE_MAINTENANCE_MS', schema: int(0, 86_400_000).default(60_000), doc: 'Cache: period of the L3 purge of expired rows and of its bounds, and of the L2 size sample; 0 never' },
   cacheWarmKeys: { env: 'SUPERNOVA_CACHE_WARM_KEYS', schema: int(0, 100_000).default(1_000), doc: 'Cache: the most read L1 keys recorded in L2 and L3 at stop, whose values are read back into L1 at start (nothing is loaded); 0 turns the warm-up off' },
   cacheReads: { env: 'SUPERNOVA_CACHE_READS', schema: bool.default(true), doc: 'Read paths (the bars API past memory) go through the cache; `false` sends each such read to its source, for measuring the cache or ruling it out' },
+  mlBackend: { env: 'SUPERNOVA_ML_BACKEND', schema: z.enum(ML_BACKEND_CHOICES).default('auto'), doc: 'TensorFlow.js backend of the sentiment model: `auto` takes the first that loads of `tensorflow-gpu` (@tensorflow/tfjs-node-gpu, CUDA), `tensorflow` (@tensorflow/tfjs-node), `wasm` (SIMD, one thread) and `cpu` (plain JavaScript); naming one forces it, and stops start-up if it does not load' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },
