@@ -1,6 +1,4 @@
-import type { Rpc } from '../shared/ipc.js';
-
-/** What the bars-archive server child is started with. */
+/** What the bars-archive server child is started with; it answers like the HTTP server children (ready: port, pid; rpc: stop). */
 export interface BarsServerArgs {
   maxLifetimeMs: number;
   databaseUrl: string;
@@ -8,11 +6,4 @@ export interface BarsServerArgs {
   cacheReads: boolean;
 }
 
-export interface BarsServerReady {
-  port: number;
-  pid: number;
-}
-
-export type BarsServerRpc = {
-  stop: Rpc<null, null>;
-};
+export type { HttpServerReady as BarsServerReady, HttpServerRpc as BarsServerRpc } from '../shared/http-protocol.js';
