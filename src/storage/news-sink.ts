@@ -1,5 +1,6 @@
 import type { RowSink } from '../../streams/index.js';
 import type { Database } from './database.js';
+import { insertRows } from './insert-rows.js';
 import { isSafeInteger, isText, SkipCounter, type SkippedRows } from './row-checks.js';
 
 /** A news item as `news` stores it. */
@@ -13,9 +14,6 @@ export interface NewsRow {
   headline: string;
   source?: string | undefined;
 }
-
-/** Rows per INSERT at most: five parameters a row, under PostgreSQL's 65,535 a statement. */
-const ROWS_PER_STATEMENT = 10_000;
 
 /** Longest id, headline and source stored; longer ones are the feed's bug, not news. */
 export const NEWS_LIMITS = { id: 256, headline: 4_096, source: 256, symbols: 64, symbol: 12 } as const;
@@ -40,12 +38,7 @@ export function newsSink(db: Database): RowSink<NewsRow> & { stats(): SkippedRow
       const good = items.filter((row) => storable(row) || (skipped.skip(row), false));
       if (good.length === 0) return;
       const rows = good.map((n) => ({ id: n.id, ts_ms: n.ts, symbols: [...n.symbols], headline: n.headline, source: n.source ?? null }));
-      await db.query('news.insert', async (sql) => {
-        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-          const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-          await sql`insert into news ${sql(chunk, 'id', 'ts_ms', 'symbols', 'headline', 'source')} on conflict (id) do nothing`;
-        }
-      });
+      await db.query('news.insert', (sql) => insertRows(sql, 'news', rows, ['id', 'ts_ms', 'symbols', 'headline', 'source']));
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { RowSink } from '../../streams/index.js';
 import type { Database } from './database.js';
+import { insertRows } from './insert-rows.js';
 import { isFiniteNumber, isSafeInteger, isText, SkipCounter, type SkippedRows } from './row-checks.js';
 
 export type SentimentLabel = 'bearish' | 'neutral' | 'bullish';
@@ -26,9 +27,6 @@ function storable(s: SentimentRow): boolean {
     && isScore(s.bearish) && isScore(s.neutral) && isScore(s.bullish) && isText(s.modelVersion, 128);
 }
 
-/** Eight parameters a row, under PostgreSQL's 65,535 a statement. */
-const ROWS_PER_STATEMENT = 8_000;
-
 /**
  * Sentiment into `sentiment_data`, idempotent on (news_id, symbol): a retried batch, or the same
  * item scored again, leaves the stored row as it is (the first score stays). `on conflict do
@@ -49,12 +47,7 @@ export function sentimentSink(db: Database): RowSink<SentimentRow> & { stats(): 
       const rows = good.map((s) => ({
         news_id: s.newsId, symbol: s.symbol, ts_ms: s.ts, label: s.label, bearish: s.bearish, neutral: s.neutral, bullish: s.bullish, model_version: s.modelVersion,
       }));
-      await db.query('sentiment.insert', async (sql) => {
-        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-          const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-          await sql`insert into sentiment_data ${sql(chunk, 'news_id', 'symbol', 'ts_ms', 'label', 'bearish', 'neutral', 'bullish', 'model_version')} on conflict do nothing`;
-        }
-      });
+      await db.query('sentiment.insert', (sql) => insertRows(sql, 'sentiment_data', rows, ['news_id', 'symbol', 'ts_ms', 'label', 'bearish', 'neutral', 'bullish', 'model_version']));
     },
   };
 }
