@@ -2,6 +2,7 @@ import type { Sql } from 'postgres';
 import type { RowSink, TickRow } from '../../streams/index.js';
 import type { Database } from './database.js';
 import { copyIn, CopyAborted } from './copy-in.js';
+import { insertRows } from './insert-rows.js';
 import { isFiniteNumber, isSafeInteger, isText, SkipCounter } from './row-checks.js';
 
 /**
@@ -27,8 +28,6 @@ const STAGE = 'create temp table if not exists ticks_stage (symbol text, ts_ms b
 const CLEAR_STAGE = 'truncate ticks_stage';
 // Moves the staged rows: what a failed attempt left there is merged too, harmlessly.
 const MERGE = `with staged as (delete from ticks_stage returning ${COLUMNS}) insert into ticks (${COLUMNS}) select ${COLUMNS} from staged on conflict do nothing`;
-/** PostgreSQL takes at most 65,535 parameters a statement; five per row. */
-const INSERT_ROWS_MAX = 13_000;
 
 /**
  * Accepted ticks into `ticks`, idempotently on (symbol, ts_ms, seq): a retried batch, or a replay of
@@ -68,10 +67,7 @@ export class TickSink implements RowSink<TickRow> {
 
   private async insert(rows: readonly TickRow[]): Promise<void> {
     const valid = rows.filter((r) => this.valid(r)).map((r) => ({ symbol: r.symbol, ts_ms: r.ts, seq: r.seq, price: r.price, size: r.size }));
-    for (let i = 0; i < valid.length; i += INSERT_ROWS_MAX) {
-      const chunk = valid.slice(i, i + INSERT_ROWS_MAX);
-      await this.db.query('ticks.insert', (sql: Sql) => sql`insert into ticks ${sql(chunk, 'symbol', 'ts_ms', 'seq', 'price', 'size')} on conflict do nothing`);
-    }
+    await this.db.query('ticks.insert', (sql: Sql) => insertRows(sql, 'ticks', valid, ['symbol', 'ts_ms', 'seq', 'price', 'size']));
   }
 
   /** COPY's text format, one line a row; rows that cannot be stored are skipped and counted. */
