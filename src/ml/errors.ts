@@ -4,7 +4,8 @@ export type MlErrorCode =
   | 'MODEL_FILES_INVALID'
   | 'MODEL_NOT_LOADED'
   | 'INPUT_INVALID'
-  | 'DATA_INVALID';
+  | 'DATA_INVALID'
+  | 'STOPPED';
 
 /** A failure of the sentiment model or its backend; a foreign error (tfjs, fs) is its `cause`. */
 export class MlError extends Error {
