@@ -7,8 +7,8 @@ export interface Job {
   readonly key: string;
   readonly text: string;
   version: string;
-  /** performance.now() when it was queued. */
-  readonly queuedAt: number;
+  /** performance.now() when it was queued, or queued again for its retry. */
+  waitingSince: number;
   /** Times it was handed to a replica; a second failure is final. */
   sends: number;
   readonly waiters: { resolve(r: SentimentResult): void; reject(e: MlError): void }[];

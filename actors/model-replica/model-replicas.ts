@@ -301,7 +301,7 @@ export class ModelReplicas implements SentimentScorer {
         flying.waiters.push(waiter);
         return;
       }
-      const job: Job = { key, text, version, queuedAt: performance.now(), sends: 0, waiters: [waiter] };
+      const job: Job = { key, text, version, waitingSince: performance.now(), sends: 0, waiters: [waiter] };
       this.flights.set(key, job);
       this.queue.push(job);
     });
@@ -328,11 +328,10 @@ export class ModelReplicas implements SentimentScorer {
   private pump(): void {
     if (this.phase !== 'running') return;
     const now = performance.now();
-    this.expire(now);
     let next = Number.POSITIVE_INFINITY;
     while (this.queueDepth > 0) {
       const headJob = this.peekJob() as Job;
-      const due = headJob.queuedAt + this.o.batchWaitMs;
+      const due = headJob.waitingSince + this.o.batchWaitMs;
       if (this.queueDepth < this.o.batchMax && this.retryQueue.length === 0 && now < due) {
         next = due;
         break;
@@ -347,8 +346,10 @@ export class ModelReplicas implements SentimentScorer {
       for (const job of batch.jobs) job.sends++;
       this.inFlight.add(batch);
     }
+    // What could not leave now and has waited too long fails; what just found a replica did not.
+    this.expire(now);
     const oldest = this.peekJob();
-    if (oldest) next = Math.min(next, oldest.queuedAt + this.o.timeoutMs);
+    if (oldest) next = Math.min(next, oldest.waitingSince + this.waitLimit());
     this.arm(next);
   }
 
@@ -363,12 +364,21 @@ export class ModelReplicas implements SentimentScorer {
     }, Math.max(0, Math.ceil(at - performance.now())));
   }
 
-  /** Queued texts that have waited timeoutMs fail: no replica could take them (all restarting, or all busy that long). */
+  /**
+   * How long a text may wait for a replica: timeoutMs while one is ready (they are all that
+   * busy), the start timeout while none is (each is being replaced, which takes longer).
+   */
+  private waitLimit(): number {
+    return this.replicas.some((r) => r.worker.isReady) ? this.o.timeoutMs : this.host.startTimeoutMs;
+  }
+
+  /** Queued texts that have waited past waitLimit fail with TIMEOUT. */
   private expire(now: number): void {
-    for (let job = this.peekJob(); job && now - job.queuedAt >= this.o.timeoutMs; job = this.peekJob()) {
+    const limit = this.waitLimit();
+    for (let job = this.peekJob(); job && now - job.waitingSince >= limit; job = this.peekJob()) {
       this.takeJob();
       this.counts.refused.timeout++;
-      this.settle(job, new MlError('TIMEOUT', `the text waited ${Math.round(now - job.queuedAt)} ms for a model replica (SUPERNOVA_ML_TIMEOUT_MS is ${this.o.timeoutMs})`));
+      this.settle(job, new MlError('TIMEOUT', `the text waited ${Math.round(now - job.waitingSince)} ms for a model replica (SUPERNOVA_ML_TIMEOUT_MS is ${this.o.timeoutMs})`));
     }
   }
 
@@ -411,6 +421,7 @@ export class ModelReplicas implements SentimentScorer {
         this.counts.refused.replica_failed++;
         this.settle(job, new MlError('REPLICA_FAILED', `a model replica failed scoring the text, and so did the retry: ${err.message}`, { cause: err }));
       } else {
+        job.waitingSince = performance.now();
         retry.push(job);
       }
     }

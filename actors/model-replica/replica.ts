@@ -153,6 +153,7 @@ export class Replica {
         if (msg.worker === w) throw new ReplicaFailure(w.gone?.reason ?? 'exit', w.gone?.message ?? 'the worker thread exited');
         return state;
       case 'block':
+        await this.ready(w);
         // Not awaited: the mailbox goes on, and the next batch finds the thread hung.
         w.request({ t: 'block', ms: msg.ms }).catch(() => undefined);
         return state;
