@@ -77,6 +77,7 @@ export class ModelReplicas implements SentimentScorer {
   private timerAt = Number.POSITIVE_INFINITY;
   private swapping: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  private lastSwap: ModelStats['lastSwap'] = null;
   private readonly counts = {
     texts: 0, batches: 0, batchedTexts: 0, retries: 0,
     restarts: { exit: 0, timeout: 0, start: 0, error: 0 } as Record<RestartReason, number>,
@@ -205,8 +206,10 @@ export class ModelReplicas implements SentimentScorer {
     }
     let maxChars = 0;
     const loaded: Replica[] = [];
+    const loadMs: number[] = [];
     try {
       for (const r of this.replicas) {
+        const t0 = performance.now();
         r.loading++;
         let outcome: LoadOutcome;
         try {
@@ -218,12 +221,14 @@ export class ModelReplicas implements SentimentScorer {
         if (!outcome.ok) throw outcome.error instanceof MlError ? outcome.error : new MlError('REPLICA_FAILED', `replica ${r.index} failed loading ${version}: ${outcome.error.message}`, { cause: outcome.error });
         maxChars = outcome.maxChars;
         loaded.push(r);
+        loadMs.push(Math.round(performance.now() - t0));
       }
     } catch (err) {
       for (const r of loaded) r.ref.tell({ type: 'unload', version });
       throw err;
     }
     const evicted = this.models.makeCurrent({ version, dir, maxChars });
+    this.lastSwap = { version, at: new Date().toISOString(), loadMs, evicted: evicted.map((e) => e.version) };
     this.o.log?.info({ version, dir, evicted: evicted.map((e) => e.version) }, 'sentiment model version is current');
     for (const old of evicted) this.evict(old.version, version);
     return version;
@@ -267,7 +272,7 @@ export class ModelReplicas implements SentimentScorer {
       texts: this.counts.texts, batches: this.counts.batches, batchedTexts: this.counts.batchedTexts,
       queueDepth: this.queueDepth, inFlight: this.replicas.reduce((n, r) => n + r.outstandingTexts, 0), retries: this.counts.retries,
       restarts: { ...this.counts.restarts }, refused: { ...this.counts.refused }, cache: this.cache.stats(),
-      tensors: this.replicas.map((r) => r.worker?.tensors ?? 0),
+      tensors: this.replicas.map((r) => r.worker?.tensors ?? 0), lastSwap: this.lastSwap,
     };
   }
 

@@ -20,6 +20,8 @@ export interface ModelStats {
   refused: { overloaded: number; timeout: number; replica_failed: number };
   cache: InferenceCacheStats;
   tensors: number[];
+  /** The last version load() brought in: how long each replica took to load it (out of the routing meanwhile). */
+  lastSwap: { version: string; at: string; loadMs: number[]; evicted: string[] } | null;
 }
 
 export interface ModelReplicasReport extends ModelsReport {
@@ -36,6 +38,7 @@ export interface ModelReplicasReport extends ModelsReport {
   retries: number;
   refused: ModelStats['refused'];
   tensors: number[];
+  lastSwap: ModelStats['lastSwap'];
 }
 
 interface TierFigures {
@@ -61,6 +64,6 @@ export function modelsReport(s: ModelStats, latency: LatencyFigures, inference: 
       ...(l2 ? { l2: { hits: l2.hits, misses: l2.misses, hitRate: rate(l2.hits, l2.misses), items: l2.items, up: l2.guard.up, skipped: l2.guard.skipped } } : {}),
       hitRate: rate(hits, l1.hits + l1.misses - hits),
     },
-    restarts: s.restarts, retries: s.retries, refused: s.refused, tensors: s.tensors,
+    restarts: s.restarts, retries: s.retries, refused: s.refused, tensors: s.tensors, lastSwap: s.lastSwap,
   };
 }
