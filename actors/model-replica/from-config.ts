@@ -8,7 +8,7 @@ import { ModelReplicas, type ModelReplicasOptions } from './model-replicas.js';
 
 export type ModelReplicasConfig = Pick<SupernovaConfig,
   | 'mlModelDir' | 'mlBackend' | 'mlReplicas' | 'mlBatchMax' | 'mlBatchWaitMs' | 'mlTimeoutMs' | 'mlMaxQueued'
-  | 'mlCacheMaxItems' | 'mlCacheMaxBytes' | 'mlCacheTtlMs' | 'mlModelsMax' | 'redisPrefix' | 'cacheTierTimeoutMs'>;
+  | 'mlCacheMaxItems' | 'mlCacheMaxBytes' | 'mlCacheTtlMs' | 'mlModelsMax' | 'mlWorkerNice' | 'redisPrefix' | 'cacheTierTimeoutMs'>;
 
 export interface ModelReplicasDeps {
   runtime: { supervisor(name: string): Supervisor };
@@ -25,7 +25,7 @@ export function modelReplicasFromConfig(c: ModelReplicasConfig, deps: ModelRepli
     runtime: deps.runtime, modelDir: c.mlModelDir, backend: c.mlBackend, replicas: c.mlReplicas,
     batchMax: c.mlBatchMax, batchWaitMs: c.mlBatchWaitMs, timeoutMs: c.mlTimeoutMs, maxQueued: c.mlMaxQueued,
     cache: { maxItems: c.mlCacheMaxItems, maxBytes: c.mlCacheMaxBytes, ttlMs: c.mlCacheTtlMs },
-    modelsMax: c.mlModelsMax,
+    modelsMax: c.mlModelsMax, workerNice: c.mlWorkerNice,
     ...(deps.redis ? { redis: { connector: deps.redis, prefix: c.redisPrefix, timeoutMs: c.cacheTierTimeoutMs } } : {}),
     ...(deps.registry ? { registry: deps.registry } : {}),
     ...(deps.log ? { log: deps.log } : {}),

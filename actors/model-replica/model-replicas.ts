@@ -37,6 +37,11 @@ export interface ModelReplicasOptions {
   modelsMax: number;
   /** How long a new worker may take to load the backend and the models (default 60 s). */
   startTimeoutMs?: number;
+  /**
+   * Nice value of each worker thread on Linux (SUPERNOVA_ML_WORKER_NICE): above 0, the event
+   * loop's thread wins the cores when inference saturates them. 0 leaves the default.
+   */
+  workerNice?: number;
   /** Lets tests hang a worker (testing.block); never set in the engine. */
   faults?: boolean;
   /** Where the supernova_ml_* histograms go (the engine's); a registry of its own otherwise. */
@@ -78,6 +83,8 @@ export class ModelReplicas implements SentimentScorer {
   private swapping: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private lastSwap: ModelStats['lastSwap'] = null;
+  private batchMax: number;
+  private batchWaitMs: number;
   private readonly counts = {
     texts: 0, batches: 0, batchedTexts: 0, retries: 0,
     restarts: { exit: 0, timeout: 0, start: 0, error: 0 } as Record<RestartReason, number>,
@@ -89,11 +96,13 @@ export class ModelReplicas implements SentimentScorer {
       if (!Number.isInteger(n) || n < 1) throw new RangeError(`model replicas: ${what} must be a positive integer, got ${n}`);
     }
     if (!Number.isInteger(o.batchWaitMs) || o.batchWaitMs < 0) throw new RangeError(`model replicas: batchWaitMs must be an integer >= 0, got ${o.batchWaitMs}`);
+    this.batchMax = o.batchMax;
+    this.batchWaitMs = o.batchWaitMs;
     this.registry = o.registry ?? new Registry();
     this.histograms = new ModelHistograms(this.registry);
     this.cache = new InferenceCache({ ...o.cache, redis: o.redis, log: o.log });
     this.models = new ModelRegistry(o.modelsMax);
-    const init: WorkerInit = { backend: o.backend, faults: o.faults === true };
+    const init: WorkerInit = { backend: o.backend, faults: o.faults === true, nice: o.workerNice ?? 0 };
     this.host = {
       init, timeoutMs: o.timeoutMs, startTimeoutMs: o.startTimeoutMs ?? 60_000,
       models: () => this.models.list().map((v) => ({ version: v.version, dir: v.dir })),
@@ -276,6 +285,18 @@ export class ModelReplicas implements SentimentScorer {
     };
   }
 
+  /**
+   * Changes B and T for the batches cut from now on (what the benchmark compares against
+   * one text per batch, on the same replicas).
+   */
+  setBatching(batchMax: number, batchWaitMs: number): void {
+    if (!Number.isInteger(batchMax) || batchMax < 1 || !Number.isInteger(batchWaitMs) || batchWaitMs < 0) {
+      throw new RangeError(`batching needs batchMax >= 1 and batchWaitMs >= 0, got ${batchMax} and ${batchWaitMs}`);
+    }
+    this.batchMax = batchMax;
+    this.batchWaitMs = batchWaitMs;
+  }
+
   /** Fault injection and inspection for tests of the supervision: real threads, real faults. */
   get testing(): { thread(replica: number): import('node:worker_threads').Worker; block(replica: number, ms: number): void; cacheSettled(): Promise<void> } {
     return {
@@ -336,8 +357,8 @@ export class ModelReplicas implements SentimentScorer {
     let next = Number.POSITIVE_INFINITY;
     while (this.queueDepth > 0) {
       const headJob = this.peekJob() as Job;
-      const due = headJob.waitingSince + this.o.batchWaitMs;
-      if (this.queueDepth < this.o.batchMax && this.retryQueue.length === 0 && now < due) {
+      const due = headJob.waitingSince + this.batchWaitMs;
+      if (this.queueDepth < this.batchMax && this.retryQueue.length === 0 && now < due) {
         next = due;
         break;
       }
@@ -397,7 +418,7 @@ export class ModelReplicas implements SentimentScorer {
   private cutBatch(): Batch {
     const first = this.takeJob() as Job;
     const jobs = [first];
-    for (let j = this.peekJob(); j && jobs.length < this.o.batchMax && j.version === first.version; j = this.peekJob()) jobs.push(this.takeJob() as Job);
+    for (let j = this.peekJob(); j && jobs.length < this.batchMax && j.version === first.version; j = this.peekJob()) jobs.push(this.takeJob() as Job);
     return { version: first.version, jobs };
   }
 

@@ -32,6 +32,8 @@ export interface WorkerInit {
   backend: MlBackendChoice;
   /** Whether `block` is honoured (tests of the supervision only). */
   faults: boolean;
+  /** Nice value of the worker's thread on Linux (0: leave it). */
+  nice: number;
 }
 
 /**

@@ -5,7 +5,8 @@
  * the replica's figures.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackend } from '../../src/ml/backend.js';
@@ -85,6 +86,22 @@ port.on('message', (bytes: unknown) => {
   handle(msg).catch((err: unknown) => send({ t: 'error', id: msg.id, code: codeOf(err), message: messageOf(err) }));
 });
 
+/**
+ * On Linux, a nice value can be set per thread (setpriority on the thread's id): this one yields
+ * to the event loop's thread when the cores are all busy, so a burst of inference delays the
+ * batches, not the sockets. Elsewhere, or where it is refused, the thread keeps the default.
+ */
+function yieldToEventLoop(): void {
+  if (process.platform !== 'linux' || init.nice === 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, init.nice);
+  } catch {
+    // Not permitted or no /proc: the default priority.
+  }
+}
+
+yieldToEventLoop();
 try {
   const b = await loadBackend(init.backend);
   send({ t: 'ready', backend: { name: b.name, tfName: b.tfName, simd: b.simd, skipped: b.skipped }, tensors: tensors() });

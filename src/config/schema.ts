@@ -121,6 +121,7 @@ export const configEntries = {
   mlCacheMaxBytes: { env: 'SUPERNOVA_ML_CACHE_MAX_BYTES', schema: int(64 * 1024, 2 ** 34).default(32 * 1024 * 1024), doc: 'Sentiment inference cache L1: bytes at most (about 220 per result, key and overhead included)' },
   mlCacheTtlMs: { env: 'SUPERNOVA_ML_CACHE_TTL_MS', schema: int(1, 30 * 86_400_000).default(3_600_000), doc: 'Sentiment inference cache: how long a result is kept in L1, and in L2 (Redis, with SUPERNOVA_REDIS_URL; keys PREFIX:ml:cache:VERSION:HASH)' },
   mlModelsMax: { env: 'SUPERNOVA_ML_MODELS_MAX', schema: int(1, 16).default(2), doc: 'Sentiment replicas: model versions kept loaded in every replica; a version loaded past it unloads the least recently current' },
+  mlWorkerNice: { env: 'SUPERNOVA_ML_WORKER_NICE', schema: int(0, 19).default(10), doc: 'Sentiment replicas, Linux: nice value of each worker thread, so that when inference saturates the cores the event loop (sockets, HTTP) gets them first; 0 leaves the default priority' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },
