@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
@@ -126,9 +127,17 @@ describe('ModelReplicas', () => {
     expect(m.testing.thread(0).threadId).toBe(-1);
   });
 
-  it('exposes supernova_ml_* metrics', async () => {
+  it('exposes supernova_ml_* metrics; the worker threads run at SUPERNOVA_ML_WORKER_NICE', async () => {
     const registry = new Registry();
-    const m = await replicas({ registry });
+    const m = await replicas({ registry, workerNice: 7 });
+    if (process.platform === 'linux') {
+      // Field 19 of /proc/PID/task/TID/stat is the thread's nice value; the two workers have 7.
+      const nice = readdirSync('/proc/self/task').map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+      expect(nice.filter((n) => n === 7)).toHaveLength(2);
+    }
     registerModelMetrics(registry, () => m.stats());
     await m.score(HEADLINES);
     await m.score(HEADLINES);
