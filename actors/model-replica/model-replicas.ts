@@ -130,7 +130,7 @@ export class ModelReplicas implements SentimentScorer {
       this.replicas.push(r);
     }
     try {
-      const backends = await Promise.all(this.replicas.map((r) => r.worker.ready));
+      const backends = await withDeadline(Promise.all(this.replicas.map((r) => r.worker.ready)), this.host.startTimeoutMs, 'starting the model replicas');
       const b = backends[0];
       this.backend = b?.name ?? null;
       first.maxChars = this.replicas[0]?.worker.maxChars.get(first.version) ?? 0;
@@ -298,7 +298,7 @@ export class ModelReplicas implements SentimentScorer {
   }
 
   /** Fault injection and inspection for tests of the supervision: real threads, real faults. */
-  get testing(): { thread(replica: number): import('node:worker_threads').Worker; block(replica: number, ms: number): void; cacheSettled(): Promise<void> } {
+  get testing(): { thread(replica: number): import('node:worker_threads').Worker | undefined; block(replica: number, ms: number): void; cacheSettled(): Promise<void> } {
     return {
       thread: (i) => this.replicaAt(i).worker.threadForTests,
       block: (i, ms) => {
@@ -470,6 +470,14 @@ export class ModelReplicas implements SentimentScorer {
       ? new MlError('MODEL_NOT_LOADED', 'the model replicas are not started')
       : new MlError('STOPPED', `the model replicas are ${this.phase}`);
   }
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MlError('TIMEOUT', `${what} took over ${ms} ms`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 function versionOf(dir: string): string {

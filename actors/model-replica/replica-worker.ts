@@ -25,6 +25,8 @@ export interface ReplicaWorkerOptions {
   init: WorkerInit;
   /** Versions the worker loads before it is ready (the registry's, current first). */
   models: readonly { version: string; dir: string }[];
+  /** Wait this long before starting the thread (a backoff after workers that did not start). */
+  delayMs?: number;
   /** The thread exited, for whatever reason (not called after terminate()). */
   onExit: (worker: ReplicaWorker, err: WorkerGone) => void;
 }
@@ -43,7 +45,8 @@ export class ReplicaWorker {
   tensors = 0;
   /** Each version's tokenizer character bound. */
   readonly maxChars = new Map<string, number>();
-  private readonly thread: Worker;
+  private thread: Worker | undefined;
+  private delay: NodeJS.Timeout | undefined;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
   private terminated = false;
@@ -51,10 +54,14 @@ export class ReplicaWorker {
 
   constructor(private readonly o: ReplicaWorkerOptions) {
     const backend = new Promise<WorkerBackend>((resolve, reject) => (this.backendReady = { resolve, reject }));
-    this.thread = startWorkerEntry({ workerData: o.init, stdout: false, stderr: false });
-    this.thread.on('message', (bytes: unknown) => this.received(bytes));
-    this.thread.on('error', (err: Error) => this.died(new WorkerGone('exit', `the worker thread threw: ${err.message}`, { cause: err })));
-    this.thread.on('exit', (code: number) => this.died(new WorkerGone('exit', `the worker thread exited with code ${code}`)));
+    if (o.delayMs && o.delayMs > 0) {
+      this.delay = setTimeout(() => {
+        this.delay = undefined;
+        this.spawn();
+      }, o.delayMs);
+    } else {
+      this.spawn();
+    }
     this.ready = (async () => {
       const b = await backend;
       for (const m of o.models) await this.load(m.version, m.dir);
@@ -65,8 +72,15 @@ export class ReplicaWorker {
     this.ready.catch(() => undefined);
   }
 
-  /** The thread itself, for tests that fault it from outside. */
-  get threadForTests(): Worker {
+  private spawn(): void {
+    const thread = (this.thread = startWorkerEntry({ workerData: this.o.init, stdout: false, stderr: false }));
+    thread.on('message', (bytes: unknown) => this.received(bytes));
+    thread.on('error', (err: Error) => this.died(new WorkerGone('exit', `the worker thread threw: ${err.message}`, { cause: err })));
+    thread.on('exit', (code: number) => this.died(new WorkerGone('exit', `the worker thread exited with code ${code}`)));
+  }
+
+  /** The thread itself, for tests that fault it from outside (undefined while a delayed start waits). */
+  get threadForTests(): Worker | undefined {
     return this.thread;
   }
 
@@ -78,21 +92,25 @@ export class ReplicaWorker {
   /** Sends one request; resolves with its answer, rejects with an MlError (the worker's) or WorkerGone. */
   request(msg: Request): Promise<FromWorker> {
     if (this.gone) return Promise.reject(this.gone);
+    const thread = this.thread;
+    if (!thread) return Promise.reject(new WorkerGone('start', 'the worker thread has not started yet'));
     const id = ++this.nextId;
     return new Promise<FromWorker>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       const bytes = encodeMessage({ ...msg, id } as ToWorker);
-      this.thread.postMessage(bytes, [bytes.buffer]);
+      thread.postMessage(bytes, [bytes.buffer]);
     });
   }
 
   /** Ends the thread (a hung one too: termination interrupts running JavaScript). */
   async terminate(reason: ExitReason = 'exit', why = 'the worker was stopped'): Promise<void> {
+    clearTimeout(this.delay);
+    this.delay = undefined;
     if (!this.terminated) {
       this.terminated = true;
       this.died(new WorkerGone(reason, why));
     }
-    await this.thread.terminate().catch(() => undefined);
+    await this.thread?.terminate().catch(() => undefined);
   }
 
   private received(bytes: unknown): void {

@@ -50,6 +50,10 @@ interface ReplicaState {
 /** Batches a replica holds at most (one in the worker, one waiting in the mailbox so the worker never idles between them). */
 export const MAX_OUTSTANDING_BATCHES = 2;
 
+/** First and longest wait before starting a worker after workers that did not start. */
+const START_BACKOFF_MS = 500;
+const START_BACKOFF_MAX_MS = 30_000;
+
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -74,6 +78,8 @@ export class Replica {
   /** Loads of a new version under way: the router sends it nothing meanwhile. */
   loading = 0;
   restarts = 0;
+  /** Workers in a row whose start failed. */
+  private startFailures = 0;
 
   constructor(readonly index: number, private readonly host: ReplicaHost) {}
 
@@ -102,13 +108,23 @@ export class Replica {
   }
 
   private startWorker(): ReplicaWorker {
+    // Workers that did not start in a row (model files gone, backend broken): wait longer before each next one.
+    const delayMs = this.startFailures === 0 ? 0 : Math.min(START_BACKOFF_MAX_MS, START_BACKOFF_MS * 2 ** (this.startFailures - 1));
     const worker = new ReplicaWorker({
       init: this.host.init,
       models: this.host.models(),
+      delayMs,
       onExit: (w) => this.ref.tell({ type: 'gone', worker: w }),
     });
     this.worker = worker;
-    worker.ready.then(() => this.host.changed(), () => undefined);
+    worker.ready.then(() => {
+      this.startFailures = 0;
+      this.host.changed();
+    }, () => {
+      this.startFailures++;
+      // Its thread may live on (a model that did not load): replace it all the same.
+      if (worker.gone === undefined) this.ref.tell({ type: 'gone', worker });
+    });
     return worker;
   }
 
@@ -150,8 +166,9 @@ export class Replica {
         });
         return state;
       case 'gone':
-        if (msg.worker === w) throw new ReplicaFailure(w.gone?.reason ?? 'exit', w.gone?.message ?? 'the worker thread exited');
-        return state;
+        if (msg.worker !== w) return state;
+        if (w.gone) throw new ReplicaFailure(w.gone.reason, w.gone.message);
+        throw await this.failure(w, new Error('the worker did not load the backend or a model'), 'start');
       case 'block':
         await this.ready(w);
         // Not awaited: the mailbox goes on, and the next batch finds the thread hung.

@@ -1,11 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ActorRuntime } from '../runtime/index.js';
 import { InProcessScorer } from '../../src/ml/in-process-scorer.js';
 import type { SentimentResult } from '../../src/ml/labels.js';
 import { ModelReplicas, type ModelReplicasOptions } from './model-replicas.js';
+import { MODEL_DIR, removeDir, scaledModelCopy } from './test-support.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 
-const MODEL_DIR = fileURLToPath(new URL('../../models/sentiment', import.meta.url));
 const open: { m: ModelReplicas; rt: ActorRuntime }[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,6 +20,12 @@ async function replicas(o: Partial<ModelReplicasOptions> = {}): Promise<ModelRep
   open.push({ m, rt });
   await m.start();
   return m;
+}
+
+function threadOf(m: ModelReplicas, i: number): import('node:worker_threads').Worker {
+  const t = m.testing.thread(i);
+  if (!t) throw new Error(`replica ${i} has no thread yet`);
+  return t;
 }
 
 afterEach(async () => {
@@ -39,6 +46,9 @@ async function until(check: () => boolean, what: string, ms = 15_000): Promise<v
 const texts = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag} ${i}: shares of $NVDA ${i % 2 ? 'jump' : 'slide'} after the report`);
 
 let reference: InProcessScorer | undefined;
+afterAll(async () => {
+  await reference?.stop();
+});
 async function expected(t: string[]): Promise<SentimentResult[]> {
   reference ??= new InProcessScorer({ modelDir: MODEL_DIR, backend: 'auto' });
   if (reference.report().version === null) await reference.start();
@@ -48,17 +58,17 @@ async function expected(t: string[]): Promise<SentimentResult[]> {
 describe('ModelReplicas supervision (real worker threads, real faults)', () => {
   it('a worker thread killed with a batch in flight is replaced, and the batch is retried and answered', async () => {
     const m = await replicas();
-    const before = m.testing.thread(0).threadId;
+    const before = threadOf(m, 0).threadId;
     const batch = texts('killed', 64);
     const scoring = m.score(batch);
     // Both replicas hold a batch of 32 now; the thread of replica 0 is ended under it.
-    await m.testing.thread(0).terminate();
+    await threadOf(m, 0).terminate();
     expect(await scoring).toEqual(await expected(batch));
     const r = m.report();
     expect(r.restarts.exit).toBe(1);
     expect(r.retries).toBeGreaterThanOrEqual(1);
     await until(() => m.report().ready === 2, 'the replacement to be ready');
-    expect(m.testing.thread(0).threadId).not.toBe(before);
+    expect(threadOf(m, 0).threadId).not.toBe(before);
     // The replacement scores.
     const again = texts('after the kill', 40);
     expect(await m.score(again)).toEqual(await expected(again));
@@ -66,7 +76,7 @@ describe('ModelReplicas supervision (real worker threads, real faults)', () => {
 
   it('a worker that exits while idle is replaced before it is needed', async () => {
     const m = await replicas({ replicas: 1 });
-    await m.testing.thread(0).terminate();
+    await threadOf(m, 0).terminate();
     await until(() => m.report().restarts.exit === 1 && m.report().ready === 1, 'the idle replica to be replaced');
     expect(m.report().retries).toBe(0);
     const t = texts('idle kill', 5);
@@ -106,8 +116,25 @@ describe('ModelReplicas supervision (real worker threads, real faults)', () => {
     expect(await m.score(t)).toEqual(await expected(t));
   });
 
-  it('refuses fault injection unless enabled', async () => {
-    const m = await replicas({ faults: false, replicas: 1 });
-    expect(() => m.testing.block(0, 10)).toThrow(/faults/);
-  });
+  it('a replacement that cannot load the model is retried with a growing delay; texts meanwhile fail with TIMEOUT, not hang', async () => {
+    const dir = scaledModelCopy(1);
+    try {
+      const m = await replicas({ replicas: 1, modelDir: dir, startTimeoutMs: 3_000 });
+      rmSync(join(dir, 'weights.bin'));
+      await threadOf(m, 0).terminate();
+      await until(() => m.report().restarts.start >= 2, 'two failed starts', 10_000);
+      expect(m.report().ready).toBe(0);
+      const t0 = performance.now();
+      await expect(m.score(['nobody can score this'])).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(2_900);
+      // The files are back: the next attempt starts.
+      scaledModelCopy(1, dir);
+      await until(() => m.report().ready === 1, 'a replica that loads again', 20_000);
+      const t = texts('back', 3);
+      expect(await m.score(t)).toEqual(await expected(t));
+      expect(m.report().restarts.exit).toBe(1);
+    } finally {
+      removeDir(dir);
+    }
+  }, 40_000);
 });
