@@ -6,7 +6,7 @@ export interface Job {
   /** The inference-cache key: version and hash of the text. */
   readonly key: string;
   readonly text: string;
-  version: string;
+  readonly version: string;
   /** performance.now() when it was queued, or queued again for its retry. */
   waitingSince: number;
   /** Times it was handed to a replica; a second failure is final. */

@@ -78,6 +78,10 @@ export class ModelReplicas implements SentimentScorer {
   /** Jobs queued or in a replica, by cache key: a text asked for again meanwhile waits on the same job. */
   private readonly flights = new Map<string, Job>();
   private readonly inFlight = new Set<Batch>();
+  /** Jobs queued or in a replica, by version: a version evicted while some remain is unloaded once they are done. */
+  private readonly jobsByVersion = new Map<string, number>();
+  /** Evicted versions still loaded for the jobs that name them. */
+  private readonly retiring = new Map<string, LoadedVersion>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private swapping: Promise<unknown> = Promise.resolve();
@@ -105,7 +109,7 @@ export class ModelReplicas implements SentimentScorer {
     const init: WorkerInit = { backend: o.backend, faults: o.faults === true, nice: o.workerNice ?? 0 };
     this.host = {
       init, timeoutMs: o.timeoutMs, startTimeoutMs: o.startTimeoutMs ?? 60_000,
-      models: () => this.models.list().map((v) => ({ version: v.version, dir: v.dir })),
+      models: () => [...this.models.list(), ...this.retiring.values()].map((v) => ({ version: v.version, dir: v.dir })),
       scored: (_r, batch, probs, ms) => this.scored(batch, probs, ms),
       failed: (_r, batch, err, counted) => this.batchFailed(batch, err, counted),
       restarted: (r, reason, err) => {
@@ -237,16 +241,21 @@ export class ModelReplicas implements SentimentScorer {
       throw err;
     }
     const evicted = this.models.makeCurrent({ version, dir, maxChars });
+    this.retiring.delete(version);
     this.lastSwap = { version, at: new Date().toISOString(), loadMs, evicted: evicted.map((e) => e.version) };
     this.o.log?.info({ version, dir, evicted: evicted.map((e) => e.version) }, 'sentiment model version is current');
-    for (const old of evicted) this.evict(old.version, version);
+    for (const old of evicted) this.evict(old);
     return version;
   }
 
-  /** Unloads `old` in every replica, after the batches already sent to each; its queued texts go to `current`. */
-  private evict(old: string, current: string): void {
-    for (const job of [...this.retryQueue, ...this.queue.slice(this.head)]) if (job.version === old) job.version = current;
-    for (const r of this.replicas) r.ref.tell({ type: 'unload', version: old });
+  /** Unloads `old` in every replica (after the batches already sent to each), or once the texts queued for it are done. */
+  private evict(old: LoadedVersion): void {
+    if ((this.jobsByVersion.get(old.version) ?? 0) > 0) this.retiring.set(old.version, old);
+    else this.unload(old.version);
+  }
+
+  private unload(version: string): void {
+    for (const r of this.replicas) r.ref.tell({ type: 'unload', version });
   }
 
   async stop(): Promise<void> {
@@ -295,6 +304,7 @@ export class ModelReplicas implements SentimentScorer {
     }
     this.batchMax = batchMax;
     this.batchWaitMs = batchWaitMs;
+    this.pump();
   }
 
   /** Fault injection and inspection for tests of the supervision: real threads, real faults. */
@@ -329,6 +339,7 @@ export class ModelReplicas implements SentimentScorer {
       }
       const job: Job = { key, text, version, waitingSince: performance.now(), sends: 0, waiters: [waiter] };
       this.flights.set(key, job);
+      this.jobsByVersion.set(version, (this.jobsByVersion.get(version) ?? 0) + 1);
       this.queue.push(job);
     });
   }
@@ -457,7 +468,14 @@ export class ModelReplicas implements SentimentScorer {
   }
 
   private settle(job: Job, outcome: SentimentResult | MlError): void {
+    if (job.waiters.length === 0) return;
     if (this.flights.get(job.key) === job) this.flights.delete(job.key);
+    const left = (this.jobsByVersion.get(job.version) ?? 1) - 1;
+    if (left > 0) this.jobsByVersion.set(job.version, left);
+    else {
+      this.jobsByVersion.delete(job.version);
+      if (this.retiring.delete(job.version) && this.phase === 'running') this.unload(job.version);
+    }
     for (const w of job.waiters) {
       if (outcome instanceof MlError) w.reject(outcome);
       else w.resolve(outcome);

@@ -116,4 +116,26 @@ describe('ModelReplicas model registry', () => {
     await expect(m.load('/nonexistent/model')).rejects.toMatchObject({ code: 'MODEL_FILES_INVALID' });
     expect(m.report().version).toBe(third);
   });
+
+  it('a version evicted while texts wait for it stays loaded until they are scored, then is unloaded', async () => {
+    const next = scaledModelCopy(0.6);
+    dirs.push(next);
+    const m = await replicas({ modelsMax: 1 });
+    const old = m.report().version;
+    const oneModel = m.report().tensors;
+    const want = await inProcess(MODEL_DIR, ['held back headline']);
+    m.setBatching(32, 10_000);
+    const held = m.score(['held back headline']);
+    await m.load(next);
+    expect(m.report().versions).toEqual([modelVersion(next)]);
+    expect(m.report().tensors[0]).toBeGreaterThan(oneModel[0] as number);
+    // The queued text leaves now, still under the version it was asked of.
+    m.setBatching(32, 2);
+    expect(await held).toEqual(want);
+    expect(m.report().version).not.toBe(old);
+    await m.score(['a text for the new version']);
+    const end = Date.now() + 5_000;
+    while (Date.now() < end && m.report().tensors.some((n, i) => n !== oneModel[i])) await sleep(20);
+    expect(m.report().tensors).toEqual(oneModel);
+  });
 });
