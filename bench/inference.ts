@@ -7,7 +7,7 @@
  *     at the same rates.
  * Every text is distinct, so the inference cache answers none. A measurement: it checks nothing.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ActorRuntime } from '../actors/runtime/index.js';
@@ -108,6 +108,8 @@ async function main(): Promise<number> {
   const cores = cpus().length;
   const cpuPlan = `not pinned: this process's main thread (router, load generator) and its ${replicas} replica worker threads share the ${cores} core(s)`;
   log(`cpu split: ${cpuPlan}`);
+  // The cores are shared with whatever else runs: the load average says how much of them this run had.
+  const loadBefore = loadavg()[0] as number;
 
   const rt = new ActorRuntime({ name: 'bench-inference' });
   rt.start();
@@ -165,10 +167,11 @@ async function main(): Promise<number> {
       { benchmark: `one-text calls at ${rate}/s`, metric: 'event-loop p99 ms', supernova: r.loopP99Ms, baseline: 'in-thread', value: l.loopP99Ms, higherIsBetter: false, limit: 10 },
     );
   });
-  process.stdout.write(`\nbackend: ${report.backend}; model ${report.version}; ${replicas} replicas; B ${batchMax}, T ${batchWaitMs} ms; ${cpuPlan}\n`);
+  const loadAfter = loadavg()[0] as number;
+  process.stdout.write(`\nbackend: ${report.backend}; model ${report.version}; ${replicas} replicas; B ${batchMax}, T ${batchWaitMs} ms; ${cpuPlan}; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after\n`);
   process.stdout.write(`\n${ratioTable(rows)}\n`);
   const file = writeResultFile('inference', startedAt, {
-    startedAt, finishedAt: new Date().toISOString(), cpuPlan, backend: report.backend, version: report.version, replicas, batchMax, batchWaitMs,
+    startedAt, finishedAt: new Date().toISOString(), cpuPlan, loadAverage: { before: loadBefore, after: loadAfter }, backend: report.backend, version: report.version, replicas, batchMax, batchWaitMs,
     throughput: rounds, replicaLatency, localLatency, report,
   });
   process.stdout.write(`results: ${file}\n`);

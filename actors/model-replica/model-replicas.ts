@@ -174,6 +174,8 @@ export class ModelReplicas implements SentimentScorer {
         return !p;
       });
       if (this.phase !== 'running') throw this.notRunning();
+      // Its version was evicted while Redis answered (two swaps in that time): ask again of the current one.
+      if (!this.models.get(model.version)) return this.score(texts);
     }
     if (missed.length > 0) {
       const fresh = new Set(missed.map((i) => keys[i] as string).filter((k) => !this.flights.has(k))).size;
