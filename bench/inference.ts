@@ -25,6 +25,8 @@ const HELP = `npm run bench:inference [-- options]
   --callers N      concurrent one-text callers of the throughput rounds (default 64)
   --rates LIST     texts/s of the latency rounds (default 50,200,1000)
   --model DIR      model directory (default models/sentiment)
+  --batch-max N    B of the batched rounds (default SUPERNOVA_ML_BATCH_MAX's default)
+  --batch-wait N   T in ms (default SUPERNOVA_ML_BATCH_WAIT_MS's default)
   --nice N         nice value of the worker threads (default SUPERNOVA_ML_WORKER_NICE's default)`;
 
 const WORDS = ['shares', 'surge', 'slump', 'earnings', 'beat', 'miss', 'guidance', 'raises', 'cuts', 'recall', 'record', 'profit', 'loss', 'upgrade', 'downgrade', 'merger', 'probe', 'dividend'];
@@ -89,7 +91,7 @@ async function openLoop(scorer: SentimentScorer, rate: number, seconds: number, 
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { replicas: { type: 'string' }, duration: { type: 'string' }, callers: { type: 'string' }, rates: { type: 'string' }, model: { type: 'string' }, nice: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { replicas: { type: 'string' }, duration: { type: 'string' }, callers: { type: 'string' }, rates: { type: 'string' }, model: { type: 'string' }, nice: { type: 'string' }, 'batch-max': { type: 'string' }, 'batch-wait': { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
@@ -98,8 +100,8 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const defaults = (key: keyof typeof configEntries) => configEntries[key].schema.parse(undefined) as number;
   const replicas = Number(values.replicas ?? defaults('mlReplicas'));
-  const batchMax = defaults('mlBatchMax');
-  const batchWaitMs = defaults('mlBatchWaitMs');
+  const batchMax = Number(values['batch-max'] ?? defaults('mlBatchMax'));
+  const batchWaitMs = Number(values['batch-wait'] ?? defaults('mlBatchWaitMs'));
   const seconds = Number(values.duration ?? 5);
   const callers = Number(values.callers ?? 64);
   const rates = (values.rates ?? '50,200,1000').split(',').map(Number);
