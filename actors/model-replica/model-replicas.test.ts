@@ -128,6 +128,10 @@ describe('ModelReplicas', () => {
     expect(refused.every((s) => (s as PromiseRejectedResult).reason.code === 'OVERLOADED')).toBe(true);
     expect(flood.filter((s) => s.status === 'fulfilled').length).toBeGreaterThanOrEqual(100);
     expect(m.report().refused.overloaded - refusedBefore).toBe(refused.length);
+    // Control characters, lone surrogates, the empty text: scored like any other.
+    const odd = await m.score(['\uD800 lone surrogate \uDFFF', 'nul\u0000inside', '', '\u202Ebidi']);
+    expect(odd).toHaveLength(4);
+    expect(odd.every((r) => ['bearish', 'bullish', 'neutral'].includes(r.label))).toBe(true);
     // A huge text costs what the tokenizer reads of it: it scores like its first 2,000 characters (and is one cache entry).
     const huge = 'Apple soars on record earnings. '.repeat(30_000);
     const [a] = await m.score([huge]);
