@@ -143,6 +143,7 @@ export class ModelReplicas implements SentimentScorer {
       await this.stop();
       throw err instanceof MlError ? err : new MlError('BACKEND_UNAVAILABLE', `a model replica did not start: ${(err as Error).message}`, { cause: err });
     }
+    if (this.phase !== 'starting') throw new MlError('STOPPED', 'the model replicas were stopped while they started');
     this.phase = 'running';
   }
 
