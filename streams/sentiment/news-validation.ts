@@ -43,19 +43,22 @@ export function newsLimits(overrides: Partial<NewsLimits> = {}): NewsLimits {
   return limits;
 }
 
+/** PostgreSQL text cannot hold it: an item with one could not be stored, and its sentiment rows would wait for it for ever. */
+const NUL = '\u0000';
+
 export type NewsCheck = { item: NewsItem; refusal?: undefined } | { item?: undefined; refusal: NewsRefusal };
 
 /**
  * The item `input` is, or why it is not one; `input` is unknown because bodies and stream entries
  * are. Every source goes through this, so an item is accepted or refused the same way wherever it
- * comes from. The accepted item is a fresh object holding only the known fields (symbols
+ * comes from. What is accepted is storable as the news table's row (see the storage's sinks). The accepted item is a fresh object holding only the known fields (symbols
  * de-duplicated): nothing else of the input is kept or published.
  */
 export function checkNews(input: unknown, limits: NewsLimits, now: number): NewsCheck {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return refuse('BAD_SHAPE', 'a news item is an object {id, symbols, headline, source?, ts}');
   const { id, symbols, headline, source, ts } = input as Record<string, unknown>;
-  if (typeof id !== 'string' || id.length === 0 || id.length > limits.maxIdChars || id.trim() !== id) {
-    return refuse('BAD_ID', `id must be a string of 1-${limits.maxIdChars} characters without surrounding spaces, got ${describe(id)}`);
+  if (typeof id !== 'string' || id.length === 0 || id.length > limits.maxIdChars || id.trim() !== id || id.includes(NUL)) {
+    return refuse('BAD_ID', `id must be a string of 1-${limits.maxIdChars} characters without surrounding spaces or NUL, got ${describe(id)}`);
   }
   if (!Array.isArray(symbols) || symbols.length === 0 || symbols.length > limits.maxSymbols) {
     return refuse('BAD_SYMBOLS', `symbols must be an array of 1-${limits.maxSymbols} symbols, got ${Array.isArray(symbols) ? `${symbols.length} of them` : describe(symbols)}`);
@@ -63,11 +66,11 @@ export function checkNews(input: unknown, limits: NewsLimits, now: number): News
   for (const s of symbols) {
     if (typeof s !== 'string' || !SYMBOL_PATTERN.test(s)) return refuse('BAD_SYMBOLS', `a symbol must be 1-12 of A-Z 0-9 ., got ${describe(s)}`);
   }
-  if (typeof headline !== 'string' || headline.trim() === '' || headline.length > limits.maxHeadlineChars) {
-    return refuse('BAD_HEADLINE', `headline must be a non-blank string of at most ${limits.maxHeadlineChars} characters, got ${typeof headline === 'string' ? `${headline.length} characters` : describe(headline)}`);
+  if (typeof headline !== 'string' || headline.trim() === '' || headline.length > limits.maxHeadlineChars || headline.includes(NUL)) {
+    return refuse('BAD_HEADLINE', `headline must be a non-blank string of at most ${limits.maxHeadlineChars} characters without NUL, got ${typeof headline === 'string' ? `${headline.length} characters` : describe(headline)}`);
   }
-  if (source !== undefined && source !== null && (typeof source !== 'string' || source.length > limits.maxSourceChars)) {
-    return refuse('BAD_SOURCE', `source, when given, must be a string of at most ${limits.maxSourceChars} characters, got ${describe(source)}`);
+  if (source !== undefined && source !== null && (typeof source !== 'string' || source.length > limits.maxSourceChars || source.includes(NUL))) {
+    return refuse('BAD_SOURCE', `source, when given, must be a string of at most ${limits.maxSourceChars} characters without NUL, got ${describe(source)}`);
   }
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < limits.minTs || ts > now + limits.maxFutureMs) {
     if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) return refuse('BAD_TS', `ts must be an integer time in ms since epoch, got ${describe(ts)}`);

@@ -86,6 +86,7 @@ export class SentimentPipeline implements NewsIntake {
   /** Items taken from the queue and not yet through. */
   private scoring = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running = false;
   private idle: (() => void) | undefined;
   private readonly counts: Record<NewsSource, SourceCounts>;
@@ -177,6 +178,8 @@ export class SentimentPipeline implements NewsIntake {
     }
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearImmediate(this.immediate);
+    this.immediate = undefined;
     const err = new SentimentUnavailableError('the sentiment pipeline stopped before scoring this item');
     for (const e of this.queue.splice(0)) this.settle(e, err);
     // A scorer that did not answer within the drain: its late answer is dropped (settle ignores it).
@@ -223,9 +226,21 @@ export class SentimentPipeline implements NewsIntake {
     return { report, done };
   }
 
-  /** Starts full batches now, and a timer for a partial one. */
+  /**
+   * Full batches go at the next turn of the event loop, a partial one after batchMs. Never in
+   * the caller's turn, and one round of batches per turn: a scorer on the calling thread
+   * (InProcessScorer) holds the loop while it scores, and between two rounds requests and
+   * sockets get their turn (and find the buffer as full as it really is).
+   */
   private schedule(): void {
-    while (this.inFlight < this.o.maxInFlight && this.queue.length >= this.o.batchMax) this.launch();
+    if (this.queue.length >= this.o.batchMax) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        while (this.inFlight < this.o.maxInFlight && this.queue.length >= this.o.batchMax) this.launch();
+        this.schedule();
+      });
+      return;
+    }
     if (this.queue.length > 0 && this.inFlight < this.o.maxInFlight && this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;

@@ -36,6 +36,8 @@ describe('checkNews', () => {
     ['a blank headline', { id: 'a', symbols: ['A'], headline: '   ', ts: NOW }, 'BAD_HEADLINE'],
     ['an object headline', { id: 'a', symbols: ['A'], headline: { text: 'h' }, ts: NOW }, 'BAD_HEADLINE'],
     ['a headline over the limit', { id: 'a', symbols: ['A'], headline: 'h'.repeat(2001), ts: NOW }, 'BAD_HEADLINE'],
+    ['a NUL in the headline', { id: 'a', symbols: ['A'], headline: 'a\u0000b', ts: NOW }, 'BAD_HEADLINE'],
+    ['a NUL in the id', { id: 'a\u0000', symbols: ['A'], headline: 'h', ts: NOW }, 'BAD_ID'],
     ['a numeric source', { id: 'a', symbols: ['A'], headline: 'h', source: 5, ts: NOW }, 'BAD_SOURCE'],
     ['a string ts', { id: 'a', symbols: ['A'], headline: 'h', ts: String(NOW) }, 'BAD_TS'],
     ['a ts before 2000', { id: 'a', symbols: ['A'], headline: 'h', ts: 42 }, 'BAD_TS'],
@@ -205,11 +207,14 @@ describe('SentimentPipeline', () => {
     await pipeline.stop();
   });
 
-  it('sends a full batch at once and a partial one after batchMs', async () => {
+  it('sends a full batch at the next turn and a partial one after batchMs', async () => {
     const scorer = new GatedScorer();
     const { pipeline } = pipelineWith(scorer, { batchMax: 2, batchMs: 50, maxInFlight: 4 });
     await pipeline.start();
     pipeline.submit([news('a'), news('b'), news('c')], 'http', 'all-or-none');
+    // Not in the caller's turn: the next one.
+    expect(scorer.calls).toEqual([]);
+    await new Promise((r) => setImmediate(r));
     expect(scorer.calls.map((c) => c.length)).toEqual([2]);
     await new Promise((r) => setTimeout(r, 80));
     expect(scorer.calls.map((c) => c.length)).toEqual([2, 1]);
