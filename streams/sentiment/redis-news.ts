@@ -27,6 +27,8 @@ type Connection = Redis | Cluster;
 type RawEntry = [id: string, fields: string[] | null];
 
 const LOG_INTERVAL_MS = 5_000;
+/** How long stop() waits for the scores of entries read; the ones not scored by then stay pending. */
+const STOP_ACK_WAIT_MS = 3_000;
 const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
 
 /**
@@ -51,6 +53,8 @@ export class RedisNews implements NewsFeed {
   private command: Connection | undefined;
   private blocking: Connection | undefined;
   private loop: { active: boolean; done: Promise<void> } | undefined;
+  /** Acknowledgements waiting for their entries' scores. */
+  private readonly acks = new Set<Promise<void>>();
   private ackedCount = 0;
   private claimedCount = 0;
   private readErrorCount = 0;
@@ -110,6 +114,8 @@ export class RedisNews implements NewsFeed {
     if (loop) loop.active = false;
     this.blocking?.disconnect();
     await loop?.done;
+    // The pipeline goes on scoring meanwhile: what it finishes soon is acknowledged, the rest stays pending.
+    if (this.acks.size > 0) await Promise.race([Promise.allSettled([...this.acks]), delay(STOP_ACK_WAIT_MS)]);
     const command = this.command;
     this.command = undefined;
     this.blocking = undefined;
@@ -159,29 +165,36 @@ export class RedisNews implements NewsFeed {
     } while (cursor !== '0-0' && loop.active);
   }
 
-  /** Offers the entries' items until the pipeline takes them, waits for their scores, then acknowledges them. */
+  /**
+   * Offers the entries' items until the pipeline takes them (the pipeline full: pause and offer
+   * again), then reads on; each batch is acknowledged once its items are scored and stored.
+   */
   private async handOver(command: Connection, entries: RawEntry[], intake: NewsIntake, loop: { active: boolean }): Promise<void> {
     if (entries.length === 0) return;
     const items = entries.map(([, fields]) => (fields ? entryItem(fields) : null));
+    let done: Promise<void>;
     for (;;) {
       try {
-        const { done } = intake.submit(items, 'redis', 'all-or-none');
-        try {
-          await done;
-        } catch (err) {
-          this.logSparingly('score', { err, entries: entries.length }, 'redis news entries not scored; left pending, to be claimed again');
-          return;
-        }
+        ({ done } = intake.submit(items, 'redis', 'all-or-none'));
         break;
       } catch (err) {
-        // Busy: hold this batch and offer it again; anything else (stopped): leave it pending.
+        // Anything but busy (stopped): leave the entries pending, for the next reader.
         if (!(err instanceof SentimentBusyError) || !loop.active) return;
         this.pausedCount++;
         await delay(this.retryDelayMs);
       }
     }
-    await command.call('XACK', this.o.stream, this.o.group, ...entries.map(([id]) => id));
-    this.ackedCount += entries.length;
+    const ack = done.then(
+      async () => {
+        await command.call('XACK', this.o.stream, this.o.group, ...entries.map(([id]) => id));
+        this.ackedCount += entries.length;
+      },
+      (err: unknown) => this.logSparingly('score', { err, entries: entries.length }, 'redis news entries not scored; left pending, to be claimed again'),
+    ).catch((err: unknown) => {
+      this.readErrorCount++;
+      this.logSparingly('ack', { err, entries: entries.length }, 'redis news acknowledgement failed; the entries will be claimed again');
+    }).finally(() => this.acks.delete(ack));
+    this.acks.add(ack);
   }
 
   private connect(role: string): Connection {
