@@ -30,6 +30,8 @@ export interface SentimentPipelineOptions {
   onItemLatency?: (seconds: number) => void;
   logger?: StreamLogger;
   now?: () => number;
+  /** How long stop() goes on scoring what is buffered before it fails the rest (default 2 s). */
+  stopDrainMs?: number;
 }
 
 /** A submission's accepted items on their way: settles `done` once all are through. */
@@ -63,7 +65,7 @@ export interface SourceCounts {
 }
 
 const LOG_INTERVAL_MS = 5_000;
-const STOP_DRAIN_MS = 2_000;
+const DEFAULT_STOP_DRAIN_MS = 2_000;
 const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
 
 /**
@@ -158,7 +160,7 @@ export class SentimentPipeline implements NewsIntake {
   }
 
   /**
-   * Stops the sources and taking items, scores what is buffered for up to two seconds, and fails
+   * Stops the sources and taking items, scores what is buffered for up to stopDrainMs, and fails
    * what is left (a Redis source's entries stay unacknowledged, for the next reader).
    */
   async stop(): Promise<void> {
@@ -168,7 +170,7 @@ export class SentimentPipeline implements NewsIntake {
     if (this.buffered > 0) {
       this.flush();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, STOP_DRAIN_MS);
+        const timer = setTimeout(resolve, this.o.stopDrainMs ?? DEFAULT_STOP_DRAIN_MS);
         this.idle = () => {
           clearTimeout(timer);
           resolve();

@@ -260,7 +260,7 @@ describe('SentimentPipeline', () => {
 
   it('refuses submissions when not running, and fails what stop could not score', async () => {
     const scorer = new GatedScorer();
-    const { pipeline } = pipelineWith(scorer);
+    const { pipeline } = pipelineWith(scorer, { stopDrainMs: 100 });
     expect(() => pipeline.submit([news('a')], 'http', 'all-or-none')).toThrow(SentimentUnavailableError);
     await pipeline.start();
     scorer.held = true;

@@ -87,6 +87,11 @@ describe.skipIf(!reachable)('news from a Redis stream (real Redis)', () => {
     });
   });
 
+  it('stops start-up with an error naming the stream when its Redis does not answer', async () => {
+    await expect(startEngine({ sentiment: true, redisUrl: 'redis://127.0.0.1:1', broker: 'memory', newsStream: 'supernova:test:news:nowhere', httpRateIngest: 'off', httpRateApi: 'off', httpRateOps: 'off' }))
+      .rejects.toThrow(/redis news source cannot start on .*stream supernova:test:news:nowhere/);
+  }, 20_000);
+
   describe('with the pipeline behind', () => {
     const started: { pipeline: SentimentPipeline }[] = [];
     afterEach(async () => {

@@ -148,6 +148,12 @@ describe('POST /api/v1/sentiment/analyze and RPC sentiment.analyze', () => {
       expect(res.status, JSON.stringify(body).slice(0, 60)).toBe(400);
       expect((res.json.error as { message: string }).message).toMatch(message);
     }
+    const huge = await analyze({ texts: ['z'.repeat(2 * 1024 * 1024)] });
+    expect(huge.status).toBe(413);
+    expect(huge.json.error).toMatchObject({ message: expect.any(String) });
+    const deep = await post('/api/v1/sentiment/analyze', `{"texts": [${'['.repeat(50_000)}${']'.repeat(50_000)}]}`);
+    expect(deep.status).toBe(400);
+    expect((deep.json.error as { message: string }).message).toMatch(/texts\[0\] must be a string/);
     const broken = await post('/api/v1/sentiment/analyze', '{"texts": ["a"', 'application/json');
     expect(broken.status).toBe(400);
     expect(broken.json.error).toMatchObject({ message: expect.any(String) });
