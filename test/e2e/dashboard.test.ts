@@ -152,15 +152,6 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     const afterCut = await expectChartMatchesServer('1s');
     const duringOutage = afterCut.filter((b) => b.start >= cutAt && b.start + 1000 <= recoveredAt);
     expect(duringOutage.length, 'bars that closed while the page was away').toBeGreaterThanOrEqual(2);
-    await page.screenshot({ path: join(OUTPUT, 'dashboard.png') });
-
-    // Another interval: 1m candles, aligned to minutes, equal to the server's closed 1m bars.
-    await page.click('#intervals button[data-interval="1m"]');
-    expect(await page.textContent('#chart-title')).toBe(`${SYMBOL} · 1m`);
-    await page.waitForFunction(() => window.supernovaDashboard?.interval() === '1m' && (window.supernovaDashboard?.candles().length ?? 0) >= 1, undefined, { timeout: 10_000 });
-    expect((await pageCandles()).every((c) => c.start % 60_000 === 0)).toBe(true);
-    await expectChartMatchesServer('1m');
-
     // Sentiment: ingested news about the selected symbol shows, scored, with the rolling sentiment.
     const headline = 'Apple beats quarterly earnings estimates, shares jump 8%';
     const news = await fetch(`${engine.http}/api/v1/ingest/news`, {
@@ -176,6 +167,15 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     expect(await page.locator('#sentiment .headlines li').count()).toBe(1);
     await expect.poll(() => page.textContent('#sentiment .rolling')).toMatch(/^[+\u2212]?\d\.\d\d (bullish|bearish|neutral) · 1 this hour \(1▲ 0▼ 0•\)$/);
     expect(await page.isVisible('#sentiment .empty')).toBe(false);
+
+    await page.screenshot({ path: join(OUTPUT, 'dashboard.png') });
+
+    // Another interval: 1m candles, aligned to minutes, equal to the server's closed 1m bars.
+    await page.click('#intervals button[data-interval="1m"]');
+    expect(await page.textContent('#chart-title')).toBe(`${SYMBOL} · 1m`);
+    await page.waitForFunction(() => window.supernovaDashboard?.interval() === '1m' && (window.supernovaDashboard?.candles().length ?? 0) >= 1, undefined, { timeout: 10_000 });
+    expect((await pageCandles()).every((c) => c.start % 60_000 === 0)).toBe(true);
+    await expectChartMatchesServer('1m');
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
