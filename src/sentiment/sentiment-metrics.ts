@@ -4,7 +4,7 @@ import { NEWS_SOURCES, type NewsRejectReason, type NewsSource, type SourceCounts
 /** What the counters read at scrape time: the pipeline's own totals. */
 export interface SentimentMetricSources {
   sourceCounts(): Readonly<Record<NewsSource, SourceCounts>>;
-  refusals(): Readonly<Record<NewsRejectReason, number>>;
+  refusals(): Readonly<Record<NewsSource, Readonly<Record<NewsRejectReason, number>>>>;
   readonly buffered: number;
   readonly batchesInFlight: number;
   readonly scoreErrors: number;
@@ -53,12 +53,15 @@ export class SentimentMetrics {
     const refusedSeen = new Map<string, number>();
     new Counter({
       name: 'supernova_sentiment_items_refused_total',
-      help: 'News items refused by validation, by reason (BAD_SHAPE, BAD_ID, BAD_SYMBOLS, BAD_HEADLINE, BAD_SOURCE, BAD_TS)',
-      labelNames: ['reason'], registers: [registry],
+      help: 'News items refused by validation, by source and reason (BAD_SHAPE, BAD_ID, BAD_SYMBOLS, BAD_HEADLINE, BAD_SOURCE, BAD_TS)',
+      labelNames: ['source', 'reason'], registers: [registry],
       collect() {
-        for (const [reason, total] of Object.entries(source.refusals())) {
-          this.inc({ reason }, Math.max(0, total - (refusedSeen.get(reason) ?? 0)));
-          refusedSeen.set(reason, total);
+        for (const [from, reasons] of Object.entries(source.refusals())) {
+          for (const [reason, total] of Object.entries(reasons)) {
+            const key = `${from}/${reason}`;
+            this.inc({ source: from, reason }, Math.max(0, total - (refusedSeen.get(key) ?? 0)));
+            refusedSeen.set(key, total);
+          }
         }
       },
     });

@@ -92,7 +92,7 @@ export class SentimentPipeline implements NewsIntake {
   private running = false;
   private idle: (() => void) | undefined;
   private readonly counts: Record<NewsSource, SourceCounts>;
-  private readonly refusedByReason: Record<NewsRejectReason, number>;
+  private readonly refusedByReason: Record<NewsSource, Record<NewsRejectReason, number>>;
   private scoreErrorCount = 0;
   private publishErrorCount = 0;
   private publishedCount = 0;
@@ -112,7 +112,7 @@ export class SentimentPipeline implements NewsIntake {
     this.now = o.now ?? Date.now;
     this.maxErrors = o.maxErrors ?? 100;
     this.counts = Object.fromEntries(NEWS_SOURCES.map((s) => [s, { in: 0, accepted: 0, refused: 0, shed: 0, scored: 0, failed: 0 }])) as Record<NewsSource, SourceCounts>;
-    this.refusedByReason = Object.fromEntries(NEWS_REJECT_REASONS.map((r) => [r, 0])) as Record<NewsRejectReason, number>;
+    this.refusedByReason = Object.fromEntries(NEWS_SOURCES.map((s) => [s, Object.fromEntries(NEWS_REJECT_REASONS.map((r) => [r, 0]))])) as Record<NewsSource, Record<NewsRejectReason, number>>;
   }
 
   /** Items waiting or being scored. */
@@ -135,7 +135,8 @@ export class SentimentPipeline implements NewsIntake {
   sourceCounts(): Readonly<Record<NewsSource, SourceCounts>> {
     return this.counts;
   }
-  refusals(): Readonly<Record<NewsRejectReason, number>> {
+  /** Items refused by validation, by source and reason. */
+  refusals(): Readonly<Record<NewsSource, Readonly<Record<NewsRejectReason, number>>>> {
     return this.refusedByReason;
   }
 
@@ -202,7 +203,7 @@ export class SentimentPipeline implements NewsIntake {
         return;
       }
       report.rejected++;
-      this.refusedByReason[refusal.reason]++;
+      this.refusedByReason[source][refusal.reason]++;
       if (report.errors.length < this.maxErrors) report.errors.push({ index, ...refusal });
     });
     counts.refused += report.rejected;

@@ -203,7 +203,7 @@ describe('SentimentPipeline', () => {
     expect(archive.news).toEqual(['n1']);
     expect(archive.rows.map((r) => `${r.newsId}/${r.symbol}/${r.modelVersion}`)).toEqual(['n1/AAPL/test-v1', 'n1/MSFT/test-v1']);
     expect(pipeline.sourceCounts().http).toEqual({ in: 3, accepted: 2, refused: 1, shed: 0, scored: 2, failed: 0 });
-    expect(pipeline.refusals().BAD_SYMBOLS).toBe(1);
+    expect(pipeline.refusals().http.BAD_SYMBOLS).toBe(1);
     await pipeline.stop();
   });
 

@@ -175,7 +175,7 @@ describe('metrics', () => {
     c.disconnect();
     const text = await (await fetch(`${t.http}/metrics`)).text();
     expect(text).toMatch(/supernova_sentiment_items_scored_total\{source="http"\} [1-9]/);
-    expect(text).toMatch(/supernova_sentiment_items_refused_total\{reason="BAD_SYMBOLS"\} [1-9]/);
+    expect(text).toMatch(/supernova_sentiment_items_refused_total\{source="http",reason="BAD_SYMBOLS"\} [1-9]/);
     expect(text).toMatch(/supernova_sentiment_scoring_seconds_count [1-9]/);
     expect(text).toContain('supernova_sentiment_buffered 0');
   });
