@@ -243,7 +243,8 @@ export class Engine {
     const models = () => (scorer ? { enabled: true, ...scorer.report() } : { enabled: false });
     const sentimentFigures = () => this.sentimentReport();
     this.liveMetrics.extra.register('models', models);
-    this.liveMetrics.extra.register('sentiment', sentimentFigures);
+    // The channel gets totals every second; the report has them by source and reason.
+    this.liveMetrics.extra.register('sentiment', () => this.sentimentTotals());
     this.report.register('models', models);
     this.report.register('sentiment', sentimentFigures);
     router.get('/performance/metrics/database', async () => ({ body: await this.databaseReport() }));
@@ -323,6 +324,14 @@ export class Engine {
       analyzePendingTexts: s.analyzer.pendingTexts, sources: p.sourceCounts(), refused: p.refusals(),
       ...(s.redisNews ? { redis: { acked: s.redisNews.acked, claimed: s.redisNews.claimed, paused: s.redisNews.paused, readErrors: s.redisNews.readErrors } } : {}),
     };
+  }
+
+  /** The sentiment figures of the metrics channel: a few totals, not the report's breakdown. */
+  private sentimentTotals(): Record<string, unknown> {
+    const p = this.sentiment?.pipeline;
+    if (!p) return { enabled: false };
+    const sum = (field: 'scored' | 'shed' | 'refused' | 'failed') => Object.values(p.sourceCounts()).reduce((n, c) => n + c[field], 0);
+    return { buffered: p.buffered, batchesInFlight: p.batchesInFlight, symbols: p.rolling.size, scored: sum('scored'), refused: sum('refused'), shed: sum('shed'), failed: sum('failed') };
   }
 
   /**

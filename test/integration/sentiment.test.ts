@@ -172,6 +172,8 @@ describe('metrics', () => {
       void subscribed(c, 'metrics').then((sub) => sub.on('publication', (ctx) => resolve(ctx.data as { extra: Record<string, unknown> })));
     });
     expect(snap.extra.models).toMatchObject({ enabled: true, version: expect.stringMatching(/^sentiment-/) });
+    expect(snap.extra.sentiment).toEqual({ buffered: 0, batchesInFlight: 0, symbols: expect.any(Number), scored: expect.any(Number), refused: expect.any(Number), shed: 0, failed: 0 });
+    expect((snap.extra.sentiment as { scored: number }).scored).toBeGreaterThan(0);
     c.disconnect();
     const text = await (await fetch(`${t.http}/metrics`)).text();
     expect(text).toMatch(/supernova_sentiment_items_scored_total\{source="http"\} [1-9]/);
