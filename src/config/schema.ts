@@ -281,6 +281,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (out.newsStream !== undefined && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_NEWS_STREAM is set (news is read from that Redis stream)');
   }
+  if (out.newsStream !== undefined && out.feed === 'redis' && out.newsStream === out.feedStream) {
+    problems.push(`SUPERNOVA_NEWS_STREAM=${JSON.stringify(out.newsStream)}: must differ from SUPERNOVA_FEED_STREAM, or the tick feed and the news source would take each other's entries in the group`);
+  }
   if (out.storeTicks === true && out.databaseUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_DATABASE_URL'))) {
     problems.push('SUPERNOVA_DATABASE_URL: required when SUPERNOVA_STORE_TICKS=true (ticks are stored in its `ticks` table)');
   }
