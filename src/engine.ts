@@ -12,7 +12,7 @@ import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerServerApi } from './api/index.js';
 import { InProcessScorer, type SentimentScorer } from './ml/index.js';
-import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, type Analyzer, type SentimentWiring } from './sentiment/index.js';
+import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
@@ -313,7 +313,7 @@ export class Engine {
     return new InProcessScorer({ modelDir: resolve(this.config.mlModelDir), backend: this.config.mlBackend });
   }
 
-  /** The sentiment pipeline's figures (report and metrics channel). */
+  /** The sentiment pipeline's figures in /performance/report. */
   private sentimentReport(): Record<string, unknown> {
     const s = this.sentiment;
     if (!s) return { enabled: false };
@@ -463,7 +463,7 @@ export class Engine {
       await this.feed.stop?.();
       await this.storage?.abort();
       const detail = err instanceof Error ? err.message : String(err);
-      throw new Error(`the sentiment model did not load from ${configEntries.mlModelDir.env}=${this.config.mlModelDir} with ${configEntries.mlBackend.env}=${this.config.mlBackend}: ${detail} (or set ${configEntries.sentiment.env}=false)`, { cause: err });
+      throw new SentimentStartError(`the sentiment model did not load from ${configEntries.mlModelDir.env}=${this.config.mlModelDir} with ${configEntries.mlBackend.env}=${this.config.mlBackend}: ${detail} (or set ${configEntries.sentiment.env}=false)`, { cause: err });
     }
     this.runtime.start();
     this.actors = new ConnectionActors(this.runtime.supervisor('connections', { maxChildrenPerShard: 500 }), this.actorDeps, {
@@ -491,6 +491,7 @@ export class Engine {
       // After the broker: its sources publish from the first item on. A Redis news stream that cannot be read fails start-up.
       await this.sentiment?.pipeline.start();
     } catch (err) {
+      // Everything else is up by now: release it as a stop of a running engine would.
       this.state = 'running';
       await this.stop();
       throw err;

@@ -237,6 +237,8 @@ describe('switched off', () => {
   });
 
   it('stops start-up naming SUPERNOVA_ML_MODEL_DIR when the model does not load', async () => {
-    await expect(startEngine({ sentiment: true, mlModelDir: 'no/such/model' })).rejects.toThrow(/SUPERNOVA_ML_MODEL_DIR=no\/such\/model with SUPERNOVA_ML_BACKEND=auto/);
+    const failed = startEngine({ sentiment: true, mlModelDir: 'no/such/model' });
+    await expect(failed).rejects.toThrow(/SUPERNOVA_ML_MODEL_DIR=no\/such\/model with SUPERNOVA_ML_BACKEND=auto/);
+    await expect(failed).rejects.toMatchObject({ name: 'SentimentStartError', code: 'SENTIMENT_MODEL_NOT_LOADED', cause: expect.objectContaining({ name: 'MlError' }) });
   });
 });
