@@ -457,15 +457,18 @@ export class Engine {
       await this.storage?.abort();
       throw err;
     }
+    this.runtime.start();
     try {
+      // After the runtime: the model replicas are actors under it.
       await this.scorer?.start();
     } catch (err) {
+      await this.scorer?.stop().catch(() => {});
+      await this.runtime.stop();
       await this.feed.stop?.();
       await this.storage?.abort();
       const detail = err instanceof Error ? err.message : String(err);
       throw new SentimentStartError(`the sentiment model did not load from ${configEntries.mlModelDir.env}=${this.config.mlModelDir} with ${configEntries.mlBackend.env}=${this.config.mlBackend}: ${detail} (or set ${configEntries.sentiment.env}=false)`, { cause: err });
     }
-    this.runtime.start();
     this.actors = new ConnectionActors(this.runtime.supervisor('connections', { maxChildrenPerShard: 500 }), this.actorDeps, {
       mailboxLimit: this.config.mailboxLimit,
       handlerTimeoutMs: this.config.handlerTimeoutMs,
