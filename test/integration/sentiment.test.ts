@@ -215,6 +215,29 @@ describe('shed policy under a flood', () => {
   }, 30_000);
 });
 
+describe('simulated headlines', () => {
+  it('flow with the simulated feed, and past the buffer the newest are shed and counted', async () => {
+    // A headline every millisecond or so into a buffer of 2 that waits 50 ms for a batch of 4: most are shed.
+    const sim = await startEngine({ feed: 'simulated', symbols: ['SIMA'], simTradesPerSecond: 1, sentiment: true, simNewsPerMinute: 60_000, sentimentMaxBuffered: 2, sentimentBatchMax: 4, sentimentBatchMs: 50 });
+    try {
+      const c = sdkClient(sim.url);
+      await connected(c);
+      const got: SentimentScoreMessage[] = [];
+      (await subscribed(c, 'sentiment:SIMA')).on('publication', (ctx) => { if ((ctx.data as SentimentMessage).type === 'score') got.push(ctx.data as SentimentScoreMessage); });
+      await until(() => got.length >= 4, 'simulated headlines scored', 10_000);
+      expect(got[0]).toMatchObject({ symbol: 'SIMA', source: 'simulated', id: expect.stringMatching(/^sim-/), label: expect.stringMatching(/^(bearish|bullish|neutral)$/) });
+      const text = await (await fetch(`${sim.http}/metrics`)).text();
+      const shed = Number(/supernova_sentiment_items_shed_total\{source="simulated"\} (\d+)/.exec(text)?.[1]);
+      const scored = Number(/supernova_sentiment_items_scored_total\{source="simulated"\} (\d+)/.exec(text)?.[1]);
+      expect(scored).toBeGreaterThanOrEqual(4);
+      expect(shed).toBeGreaterThan(scored);
+      c.disconnect();
+    } finally {
+      await sim.stop();
+    }
+  }, 20_000);
+});
+
 describe('switched off', () => {
   it('answers 503 on its routes and 108 over RPC with SUPERNOVA_SENTIMENT=false, loading no model', async () => {
     const off = await startEngine({ apiKey: KEY });
