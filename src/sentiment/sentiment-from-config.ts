@@ -51,6 +51,7 @@ export function sentimentFrom(config: SupernovaConfig, x: SentimentExtras): Sent
     maxInFlight: config.sentimentMaxInFlight,
     rolling: { alpha: config.sentimentEmaAlpha, hoursKept: config.sentimentHoursKept, maxSymbols: config.sentimentMaxSymbols },
     limits: { maxHeadlineChars: config.mlMaxTextChars },
+    recentIds: config.sentimentRecentIds,
     onScored: metrics.onScored,
     onItemLatency: metrics.onItemLatency,
     logger: x.log,

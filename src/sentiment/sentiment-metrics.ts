@@ -53,7 +53,7 @@ export class SentimentMetrics {
     const refusedSeen = new Map<string, number>();
     new Counter({
       name: 'supernova_sentiment_items_refused_total',
-      help: 'News items refused by validation, by source and reason (BAD_SHAPE, BAD_ID, BAD_SYMBOLS, BAD_HEADLINE, BAD_SOURCE, BAD_TS)',
+      help: 'News items refused by validation, by source and reason (BAD_SHAPE, BAD_ID, BAD_SYMBOLS, BAD_HEADLINE, BAD_SOURCE, BAD_TS, DUPLICATE)',
       labelNames: ['source', 'reason'], registers: [registry],
       collect() {
         for (const [from, reasons] of Object.entries(source.refusals())) {

@@ -2,8 +2,11 @@ import { DEFAULT_TICK_LIMITS, SYMBOL_PATTERN } from '../market/tick-validation.j
 import { InvalidOptionError } from '../errors.js';
 import type { NewsItem } from './types.js';
 
-/** Stable reasons a news item is refused; counted per reason and returned to ingest callers. */
-export const NEWS_REJECT_REASONS = ['BAD_SHAPE', 'BAD_ID', 'BAD_SYMBOLS', 'BAD_HEADLINE', 'BAD_SOURCE', 'BAD_TS'] as const;
+/**
+ * Stable reasons a news item is refused; counted per reason and returned to ingest callers.
+ * `DUPLICATE` is the pipeline's (an id it took recently), not checkNews'.
+ */
+export const NEWS_REJECT_REASONS = ['BAD_SHAPE', 'BAD_ID', 'BAD_SYMBOLS', 'BAD_HEADLINE', 'BAD_SOURCE', 'BAD_TS', 'DUPLICATE'] as const;
 export type NewsRejectReason = (typeof NEWS_REJECT_REASONS)[number];
 
 export interface NewsRefusal {

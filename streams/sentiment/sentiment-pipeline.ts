@@ -30,6 +30,12 @@ export interface SentimentPipelineOptions {
   onItemLatency?: (seconds: number) => void;
   logger?: StreamLogger;
   now?: () => number;
+  /**
+   * Ids of the last this many items taken are remembered, and an item with one of them is refused
+   * as DUPLICATE (a retried request, a Redis entry delivered again): it would count twice in the
+   * aggregates. 0 remembers none. An item whose scoring failed is forgotten, so it can come again.
+   */
+  recentIds?: number;
   /** How long stop() goes on scoring what is buffered before it fails the rest (default 2 s). */
   stopDrainMs?: number;
 }
@@ -82,6 +88,8 @@ export class SentimentPipeline implements NewsIntake {
   readonly rolling: RollingSentiment;
   readonly limits: NewsLimits;
   private readonly queue: Entry[] = [];
+  /** Ids taken lately, oldest first (see recentIds). */
+  private readonly recent = new Set<string>();
   /** Batches at the scorer. */
   private readonly atScorer = new Set<Entry[]>();
   private inFlight = 0;
@@ -196,12 +204,19 @@ export class SentimentPipeline implements NewsIntake {
     const now = this.now();
     const report: NewsSubmitReport = { accepted: 0, rejected: 0, shed: 0, errors: [] };
     const items: NewsItem[] = [];
+    const ids = new Set<string>();
     inputs.forEach((input, index) => {
-      const { item, refusal } = checkNews(input, this.limits, now);
-      if (item) {
+      const checked = checkNews(input, this.limits, now);
+      const { item } = checked;
+      const refusal = item && (this.recent.has(item.id) || ids.has(item.id))
+        ? { reason: 'DUPLICATE' as const, message: `id ${JSON.stringify(item.id.slice(0, 40))} was taken already (it is among the last ${this.o.recentIds ?? 0} ids, or earlier in this list)` }
+        : checked.refusal;
+      if (item && !refusal) {
+        ids.add(item.id);
         items.push(item);
         return;
       }
+      if (!refusal) return;
       report.rejected++;
       this.refusedByReason[source][refusal.reason]++;
       if (report.errors.length < this.maxErrors) report.errors.push({ index, ...refusal });
@@ -224,9 +239,19 @@ export class SentimentPipeline implements NewsIntake {
     // Callers that do not wait for the scores (HTTP, simulated) must not leave a rejection unhandled.
     done.catch(() => {});
     const at = performance.now();
-    for (const item of taken) this.queue.push({ item, source, ticket: ticket as Ticket, at });
+    for (const item of taken) {
+      this.remember(item.id);
+      this.queue.push({ item, source, ticket: ticket as Ticket, at });
+    }
     if (taken.length > 0) this.schedule();
     return { report, done };
+  }
+
+  private remember(id: string): void {
+    const max = this.o.recentIds ?? 0;
+    if (max === 0) return;
+    this.recent.add(id);
+    if (this.recent.size > max) this.recent.delete(this.recent.values().next().value as string);
   }
 
   /**
@@ -344,6 +369,8 @@ export class SentimentPipeline implements NewsIntake {
   private settle(e: Entry, err: unknown): void {
     if (e.settled) return;
     e.settled = true;
+    // Not scored: it may come again (a Redis entry left pending), and must not be refused then.
+    if (err !== undefined) this.recent.delete(e.item.id);
     const t = e.ticket;
     if (err !== undefined && t.failed === undefined) t.failed = err;
     if (--t.remaining > 0) return;

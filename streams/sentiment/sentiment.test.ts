@@ -207,6 +207,25 @@ describe('SentimentPipeline', () => {
     await pipeline.stop();
   });
 
+  it('refuses an id it took lately as DUPLICATE, within a list too, and forgets it when its scoring failed', async () => {
+    const scorer = new GatedScorer();
+    const { pipeline } = pipelineWith(scorer, { recentIds: 2 });
+    await pipeline.start();
+    const first = pipeline.submit([news('d1'), news('d2'), news('d1')], 'http', 'all-or-none');
+    expect(first.report).toMatchObject({ accepted: 2, rejected: 1, errors: [{ index: 2, reason: 'DUPLICATE' }] });
+    await first.done;
+    expect(pipeline.submit([news('d2')], 'redis', 'all-or-none').report.errors[0]?.reason).toBe('DUPLICATE');
+    // Two ids remembered: d3 pushes d1 out.
+    await pipeline.submit([news('d3')], 'http', 'all-or-none').done;
+    expect(pipeline.submit([news('d1')], 'http', 'all-or-none').report.accepted).toBe(1);
+    scorer.fail = true;
+    await expect(pipeline.submit([news('d4')], 'redis', 'all-or-none').done).rejects.toThrow();
+    scorer.fail = false;
+    expect(pipeline.submit([news('d4')], 'redis', 'all-or-none').report.accepted).toBe(1);
+    expect(pipeline.refusals().http.DUPLICATE + pipeline.refusals().redis.DUPLICATE).toBe(2);
+    await pipeline.stop();
+  });
+
   it('sends a full batch at the next turn and a partial one after batchMs', async () => {
     const scorer = new GatedScorer();
     const { pipeline } = pipelineWith(scorer, { batchMax: 2, batchMs: 50, maxInFlight: 4 });

@@ -17,7 +17,8 @@ describe.runIf(reachable)('sentiment storage (real PostgreSQL)', () => {
   const now = Date.now();
   const past = now - 3 * HOUR;
   const pastHour = Math.floor(past / HOUR) * HOUR;
-  const options = () => ({ apiKey: KEY, sentiment: true, databaseUrl: db.url, persistFlushMs: 20 });
+  // No memory of recent ids: a repeated item reaches the database, which must store it once.
+  const options = () => ({ apiKey: KEY, sentiment: true, databaseUrl: db.url, persistFlushMs: 20, sentimentRecentIds: 0 });
 
   beforeAll(async () => {
     db = await testDatabase('sentiment');

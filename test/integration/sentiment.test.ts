@@ -93,6 +93,8 @@ describe('news to sentiment:SYM', () => {
     const deepItems = await ingest([{ id: 'deep', symbols: ['SNTM'], headline: JSON.parse(`${'['.repeat(500)}${']'.repeat(500)}`) as unknown, ts: now }, item('huge-id', ['SNTM'], 'h'), { ...item('x'.repeat(300), ['SNTM'], 'h') }, item('long', ['SNTM'], 'h'.repeat(301))]);
     expect(deepItems.json).toMatchObject({ accepted: 1, rejected: 3, errors: [{ index: 0, reason: 'BAD_HEADLINE' }, { index: 2, reason: 'BAD_ID' }, { index: 3, reason: 'BAD_HEADLINE', message: expect.stringContaining('300') }] });
     expect((await ingest([], 'wrong-key')).status).toBe(401);
+    // Sent again (a retry): refused, so that it does not count twice.
+    expect((await post('/api/v1/ingest/news', packed, 'application/msgpack')).json).toMatchObject({ accepted: 0, rejected: 1, errors: [{ index: 0, reason: 'DUPLICATE' }] });
     c.disconnect();
   });
 

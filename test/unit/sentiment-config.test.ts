@@ -5,7 +5,7 @@ describe('sentiment configuration', () => {
   it('has the documented defaults', () => {
     expect(loadConfig({})).toMatchObject({
       sentiment: true, sentimentBatchMax: 32, sentimentBatchMs: 5, sentimentMaxBuffered: 5_000, sentimentMaxInFlight: 2, sentimentEmaAlpha: 0.1,
-      sentimentHoursKept: 48, sentimentMaxSymbols: 10_000, simNewsPerMinute: 12, newsStream: undefined, ingestMaxNews: 1_000, mlMaxBatch: 64, mlMaxTextChars: 2_000,
+      sentimentHoursKept: 48, sentimentRecentIds: 10_000, sentimentMaxSymbols: 10_000, simNewsPerMinute: 12, newsStream: undefined, ingestMaxNews: 1_000, mlMaxBatch: 64, mlMaxTextChars: 2_000,
     });
   });
 
