@@ -1,6 +1,6 @@
 /**
  * `npm run bench:inference`: the sentiment model replicas (actors/model-replica) in one run.
- *   - texts/s with micro-batching (SUPERNOVA_ML_BATCH_MAX / _WAIT_MS's defaults) against one text
+ *   - texts/s with micro-batching (SUPERNOVA_ML_MICROBATCH_MAX / _WAIT_MS's defaults) against one text
  *     per batch, on the same replicas, under the same closed-loop load of one-text calls;
  *   - p50/p99 latency of one-text calls at a steady 50, 200 and 1,000 texts/s (open loop), and
  *     the event loop's lag meanwhile, against the model on the calling thread (InProcessScorer)
@@ -25,8 +25,8 @@ const HELP = `npm run bench:inference [-- options]
   --callers N      concurrent one-text callers of the throughput rounds (default 64)
   --rates LIST     texts/s of the latency rounds (default 50,200,1000)
   --model DIR      model directory (default models/sentiment)
-  --batch-max N    B of the batched rounds (default SUPERNOVA_ML_BATCH_MAX's default)
-  --batch-wait N   T in ms (default SUPERNOVA_ML_BATCH_WAIT_MS's default)
+  --batch-max N    B of the batched rounds (default SUPERNOVA_ML_MICROBATCH_MAX's default)
+  --batch-wait N   T in ms (default SUPERNOVA_ML_MICROBATCH_WAIT_MS's default)
   --nice N         nice value of the worker threads (default SUPERNOVA_ML_WORKER_NICE's default)`;
 
 const WORDS = ['shares', 'surge', 'slump', 'earnings', 'beat', 'miss', 'guidance', 'raises', 'cuts', 'recall', 'record', 'profit', 'loss', 'upgrade', 'downgrade', 'merger', 'probe', 'dividend'];
@@ -100,8 +100,8 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const defaults = (key: keyof typeof configEntries) => configEntries[key].schema.parse(undefined) as number;
   const replicas = Number(values.replicas ?? defaults('mlReplicas'));
-  const batchMax = Number(values['batch-max'] ?? defaults('mlBatchMax'));
-  const batchWaitMs = Number(values['batch-wait'] ?? defaults('mlBatchWaitMs'));
+  const batchMax = Number(values['batch-max'] ?? defaults('mlMicroBatchMax'));
+  const batchWaitMs = Number(values['batch-wait'] ?? defaults('mlMicroBatchWaitMs'));
   const seconds = Number(values.duration ?? 5);
   const callers = Number(values.callers ?? 64);
   const rates = (values.rates ?? '50,200,1000').split(',').map(Number);

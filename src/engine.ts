@@ -10,7 +10,9 @@ import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerServerApi } from './api/index.js';
+import type { SentimentScorer } from './ml/index.js';
+import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
@@ -19,8 +21,9 @@ import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
+import { ModelReplicas, registerModelMetrics, sentimentScorerFromConfig } from '../actors/model-replica/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { barInterval, isClientError, MarketMirror, marketRpcMethods, SENTIMENT_ANALYZE_METHOD, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -82,6 +85,10 @@ export class Engine {
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
   private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
+  /** What scores headlines, with SUPERNOVA_SENTIMENT (see makeScorer). */
+  private readonly scorer: SentimentScorer | undefined;
+  /** The sentiment pipeline and the analyzer of the analyze route and RPC, with SUPERNOVA_SENTIMENT. */
+  private readonly sentiment: SentimentWiring | undefined;
   /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
   readonly ingest: TickIngest;
   private readonly startedAt = Date.now();
@@ -176,8 +183,13 @@ export class Engine {
     const settled = () => storage?.barsSettled() ?? true;
     const reads = config.cacheReads ? readThrough(this.cache) : undefined;
     const archive = database ? new PostgresBarArchive({ db: database, ...(reads ? { cache: reads } : {}), settled }) : undefined;
+    this.scorer = config.sentiment ? this.makeScorer() : undefined;
+    this.sentiment = this.scorer
+      ? sentimentFrom(config, { scorer: this.scorer, publisher: this.pipelinePublisher(), registry: this.metrics.registry, log: this.log, archive: this.storage?.news, redis: this.redis })
+      : undefined;
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    rpc.set(SENTIMENT_ANALYZE_METHOD, analyzeRpc(this.sentiment?.analyzer));
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -228,6 +240,14 @@ export class Engine {
     if (database) {
       this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.storage?.persistence() ?? {}).reduce((n, w) => n + w.buffered, 0) }));
     }
+    const scorer = this.scorer;
+    const models = () => (scorer ? { enabled: true, ...scorer.report() } : { enabled: false });
+    const sentimentFigures = () => this.sentimentReport();
+    this.liveMetrics.extra.register('models', models);
+    // The channel gets totals every second; the report has them by source and reason.
+    this.liveMetrics.extra.register('sentiment', () => this.sentimentTotals());
+    this.report.register('models', models);
+    this.report.register('sentiment', sentimentFigures);
     router.get('/performance/metrics/database', async () => ({ body: await this.databaseReport() }));
     router.get('/performance/metrics/cache', () => ({ body: this.cache.report() }));
     router.get('/metrics', async () => {
@@ -278,7 +298,44 @@ export class Engine {
       ...(this.mirror ? { misdirected: `this node mirrors the market (${configEntries.marketSource.env}=mirror): send ticks to the node that runs the market pipeline (${configEntries.marketSource.env}=pipeline)` } : {}),
     });
     registerMarketSnapshotApi(router, market.state);
+    registerNewsIngestApi(router, { apiKey: config.apiKey, intake: this.sentiment?.pipeline, maxItems: config.ingestMaxNews });
+    registerSentimentApi(router, {
+      apiKey: config.apiKey, rolling: this.sentiment?.pipeline.rolling, analyzer: this.sentiment?.analyzer, symbols: config.symbols,
+      stored: database ? { db: database, cache: reads } : undefined,
+    });
     this.detachables.push(this.gateway.attach(), router.attach(this.app));
+  }
+
+  /**
+   * The one place the scorer is built: the model replicas (worker threads), or with
+   * SUPERNOVA_ML_REPLICAS=0 the model on the calling thread; nothing else in the engine knows which.
+   */
+  private makeScorer(): SentimentScorer {
+    const config = { ...this.config, mlModelDir: resolve(this.config.mlModelDir) };
+    const scorer = sentimentScorerFromConfig(config, { runtime: this.runtime, redis: this.redis, registry: this.metrics.registry, log: this.log });
+    if (scorer instanceof ModelReplicas) registerModelMetrics(this.metrics.registry, () => scorer.stats());
+    return scorer;
+  }
+
+  /** The sentiment pipeline's figures in /performance/report. */
+  private sentimentReport(): Record<string, unknown> {
+    const s = this.sentiment;
+    if (!s) return { enabled: false };
+    const p = s.pipeline;
+    return {
+      enabled: true, buffered: p.buffered, batchesInFlight: p.batchesInFlight, maxBuffered: this.config.sentimentMaxBuffered,
+      symbols: p.rolling.size, published: p.published, scoreErrors: p.scoreErrors, publishErrors: p.publishErrors,
+      analyzePendingTexts: s.analyzer.pendingTexts, sources: p.sourceCounts(), refused: p.refusals(),
+      ...(s.redisNews ? { redis: { acked: s.redisNews.acked, claimed: s.redisNews.claimed, paused: s.redisNews.paused, readErrors: s.redisNews.readErrors } } : {}),
+    };
+  }
+
+  /** The sentiment figures of the metrics channel: a few totals, not the report's breakdown. */
+  private sentimentTotals(): Record<string, unknown> {
+    const p = this.sentiment?.pipeline;
+    if (!p) return { enabled: false };
+    const sum = (field: 'scored' | 'shed' | 'refused' | 'failed') => Object.values(p.sourceCounts()).reduce((n, c) => n + c[field], 0);
+    return { buffered: p.buffered, batchesInFlight: p.batchesInFlight, symbols: p.rolling.size, scored: sum('scored'), refused: sum('refused'), shed: sum('shed'), failed: sum('failed') };
   }
 
   /**
@@ -405,6 +462,17 @@ export class Engine {
       throw err;
     }
     this.runtime.start();
+    try {
+      // After the runtime: the model replicas are actors under it.
+      await this.scorer?.start();
+    } catch (err) {
+      await this.scorer?.stop().catch(() => {});
+      await this.runtime.stop();
+      await this.feed.stop?.();
+      await this.storage?.abort();
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new SentimentStartError(`the sentiment model did not load from ${configEntries.mlModelDir.env}=${this.config.mlModelDir} with ${configEntries.mlBackend.env}=${this.config.mlBackend}: ${detail} (or set ${configEntries.sentiment.env}=false)`, { cause: err });
+    }
     this.actors = new ConnectionActors(this.runtime.supervisor('connections', { maxChildrenPerShard: 500 }), this.actorDeps, {
       mailboxLimit: this.config.mailboxLimit,
       handlerTimeoutMs: this.config.handlerTimeoutMs,
@@ -426,6 +494,15 @@ export class Engine {
     });
     this.gateway.start();
     if (!this.mirror) this.pipeline.start();
+    try {
+      // After the broker: its sources publish from the first item on. A Redis news stream that cannot be read fails start-up.
+      await this.sentiment?.pipeline.start();
+    } catch (err) {
+      // Everything else is up by now: release it as a stop of a running engine would.
+      this.state = 'running';
+      await this.stop();
+      throw err;
+    }
     this.liveMetrics.start();
     this.state = 'running';
     if (!this.config.apiKey) this.log.warn('server API is off: set SUPERNOVA_API_KEY to turn on /api/*');
@@ -471,6 +548,8 @@ export class Engine {
     this.liveMetrics.stop();
     this.memory.stop();
     if (wasRunning) await this.pipeline.stop();
+    await this.sentiment?.pipeline.stop();
+    await this.scorer?.stop();
     await this.mirror?.stop();
     this.fanout.flush();
     await this.feed.stop?.();
@@ -490,6 +569,23 @@ export class Engine {
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
   }
+}
+
+/**
+ * `sentiment.analyze`: the analyze route's body and answer over RPC. Bad input is error 107
+ * naming the limit; a busy or stopped scorer 111 (temporary), the pipeline off 108.
+ */
+function analyzeRpc(analyzer: Analyzer | undefined): RpcMethod {
+  return async (data) => {
+    if (!analyzer) throw new ProtocolError(ErrorCode.NotAvailable, `sentiment is off (${configEntries.sentiment.env}=false)`);
+    try {
+      return await analyzer.analyze(data);
+    } catch (err) {
+      if (isClientError(err)) throw new ProtocolError(ErrorCode.BadRequest, err.message);
+      if (err instanceof AnalyzeBusyError || scorerUnavailable(err)) throw new ProtocolError(ErrorCode.TooManyRequests, (err as Error).message);
+      throw err;
+    }
+  };
 }
 
 /** Errors of the market RPC methods are the caller's fault: bad request with their message. */

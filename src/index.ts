@@ -4,4 +4,5 @@ export { loadConfig, configEntries, ConfigError, defaultNamespaces, type Superno
 export { ErrorCode, DisconnectCode, ProtocolError, DisconnectError, jsonCodec, msgpackCodec, type Codec, type Publication, type StreamPosition } from './protocol/index.js';
 export type { Broker, HistoryQuery, HistoryResult } from './broker/index.js';
 export { HttpError } from './http/index.js';
+export { SentimentStartError } from './sentiment/index.js';
 export type { RpcMethod, RpcCaller } from '../actors/connection/index.js';

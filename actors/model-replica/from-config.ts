@@ -7,7 +7,7 @@ import type { Supervisor } from '../runtime/index.js';
 import { ModelReplicas, type ModelReplicasOptions } from './model-replicas.js';
 
 export type ModelReplicasConfig = Pick<SupernovaConfig,
-  | 'mlModelDir' | 'mlBackend' | 'mlReplicas' | 'mlBatchMax' | 'mlBatchWaitMs' | 'mlTimeoutMs' | 'mlMaxQueued'
+  | 'mlModelDir' | 'mlBackend' | 'mlReplicas' | 'mlMicroBatchMax' | 'mlMicroBatchWaitMs' | 'mlTimeoutMs' | 'mlMaxQueued'
   | 'mlCacheMaxItems' | 'mlCacheMaxBytes' | 'mlCacheTtlMs' | 'mlModelsMax' | 'mlWorkerNice' | 'redisPrefix' | 'cacheTierTimeoutMs'>;
 
 export interface ModelReplicasDeps {
@@ -23,7 +23,7 @@ export function modelReplicasFromConfig(c: ModelReplicasConfig, deps: ModelRepli
   if (c.mlReplicas < 1) throw new RangeError('SUPERNOVA_ML_REPLICAS=0 scores on the calling thread: use sentimentScorerFromConfig (InProcessScorer)');
   return new ModelReplicas({
     runtime: deps.runtime, modelDir: c.mlModelDir, backend: c.mlBackend, replicas: c.mlReplicas,
-    batchMax: c.mlBatchMax, batchWaitMs: c.mlBatchWaitMs, timeoutMs: c.mlTimeoutMs, maxQueued: c.mlMaxQueued,
+    batchMax: c.mlMicroBatchMax, batchWaitMs: c.mlMicroBatchWaitMs, timeoutMs: c.mlTimeoutMs, maxQueued: c.mlMaxQueued,
     cache: { maxItems: c.mlCacheMaxItems, maxBytes: c.mlCacheMaxBytes, ttlMs: c.mlCacheTtlMs },
     modelsMax: c.mlModelsMax, workerNice: c.mlWorkerNice,
     ...(deps.redis ? { redis: { connector: deps.redis, prefix: c.redisPrefix, timeoutMs: c.cacheTierTimeoutMs } } : {}),

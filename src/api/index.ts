@@ -4,3 +4,5 @@ export { registerMarketSnapshotApi } from './market-snapshot-api.js';
 export { apiKeyGuard } from './api-key.js';
 export { statusOf } from './status-of.js';
 export { registerBarsApi } from './bars-api.js';
+export { registerNewsIngestApi, type NewsIngestApiOptions } from './news-ingest-api.js';
+export { registerSentimentApi, SENTIMENT_TIMEFRAMES, DEFAULT_SENTIMENT_TIMEFRAME, type SentimentApiOptions } from './sentiment-api.js';

@@ -113,8 +113,8 @@ export const configEntries = {
   mlBackend: { env: 'SUPERNOVA_ML_BACKEND', schema: z.enum(ML_BACKEND_CHOICES).default('auto'), doc: 'TensorFlow.js backend of the sentiment model: `auto` takes the first that loads of `tensorflow-gpu` (@tensorflow/tfjs-node-gpu, CUDA), `tensorflow` (@tensorflow/tfjs-node), `wasm` (SIMD, one thread) and `cpu` (plain JavaScript); naming one forces it, and stops start-up if it does not load' },
   mlModelDir: { env: 'SUPERNOVA_ML_MODEL_DIR', schema: z.string().min(1).default('models/sentiment'), doc: 'Directory of the sentiment model (model.json, weights.bin, tokenizer.json, labels.json; see `npm run train:sentiment`), relative to the working directory' },
   mlReplicas: { env: 'SUPERNOVA_ML_REPLICAS', schema: int(0, 64).default(2), doc: 'Sentiment model replicas: worker threads each with the model loaded, so inference never holds the event loop; 0 scores on the calling thread (each call holds the event loop for its inference)' },
-  mlBatchMax: { env: 'SUPERNOVA_ML_BATCH_MAX', schema: int(1, 256).default(32), doc: 'Sentiment replicas: texts in one batch at most (B); a batch leaves when it has this many or its first text has waited SUPERNOVA_ML_BATCH_WAIT_MS' },
-  mlBatchWaitMs: { env: 'SUPERNOVA_ML_BATCH_WAIT_MS', schema: int(0, 1_000).default(2), doc: 'Sentiment replicas: longest a text waits for others to share its batch (T); 0 sends what is queued at once' },
+  mlMicroBatchMax: { env: 'SUPERNOVA_ML_MICROBATCH_MAX', schema: int(1, 256).default(32), doc: 'Sentiment replicas: texts in one batch at most (B); a batch leaves when it has this many or its first text has waited SUPERNOVA_ML_MICROBATCH_WAIT_MS' },
+  mlMicroBatchWaitMs: { env: 'SUPERNOVA_ML_MICROBATCH_WAIT_MS', schema: int(0, 1_000).default(2), doc: 'Sentiment replicas: longest a text waits for others to share its batch (T); 0 sends what is queued at once' },
   mlTimeoutMs: { env: 'SUPERNOVA_ML_TIMEOUT_MS', schema: int(50, 600_000).default(5_000), doc: 'Sentiment replicas: a batch unanswered this long means a hung worker, which is ended and replaced (its texts retried once); a text that waited this long for a replica fails with TIMEOUT' },
   mlMaxQueued: { env: 'SUPERNOVA_ML_MAX_QUEUED', schema: int(1, 1_000_000).default(10_000), doc: 'Sentiment replicas: texts waiting for a replica at most; a call that would pass it fails with OVERLOADED (supernova_ml_refused_total)' },
   mlCacheMaxItems: { env: 'SUPERNOVA_ML_CACHE_MAX_ITEMS', schema: int(1, 10_000_000).default(100_000), doc: 'Sentiment inference cache L1: results at most (by model version and SHA-1 of the text); past it the least recently used go' },
@@ -156,6 +156,20 @@ export const configEntries = {
   httpMaxBodyBytes: { env: 'SUPERNOVA_HTTP_MAX_BODY_BYTES', schema: int(1024, 2 ** 30).default(1024 * 1024), doc: 'Largest HTTP request body; a larger one is refused with 413 (tick ingest has its own, SUPERNOVA_INGEST_MAX_BODY_BYTES)' },
   ingestMaxBodyBytes: { env: 'SUPERNOVA_INGEST_MAX_BODY_BYTES', schema: int(1024, 2 ** 30).optional(), doc: `Largest body of POST /api/v1/ingest/ticks (413 beyond it). Unset: ${INGEST_BYTES_PER_TICK} bytes per tick of SUPERNOVA_INGEST_MAX_TICKS` },
   conflateMs: { env: 'SUPERNOVA_MARKET_CONFLATE_MS', schema: int(1, 60_000).default(100), doc: 'Minimum interval between market:SYM snapshots' },
+  sentiment: { env: 'SUPERNOVA_SENTIMENT', schema: bool.default(true), doc: 'Run the sentiment pipeline, `POST /api/v1/sentiment/analyze` and RPC `sentiment.analyze`: the model loads at start (a model that does not load stops start-up); `false` answers their routes 503' },
+  sentimentBatchMax: { env: 'SUPERNOVA_SENTIMENT_BATCH_MAX', schema: int(1, 1_024).default(32), doc: 'News items per call to the scorer at most' },
+  sentimentBatchMs: { env: 'SUPERNOVA_SENTIMENT_BATCH_MS', schema: int(0, 10_000).default(5), doc: 'Longest a news item waits for a fuller batch before it is scored' },
+  sentimentMaxBuffered: { env: 'SUPERNOVA_SENTIMENT_MAX_BUFFERED', schema: int(1, 1_000_000).default(5_000), doc: 'News items the pipeline holds (waiting or being scored) at most; at it news ingest answers 503, the Redis news source stops reading and simulated headlines are shed (supernova_sentiment_shed_total); also the most texts analyze requests may have at the scorer' },
+  sentimentMaxInFlight: { env: 'SUPERNOVA_SENTIMENT_MAX_IN_FLIGHT', schema: int(1, 64).default(2), doc: 'Batches of news at the scorer at once at most' },
+  sentimentEmaAlpha: { env: 'SUPERNOVA_SENTIMENT_EMA_ALPHA', schema: z.coerce.number().gt(0).max(1).default(0.1), doc: 'Weight of each scored item in the rolling EMA of bullish - bearish of its symbol' },
+  sentimentHoursKept: { env: 'SUPERNOVA_SENTIMENT_HOURS_KEPT', schema: int(1, 24 * 31).default(48), doc: 'Hourly sentiment buckets kept in memory per symbol; older hours come from the database when there is one' },
+  sentimentRecentIds: { env: 'SUPERNOVA_SENTIMENT_RECENT_IDS', schema: int(0, 1_000_000).default(10_000), doc: 'Ids of the last news items taken that are remembered: an item with one of them again is refused as DUPLICATE (a retried request, a Redis entry delivered twice) rather than counted twice; 0 remembers none' },
+  sentimentMaxSymbols: { env: 'SUPERNOVA_SENTIMENT_MAX_SYMBOLS', schema: int(1, 1_000_000).default(10_000), doc: 'Symbols whose rolling sentiment is kept in memory; past it the one updated longest ago is forgotten' },
+  simNewsPerMinute: { env: 'SUPERNOVA_SIM_NEWS_PER_MINUTE', schema: z.coerce.number().min(0).max(60_000).default(12), doc: 'Simulated headlines per minute over all symbols, with SUPERNOVA_FEED=simulated; 0 generates none' },
+  newsStream: { env: 'SUPERNOVA_NEWS_STREAM', schema: z.string().min(1).max(512).optional(), doc: 'Redis stream key the upstream XADDs news to (fields `id symbols headline source ts`, symbols comma-separated), read with SUPERNOVA_FEED_GROUP/SUPERNOVA_FEED_CONSUMER and the feed\'s batch, block and claim settings; needs SUPERNOVA_REDIS_URL. Unset: no Redis news' },
+  ingestMaxNews: { env: 'SUPERNOVA_INGEST_MAX_NEWS', schema: int(1, 10_000).default(1_000), doc: 'Most news items one POST /api/v1/ingest/news may carry (more is 413); its body is bounded by SUPERNOVA_HTTP_MAX_BODY_BYTES' },
+  mlMaxBatch: { env: 'SUPERNOVA_ML_MAX_BATCH', schema: int(1, 1_024).default(64), doc: 'Texts one `POST /api/v1/sentiment/analyze` or `sentiment.analyze` may carry at most (more is 400 / error 107)' },
+  mlMaxTextChars: { env: 'SUPERNOVA_ML_MAX_TEXT_CHARS', schema: int(1, 4_096).default(2_000), doc: 'Characters per analyzed text and per news headline at most (the tokenizer reads 2,000); a longer one is refused' },
   logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },
   maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket message; a larger one is refused with close code 1009' },
   maxBackpressureBytes: { env: 'SUPERNOVA_MAX_BACKPRESSURE_BYTES', schema: int(1024).default(1024 * 1024), doc: 'Unsent bytes a socket may hold before it is disconnected as a slow consumer (3008)' },
@@ -274,6 +288,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (out.broker === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_BROKER=redis');
+  }
+  if (out.newsStream !== undefined && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
+    problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_NEWS_STREAM is set (news is read from that Redis stream)');
+  }
+  if (out.newsStream !== undefined && out.feed === 'redis' && out.newsStream === out.feedStream) {
+    problems.push(`SUPERNOVA_NEWS_STREAM=${JSON.stringify(out.newsStream)}: must differ from SUPERNOVA_FEED_STREAM, or the tick feed and the news source would take each other's entries in the group`);
   }
   if (out.storeTicks === true && out.databaseUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_DATABASE_URL'))) {
     problems.push('SUPERNOVA_DATABASE_URL: required when SUPERNOVA_STORE_TICKS=true (ticks are stored in its `ticks` table)');

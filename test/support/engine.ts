@@ -9,9 +9,10 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-/** A whole engine on a free port, quiet, with no feed unless a test asks for one. */
+/** A whole engine on a free port, quiet, with no feed and no sentiment pipeline unless a test asks for them. */
 export async function startEngine(overrides: ConfigOverrides = {}, rpc?: Record<string, RpcMethod>): Promise<TestEngine> {
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', feed: 'none', logLevel: 'silent', shutdownGraceMs: 500, ...overrides });
+  // Sentiment off unless a test asks for it: the other tests need no model loaded.
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', feed: 'none', logLevel: 'silent', shutdownGraceMs: 500, sentiment: false, ...overrides });
   const engine = new Engine(rpc ? { config, logger: pino({ level: 'silent' }), rpc } : { config, logger: pino({ level: 'silent' }) });
   const { port } = await engine.start();
   return {
