@@ -166,7 +166,7 @@ describe('POST /api/v1/sentiment/analyze and RPC sentiment.analyze', () => {
 describe('metrics', () => {
   it('reports the model and the pipeline in /performance/report, the metrics channel and /metrics', async () => {
     const report = (await (await fetch(`${t.http}/performance/report`)).json()) as { sections: Record<string, Record<string, unknown>> };
-    expect(report.sections.models).toMatchObject({ enabled: true, backend: expect.any(String), version: expect.stringMatching(/^sentiment-/), replicas: 0, texts: expect.any(Number) });
+    expect(report.sections.models).toMatchObject({ enabled: true, backend: expect.any(String), version: expect.stringMatching(/^sentiment-/), replicas: 2, texts: expect.any(Number) });
     expect(report.sections.sentiment).toMatchObject({ enabled: true, buffered: 0, sources: { http: { scored: expect.any(Number) } } });
     const c = sdkClient(t.url);
     await connected(c);
