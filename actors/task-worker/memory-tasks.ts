@@ -349,7 +349,7 @@ export class MemoryTasks implements Tasks {
   private settle(rec: TaskRecord, outcome: Outcome): void {
     switch (outcome.kind) {
       case 'ok': {
-        let bytes = 0;
+        let bytes: number;
         try {
           bytes = outcome.value === undefined ? 0 : pack(outcome.value).length;
         } catch {
