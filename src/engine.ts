@@ -10,7 +10,7 @@ import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi, registerTasksApi } from './api/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
@@ -19,6 +19,7 @@ import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
+import { tasksFrom, type Tasks } from '../actors/task-worker/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
@@ -77,6 +78,8 @@ export class Engine {
   readonly database: Database | undefined;
   /** The multi-level cache (L1 here, L2 Redis and L3 PostgreSQL when configured): `cache.get(key, load)`. */
   readonly cache: Cache;
+  /** Task workers: `tasks.submit(...)`, and `tasks.register(type, {schema, run, cpu, retryable})` for the application's own types. */
+  readonly tasks: Tasks;
   /** The database and its writers (bars, ticks, their spill), when SUPERNOVA_DATABASE_URL is set. */
   private readonly storage: Storage | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
@@ -178,6 +181,9 @@ export class Engine {
     const archive = database ? new PostgresBarArchive({ db: database, ...(reads ? { cache: reads } : {}), settled }) : undefined;
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    const tasks = tasksFrom(config, { runtime: this.runtime, redis: this.redis, cache: this.cache, registry: this.metrics.registry, bars: { store: market.bars, archive }, publish: (ch, data) => this.broker.publish(ch, data), onError, node: this.nodeUid });
+    this.tasks = tasks.tasks;
+    for (const [name, fn] of Object.entries(tasks.rpc)) rpc.set(name, fn);
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -225,6 +231,9 @@ export class Engine {
       log: this.log,
     });
     this.liveMetrics.routes(router);
+    this.liveMetrics.extra.register('tasks', tasks.summary);
+    this.report.register('tasks', tasks.summary);
+    registerTasksApi(router, { apiKey: config.apiKey, tasks: this.tasks });
     if (database) {
       this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.storage?.persistence() ?? {}).reduce((n, w) => n + w.buffered, 0) }));
     }
@@ -413,6 +422,7 @@ export class Engine {
     });
     await this.broker.start();
     await this.cache.start();
+    await this.tasks.start();
     // Before the port opens, so the first request already sees the bars that history holds.
     await this.mirror?.start();
     await this.dashboard?.start();
@@ -478,6 +488,7 @@ export class Engine {
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
     // Before the runtime (its shards are actors) and the database (it records its hot keys there).
+    await this.tasks.stop();
     await this.cache.stop();
     await this.runtime.stop();
     await this.broker.stop();

@@ -5,3 +5,4 @@ export { ErrorCode, DisconnectCode, ProtocolError, DisconnectError, jsonCodec, m
 export type { Broker, HistoryQuery, HistoryResult } from './broker/index.js';
 export { HttpError } from './http/index.js';
 export type { RpcMethod, RpcCaller } from '../actors/connection/index.js';
+export type { Tasks, TaskDefinition, TaskContext, TaskView, TaskStatus, Priority, Submission, BatchSubmission } from '../actors/task-worker/index.js';

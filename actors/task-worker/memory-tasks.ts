@@ -9,7 +9,7 @@ import { viewOf, type TaskRecord } from './record.js';
 import type { TaskRegistry } from './registry.js';
 import { scaleStep } from './scaling.js';
 import type { TaskCounters, TaskEvents, TaskLimits, TaskResultStore, Tasks, TaskStats } from './tasks.js';
-import { FINAL_STATUSES, type BatchSubmission, type Priority, type Submission, type TaskStatus, type TaskView } from './types.js';
+import { FINAL_STATUSES, type BatchSubmission, type TaskDefinition, type Priority, type Submission, type TaskStatus, type TaskView } from './types.js';
 
 export interface MemoryTasksOptions {
   runtime: { supervisor(name: string): Supervisor };
@@ -72,6 +72,10 @@ export class MemoryTasks implements Tasks {
 
   get registry(): TaskRegistry {
     return this.o.registry;
+  }
+
+  register<A, R>(type: string, definition: TaskDefinition<A, R>): void {
+    this.o.registry.register(type, definition);
   }
 
   start(): Promise<void> {

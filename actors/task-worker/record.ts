@@ -37,6 +37,7 @@ export function viewOf(r: TaskRecord): TaskView {
   if (r.finishedAt !== undefined) v.finishedAt = r.finishedAt;
   if (r.result !== undefined) v.result = r.result;
   if (r.error !== undefined) v.error = r.error;
+  if (r.user !== undefined) v.user = r.user;
   if (r.items) v.items = { ...r.items };
   return v;
 }

@@ -1,11 +1,13 @@
 import type { TaskRegistry } from './registry.js';
-import type { BatchSubmission, Priority, Submission, TaskView } from './types.js';
+import type { BatchSubmission, Priority, Submission, TaskDefinition, TaskView } from './types.js';
 
 /** The engine's task service, in memory mode (MemoryTasks) or durable mode on Redis (DurableTasks). */
 export interface Tasks {
   readonly mode: 'memory' | 'redis';
   /** Task types: `tasks.registry.register(type, definition)` before start. */
   readonly registry: TaskRegistry;
+  /** Adds a task type (`engine.tasks.register(type, {schema, run, cpu, retryable})`); before start in redis mode. */
+  register<A, R>(type: string, definition: TaskDefinition<A, R>): void;
   /** The new task's id; UnknownTaskTypeError / InvalidTaskArgsError (400, 107), TaskQueueFullError (429, 106). */
   submit(s: Submission): Promise<string>;
   submitBatch(b: BatchSubmission): Promise<string>;

@@ -22,6 +22,8 @@ export interface TaskView {
   finishedAt?: number;
   result?: unknown;
   error?: string;
+  /** Who submitted it over RPC (completions are pushed to `user#USER`). */
+  user?: string;
   /** A batch: items done so far and in all. */
   items?: { done: number; total: number };
 }

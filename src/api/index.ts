@@ -4,3 +4,4 @@ export { registerMarketSnapshotApi } from './market-snapshot-api.js';
 export { apiKeyGuard } from './api-key.js';
 export { statusOf } from './status-of.js';
 export { registerBarsApi } from './bars-api.js';
+export { registerTasksApi } from './tasks-api.js';
