@@ -78,6 +78,8 @@ export class DurableTasks implements Tasks {
   private readonly runningHere = new Map<string, TaskRecord>();
   private timers: NodeJS.Timeout[] = [];
   private running = false;
+  /** Adds started on this engine and not yet in Redis. */
+  private adding = 0;
   private calmSince = Date.now();
   private depth: Record<Priority, number> = { high: 0, normal: 0, low: 0 };
   private oldestWaitMs = 0;
@@ -163,9 +165,9 @@ export class DurableTasks implements Tasks {
     const def = this.o.registry.get(s.type);
     const args = this.checked(s.type, s.args);
     const timeoutMs = this.timeout(s.timeoutMs, def);
-    await this.bound(1);
+    const release = await this.bound(1);
     const data: JobData = { type: s.type, args, priority: s.priority ?? 'normal', timeoutMs, ...(s.user ? { user: s.user } : {}) };
-    return this.add(queue, data, def.retryable ? this.o.limits.attempts : 1);
+    return this.add(queue, data, def.retryable ? this.o.limits.attempts : 1).finally(release);
   }
 
   /** In redis mode a batch is one job: the engine that takes it runs its items, at most K at once. */
@@ -186,20 +188,23 @@ export class DurableTasks implements Tasks {
       }
     });
     const timeoutMs = this.timeout(b.timeoutMs, def);
-    await this.bound(1);
-    return this.add(queue, { type: b.type, args: null, priority: b.priority ?? 'normal', timeoutMs, batch: { items, concurrency: k }, ...(b.user ? { user: b.user } : {}) }, 1);
+    const release = await this.bound(1);
+    return this.add(queue, { type: b.type, args: null, priority: b.priority ?? 'normal', timeoutMs, batch: { items, concurrency: k }, ...(b.user ? { user: b.user } : {}) }, 1).finally(release);
   }
 
   async status(id: string): Promise<TaskView> {
     const queue = this.live();
     if (typeof id !== 'string' || id.length > 64) throw new TaskNotFoundError(String(id));
+    // The state first, then the job: read the other way round, a job that completes in between
+    // would be reported succeeded with the fields it had while running (no result).
+    const state = await queue.getJobState(id);
     const [job, marker] = await Promise.all([queue.getJob(id), this.client?.get(this.key(`cancelled:${id}`))]);
     if (marker) {
       const m = JSON.parse(marker) as Pick<TaskView, 'type' | 'priority' | 'createdAt' | 'user'> & { finishedAt: number };
       return { id, type: m.type, status: 'cancelled', progress: 0, priority: m.priority, attempts: job?.attemptsMade ?? 0, createdAt: m.createdAt, finishedAt: m.finishedAt, ...(m.user ? { user: m.user } : {}) };
     }
-    if (!job) throw new TaskNotFoundError(id);
-    return this.viewOf(job, await job.getState());
+    if (!job || state === 'unknown') throw new TaskNotFoundError(id);
+    return this.viewOf(job, state);
   }
 
   async cancel(id: string): Promise<TaskView> {
@@ -260,13 +265,26 @@ export class DurableTasks implements Tasks {
     return asked ?? def.timeoutMs ?? l.timeoutMs;
   }
 
-  /** The shared queue's bound: checked before each add, so engines racing may pass it by a few. */
-  private async bound(n: number): Promise<void> {
-    const queued = await (this.queue as Queue).getJobCountByTypes(...QUEUED_STATES);
-    if (queued + n > this.o.limits.queueMax) {
-      this.counters.rejected++;
-      throw new TaskQueueFullError(this.o.limits.queueMax, 'SUPERNOVA_TASK_QUEUE_MAX');
+  /**
+   * The shared queue's bound, checked before each add. Adds under way on this engine count too,
+   * so a burst here cannot pass it; engines racing each other may pass it by a few.
+   */
+  private async bound(n: number): Promise<() => void> {
+    this.adding += n;
+    const release = () => {
+      this.adding -= n;
+    };
+    try {
+      const queued = await (this.queue as Queue).getJobCountByTypes(...QUEUED_STATES);
+      if (queued + this.adding > this.o.limits.queueMax) {
+        this.counters.rejected++;
+        throw new TaskQueueFullError(this.o.limits.queueMax, 'SUPERNOVA_TASK_QUEUE_MAX');
+      }
+    } catch (err) {
+      release();
+      throw err;
     }
+    return release;
   }
 
   private async add(queue: Queue, data: JobData, attempts: number): Promise<string> {
