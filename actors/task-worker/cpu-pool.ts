@@ -40,11 +40,12 @@ export class CpuPool {
   }
 
   /** Runs `name` of `module` on `input` in a thread; rejects with AbortError when `signal` aborts. */
-  async run<R>(module: string | URL, name: string, input: unknown, signal: AbortSignal): Promise<R> {
+  async run<R>(module: string | URL, name: string, input: unknown, signal: AbortSignal, onBytes?: (resultBytes: number) => void): Promise<R> {
     if (!this.pool) throw new Error('the CPU pool is not started');
     const href = module instanceof URL ? module.href : module.startsWith('file:') ? module : pathToFileURL(module).href;
     const call: CpuCall = { module: href, name, input: pack(input) };
     const out = (await this.pool.run(call, { signal })) as Uint8Array;
+    onBytes?.(out.length);
     return unpack(out) as R;
   }
 

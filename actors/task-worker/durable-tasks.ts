@@ -3,7 +3,7 @@ import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'b
 import { pack } from 'msgpackr';
 import type { RedisClient, RedisConnector } from '../../src/redis/index.js';
 import type { ActorRef, Supervisor } from '../runtime/index.js';
-import { InvalidTaskArgsError, TaskCancelledError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TaskTimeoutError } from './errors.js';
+import { InvalidTaskArgsError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TaskTimeoutError } from './errors.js';
 import { executeAttempt, type Outcome } from './execute.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { TaskRecord } from './record.js';
@@ -113,7 +113,7 @@ export class DurableTasks implements Tasks {
     this.subscriber = c.subscriber('tasks-cancel', { maxRetriesPerRequest: null });
     for (const client of [this.client, this.workerClient, this.subscriber]) client.on('error', (err: unknown) => this.o.onError('tasks redis', err));
     await Promise.all([c.connect(this.client), c.connect(this.workerClient), c.connect(this.subscriber)]);
-    this.subscriber.on('message', (_channel: string, id: string) => this.runningHere.get(id)?.abort?.abort(new TaskCancelledError()));
+    this.subscriber.on('message', (_channel: string, id: string) => this.runningHere.get(id)?.stop?.('cancelled'));
     await this.subscriber.subscribe(this.key('cancel'));
     this.queue = new Queue('q', { connection: this.client, prefix: this.keyPrefix });
     this.queue.on('error', (err) => this.o.onError('tasks queue', err));
@@ -151,7 +151,7 @@ export class DurableTasks implements Tasks {
     this.timers = [];
     // Running tasks are abandoned, not failed: their locks lapse and another engine runs them.
     await this.worker?.close(true).catch(() => undefined);
-    for (const rec of this.runningHere.values()) rec.abort?.abort(new TaskCancelledError());
+    for (const rec of this.runningHere.values()) rec.stop?.('cancelled');
     await this.queue?.close().catch(() => undefined);
     this.supervisor?.stop();
     this.actors.length = 0;
@@ -334,7 +334,7 @@ export class DurableTasks implements Tasks {
     };
     this.o.events?.started?.(data.type, data.priority, (Date.now() - job.timestamp) / 1000);
     this.runningHere.set(rec.id, rec);
-    signal?.addEventListener('abort', () => rec.abort?.abort(new TaskCancelledError()), { once: true });
+    signal?.addEventListener('abort', () => rec.stop?.('cancelled'), { once: true });
     let lastProgress = 0;
     const timer = setInterval(() => {
       if (rec.progress !== lastProgress) {
@@ -357,7 +357,7 @@ export class DurableTasks implements Tasks {
   private settle(rec: TaskRecord, outcome: Outcome, job: Job): unknown {
     switch (outcome.kind) {
       case 'ok': {
-        const bytes = outcome.value === undefined ? 0 : pack(outcome.value).length;
+        const bytes = outcome.value === undefined ? 0 : rec.bytes > 0 ? rec.bytes : pack(outcome.value).length;
         if (bytes > this.o.limits.resultMaxBytes) {
           this.counters.failed++;
           throw new UnrecoverableError(`the result is ${bytes} bytes, over ${this.o.limits.resultMaxBytes} (SUPERNOVA_TASK_RESULT_MAX_BYTES)`);
@@ -408,7 +408,7 @@ export class DurableTasks implements Tasks {
               id: `${i}`, type: data.type, def: itemDef, args: items[i], priority: data.priority, timeoutMs: data.timeoutMs, user: undefined,
               createdAt: Date.now(), status: 'running', progress: 0, attempts: 1, queuedAt: Date.now(), bytes: 0,
             };
-            const stop = () => rec.abort?.abort(new TaskCancelledError());
+            const stop = () => rec.stop?.('cancelled');
             ctx.signal.addEventListener('abort', stop, { once: true });
             const o = await executeAttempt(rec, cpu);
             ctx.signal.removeEventListener('abort', stop);

@@ -18,24 +18,32 @@ const MAX_TIMER_MS = 2_147_483_647;
  * terminates its thread). Never rejects.
  */
 export async function executeAttempt(rec: TaskRecord, cpu: CpuPool | undefined): Promise<Outcome> {
-  const abort = (rec.abort = new AbortController());
-  const ended = new Promise<Outcome>((resolve) => {
-    abort.signal.addEventListener('abort', () => {
-      const reason: unknown = abort.signal.reason;
-      resolve(reason instanceof TaskTimeoutError ? { kind: 'timeout', message: reason.message } : { kind: 'cancelled' });
-    }, { once: true });
-  });
-  const timer = setTimeout(() => abort.abort(new TaskTimeoutError(rec.timeoutMs)), Math.min(rec.timeoutMs, MAX_TIMER_MS));
+  // The AbortController is made only if the task asks for its signal: its events cost more than a
+  // trivial task does.
+  let controller: AbortController | undefined;
+  let end!: (outcome: Outcome) => void;
+  const ended = new Promise<Outcome>((resolve) => (end = resolve));
+  rec.stop = (why) => {
+    const reason = why === 'timeout' ? new TaskTimeoutError(rec.timeoutMs) : new TaskCancelledError();
+    end(why === 'timeout' ? { kind: 'timeout', message: reason.message } : { kind: 'cancelled' });
+    controller?.abort(reason);
+  };
+  const timer = setTimeout(() => rec.stop?.('timeout'), Math.min(rec.timeoutMs, MAX_TIMER_MS));
   const def = rec.def;
+  rec.bytes = 0;
   const ctx: TaskContext = {
-    signal: abort.signal,
+    get signal() {
+      return (controller ??= new AbortController()).signal;
+    },
     attempt: rec.attempts,
     progress: (f) => {
       if (rec.status === 'running' && typeof f === 'number' && Number.isFinite(f)) rec.progress = Math.min(1, Math.max(0, f));
     },
     cpu: <R>(input: unknown): Promise<R> => {
       if (!def.cpu || !cpu) return Promise.reject(new Error(`task type ${rec.type} has no cpu module`));
-      return cpu.run<R>(def.cpu.module, def.cpu.name ?? 'default', input, abort.signal);
+      // The size of what came back from the thread stands for the result's: measuring it again
+      // on the event loop would cost as much as packing it did.
+      return cpu.run<R>(def.cpu.module, def.cpu.name ?? 'default', input, ctx.signal, (n) => (rec.bytes = n));
     },
   };
   const ran = (async (): Promise<Outcome> => {
@@ -49,9 +57,9 @@ export async function executeAttempt(rec: TaskRecord, cpu: CpuPool | undefined):
     return await Promise.race([ran, ended]);
   } finally {
     clearTimeout(timer);
-    rec.abort = undefined;
-    // Whatever the task still does after a timeout or cancellation is told to stop.
-    if (!abort.signal.aborted) abort.abort(new TaskCancelledError());
+    rec.stop = undefined;
+    // Whatever the task still does after a timeout or cancellation has been told to stop; one
+    // that finished has nothing left to abort.
   }
 }
 

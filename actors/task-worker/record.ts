@@ -20,8 +20,8 @@ export interface TaskRecord {
   error?: string;
   /** Bytes of the msgpack-encoded result, counted against SUPERNOVA_TASK_RESULTS_MAX_BYTES. */
   bytes: number;
-  /** While running: aborts the attempt (timeout, cancellation). */
-  abort?: AbortController;
+  /** While running: ends the attempt at once (timeout, cancellation) and aborts the task's signal. */
+  stop?: ((why: 'timeout' | 'cancelled') => void) | undefined;
   retryTimer?: NodeJS.Timeout;
   /** Callers of wait(); settled once the task is final. */
   waiters?: ((view: TaskView) => void)[];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { barInterval } from '../../../streams/index.js';
 import type { TaskDefinition } from '../types.js';
 import type { BarReader } from './bar-reader.js';
-import type { SmaInput, SmaResult } from './sma-kernel.js';
+import { seriesBytes, type SmaInput, type SmaResult } from './sma-kernel.js';
 
 export const SMA_TASK = 'backtest.sma';
 /** Bars one backtest reads at most (a year of 1-minute regular-hours bars is about 98,000). */
@@ -41,8 +41,8 @@ export function smaBacktestTask(bars: BarReader): TaskDefinition<SmaArgs, SmaRes
       if (series.length < a.slow) throw new Error(`${a.symbol} ${a.interval}: ${series.length} bars in range, the slow average needs ${a.slow}`);
       ctx.progress(0.2);
       const input: SmaInput = {
-        starts: series.map((b) => b.start),
-        closes: series.map((b) => b.close),
+        starts: seriesBytes(Float64Array.from(series, (b) => b.start)),
+        closes: seriesBytes(Float64Array.from(series, (b) => b.close)),
         fast: a.fast,
         slow: a.slow,
         capital: CAPITAL,
