@@ -43,8 +43,13 @@ export class CpuPool {
   async run<R>(module: string | URL, name: string, input: unknown, signal: AbortSignal, onBytes?: (resultBytes: number) => void): Promise<R> {
     if (!this.pool) throw new Error('the CPU pool is not started');
     const href = module instanceof URL ? module.href : module.startsWith('file:') ? module : pathToFileURL(module).href;
-    const call: CpuCall = { module: href, name, input: pack(input) };
-    const out = (await this.pool.run(call, { signal })) as Uint8Array;
+    // The bytes go over in a buffer of their own, transferred: posting pack()'s output would copy
+    // the whole buffer under it, on this thread.
+    const packed = pack(input);
+    const bytes = new Uint8Array(packed.length);
+    bytes.set(packed);
+    const call: CpuCall = { module: href, name, input: bytes };
+    const out = (await this.pool.run(call, { signal, transferList: [bytes.buffer] })) as Uint8Array;
     onBytes?.(out.length);
     return unpack(out) as R;
   }

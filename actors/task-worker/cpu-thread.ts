@@ -3,6 +3,7 @@
  * the named export on arguments that crossed as msgpack; the result goes back as msgpack too.
  */
 import { pack, unpack } from 'msgpackr';
+import { move } from 'piscina';
 
 export interface CpuCall {
   module: string;
@@ -30,5 +31,9 @@ export default async function runCpu(call: CpuCall): Promise<Uint8Array> {
   const fn = (await mod)[call.name];
   if (typeof fn !== 'function') throw new TypeError(`${call.module} has no function export ${call.name}`);
   const result = await (fn as CpuFunction)(unpack(call.input));
-  return pack(result);
+  // Moved back, not copied: the event loop's side only unpacks.
+  const packed = pack(result);
+  const bytes = new Uint8Array(packed.length);
+  bytes.set(packed);
+  return move(bytes) as Uint8Array;
 }
