@@ -3,7 +3,7 @@ import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'b
 import { pack } from 'msgpackr';
 import type { RedisClient, RedisConnector } from '../../src/redis/index.js';
 import type { ActorRef, Supervisor } from '../runtime/index.js';
-import { InvalidTaskArgsError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TaskTimeoutError } from './errors.js';
+import { InvalidTaskArgsError, TaskError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TasksUnavailableError, TaskTimeoutError } from './errors.js';
 import { executeAttempt, type Outcome } from './execute.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { TaskRecord } from './record.js';
@@ -50,6 +50,8 @@ const BULL_PRIORITY: Record<Priority, number> = { high: 1, normal: 2, low: 3 };
 const QUEUED_STATES = ['waiting', 'prioritized', 'delayed', 'waiting-children'] as const;
 /** Jobs looked at per aging pass. */
 const AGING_SCAN = 1_000;
+/** How long a request's Redis work may take before it is answered 503. */
+const IO_TIMEOUT_MS = 5_000;
 /** Progress goes to Redis at most this often per task. */
 const PROGRESS_MS = 250;
 
@@ -160,7 +162,39 @@ export class DurableTasks implements Tasks {
     await this.o.cpu?.stop();
   }
 
-  async submit(s: Submission): Promise<string> {
+  submit(s: Submission): Promise<string> {
+    return this.io('submit', () => this.submitNow(s));
+  }
+
+  submitBatch(b: BatchSubmission): Promise<string> {
+    return this.io('submit', () => this.submitBatchNow(b));
+  }
+
+  status(id: string): Promise<TaskView> {
+    return this.io('status', () => this.statusNow(id));
+  }
+
+  cancel(id: string): Promise<TaskView> {
+    return this.io('cancel', () => this.cancelNow(id));
+  }
+
+  /**
+   * A request's Redis work, bounded in time: BullMQ's connections queue commands while Redis is
+   * away (they must, for its blocking reads), so without this a request would wait for the outage.
+   */
+  private io<T>(what: string, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TasksUnavailableError(`${what} took over ${IO_TIMEOUT_MS} ms`)), IO_TIMEOUT_MS);
+    });
+    const work = run().catch((err: unknown) => {
+      if (err instanceof TaskError) throw err;
+      throw new TasksUnavailableError(what, { cause: err });
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private async submitNow(s: Submission): Promise<string> {
     const queue = this.live();
     const def = this.o.registry.get(s.type);
     const args = this.checked(s.type, s.args);
@@ -171,7 +205,7 @@ export class DurableTasks implements Tasks {
   }
 
   /** In redis mode a batch is one job: the engine that takes it runs its items, at most K at once. */
-  async submitBatch(b: BatchSubmission): Promise<string> {
+  private async submitBatchNow(b: BatchSubmission): Promise<string> {
     const queue = this.live();
     const l = this.o.limits;
     const def = this.o.registry.get(b.type);
@@ -192,7 +226,7 @@ export class DurableTasks implements Tasks {
     return this.add(queue, { type: b.type, args: null, priority: b.priority ?? 'normal', timeoutMs, batch: { items, concurrency: k }, ...(b.user ? { user: b.user } : {}) }, 1).finally(release);
   }
 
-  async status(id: string): Promise<TaskView> {
+  private async statusNow(id: string): Promise<TaskView> {
     const queue = this.live();
     if (typeof id !== 'string' || id.length > 64) throw new TaskNotFoundError(String(id));
     // The state first, then the job: read the other way round, a job that completes in between
@@ -207,8 +241,8 @@ export class DurableTasks implements Tasks {
     return this.viewOf(job, state);
   }
 
-  async cancel(id: string): Promise<TaskView> {
-    const view = await this.status(id);
+  private async cancelNow(id: string): Promise<TaskView> {
+    const view = await this.statusNow(id);
     if (view.status !== 'queued' && view.status !== 'running') return view;
     const ttlS = Math.ceil(this.o.limits.resultTtlMs / 1000);
     const marker = JSON.stringify({ type: view.type, priority: view.priority, createdAt: view.createdAt, finishedAt: Date.now(), ...(view.user ? { user: view.user } : {}) });
@@ -218,7 +252,7 @@ export class DurableTasks implements Tasks {
     if (view.status === 'queued') await job?.remove().catch(() => undefined);
     await this.client?.publish(this.key('cancel'), id);
     this.counters.cancelled++;
-    return this.status(id);
+    return this.statusNow(id);
   }
 
   async wait(id: string): Promise<TaskView> {

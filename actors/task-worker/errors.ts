@@ -60,3 +60,10 @@ export class TaskCancelledError extends Error {
     this.name = 'TaskCancelledError';
   }
 }
+
+export class TasksUnavailableError extends TaskError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(ErrorCode.NotAvailable, `the task queue (Redis) does not answer: ${what}; retry later`, 503, options);
+    this.name = 'TasksUnavailableError';
+  }
+}

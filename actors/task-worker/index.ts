@@ -9,7 +9,7 @@ export { barReader, type BarReader } from './backtest/bar-reader.js';
 export { SMA_TASK, smaBacktestTask } from './backtest/sma-task.js';
 export type { SmaResult, SmaTrade } from './backtest/sma-kernel.js';
 export {
-  InvalidTaskArgsError, TaskCancelledError, TaskError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TaskTimeoutError, UnknownTaskTypeError,
+  InvalidTaskArgsError, TaskCancelledError, TaskError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TasksUnavailableError, TaskTimeoutError, UnknownTaskTypeError,
 } from './errors.js';
 export type { StoredResult, TaskCounters, TaskEvents, TaskLimits, TaskResultStore, Tasks, TaskStats } from './tasks.js';
 export {

@@ -7,6 +7,7 @@ import { startEngine, type TestEngine } from '../support/engine.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, testPrefix } from '../support/redis-broker.js';
 import { until } from '../support/client.js';
+import { RedisServer, redisServerInstalled } from '../support/redis-server.js';
 import { onceTask, registerTestTasks } from '../fixtures/task-types.js';
 import type { TaskView } from '../../src/index.js';
 
@@ -133,3 +134,30 @@ describe.runIf(reachable)('durable tasks (BullMQ on Redis)', () => {
   });
 });
 
+
+describe.runIf(redisServerInstalled())('durable tasks while Redis is away', () => {
+  it('answers 503 / 108 within a bound while Redis is down, and runs what was queued once it is back', { timeout: 60_000 }, async () => {
+    const server = await RedisServer.start({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+    const t = await startEngine({ redisUrl: server.url, redisPrefix: 'taskfault', taskQueue: 'redis', broker: 'memory', taskWorkersMin: 1, taskWorkersMax: 1, apiKey: 'k' });
+    registerTestTasks(t.engine.tasks);
+    const post = (body: unknown) => fetch(`${t.http}/api/v1/tasks`, { method: 'POST', headers: { authorization: 'apikey k', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      const blocker = (await (await post({ type: 'test.sleep', args: { ms: 1_500 } })).json()) as { id: string };
+      const queued = (await (await post({ type: 'test.sum', args: { a: 1, b: 2 } })).json()) as { id: string };
+      await server.kill();
+      const t0 = Date.now();
+      const res = await post({ type: 'test.sum', args: { a: 1, b: 1 } });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 108 } });
+      expect(Date.now() - t0).toBeLessThan(8_000);
+      expect((await fetch(`${t.http}/performance/health/live`)).status).toBe(200);
+      await server.restart();
+      const done = await t.engine.tasks.wait(queued.id);
+      expect(done).toMatchObject({ status: 'succeeded', result: 3 });
+      expect(['succeeded', 'running', 'queued']).toContain((await t.engine.tasks.status(blocker.id)).status);
+    } finally {
+      await t.stop();
+      await server.stop();
+    }
+  });
+});
