@@ -19,7 +19,7 @@ import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
-import { tasksFrom, type Tasks } from '../actors/task-worker/index.js';
+import { tasksFrom, type TaskDefinition, type Tasks } from '../actors/task-worker/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
@@ -33,6 +33,8 @@ export interface EngineOptions {
   logSink?: LogSink;
   /** Extra RPC methods, next to the built-in market ones. */
   rpc?: Record<string, RpcMethod>;
+  /** The application's task types, registered before start (in redis mode a job may arrive at once). */
+  tasks?: Record<string, TaskDefinition>;
 }
 
 /**
@@ -183,6 +185,7 @@ export class Engine {
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     const tasks = tasksFrom(config, { runtime: this.runtime, redis: this.redis, cache: this.cache, registry: this.metrics.registry, bars: { store: market.bars, archive }, publish: (ch, data) => this.broker.publish(ch, data), onError, node: this.nodeUid });
     this.tasks = tasks.tasks;
+    for (const [type, definition] of Object.entries(options.tasks ?? {})) this.tasks.register(type, definition);
     for (const [name, fn] of Object.entries(tasks.rpc)) rpc.set(name, fn);
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 

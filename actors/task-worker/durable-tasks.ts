@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { pack } from 'msgpackr';
 import type { RedisClient, RedisConnector } from '../../src/redis/index.js';
 import type { ActorRef, Supervisor } from '../runtime/index.js';
@@ -50,6 +50,8 @@ const BULL_PRIORITY: Record<Priority, number> = { high: 1, normal: 2, low: 3 };
 const QUEUED_STATES = ['waiting', 'prioritized', 'delayed', 'waiting-children'] as const;
 /** Jobs looked at per aging pass. */
 const AGING_SCAN = 1_000;
+/** How long a job of a type this engine does not know waits before it is offered again. */
+const UNKNOWN_TYPE_DELAY_MS = 1_000;
 /** How long a request's Redis work may take before it is answered 503. */
 const IO_TIMEOUT_MS = 5_000;
 /** Progress goes to Redis at most this often per task. */
@@ -122,7 +124,7 @@ export class DurableTasks implements Tasks {
     this.supervisor = this.o.runtime.supervisor('task-workers');
     const l = this.o.limits;
     for (let i = 0; i < l.workersMin; i++) this.addActor();
-    this.worker = new Worker('q', (job, _token, signal) => this.process(job, signal), {
+    this.worker = new Worker('q', (job, token, signal) => this.process(job, token, signal), {
       connection: this.workerClient,
       prefix: this.keyPrefix,
       concurrency: l.workersMin,
@@ -358,9 +360,15 @@ export class DurableTasks implements Tasks {
   }
 
   /** BullMQ's processor: one of the worker actors runs the attempt. */
-  private async process(job: Job, signal: AbortSignal | undefined): Promise<unknown> {
+  private async process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     const data = job.data as JobData;
     if (await this.client?.exists(this.key(`cancelled:${job.id ?? ''}`))) throw new UnrecoverableError('cancelled');
+    if (!this.o.registry.has(data.type)) {
+      // A type this engine does not run (an engine of another version, or one still registering
+      // its types): back to the queue for another engine, without using an attempt.
+      await job.moveToDelayed(Date.now() + UNKNOWN_TYPE_DELAY_MS, token);
+      throw new DelayedError();
+    }
     const def = data.batch ? this.batchDefinition(data) : this.o.registry.get(data.type);
     const rec: TaskRecord = {
       id: job.id as string, type: data.type, def, args: data.args, priority: data.priority, timeoutMs: data.timeoutMs, user: data.user,

@@ -1,7 +1,7 @@
 export { tasksFrom, taskLimits, type TasksConfig, type TasksDeps } from './from-config.js';
 export { MemoryTasks, type MemoryTasksOptions } from './memory-tasks.js';
 export { DurableTasks, type DurableTasksOptions } from './durable-tasks.js';
-export { TaskRegistry } from './registry.js';
+export { TaskRegistry, taskType } from './registry.js';
 export { CpuPool, type CpuPoolOptions } from './cpu-pool.js';
 export { taskRpcMethods } from './task-rpc.js';
 export { registerTaskMetrics } from './task-metrics.js';

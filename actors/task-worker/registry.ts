@@ -38,3 +38,8 @@ export class TaskRegistry {
     throw new InvalidTaskArgsError(`${type}: ${reason}`);
   }
 }
+
+/** A definition typed by its own schema, as a value of a map of types (EngineOptions.tasks). */
+export function taskType<A, R>(definition: TaskDefinition<A, R>): TaskDefinition {
+  return definition as unknown as TaskDefinition;
+}

@@ -8,7 +8,8 @@ import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, testPrefix } from '../support/redis-broker.js';
 import { until } from '../support/client.js';
 import { RedisServer, redisServerInstalled } from '../support/redis-server.js';
-import { onceTask, registerTestTasks } from '../fixtures/task-types.js';
+import { onceTask, testTaskTypes } from '../fixtures/task-types.js';
+import { taskType } from '../../src/index.js';
 import type { TaskView } from '../../src/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,15 +20,16 @@ describe.runIf(reachable)('durable tasks (BullMQ on Redis)', () => {
   const engines: TestEngine[] = [];
   const redis = new Redis(REDIS_URL);
   const start = async (over: Record<string, unknown> = {}) => {
-    const t = await startEngine({ redisUrl: REDIS_URL, redisPrefix: prefix, taskQueue: 'redis', broker: 'memory', taskLockMs: 1_000, taskWorkersMin: 2, taskWorkersMax: 2, taskQueueMax: 30, taskAgingMs: 60_000, taskRetryBaseMs: 10, apiKey: 'k', ...over });
-    registerTestTasks(t.engine.tasks);
-    t.engine.tasks.register('test.once', onceTask(redis, prefix));
-    // Attempts counted in Redis: a retry may run on either engine.
-    t.engine.tasks.register('test.flaky', { schema: z.object({ fail: z.number(), key: z.string() }), retryable: true, run: async (a: { fail: number; key: string }) => {
-      const n = await redis.incr(`${prefix}:flaky:${a.key}`);
-      if (n <= a.fail) throw new Error(`failure ${n}`);
-      return 'ok';
-    } });
+    // Registered before start: a job may reach an engine the moment its worker runs.
+    const t = await startEngine({ redisUrl: REDIS_URL, redisPrefix: prefix, taskQueue: 'redis', broker: 'memory', taskLockMs: 1_000, taskWorkersMin: 2, taskWorkersMax: 2, taskQueueMax: 30, taskAgingMs: 60_000, taskRetryBaseMs: 10, apiKey: 'k', ...over }, undefined, testTaskTypes({
+      'test.once': taskType(onceTask(redis, prefix)),
+      // Attempts counted in Redis: a retry may run on either engine.
+      'test.flaky': taskType({ schema: z.object({ fail: z.number(), key: z.string() }), retryable: true, run: async (a: { fail: number; key: string }) => {
+        const n = await redis.incr(`${prefix}:flaky:${a.key}`);
+        if (n <= a.fail) throw new Error(`failure ${n}`);
+        return 'ok';
+      } }),
+    }));
     engines.push(t);
     return t;
   };
@@ -138,8 +140,7 @@ describe.runIf(reachable)('durable tasks (BullMQ on Redis)', () => {
 describe.runIf(redisServerInstalled())('durable tasks while Redis is away', () => {
   it('answers 503 / 108 within a bound while Redis is down, and runs what was queued once it is back', { timeout: 60_000 }, async () => {
     const server = await RedisServer.start({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-    const t = await startEngine({ redisUrl: server.url, redisPrefix: 'taskfault', taskQueue: 'redis', broker: 'memory', taskWorkersMin: 1, taskWorkersMax: 1, apiKey: 'k' });
-    registerTestTasks(t.engine.tasks);
+    const t = await startEngine({ redisUrl: server.url, redisPrefix: 'taskfault', taskQueue: 'redis', broker: 'memory', taskWorkersMin: 1, taskWorkersMax: 1, apiKey: 'k' }, undefined, testTaskTypes());
     const post = (body: unknown) => fetch(`${t.http}/api/v1/tasks`, { method: 'POST', headers: { authorization: 'apikey k', 'content-type': 'application/json' }, body: JSON.stringify(body) });
     try {
       const blocker = (await (await post({ type: 'test.sleep', args: { ms: 1_500 } })).json()) as { id: string };
