@@ -162,3 +162,24 @@ describe.runIf(redisServerInstalled())('durable tasks while Redis is away', () =
     }
   });
 });
+
+describe.runIf(reachable)('durable tasks: aging', () => {
+  it('promotes a low task that waited past the aging step ahead of a newer high one', { timeout: 30_000 }, async () => {
+    const prefix = testPrefix('tasks-aging');
+    const t = await startEngine({ redisUrl: REDIS_URL, redisPrefix: prefix, taskQueue: 'redis', broker: 'memory', taskWorkersMin: 1, taskWorkersMax: 1, taskAgingMs: 200 }, undefined, testTaskTypes());
+    try {
+      const blocker = await t.engine.tasks.submit({ type: 'test.sleep', args: { ms: 30_000 } });
+      await until(() => t.engine.tasks.stats().running === 1, 'the worker busy', 10_000);
+      const low = await t.engine.tasks.submit({ type: 'test.sum', args: { a: 0, b: 0 }, priority: 'low' });
+      await new Promise((r) => setTimeout(r, 1_000));
+      const high = await t.engine.tasks.submit({ type: 'test.sum', args: { a: 0, b: 0 }, priority: 'high' });
+      await t.engine.tasks.cancel(blocker);
+      const [l, h] = await Promise.all([t.engine.tasks.wait(low), t.engine.tasks.wait(high)]);
+      expect(l?.status).toBe('succeeded');
+      expect(l?.startedAt as number).toBeLessThan(h?.startedAt as number);
+    } finally {
+      await t.stop();
+      await cleanPrefix(prefix);
+    }
+  });
+});
