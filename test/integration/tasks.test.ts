@@ -9,7 +9,7 @@ const token = (sub: string) => new SignJWT({ sub }).setProtectedHeader({ alg: 'H
 
 let t: TestEngine;
 beforeAll(async () => {
-  t = await startEngine({ apiKey: 'k', tokenHmacSecret: SECRET, taskWorkersMin: 2, taskWorkersMax: 2, taskQueueMax: 40, taskCpuThreads: 1, httpRateApi: '100000/1s', httpRatePublic: '100000/1s' });
+  t = await startEngine({ apiKey: 'k', tokenHmacSecret: SECRET, taskWorkersMin: 2, taskWorkersMax: 2, taskQueueMax: 40, taskCpuThreads: 1, httpRateApi: '100000/1s', httpRatePublic: '100000/1s', metricsIntervalMs: 200 });
   registerTestTasks(t.engine.tasks);
 });
 afterAll(async () => { await t?.stop(); });
@@ -148,6 +148,18 @@ describe('task RPC over the WebSocket (centrifuge-js)', () => {
     await expect(c.rpc('tasks.status', { id: 'unknown' })).rejects.toMatchObject({ code: 108 });
     c.disconnect();
     other.disconnect();
+  });
+
+  it('shows the task figures in the metrics channel', async () => {
+    const c = sdkClient(t.url);
+    await connected(c);
+    const snapshots: { extra?: { tasks?: Record<string, unknown> } }[] = [];
+    (await subscribed(c, 'metrics')).on('publication', (ctx) => snapshots.push(ctx.data as { extra?: { tasks?: Record<string, unknown> } }));
+    await until(() => snapshots.length > 0, 'a metrics snapshot');
+    expect(snapshots[0]?.extra?.tasks).toMatchObject({ mode: 'memory', workers: 2, queued: { high: 0, normal: 0, low: 0 } });
+    expect(snapshots[0]?.extra?.tasks?.succeeded as number).toBeGreaterThan(0);
+    expect((snapshots[0]?.extra?.tasks?.waitSeconds as { count: number }).count).toBeGreaterThan(0);
+    c.disconnect();
   });
 
   it('keeps answering and publishing within the usual latency while CPU tasks run', async () => {
