@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, testPrefix } from '../support/redis-broker.js';
-import { until } from '../support/client.js';
+import { SignJWT } from 'jose';
+import { connected, sdkClient, subscribed, until } from '../support/client.js';
 import { RedisServer, redisServerInstalled } from '../support/redis-server.js';
 import { onceTask, testTaskTypes } from '../fixtures/task-types.js';
 import { taskType } from '../../src/index.js';
@@ -179,6 +180,38 @@ describe.runIf(reachable)('durable tasks: aging', () => {
       expect(l?.startedAt as number).toBeLessThan(h?.startedAt as number);
     } finally {
       await t.stop();
+      await cleanPrefix(prefix);
+    }
+  });
+});
+
+describe.runIf(reachable)('durable tasks: RPC and the user#ID push across engines', () => {
+  it('a user on one engine gets the completion of a task another engine ran', { timeout: 30_000 }, async () => {
+    const prefix = testPrefix('tasks-rpc');
+    const secret = 'durable-task-secret-long-enough-for-hs256';
+    const over = { redisUrl: REDIS_URL, redisPrefix: prefix, taskQueue: 'redis' as const, tokenHmacSecret: secret };
+    // The user's engine runs no task (its one worker is held by a blocker): the other engine runs it.
+    const front = await startEngine({ ...over, taskWorkersMin: 1, taskWorkersMax: 1 }, undefined, testTaskTypes());
+    const blocker = await front.engine.tasks.submit({ type: 'test.sleep', args: { ms: 30_000 } });
+    await until(() => front.engine.tasks.stats().running === 1, 'the front engine busy', 10_000);
+    const back = await startEngine({ ...over, taskWorkersMin: 1, taskWorkersMax: 1 }, undefined, testTaskTypes());
+    const c = sdkClient(front.url, { token: await new SignJWT({ sub: '42' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(Math.floor(Date.now() / 1000) + 600).sign(new TextEncoder().encode(secret)) });
+    try {
+      await connected(c);
+      const pushes: unknown[] = [];
+      (await subscribed(c, 'user#42')).on('publication', (ctx) => pushes.push(ctx.data));
+      const { data } = await c.rpc('tasks.submit', { type: 'test.sum', args: { a: 1, b: 2 } });
+      const id = (data as { id: string }).id;
+      await until(() => pushes.length === 1, 'the completion push', 10_000);
+      expect(pushes[0]).toEqual({ task: { id, type: 'test.sum', status: 'succeeded', result: 3 } });
+      expect((await c.rpc('tasks.status', { id })).data).toMatchObject({ status: 'succeeded', user: '42' });
+      expect(back.engine.tasks.stats().counters.succeeded).toBe(1);
+      expect(front.engine.tasks.stats().counters.succeeded).toBe(0);
+      await front.engine.tasks.cancel(blocker);
+    } finally {
+      c.disconnect();
+      await front.stop();
+      await back.stop();
       await cleanPrefix(prefix);
     }
   });
