@@ -71,6 +71,14 @@ describe('deploy/Dockerfile', () => {
     expect(runs.filter((r) => /\bnpm (install|i)\b/.test(r))).toEqual([]);
   });
 
+  it('carries the sentiment model where the engine looks for it by default', () => {
+    const modelDir = configEntries.mlModelDir.schema.parse(undefined);
+    const copied = of(final, 'COPY').map((c) => c.getArguments().map((a) => a.getValue())).filter((a) => a.length === 2);
+    // WORKDIR /app: the model's relative default resolves under it.
+    expect(copied.some(([from, to]) => modelDir.startsWith(`${from}/`) && (to === `./${from}` || to === `/app/${from}`))).toBe(true);
+    expect(existsSync(repoFile(`${modelDir}/model.json`))).toBe(true);
+  });
+
   it('runs as an unprivileged user', () => {
     const users = of(final, 'USER').map(args);
     expect(users.length).toBeGreaterThan(0);
