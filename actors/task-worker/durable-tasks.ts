@@ -328,7 +328,8 @@ export class DurableTasks implements Tasks {
     const ageS = Math.ceil(this.o.limits.resultTtlMs / 1000);
     const opts: JobsOptions = {
       jobId: id, priority: BULL_PRIORITY[data.priority], attempts, backoff: { type: 'custom' },
-      removeOnComplete: { age: ageS }, removeOnFail: { age: ageS },
+      // Finished jobs are kept for the TTL, and at most SUPERNOVA_TASK_RECORDS_MAX of each kind.
+      removeOnComplete: { age: ageS, count: this.o.limits.recordsMax }, removeOnFail: { age: ageS, count: this.o.limits.recordsMax },
     };
     await queue.add(data.batch ? BATCH : data.type, data, opts);
     this.counters.submitted++;
