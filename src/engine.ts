@@ -10,7 +10,7 @@ import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerServerApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerServerApi, registerTasksApi } from './api/index.js';
 import type { SentimentScorer } from './ml/index.js';
 import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
@@ -22,6 +22,7 @@ import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { ModelReplicas, registerModelMetrics, sentimentScorerFromConfig } from '../actors/model-replica/index.js';
+import { tasksFrom, type TaskDefinition, type Tasks } from '../actors/task-worker/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, MarketMirror, marketRpcMethods, SENTIMENT_ANALYZE_METHOD, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
@@ -35,6 +36,8 @@ export interface EngineOptions {
   logSink?: LogSink;
   /** Extra RPC methods, next to the built-in market ones. */
   rpc?: Record<string, RpcMethod>;
+  /** The application's task types, registered before start (in redis mode a job may arrive at once). */
+  tasks?: Record<string, TaskDefinition>;
 }
 
 /**
@@ -80,6 +83,8 @@ export class Engine {
   readonly database: Database | undefined;
   /** The multi-level cache (L1 here, L2 Redis and L3 PostgreSQL when configured): `cache.get(key, load)`. */
   readonly cache: Cache;
+  /** Task workers: `tasks.submit(...)`, and `tasks.register(type, {schema, run, cpu, retryable})` for the application's own types. */
+  readonly tasks: Tasks;
   /** The database and its writers (bars, ticks, their spill), when SUPERNOVA_DATABASE_URL is set. */
   private readonly storage: Storage | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
@@ -190,6 +195,10 @@ export class Engine {
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     rpc.set(SENTIMENT_ANALYZE_METHOD, analyzeRpc(this.sentiment?.analyzer));
+    const tasks = tasksFrom(config, { runtime: this.runtime, redis: this.redis, cache: this.cache, registry: this.metrics.registry, bars: { store: market.bars, archive }, publish: (ch, data) => this.broker.publish(ch, data), onError, node: this.nodeUid });
+    this.tasks = tasks.tasks;
+    for (const [type, definition] of Object.entries(options.tasks ?? {})) this.tasks.register(type, definition);
+    for (const [name, fn] of Object.entries(tasks.rpc)) rpc.set(name, fn);
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -237,6 +246,9 @@ export class Engine {
       log: this.log,
     });
     this.liveMetrics.routes(router);
+    this.liveMetrics.extra.register('tasks', tasks.summary);
+    this.report.register('tasks', tasks.summary);
+    registerTasksApi(router, { apiKey: config.apiKey, tasks: this.tasks });
     if (database) {
       this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.storage?.persistence() ?? {}).reduce((n, w) => n + w.buffered, 0) }));
     }
@@ -481,6 +493,7 @@ export class Engine {
     });
     await this.broker.start();
     await this.cache.start();
+    await this.tasks.start();
     // Before the port opens, so the first request already sees the bars that history holds.
     await this.mirror?.start();
     await this.dashboard?.start();
@@ -557,6 +570,7 @@ export class Engine {
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
     // Before the runtime (its shards are actors) and the database (it records its hot keys there).
+    await this.tasks.stop();
     await this.cache.stop();
     await this.runtime.stop();
     await this.broker.stop();

@@ -6,3 +6,5 @@ export type { Broker, HistoryQuery, HistoryResult } from './broker/index.js';
 export { HttpError } from './http/index.js';
 export { SentimentStartError } from './sentiment/index.js';
 export type { RpcMethod, RpcCaller } from '../actors/connection/index.js';
+export type { Tasks, TaskDefinition, TaskContext, TaskView, TaskStatus, Priority, Submission, BatchSubmission } from '../actors/task-worker/index.js';
+export { taskType } from '../actors/task-worker/index.js';

@@ -110,6 +110,26 @@ export const configEntries = {
   cacheMaintenanceMs: { env: 'SUPERNOVA_CACHE_MAINTENANCE_MS', schema: int(0, 86_400_000).default(60_000), doc: 'Cache: period of the L3 purge of expired rows and of its bounds, and of the L2 size sample; 0 never' },
   cacheWarmKeys: { env: 'SUPERNOVA_CACHE_WARM_KEYS', schema: int(0, 100_000).default(1_000), doc: 'Cache: the most read L1 keys recorded in L2 and L3 at stop, whose values are read back into L1 at start (nothing is loaded); 0 turns the warm-up off' },
   cacheReads: { env: 'SUPERNOVA_CACHE_READS', schema: bool.default(true), doc: 'Read paths (the bars API past memory) go through the cache; `false` sends each such read to its source, for measuring the cache or ruling it out' },
+  taskQueue: { env: 'SUPERNOVA_TASK_QUEUE', schema: z.enum(['auto', 'memory', 'redis']).default('auto'), doc: 'Where queued tasks live: `memory` (this process; lost at exit), `redis` (BullMQ under SUPERNOVA_REDIS_PREFIX: they survive a restart and every engine shares them; needs SUPERNOVA_REDIS_URL), `auto` (redis when SUPERNOVA_REDIS_URL is set)' },
+  taskWorkersMin: { env: 'SUPERNOVA_TASK_WORKERS_MIN', schema: int(1, 1_000).default(2), doc: 'Tasks: worker actors kept even when idle' },
+  taskWorkersMax: { env: 'SUPERNOVA_TASK_WORKERS_MAX', schema: int(1, 1_000).default(50), doc: 'Tasks: worker actors at most (tasks running at once on this engine); the pool grows toward it on queue depth and wait' },
+  taskQueueMax: { env: 'SUPERNOVA_TASK_QUEUE_MAX', schema: int(1, 10_000_000).default(50_000), doc: 'Tasks: queued tasks at most (memory mode: on this engine; redis mode: waiting in the shared queue); past it a submission is refused with HTTP 429 / error 106' },
+  taskTimeoutMs: { env: 'SUPERNOVA_TASK_TIMEOUT_MS', schema: int(1, 86_400_000).default(30_000), doc: 'Tasks: how long a task may run when its submission names no `timeoutMs`; then it is `timed_out`, its worker freed and a CPU task\'s thread replaced' },
+  taskTimeoutMaxMs: { env: 'SUPERNOVA_TASK_TIMEOUT_MAX_MS', schema: int(1, 86_400_000).default(600_000), doc: 'Tasks: the largest `timeoutMs` a submission may ask for' },
+  taskResultTtlMs: { env: 'SUPERNOVA_TASK_RESULT_TTL_MS', schema: int(1_000, 30 * 86_400_000).default(3_600_000), doc: 'Tasks: how long a finished task\'s status and result are kept (in memory, and through the cache in Redis/PostgreSQL when they are configured)' },
+  taskRecordsMax: { env: 'SUPERNOVA_TASK_RECORDS_MAX', schema: int(100, 10_000_000).default(100_000), doc: 'Tasks: finished tasks kept at most (memory mode: in memory, oldest first out, their results staying in the cache tiers; redis mode: completed and failed jobs each in Redis)' },
+  taskAttempts: { env: 'SUPERNOVA_TASK_ATTEMPTS', schema: int(1, 100).default(3), doc: 'Tasks: attempts at most of a task whose type is retryable (failures and timeouts; never cancellations)' },
+  taskRetryBaseMs: { env: 'SUPERNOVA_TASK_RETRY_BASE_MS', schema: int(1, 3_600_000).default(200), doc: 'Tasks: backoff before retry n is a random delay up to BASE * 2^(n-1) (full jitter)' },
+  taskAgingMs: { env: 'SUPERNOVA_TASK_AGING_MS', schema: int(1, 3_600_000).default(5_000), doc: 'Tasks: a queued task that has waited this long goes ahead of tasks one priority above it that were queued after (low never starves)' },
+  taskScaleIntervalMs: { env: 'SUPERNOVA_TASK_SCALE_INTERVAL_MS', schema: int(10, 60_000).default(100), doc: 'Tasks: how often the pool size is reconsidered' },
+  taskScaleUpWaitMs: { env: 'SUPERNOVA_TASK_SCALE_UP_WAIT_MS', schema: int(1, 600_000).default(50), doc: 'Tasks: the pool grows when the oldest queued task has waited this long, or when more tasks wait than workers run' },
+  taskScaleDownIdleMs: { env: 'SUPERNOVA_TASK_SCALE_DOWN_IDLE_MS', schema: int(1, 3_600_000).default(10_000), doc: 'Tasks: the pool shrinks by one worker each interval once nothing has waited and a worker has been idle this long' },
+  taskCpuThreads: { env: 'SUPERNOVA_TASK_CPU_THREADS', schema: int(0, 256).default(0), doc: 'Tasks: worker threads of the CPU pool (piscina) where CPU-heavy tasks run; 0 is one fewer than the cores, at least 1' },
+  taskResultMaxBytes: { env: 'SUPERNOVA_TASK_RESULT_MAX_BYTES', schema: int(64, 256 * 1024 * 1024).default(1024 * 1024), doc: 'Tasks: largest result of one task (msgpack-encoded); a larger one makes the task `failed`' },
+  taskResultsMaxBytes: { env: 'SUPERNOVA_TASK_RESULTS_MAX_BYTES', schema: int(1024 * 1024, 2 ** 40).default(256 * 1024 * 1024), doc: 'Tasks: bytes of results kept in memory at most; past it the oldest finished tasks go first' },
+  taskBatchMaxItems: { env: 'SUPERNOVA_TASK_BATCH_MAX_ITEMS', schema: int(1, 1_000_000).default(10_000), doc: 'Tasks: items at most in one batch submission' },
+  taskArgsMaxBytes: { env: 'SUPERNOVA_TASK_ARGS_MAX_BYTES', schema: int(64, 64 * 1024 * 1024).default(64 * 1024), doc: 'Tasks: largest `args` of one task (msgpack-encoded); a larger one is refused with 400 / error 107' },
+  taskLockMs: { env: 'SUPERNOVA_TASK_LOCK_MS', schema: int(500, 3_600_000).default(30_000), doc: 'Tasks, redis mode: how long a running task stays locked to its engine without renewal; a task of an engine that died is taken over by another engine after about this long' },
   mlBackend: { env: 'SUPERNOVA_ML_BACKEND', schema: z.enum(ML_BACKEND_CHOICES).default('auto'), doc: 'TensorFlow.js backend of the sentiment model: `auto` takes the first that loads of `tensorflow-gpu` (@tensorflow/tfjs-node-gpu, CUDA), `tensorflow` (@tensorflow/tfjs-node), `wasm` (SIMD, one thread) and `cpu` (plain JavaScript); naming one forces it, and stops start-up if it does not load' },
   mlModelDir: { env: 'SUPERNOVA_ML_MODEL_DIR', schema: z.string().min(1).default('models/sentiment'), doc: 'Directory of the sentiment model (model.json, weights.bin, tokenizer.json, labels.json; see `npm run train:sentiment`), relative to the working directory' },
   mlReplicas: { env: 'SUPERNOVA_ML_REPLICAS', schema: int(0, 64).default(2), doc: 'Sentiment model replicas: worker threads each with the model loaded, so inference never holds the event loop; 0 scores on the calling thread (each call holds the event loop for its inference)' },
@@ -302,6 +322,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   checkMemoryWaterMarks(out, problems);
   checkSpill(out, problems);
   checkRedisTarget(out, problems);
+  checkTasks(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const config = out as SupernovaConfig;
   for (const [key, derive] of Object.entries(derivedDefaults)) {
@@ -349,6 +370,18 @@ function checkMarketMirror(out: Record<string, unknown>, problems: string[]): vo
 
 /** The low-water mark defaults to a fraction of the high one, and must be below it. */
 /** Rows kept in memory before the spill takes them must leave room under the memory bound, or nothing would ever spill. */
+function checkTasks(out: Record<string, unknown>, problems: string[]): void {
+  if (out.taskQueue === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
+    problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_TASK_QUEUE=redis');
+  }
+  if (typeof out.taskWorkersMin === 'number' && typeof out.taskWorkersMax === 'number' && out.taskWorkersMin > out.taskWorkersMax) {
+    problems.push(`SUPERNOVA_TASK_WORKERS_MIN=${out.taskWorkersMin}: must not exceed SUPERNOVA_TASK_WORKERS_MAX=${out.taskWorkersMax}`);
+  }
+  if (typeof out.taskTimeoutMs === 'number' && typeof out.taskTimeoutMaxMs === 'number' && out.taskTimeoutMs > out.taskTimeoutMaxMs) {
+    problems.push(`SUPERNOVA_TASK_TIMEOUT_MS=${out.taskTimeoutMs}: must not exceed SUPERNOVA_TASK_TIMEOUT_MAX_MS=${out.taskTimeoutMaxMs}`);
+  }
+}
+
 function checkSpill(out: Record<string, unknown>, problems: string[]): void {
   const { spillAfterRows: after, persistMaxBuffered: max } = out;
   if (out.spillDir !== undefined && typeof after === 'number' && typeof max === 'number' && after >= max) {
