@@ -10,7 +10,7 @@ import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerServerApi, registerTasksApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi } from './api/index.js';
 import type { SentimentScorer } from './ml/index.js';
 import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
@@ -311,6 +311,7 @@ export class Engine {
     });
     registerMarketSnapshotApi(router, market.state);
     registerNewsIngestApi(router, { apiKey: config.apiKey, intake: this.sentiment?.pipeline, maxItems: config.ingestMaxNews });
+    registerModelsApi(router, { apiKey: config.apiKey, scorer: this.scorer });
     registerSentimentApi(router, {
       apiKey: config.apiKey, rolling: this.sentiment?.pipeline.rolling, analyzer: this.sentiment?.analyzer, symbols: config.symbols,
       stored: database ? { db: database, cache: reads } : undefined,
@@ -455,6 +456,14 @@ export class Engine {
   private pipelineCounters(): Record<string, PipelineCounters> {
     const p = this.pipeline;
     return { market: { ticksIn: p.ticksIn, ticksDropped: p.ticksDropped, published: p.published, publishErrors: p.publishErrors } };
+  }
+
+  /**
+   * Reads SUPERNOVA_ML_MODEL_DIR again and swaps in its model if it is a new version (what
+   * `POST /api/v1/models/sentiment/reload` and SIGHUP do); false when unchanged or sentiment is off.
+   */
+  async reloadModel(): Promise<boolean> {
+    return (await this.scorer?.reload()) ?? false;
   }
 
   /** Publishes into a channel as the server API would, with the same check of the data (InvalidDataError). */
