@@ -103,7 +103,7 @@ export class Engine {
     const logging = options.logger ? { logger: options.logger, sink: options.logSink } : createLogger(config);
     this.log = logging.logger;
     this.logSink = logging.sink;
-    const namespaces = new NamespaceRegistry(config.namespaces);
+    const namespaces = new NamespaceRegistry(config.namespaces, config.channelWithoutNamespace);
     this.internalErrors = new InternalErrors({ log: this.log, logPeriodMs: config.errorLogPeriodMs });
     const onError = this.internalErrors.report;
     this.health = new HealthRegistry({ onError });

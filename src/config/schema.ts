@@ -191,6 +191,11 @@ export const configEntries = {
   sseMaxSkipped: { env: 'SUPERNOVA_SSE_MAX_SKIPPED', schema: int(0, 10_000).default(5), doc: 'Snapshots in a row an SSE client may miss because its socket is full before it is dropped' },
   dashboard: { env: 'SUPERNOVA_DASHBOARD', schema: bool.default(true), doc: 'Serve the live dashboard at `/` (built by `npm run build`)' },
   webDir: { env: 'SUPERNOVA_WEB_DIR', schema: z.string().min(1).default('dist/web'), doc: 'Directory of the built dashboard, relative to the working directory' },
+  channelWithoutNamespace: {
+    env: 'SUPERNOVA_CHANNEL_WITHOUT_NAMESPACE',
+    schema: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'a namespace name').optional(),
+    doc: 'Namespace whose options channels with no `:` take when no namespace has their name (`chat`, `room_1f3a`), like Centrifugo\'s channel_without_namespace; unset: such a channel must be a namespace of its own (error 102 otherwise)',
+  },
   namespaces: {
     env: 'SUPERNOVA_NAMESPACES',
     schema: z.union([z.string(), z.array(z.unknown())]).optional()
@@ -269,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('SUPERNOVA_DATABASE_URL: required when SUPERNOVA_STORE_TICKS=true (ticks are stored in its `ticks` table)');
   }
   checkMarketMirror(out, problems);
+  checkChannelWithoutNamespace(out, problems);
   checkMemoryWaterMarks(out, problems);
   checkSpill(out, problems);
   checkRedisTarget(out, problems);
@@ -278,6 +284,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (out[key] === undefined) out[key] = derive(config);
   }
   return config;
+}
+
+/** The namespace for channels without one must be one of the namespaces. */
+function checkChannelWithoutNamespace(out: Record<string, unknown>, problems: string[]): void {
+  const name = out.channelWithoutNamespace;
+  if (typeof name !== 'string' || !Array.isArray(out.namespaces)) return;
+  const names = (out.namespaces as NamespaceOptions[]).map((ns) => ns.name);
+  if (!names.includes(name)) problems.push(`${configEntries.channelWithoutNamespace.env}=${JSON.stringify(name)}: no such namespace (namespaces: ${names.join(', ')})`);
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {
