@@ -185,6 +185,15 @@ describe('server API: X-API-Key, batch, history_remove, subscribe and refresh', 
     const parallel = await api(t.http, 'batch', { parallel: true, commands: [{ publish: { channel: 'public:batch', data: 3 } }, { presence_stats: { channel: 'public:batch' } }] });
     expect((parallel.json.result as { replies: unknown[] }).replies).toEqual([{ publish: { offset: 3, epoch: expect.any(String) } }, { presence_stats: { num_clients: 1, num_users: 1 } }]);
     expect(await api(t.http, 'batch', { commands: 'no' })).toMatchObject({ status: 400, json: { error: { code: 107 } } });
+    expect(await api(t.http, 'batch', { commands: [1, null] })).toMatchObject({ status: 400 });
+    // Hostile commands get their own error replies: a wrong type, an inherited name, an empty command.
+    const raw = await fetch(`${t.http}/api/batch`, {
+      method: 'POST', headers: { 'x-api-key': 'test-key' },
+      body: '{"commands":[{"publish":5},{"__proto__":{"channel":"public:batch"}},{"constructor":{}},{},{"toString":{}}]}',
+    });
+    expect(raw.status).toBe(200);
+    const hostile = ((await raw.json()) as { result: { replies: { error?: { code: number } }[] } }).result.replies;
+    expect(hostile.map((r) => r.error?.code)).toEqual([107, 107, 107, 107, 107]);
     expect(await api(t.http, 'batch', { commands: Array.from({ length: 1001 }, () => ({ info: {} })) })).toMatchObject({ status: 400 });
     c.disconnect();
   });
