@@ -4,6 +4,8 @@ import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/p
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { CommandSchema, FilterNodeSchema, ReplySchema, type Reply } from './gen/client_pb.js';
 import { protobufCodec } from './protobuf-codec.js';
+import { encodePublicationPush } from './protobuf-push.js';
+import { replyFromMessage } from './protobuf-reply.js';
 import { MalformedFrameError } from './codec.js';
 import { parseCommand } from './validate.js';
 import type { ServerMessage } from './frames.js';
@@ -176,3 +178,29 @@ describe('protobuf codec: replies and pushes out', () => {
     expect(out[5]?.push?.subscribe).toMatchObject({ recoverable: true, offset: 1n, epoch: 'e' });
   });
 });
+
+describe('protobuf codec: the direct path of publication pushes', () => {
+  it('writes the same bytes as the generated path, for any publication', () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 20 });
+    const info = fc.record({ client: text, user: text, conn_info: fc.jsonValue({ maxDepth: 2 }), chan_info: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['client', 'user'] });
+    const pub = fc.record({
+      data: fc.jsonValue({ maxDepth: 3 }),
+      offset: fc.oneof(fc.nat(), fc.constantFrom(0, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER)),
+      info,
+      tags: fc.dictionary(text, text, { maxKeys: 4 }),
+    }, { requiredKeys: ['data'] });
+    fc.assert(fc.property(fc.oneof(text, fc.constant('')), pub, (channel, p) => {
+      const generic = new BinaryWriter().bytes(toBinary(ReplySchema, replyFromMessage({ push: { channel, pub: p } }))).finish();
+      expect(new Uint8Array(encodePublicationPush(channel, p))).toEqual(generic);
+    }), { numRuns: 2000 });
+  });
+
+  it('is what the codec uses for pushes, alone and among other messages', () => {
+    const pub = { data: { ts: 1 }, offset: 9 };
+    const one = protobufCodec.encodeOne({ push: { channel: 'ch', pub } });
+    expect(replies(one)[0]?.push?.pub?.offset).toBe(9n);
+    const mixed = replies(protobufCodec.encode([{ id: 4, publish: {} }, { push: { channel: 'ch', pub } }, {}]));
+    expect(mixed.map((r) => [r.id, r.push?.channel ?? '', r.publish !== undefined])).toEqual([[4, '', true], [0, 'ch', false], [0, '', false]]);
+  });
+});
+

@@ -1,10 +1,11 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { type Codec, MalformedFrameError } from './codec.js';
-import type { ServerMessage } from './frames.js';
+import type { Publication, ServerMessage } from './frames.js';
 import { CommandSchema, ReplySchema } from './gen/client_pb.js';
 import { commandToRaw } from './protobuf-command.js';
 import { replyFromMessage } from './protobuf-reply.js';
+import { encodePublicationPush } from './protobuf-push.js';
 
 /**
  * Nesting the decoder follows before it refuses a frame. A Command nests 4 levels at most
@@ -42,11 +43,15 @@ export const protobufCodec: Codec = {
     return out;
   },
   encode(messages) {
-    const writer = new BinaryWriter();
-    for (const m of messages) writer.bytes(toBinary(ReplySchema, replyFromMessage(m)));
-    return writer.finish();
+    if (messages.length === 1) return encodeMessage(messages[0] as ServerMessage);
+    return Buffer.concat(messages.map(encodeMessage));
   },
-  encodeOne(message: ServerMessage) {
-    return new BinaryWriter().bytes(toBinary(ReplySchema, replyFromMessage(message))).finish();
-  },
+  encodeOne: encodeMessage,
 };
+
+/** One message, length-delimited; publication pushes (the fan-out's) take the direct path. */
+function encodeMessage(message: ServerMessage): Uint8Array {
+  const push = (message as { push?: { channel?: unknown; pub?: Publication } }).push;
+  if (push?.pub !== undefined && typeof push.channel === 'string') return encodePublicationPush(push.channel, push.pub);
+  return new BinaryWriter().bytes(toBinary(ReplySchema, replyFromMessage(message))).finish();
+}
