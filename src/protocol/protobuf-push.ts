@@ -50,12 +50,14 @@ const fieldSize = (len: number): number => 1 + varintSize(len) + len;
  * order); a test holds the two equal.
  */
 export function encodePublicationPush(channel: string, pub: Publication): Buffer {
-  const data = valueToBytes(pub.data);
+  // The data's JSON text is written straight into the frame, not copied through a Buffer of its own.
+  const data = pub.data instanceof Uint8Array ? pub.data : jsonText(pub.data);
+  const dataLen = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
   const info = pub.info === undefined ? undefined : clientInfoParts(pub.info);
   const tags = pub.tags === undefined ? [] : Object.entries(pub.tags).map(([k, v]) => [k, v, Buffer.byteLength(k), Buffer.byteLength(v)] as const);
   const offset = pub.offset !== undefined && pub.offset > 0 ? pub.offset : 0;
 
-  let pubLen = data.length > 0 ? fieldSize(data.length) : 0;
+  let pubLen = dataLen > 0 ? fieldSize(dataLen) : 0;
   if (info) pubLen += fieldSize(info.size);
   if (offset > 0) pubLen += 1 + varintSize(offset);
   for (const [, , kl, vl] of tags) pubLen += fieldSize(fieldSize(kl) + fieldSize(vl));
@@ -70,7 +72,7 @@ export function encodePublicationPush(channel: string, pub: Publication): Buffer
   if (channelLen > 0) p = writeString(out, p, T.channel, channel, channelLen);
   out[p++] = T.pub;
   p = writeVarint(out, p, pubLen);
-  if (data.length > 0) p = writeBytes(out, p, T.data, data);
+  if (dataLen > 0) p = typeof data === 'string' ? writeString(out, p, T.data, data, dataLen) : writeBytes(out, p, T.data, data);
   if (info) {
     out[p++] = T.info;
     p = writeVarint(out, p, info.size);
@@ -90,6 +92,12 @@ export function encodePublicationPush(channel: string, pub: Publication): Buffer
     p = writeString(out, p, T.value, v, vl);
   }
   return out;
+}
+
+/** A value's JSON text as valueToBytes encodes it ('' for nothing to send). */
+function jsonText(value: unknown): string {
+  if (value === undefined) return '';
+  return JSON.stringify(value) ?? '';
 }
 
 function clientInfoParts(i: ClientInfo) {
