@@ -111,6 +111,12 @@ describe('protobuf codec: hostile frames are MalformedFrameError, never another 
     expect(malformed(new BinaryWriter().bytes(groups.finish()).finish())).toMatch(/invalid protobuf/);
   });
 
+  it('unknown subscribe flag bits, high and negative ones included, are ignored', () => {
+    const [a, b] = decoded(frame({ id: 1, subscribe: { channel: 'c', flag: (1n << 62n) | 2n } }, { id: 2, subscribe: { channel: 'c', flag: -1n } }));
+    expect((a as { subscribe: { flag: number } }).subscribe.flag).toBe(2);
+    expect((b as { subscribe: { flag: number } }).subscribe.flag).toBe(2 ** 53 - 1);
+  });
+
   it('64-bit offsets past 2^53 are refused, not rounded', () => {
     expect(malformed(frame({ id: 1, history: { channel: 'c', since: { offset: 2n ** 60n, epoch: 'e' } } }))).toMatch(/out of range/);
   });

@@ -22,7 +22,8 @@ export function commandToRaw(cmd: PbCommand): Record<string, unknown> {
     const s = cmd.subscribe;
     raw.subscribe = recoverFields(s, withData(strip({
       channel: s.channel, token: s.token, positioned: s.positioned, recoverable: s.recoverable, join_leave: s.joinLeave,
-      flag: s.flag === 0n ? undefined : safeNumber(s.flag, 'subscribe.flag'),
+      // A bitmask: bits this server does not know (high ones included) are ignored, never refused.
+      flag: s.flag === 0n ? undefined : Number(BigInt.asUintN(53, s.flag)),
     }), s.data));
   }
   if (cmd.unsubscribe) raw.unsubscribe = { channel: cmd.unsubscribe.channel };
