@@ -10,7 +10,9 @@ import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerServerApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi } from './api/index.js';
+import type { SentimentScorer } from './ml/index.js';
+import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { TokenVerifier } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
@@ -19,8 +21,10 @@ import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
+import { ModelReplicas, registerModelMetrics, sentimentScorerFromConfig } from '../actors/model-replica/index.js';
+import { tasksFrom, type TaskDefinition, type Tasks } from '../actors/task-worker/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
-import { barInterval, isClientError, MarketMirror, marketRpcMethods, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
+import { barInterval, isClientError, MarketMirror, marketRpcMethods, SENTIMENT_ANALYZE_METHOD, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
 /** The built dashboard is a few hundred KiB; this bounds what a misconfigured SUPERNOVA_WEB_DIR can pin in memory. */
 const DASHBOARD_MAX_BYTES = 32 * 1024 * 1024;
@@ -32,6 +36,8 @@ export interface EngineOptions {
   logSink?: LogSink;
   /** Extra RPC methods, next to the built-in market ones. */
   rpc?: Record<string, RpcMethod>;
+  /** The application's task types, registered before start (in redis mode a job may arrive at once). */
+  tasks?: Record<string, TaskDefinition>;
 }
 
 /**
@@ -77,11 +83,17 @@ export class Engine {
   readonly database: Database | undefined;
   /** The multi-level cache (L1 here, L2 Redis and L3 PostgreSQL when configured): `cache.get(key, load)`. */
   readonly cache: Cache;
+  /** Task workers: `tasks.submit(...)`, and `tasks.register(type, {schema, run, cpu, retryable})` for the application's own types. */
+  readonly tasks: Tasks;
   /** The database and its writers (bars, ticks, their spill), when SUPERNOVA_DATABASE_URL is set. */
   private readonly storage: Storage | undefined;
   /** The configured Redis (single, Sentinel or Cluster), or undefined without SUPERNOVA_REDIS_URL. */
   private readonly redis: RedisConnector | undefined;
   private readonly feed: Feed;
+  /** What scores headlines, with SUPERNOVA_SENTIMENT (see makeScorer). */
+  private readonly scorer: SentimentScorer | undefined;
+  /** The sentiment pipeline and the analyzer of the analyze route and RPC, with SUPERNOVA_SENTIMENT. */
+  private readonly sentiment: SentimentWiring | undefined;
   /** Where HTTP ingest (and any other non-feed source) pushes ticks into the pipeline. */
   readonly ingest: TickIngest;
   private readonly startedAt = Date.now();
@@ -176,8 +188,17 @@ export class Engine {
     const settled = () => storage?.barsSettled() ?? true;
     const reads = config.cacheReads ? readThrough(this.cache) : undefined;
     const archive = database ? new PostgresBarArchive({ db: database, ...(reads ? { cache: reads } : {}), settled }) : undefined;
+    this.scorer = config.sentiment ? this.makeScorer() : undefined;
+    this.sentiment = this.scorer
+      ? sentimentFrom(config, { scorer: this.scorer, publisher: this.pipelinePublisher(), registry: this.metrics.registry, log: this.log, archive: this.storage?.news, redis: this.redis })
+      : undefined;
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
+    rpc.set(SENTIMENT_ANALYZE_METHOD, analyzeRpc(this.sentiment?.analyzer));
+    const tasks = tasksFrom(config, { runtime: this.runtime, redis: this.redis, cache: this.cache, registry: this.metrics.registry, bars: { store: market.bars, archive }, publish: (ch, data) => this.broker.publish(ch, data), onError, node: this.nodeUid });
+    this.tasks = tasks.tasks;
+    for (const [type, definition] of Object.entries(options.tasks ?? {})) this.tasks.register(type, definition);
+    for (const [name, fn] of Object.entries(tasks.rpc)) rpc.set(name, fn);
     for (const [name, fn] of Object.entries(options.rpc ?? {})) rpc.set(name, fn);
 
     this.actorDeps = {
@@ -225,9 +246,20 @@ export class Engine {
       log: this.log,
     });
     this.liveMetrics.routes(router);
+    this.liveMetrics.extra.register('tasks', tasks.summary);
+    this.report.register('tasks', tasks.summary);
+    registerTasksApi(router, { apiKey: config.apiKey, tasks: this.tasks });
     if (database) {
       this.liveMetrics.extra.register('database', () => ({ up: database.up, persistBuffered: Object.values(this.storage?.persistence() ?? {}).reduce((n, w) => n + w.buffered, 0) }));
     }
+    const scorer = this.scorer;
+    const models = () => (scorer ? { enabled: true, ...scorer.report() } : { enabled: false });
+    const sentimentFigures = () => this.sentimentReport();
+    this.liveMetrics.extra.register('models', models);
+    // The channel gets totals every second; the report has them by source and reason.
+    this.liveMetrics.extra.register('sentiment', () => this.sentimentTotals());
+    this.report.register('models', models);
+    this.report.register('sentiment', sentimentFigures);
     router.get('/performance/metrics/database', async () => ({ body: await this.databaseReport() }));
     router.get('/performance/metrics/cache', () => ({ body: this.cache.report() }));
     router.get('/metrics', async () => {
@@ -278,7 +310,45 @@ export class Engine {
       ...(this.mirror ? { misdirected: `this node mirrors the market (${configEntries.marketSource.env}=mirror): send ticks to the node that runs the market pipeline (${configEntries.marketSource.env}=pipeline)` } : {}),
     });
     registerMarketSnapshotApi(router, market.state);
+    registerNewsIngestApi(router, { apiKey: config.apiKey, intake: this.sentiment?.pipeline, maxItems: config.ingestMaxNews });
+    registerModelsApi(router, { apiKey: config.apiKey, scorer: this.scorer });
+    registerSentimentApi(router, {
+      apiKey: config.apiKey, rolling: this.sentiment?.pipeline.rolling, analyzer: this.sentiment?.analyzer, symbols: config.symbols,
+      stored: database ? { db: database, cache: reads } : undefined,
+    });
     this.detachables.push(this.gateway.attach(), router.attach(this.app));
+  }
+
+  /**
+   * The one place the scorer is built: the model replicas (worker threads), or with
+   * SUPERNOVA_ML_REPLICAS=0 the model on the calling thread; nothing else in the engine knows which.
+   */
+  private makeScorer(): SentimentScorer {
+    const config = { ...this.config, mlModelDir: resolve(this.config.mlModelDir) };
+    const scorer = sentimentScorerFromConfig(config, { runtime: this.runtime, redis: this.redis, registry: this.metrics.registry, log: this.log });
+    if (scorer instanceof ModelReplicas) registerModelMetrics(this.metrics.registry, () => scorer.stats());
+    return scorer;
+  }
+
+  /** The sentiment pipeline's figures in /performance/report. */
+  private sentimentReport(): Record<string, unknown> {
+    const s = this.sentiment;
+    if (!s) return { enabled: false };
+    const p = s.pipeline;
+    return {
+      enabled: true, buffered: p.buffered, batchesInFlight: p.batchesInFlight, maxBuffered: this.config.sentimentMaxBuffered,
+      symbols: p.rolling.size, published: p.published, scoreErrors: p.scoreErrors, publishErrors: p.publishErrors,
+      analyzePendingTexts: s.analyzer.pendingTexts, sources: p.sourceCounts(), refused: p.refusals(),
+      ...(s.redisNews ? { redis: { acked: s.redisNews.acked, claimed: s.redisNews.claimed, paused: s.redisNews.paused, readErrors: s.redisNews.readErrors } } : {}),
+    };
+  }
+
+  /** The sentiment figures of the metrics channel: a few totals, not the report's breakdown. */
+  private sentimentTotals(): Record<string, unknown> {
+    const p = this.sentiment?.pipeline;
+    if (!p) return { enabled: false };
+    const sum = (field: 'scored' | 'shed' | 'refused' | 'failed') => Object.values(p.sourceCounts()).reduce((n, c) => n + c[field], 0);
+    return { buffered: p.buffered, batchesInFlight: p.batchesInFlight, symbols: p.rolling.size, scored: sum('scored'), refused: sum('refused'), shed: sum('shed'), failed: sum('failed') };
   }
 
   /**
@@ -388,6 +458,14 @@ export class Engine {
     return { market: { ticksIn: p.ticksIn, ticksDropped: p.ticksDropped, published: p.published, publishErrors: p.publishErrors } };
   }
 
+  /**
+   * Reads SUPERNOVA_ML_MODEL_DIR again and swaps in its model if it is a new version (what
+   * `POST /api/v1/models/sentiment/reload` and SIGHUP do); false when unchanged or sentiment is off.
+   */
+  async reloadModel(): Promise<boolean> {
+    return (await this.scorer?.reload()) ?? false;
+  }
+
   /** Publishes into a channel as the server API would, with the same check of the data (InvalidDataError). */
   async publish(channel: string, data: unknown): Promise<StreamPosition | undefined> {
     const bytes = this.publications.check(channel, data);
@@ -405,6 +483,17 @@ export class Engine {
       throw err;
     }
     this.runtime.start();
+    try {
+      // After the runtime: the model replicas are actors under it.
+      await this.scorer?.start();
+    } catch (err) {
+      await this.scorer?.stop().catch(() => {});
+      await this.runtime.stop();
+      await this.feed.stop?.();
+      await this.storage?.abort();
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new SentimentStartError(`the sentiment model did not load from ${configEntries.mlModelDir.env}=${this.config.mlModelDir} with ${configEntries.mlBackend.env}=${this.config.mlBackend}: ${detail} (or set ${configEntries.sentiment.env}=false)`, { cause: err });
+    }
     this.actors = new ConnectionActors(this.runtime.supervisor('connections', { maxChildrenPerShard: 500 }), this.actorDeps, {
       mailboxLimit: this.config.mailboxLimit,
       handlerTimeoutMs: this.config.handlerTimeoutMs,
@@ -413,6 +502,7 @@ export class Engine {
     });
     await this.broker.start();
     await this.cache.start();
+    await this.tasks.start();
     // Before the port opens, so the first request already sees the bars that history holds.
     await this.mirror?.start();
     await this.dashboard?.start();
@@ -426,6 +516,15 @@ export class Engine {
     });
     this.gateway.start();
     if (!this.mirror) this.pipeline.start();
+    try {
+      // After the broker: its sources publish from the first item on. A Redis news stream that cannot be read fails start-up.
+      await this.sentiment?.pipeline.start();
+    } catch (err) {
+      // Everything else is up by now: release it as a stop of a running engine would.
+      this.state = 'running';
+      await this.stop();
+      throw err;
+    }
     this.liveMetrics.start();
     this.state = 'running';
     if (!this.config.apiKey) this.log.warn('server API is off: set SUPERNOVA_API_KEY to turn on /api/*');
@@ -471,6 +570,8 @@ export class Engine {
     this.liveMetrics.stop();
     this.memory.stop();
     if (wasRunning) await this.pipeline.stop();
+    await this.sentiment?.pipeline.stop();
+    await this.scorer?.stop();
     await this.mirror?.stop();
     this.fanout.flush();
     await this.feed.stop?.();
@@ -478,6 +579,7 @@ export class Engine {
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
     // Before the runtime (its shards are actors) and the database (it records its hot keys there).
+    await this.tasks.stop();
     await this.cache.stop();
     await this.runtime.stop();
     await this.broker.stop();
@@ -490,6 +592,23 @@ export class Engine {
     this.state = 'stopped';
     this.log.info({ disconnected: DisconnectCode.Shutdown }, 'supernova stopped');
   }
+}
+
+/**
+ * `sentiment.analyze`: the analyze route's body and answer over RPC. Bad input is error 107
+ * naming the limit; a busy or stopped scorer 111 (temporary), the pipeline off 108.
+ */
+function analyzeRpc(analyzer: Analyzer | undefined): RpcMethod {
+  return async (data) => {
+    if (!analyzer) throw new ProtocolError(ErrorCode.NotAvailable, `sentiment is off (${configEntries.sentiment.env}=false)`);
+    try {
+      return await analyzer.analyze(data);
+    } catch (err) {
+      if (isClientError(err)) throw new ProtocolError(ErrorCode.BadRequest, err.message);
+      if (err instanceof AnalyzeBusyError || scorerUnavailable(err)) throw new ProtocolError(ErrorCode.TooManyRequests, (err as Error).message);
+      throw err;
+    }
+  };
 }
 
 /** Errors of the market RPC methods are the caller's fault: bad request with their message. */

@@ -142,3 +142,21 @@ export class SpillError extends Error {
     this.name = 'SpillError';
   }
 }
+
+/** The sentiment pipeline's buffer cannot take a submission whole; the caller should retry later. */
+export class SentimentBusyError extends Error {
+  readonly code = 'SENTIMENT_BUSY' as const;
+  constructor(readonly wanted: number, readonly room: number, readonly limit: number) {
+    super(`the sentiment pipeline is behind: ${wanted} items do not fit the ${room} places left of its buffer (limit ${limit}); retry shortly`);
+    this.name = 'SentimentBusyError';
+  }
+}
+
+/** News was submitted while the sentiment pipeline is not running (not started, or stopped). */
+export class SentimentUnavailableError extends Error {
+  readonly code = 'SENTIMENT_UNAVAILABLE' as const;
+  constructor(detail = 'the sentiment pipeline is not running') {
+    super(detail);
+    this.name = 'SentimentUnavailableError';
+  }
+}

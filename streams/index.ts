@@ -1,6 +1,6 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
 export type { Bar, ChannelFollower, ChannelPublisher, Feed, MarketSnapshot, RedisFeedConnections, StreamLogger, Tick, TickBatch } from './ports.js';
-export { IngestBusyError, IngestUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, MarketMirrorError, RedisFeedError, SpillError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
+export { IngestBusyError, IngestUnavailableError, SentimentBusyError, SentimentUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, MarketMirrorError, RedisFeedError, SpillError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
 export { createFeed, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
 export type { FeedKind, FeedOptions, RedisStreamFeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
@@ -43,3 +43,10 @@ export { TickIngest } from './ingest/tick-ingest.js';
 export type { IngestChunking, IngestError, IngestReport, SymbolRoom, TickIngestOptions } from './ingest/tick-ingest.js';
 export { BatchWriter, LATE_SEQ_BASE, SEQ_WINDOW, SpillBudget, SpillDir, SpillFile, SPILL_REFUSALS, TickSequencer, isTickRow } from './persistence/index.js';
 export type { BatchWriterOptions, BatchWriterStats, RowSink, SpillDirOptions, SpillFileOptions, SpillOptions, SpillRefusal, SpillStats, TickRow } from './persistence/index.js';
+
+export { checkNews, DEFAULT_NEWS_LIMITS, EMA_LABEL_THRESHOLD, entryItem, HeadlineGenerator, labelOfSentiment, NEWS_REJECT_REASONS, NEWS_SOURCES, newsLimits, readAnalyzeTexts, RedisNews, RollingSentiment, SENTIMENT_ANALYZE_METHOD, SENTIMENT_CLASSES, sentimentChannel, SentimentPipeline, SimulatedNews } from './sentiment/index.js';
+export type {
+  AnalyzeLimits, ClassScores, NewsArchive, NewsFeed, NewsIntake, NewsItem, NewsLimits, NewsRefusal, NewsRejectReason, NewsSource, NewsSubmission, NewsSubmitError, NewsSubmitReport,
+  RedisNewsOptions, RollingSentimentOptions, ScoredText, SentimentAggregateMessage, SentimentArchiveRow, SentimentClass, SentimentHourBucket, SentimentMessage, SentimentPipelineOptions,
+  SentimentScoreMessage, SimulatedNewsOptions, SourceCounts, SubmitPolicy, TextScorer,
+} from './sentiment/index.js';

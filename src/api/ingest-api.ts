@@ -1,8 +1,8 @@
-import { unpack } from 'msgpackr';
 import type { IngestReport } from '../../streams/index.js';
-import { HttpError, type HttpResult, type RequestContext, type Router } from '../http/index.js';
+import { HttpError, type HttpResult, type Router } from '../http/index.js';
 import { configEntries } from '../config/index.js';
 import { apiKeyGuard } from './api-key.js';
+import { decodeIngestArray } from './ingest-body.js';
 
 /**
  * Where ingested ticks go (streams' TickIngest): it takes them in chunks across event-loop turns
@@ -27,9 +27,6 @@ export interface IngestApiOptions {
   misdirected?: string;
 }
 
-const JSON_TYPES = new Set(['application/json']);
-const MSGPACK_TYPES = new Set(['application/msgpack', 'application/x-msgpack']);
-
 /**
  * `POST /api/v1/ingest/ticks`: a JSON or msgpack array of `{symbol, price, size, ts}` into the
  * market pipeline. Valid ticks are taken and invalid ones reported by index in one answer
@@ -40,33 +37,12 @@ export function registerIngestApi(router: Router, o: IngestApiOptions): void {
   router.post('/api/v1/ingest/ticks', (ctx) => {
     authorize(ctx);
     if (o.misdirected !== undefined) throw new HttpError(421, 'MARKET_MIRROR', o.misdirected);
-    const items = decodeTicks(ctx);
+    const items = decodeIngestArray(ctx, 'the body must be an array of ticks {symbol, price, size, ts}');
     if (items.length > o.maxTicks) {
       throw new HttpError(413, 'TOO_MANY_TICKS', `${items.length} ticks in one request; at most ${o.maxTicks} (${configEntries.ingestMaxTicks.env})`);
     }
     return o.sink.submit(items).then((report): HttpResult => ({ body: report }), refusal);
   }, o.maxBodyBytes === undefined ? {} : { maxBodyBytes: o.maxBodyBytes });
-}
-
-function decodeTicks(ctx: RequestContext): unknown[] {
-  const type = (ctx.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  let decoded: unknown;
-  if (JSON_TYPES.has(type)) decoded = ctx.json();
-  else if (MSGPACK_TYPES.has(type)) decoded = decodeMsgpack(ctx.body);
-  else {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(type)} is not supported; send application/json or application/msgpack`);
-  }
-  if (!Array.isArray(decoded)) throw new HttpError(400, 'BAD_REQUEST', 'the body must be an array of ticks {symbol, price, size, ts}');
-  return decoded;
-}
-
-function decodeMsgpack(body: Buffer): unknown {
-  if (body.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'request body must be msgpack, got an empty body');
-  try {
-    return unpack(body);
-  } catch (err) {
-    throw new HttpError(400, 'BAD_REQUEST', `request body is not valid msgpack: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 /** The sink's coded refusals as 503s; a busy pipeline also says when to come back. */

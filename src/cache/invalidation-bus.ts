@@ -87,7 +87,9 @@ export class InvalidationBus {
     const sub = this.subscriber;
     this.subscriber = undefined;
     if (!sub) return;
-    await sub.quit().catch(() => sub.disconnect());
+    // quit() would wait in the offline queue for as long as Redis is away: then just drop the connection.
+    if (sub.status === 'ready') await sub.quit().catch(() => sub.disconnect());
+    else sub.disconnect();
   }
 
   get subscribed(): boolean {

@@ -71,7 +71,9 @@ export class RedisTier<V = unknown> implements CacheTier<V> {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    await client.quit().catch(() => client.disconnect());
+    // quit() would wait in the offline queue for as long as Redis is away: then just drop the connection.
+    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+    else client.disconnect();
   }
 
   /** Whether commands can be sent now. */

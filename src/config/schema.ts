@@ -110,8 +110,38 @@ export const configEntries = {
   cacheMaintenanceMs: { env: 'SUPERNOVA_CACHE_MAINTENANCE_MS', schema: int(0, 86_400_000).default(60_000), doc: 'Cache: period of the L3 purge of expired rows and of its bounds, and of the L2 size sample; 0 never' },
   cacheWarmKeys: { env: 'SUPERNOVA_CACHE_WARM_KEYS', schema: int(0, 100_000).default(1_000), doc: 'Cache: the most read L1 keys recorded in L2 and L3 at stop, whose values are read back into L1 at start (nothing is loaded); 0 turns the warm-up off' },
   cacheReads: { env: 'SUPERNOVA_CACHE_READS', schema: bool.default(true), doc: 'Read paths (the bars API past memory) go through the cache; `false` sends each such read to its source, for measuring the cache or ruling it out' },
+  taskQueue: { env: 'SUPERNOVA_TASK_QUEUE', schema: z.enum(['auto', 'memory', 'redis']).default('auto'), doc: 'Where queued tasks live: `memory` (this process; lost at exit), `redis` (BullMQ under SUPERNOVA_REDIS_PREFIX: they survive a restart and every engine shares them; needs SUPERNOVA_REDIS_URL), `auto` (redis when SUPERNOVA_REDIS_URL is set)' },
+  taskWorkersMin: { env: 'SUPERNOVA_TASK_WORKERS_MIN', schema: int(1, 1_000).default(2), doc: 'Tasks: worker actors kept even when idle' },
+  taskWorkersMax: { env: 'SUPERNOVA_TASK_WORKERS_MAX', schema: int(1, 1_000).default(50), doc: 'Tasks: worker actors at most (tasks running at once on this engine); the pool grows toward it on queue depth and wait' },
+  taskQueueMax: { env: 'SUPERNOVA_TASK_QUEUE_MAX', schema: int(1, 10_000_000).default(50_000), doc: 'Tasks: queued tasks at most (memory mode: on this engine; redis mode: waiting in the shared queue); past it a submission is refused with HTTP 429 / error 106' },
+  taskTimeoutMs: { env: 'SUPERNOVA_TASK_TIMEOUT_MS', schema: int(1, 86_400_000).default(30_000), doc: 'Tasks: how long a task may run when its submission names no `timeoutMs`; then it is `timed_out`, its worker freed and a CPU task\'s thread replaced' },
+  taskTimeoutMaxMs: { env: 'SUPERNOVA_TASK_TIMEOUT_MAX_MS', schema: int(1, 86_400_000).default(600_000), doc: 'Tasks: the largest `timeoutMs` a submission may ask for' },
+  taskResultTtlMs: { env: 'SUPERNOVA_TASK_RESULT_TTL_MS', schema: int(1_000, 30 * 86_400_000).default(3_600_000), doc: 'Tasks: how long a finished task\'s status and result are kept (in memory, and through the cache in Redis/PostgreSQL when they are configured)' },
+  taskRecordsMax: { env: 'SUPERNOVA_TASK_RECORDS_MAX', schema: int(100, 10_000_000).default(100_000), doc: 'Tasks: finished tasks kept at most (memory mode: in memory, oldest first out, their results staying in the cache tiers; redis mode: completed and failed jobs each in Redis)' },
+  taskAttempts: { env: 'SUPERNOVA_TASK_ATTEMPTS', schema: int(1, 100).default(3), doc: 'Tasks: attempts at most of a task whose type is retryable (failures and timeouts; never cancellations)' },
+  taskRetryBaseMs: { env: 'SUPERNOVA_TASK_RETRY_BASE_MS', schema: int(1, 3_600_000).default(200), doc: 'Tasks: backoff before retry n is a random delay up to BASE * 2^(n-1) (full jitter)' },
+  taskAgingMs: { env: 'SUPERNOVA_TASK_AGING_MS', schema: int(1, 3_600_000).default(5_000), doc: 'Tasks: a queued task that has waited this long goes ahead of tasks one priority above it that were queued after (low never starves)' },
+  taskScaleIntervalMs: { env: 'SUPERNOVA_TASK_SCALE_INTERVAL_MS', schema: int(10, 60_000).default(100), doc: 'Tasks: how often the pool size is reconsidered' },
+  taskScaleUpWaitMs: { env: 'SUPERNOVA_TASK_SCALE_UP_WAIT_MS', schema: int(1, 600_000).default(50), doc: 'Tasks: the pool grows when the oldest queued task has waited this long, or when more tasks wait than workers run' },
+  taskScaleDownIdleMs: { env: 'SUPERNOVA_TASK_SCALE_DOWN_IDLE_MS', schema: int(1, 3_600_000).default(10_000), doc: 'Tasks: the pool shrinks by one worker each interval once nothing has waited and a worker has been idle this long' },
+  taskCpuThreads: { env: 'SUPERNOVA_TASK_CPU_THREADS', schema: int(0, 256).default(0), doc: 'Tasks: worker threads of the CPU pool (piscina) where CPU-heavy tasks run; 0 is one fewer than the cores, at least 1' },
+  taskResultMaxBytes: { env: 'SUPERNOVA_TASK_RESULT_MAX_BYTES', schema: int(64, 256 * 1024 * 1024).default(1024 * 1024), doc: 'Tasks: largest result of one task (msgpack-encoded); a larger one makes the task `failed`' },
+  taskResultsMaxBytes: { env: 'SUPERNOVA_TASK_RESULTS_MAX_BYTES', schema: int(1024 * 1024, 2 ** 40).default(256 * 1024 * 1024), doc: 'Tasks: bytes of results kept in memory at most; past it the oldest finished tasks go first' },
+  taskBatchMaxItems: { env: 'SUPERNOVA_TASK_BATCH_MAX_ITEMS', schema: int(1, 1_000_000).default(10_000), doc: 'Tasks: items at most in one batch submission' },
+  taskArgsMaxBytes: { env: 'SUPERNOVA_TASK_ARGS_MAX_BYTES', schema: int(64, 64 * 1024 * 1024).default(64 * 1024), doc: 'Tasks: largest `args` of one task (msgpack-encoded); a larger one is refused with 400 / error 107' },
+  taskLockMs: { env: 'SUPERNOVA_TASK_LOCK_MS', schema: int(500, 3_600_000).default(30_000), doc: 'Tasks, redis mode: how long a running task stays locked to its engine without renewal; a task of an engine that died is taken over by another engine after about this long' },
   mlBackend: { env: 'SUPERNOVA_ML_BACKEND', schema: z.enum(ML_BACKEND_CHOICES).default('auto'), doc: 'TensorFlow.js backend of the sentiment model: `auto` takes the first that loads of `tensorflow-gpu` (@tensorflow/tfjs-node-gpu, CUDA), `tensorflow` (@tensorflow/tfjs-node), `wasm` (SIMD, one thread) and `cpu` (plain JavaScript); naming one forces it, and stops start-up if it does not load' },
   mlModelDir: { env: 'SUPERNOVA_ML_MODEL_DIR', schema: z.string().min(1).default('models/sentiment'), doc: 'Directory of the sentiment model (model.json, weights.bin, tokenizer.json, labels.json; see `npm run train:sentiment`), relative to the working directory' },
+  mlReplicas: { env: 'SUPERNOVA_ML_REPLICAS', schema: int(0, 64).default(2), doc: 'Sentiment model replicas: worker threads each with the model loaded, so inference never holds the event loop; 0 scores on the calling thread (each call holds the event loop for its inference)' },
+  mlMicroBatchMax: { env: 'SUPERNOVA_ML_MICROBATCH_MAX', schema: int(1, 256).default(32), doc: 'Sentiment replicas: texts in one batch at most (B); a batch leaves when it has this many or its first text has waited SUPERNOVA_ML_MICROBATCH_WAIT_MS' },
+  mlMicroBatchWaitMs: { env: 'SUPERNOVA_ML_MICROBATCH_WAIT_MS', schema: int(0, 1_000).default(2), doc: 'Sentiment replicas: longest a text waits for others to share its batch (T); 0 sends what is queued at once' },
+  mlTimeoutMs: { env: 'SUPERNOVA_ML_TIMEOUT_MS', schema: int(50, 600_000).default(5_000), doc: 'Sentiment replicas: a batch unanswered this long means a hung worker, which is ended and replaced (its texts retried once); a text that waited this long for a replica fails with TIMEOUT' },
+  mlMaxQueued: { env: 'SUPERNOVA_ML_MAX_QUEUED', schema: int(1, 1_000_000).default(10_000), doc: 'Sentiment replicas: texts waiting for a replica at most; a call that would pass it fails with OVERLOADED (supernova_ml_refused_total)' },
+  mlCacheMaxItems: { env: 'SUPERNOVA_ML_CACHE_MAX_ITEMS', schema: int(1, 10_000_000).default(100_000), doc: 'Sentiment inference cache L1: results at most (by model version and SHA-1 of the text); past it the least recently used go' },
+  mlCacheMaxBytes: { env: 'SUPERNOVA_ML_CACHE_MAX_BYTES', schema: int(64 * 1024, 2 ** 34).default(32 * 1024 * 1024), doc: 'Sentiment inference cache L1: bytes at most (about 220 per result, key and overhead included)' },
+  mlCacheTtlMs: { env: 'SUPERNOVA_ML_CACHE_TTL_MS', schema: int(1, 30 * 86_400_000).default(3_600_000), doc: 'Sentiment inference cache: how long a result is kept in L1, and in L2 (Redis, with SUPERNOVA_REDIS_URL; keys PREFIX:ml:cache:VERSION:HASH)' },
+  mlModelsMax: { env: 'SUPERNOVA_ML_MODELS_MAX', schema: int(1, 16).default(2), doc: 'Sentiment replicas: model versions kept loaded in every replica; a version loaded past it unloads the least recently current' },
+  mlWorkerNice: { env: 'SUPERNOVA_ML_WORKER_NICE', schema: int(0, 19).default(10), doc: 'Sentiment replicas, Linux: nice value of each worker thread, so that when inference saturates the cores the event loop (sockets, HTTP) gets them first; 0 leaves the default priority' },
   tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },
@@ -146,6 +176,20 @@ export const configEntries = {
   httpMaxBodyBytes: { env: 'SUPERNOVA_HTTP_MAX_BODY_BYTES', schema: int(1024, 2 ** 30).default(1024 * 1024), doc: 'Largest HTTP request body; a larger one is refused with 413 (tick ingest has its own, SUPERNOVA_INGEST_MAX_BODY_BYTES)' },
   ingestMaxBodyBytes: { env: 'SUPERNOVA_INGEST_MAX_BODY_BYTES', schema: int(1024, 2 ** 30).optional(), doc: `Largest body of POST /api/v1/ingest/ticks (413 beyond it). Unset: ${INGEST_BYTES_PER_TICK} bytes per tick of SUPERNOVA_INGEST_MAX_TICKS` },
   conflateMs: { env: 'SUPERNOVA_MARKET_CONFLATE_MS', schema: int(1, 60_000).default(100), doc: 'Minimum interval between market:SYM snapshots' },
+  sentiment: { env: 'SUPERNOVA_SENTIMENT', schema: bool.default(true), doc: 'Run the sentiment pipeline, `POST /api/v1/sentiment/analyze` and RPC `sentiment.analyze`: the model loads at start (a model that does not load stops start-up); `false` answers their routes 503' },
+  sentimentBatchMax: { env: 'SUPERNOVA_SENTIMENT_BATCH_MAX', schema: int(1, 1_024).default(32), doc: 'News items per call to the scorer at most' },
+  sentimentBatchMs: { env: 'SUPERNOVA_SENTIMENT_BATCH_MS', schema: int(0, 10_000).default(5), doc: 'Longest a news item waits for a fuller batch before it is scored' },
+  sentimentMaxBuffered: { env: 'SUPERNOVA_SENTIMENT_MAX_BUFFERED', schema: int(1, 1_000_000).default(5_000), doc: 'News items the pipeline holds (waiting or being scored) at most; at it news ingest answers 503, the Redis news source stops reading and simulated headlines are shed (supernova_sentiment_shed_total); also the most texts analyze requests may have at the scorer' },
+  sentimentMaxInFlight: { env: 'SUPERNOVA_SENTIMENT_MAX_IN_FLIGHT', schema: int(1, 64).default(2), doc: 'Batches of news at the scorer at once at most' },
+  sentimentEmaAlpha: { env: 'SUPERNOVA_SENTIMENT_EMA_ALPHA', schema: z.coerce.number().gt(0).max(1).default(0.1), doc: 'Weight of each scored item in the rolling EMA of bullish - bearish of its symbol' },
+  sentimentHoursKept: { env: 'SUPERNOVA_SENTIMENT_HOURS_KEPT', schema: int(1, 24 * 31).default(48), doc: 'Hourly sentiment buckets kept in memory per symbol; older hours come from the database when there is one' },
+  sentimentRecentIds: { env: 'SUPERNOVA_SENTIMENT_RECENT_IDS', schema: int(0, 1_000_000).default(10_000), doc: 'Ids of the last news items taken that are remembered: an item with one of them again is refused as DUPLICATE (a retried request, a Redis entry delivered twice) rather than counted twice; 0 remembers none' },
+  sentimentMaxSymbols: { env: 'SUPERNOVA_SENTIMENT_MAX_SYMBOLS', schema: int(1, 1_000_000).default(10_000), doc: 'Symbols whose rolling sentiment is kept in memory; past it the one updated longest ago is forgotten' },
+  simNewsPerMinute: { env: 'SUPERNOVA_SIM_NEWS_PER_MINUTE', schema: z.coerce.number().min(0).max(60_000).default(12), doc: 'Simulated headlines per minute over all symbols, with SUPERNOVA_FEED=simulated; 0 generates none' },
+  newsStream: { env: 'SUPERNOVA_NEWS_STREAM', schema: z.string().min(1).max(512).optional(), doc: 'Redis stream key the upstream XADDs news to (fields `id symbols headline source ts`, symbols comma-separated), read with SUPERNOVA_FEED_GROUP/SUPERNOVA_FEED_CONSUMER and the feed\'s batch, block and claim settings; needs SUPERNOVA_REDIS_URL. Unset: no Redis news' },
+  ingestMaxNews: { env: 'SUPERNOVA_INGEST_MAX_NEWS', schema: int(1, 10_000).default(1_000), doc: 'Most news items one POST /api/v1/ingest/news may carry (more is 413); its body is bounded by SUPERNOVA_HTTP_MAX_BODY_BYTES' },
+  mlMaxBatch: { env: 'SUPERNOVA_ML_MAX_BATCH', schema: int(1, 1_024).default(64), doc: 'Texts one `POST /api/v1/sentiment/analyze` or `sentiment.analyze` may carry at most (more is 400 / error 107)' },
+  mlMaxTextChars: { env: 'SUPERNOVA_ML_MAX_TEXT_CHARS', schema: int(1, 4_096).default(2_000), doc: 'Characters per analyzed text and per news headline at most (the tokenizer reads 2,000); a longer one is refused' },
   logLevel: { env: 'SUPERNOVA_LOG_LEVEL', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), doc: 'pino log level' },
   maxFrameBytes: { env: 'SUPERNOVA_MAX_FRAME_BYTES', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), doc: 'Largest inbound WebSocket message; a larger one is refused with close code 1009' },
   maxBackpressureBytes: { env: 'SUPERNOVA_MAX_BACKPRESSURE_BYTES', schema: int(1024).default(1024 * 1024), doc: 'Unsent bytes a socket may hold before it is disconnected as a slow consumer (3008)' },
@@ -270,6 +314,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (out.broker === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
     problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_BROKER=redis');
   }
+  if (out.newsStream !== undefined && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
+    problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_NEWS_STREAM is set (news is read from that Redis stream)');
+  }
+  if (out.newsStream !== undefined && out.feed === 'redis' && out.newsStream === out.feedStream) {
+    problems.push(`SUPERNOVA_NEWS_STREAM=${JSON.stringify(out.newsStream)}: must differ from SUPERNOVA_FEED_STREAM, or the tick feed and the news source would take each other's entries in the group`);
+  }
   if (out.storeTicks === true && out.databaseUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_DATABASE_URL'))) {
     problems.push('SUPERNOVA_DATABASE_URL: required when SUPERNOVA_STORE_TICKS=true (ticks are stored in its `ticks` table)');
   }
@@ -278,6 +328,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   checkMemoryWaterMarks(out, problems);
   checkSpill(out, problems);
   checkRedisTarget(out, problems);
+  checkTasks(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const config = out as SupernovaConfig;
   for (const [key, derive] of Object.entries(derivedDefaults)) {
@@ -333,6 +384,18 @@ function checkMarketMirror(out: Record<string, unknown>, problems: string[]): vo
 
 /** The low-water mark defaults to a fraction of the high one, and must be below it. */
 /** Rows kept in memory before the spill takes them must leave room under the memory bound, or nothing would ever spill. */
+function checkTasks(out: Record<string, unknown>, problems: string[]): void {
+  if (out.taskQueue === 'redis' && out.redisUrl === undefined && !problems.some((p) => p.startsWith('SUPERNOVA_REDIS_URL'))) {
+    problems.push('SUPERNOVA_REDIS_URL: required when SUPERNOVA_TASK_QUEUE=redis');
+  }
+  if (typeof out.taskWorkersMin === 'number' && typeof out.taskWorkersMax === 'number' && out.taskWorkersMin > out.taskWorkersMax) {
+    problems.push(`SUPERNOVA_TASK_WORKERS_MIN=${out.taskWorkersMin}: must not exceed SUPERNOVA_TASK_WORKERS_MAX=${out.taskWorkersMax}`);
+  }
+  if (typeof out.taskTimeoutMs === 'number' && typeof out.taskTimeoutMaxMs === 'number' && out.taskTimeoutMs > out.taskTimeoutMaxMs) {
+    problems.push(`SUPERNOVA_TASK_TIMEOUT_MS=${out.taskTimeoutMs}: must not exceed SUPERNOVA_TASK_TIMEOUT_MAX_MS=${out.taskTimeoutMaxMs}`);
+  }
+}
+
 function checkSpill(out: Record<string, unknown>, problems: string[]): void {
   const { spillAfterRows: after, persistMaxBuffered: max } = out;
   if (out.spillDir !== undefined && typeof after === 'number' && typeof max === 'number' && after >= max) {

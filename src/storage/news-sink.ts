@@ -25,6 +25,11 @@ function storable(n: NewsRow): boolean {
     && Array.isArray(n.symbols) && n.symbols.length <= NEWS_LIMITS.symbols && n.symbols.every((s) => isText(s, NEWS_LIMITS.symbol));
 }
 
+/** A row read back from the spill is one `news` can store. */
+export function isNewsRow(row: unknown): row is NewsRow {
+  return typeof row === 'object' && row !== null && storable(row as NewsRow);
+}
+
 /**
  * News items into `news`, many rows per statement, idempotent on id: a retried batch, or an item
  * the feed sends again, leaves the stored row as it is. A batch larger than one statement goes in several, each

@@ -27,6 +27,11 @@ function storable(s: SentimentRow): boolean {
     && isScore(s.bearish) && isScore(s.neutral) && isScore(s.bullish) && isText(s.modelVersion, 128);
 }
 
+/** A row read back from the spill is one `sentiment_data` can store. */
+export function isSentimentRow(row: unknown): row is SentimentRow {
+  return typeof row === 'object' && row !== null && storable(row as SentimentRow);
+}
+
 /**
  * Sentiment into `sentiment_data`, idempotent on (news_id, symbol): a retried batch, or the same
  * item scored again, leaves the stored row as it is (the first score stays). `on conflict do

@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { BatchWriter, isTickRow, SpillDir, TickSequencer, type Bar, type BatchWriterStats, type TickBatch, type TickRow } from '../../streams/index.js';
+import { BatchWriter, isTickRow, SpillDir, TickSequencer, type Bar, type BatchWriterStats, type NewsArchive, type NewsItem, type SentimentArchiveRow, type TickBatch, type TickRow } from '../../streams/index.js';
 import { configEntries, type SupernovaConfig } from '../config/index.js';
 import { barSink, isBarRow } from './bar-sink.js';
 import { Database } from './database.js';
 import { TickSink } from './tick-sink.js';
+import { isNewsRow, newsSink, type NewsRow } from './news-sink.js';
+import { isSentimentRow, sentimentSink, type SentimentRow } from './sentiment-sink.js';
 
 export interface StorageOptions {
   /** With `databaseUrl` set: the caller builds a Storage only then. */
@@ -16,18 +18,21 @@ export interface StorageOptions {
 
 /**
  * PostgreSQL and what writes into it: the pool, the closed-bar writer, the tick writer
- * (SUPERNOVA_STORE_TICKS) and their spill on disk (SUPERNOVA_SPILL_DIR). The pipeline hands rows
- * over through `onFinalBar` and `onTicks`, which never throw and never wait.
+ * (SUPERNOVA_STORE_TICKS), the news and sentiment writers, and their spill on disk
+ * (SUPERNOVA_SPILL_DIR). The pipelines hand rows over through `onFinalBar`, `onTicks` and
+ * `news` (the sentiment pipeline's NewsArchive), which never throw and never wait.
  */
 export class Storage {
   readonly database: Database;
   private readonly bars: BatchWriter<Bar>;
   private readonly ticks: { writer: BatchWriter<TickRow>; sink: TickSink; sequencer: TickSequencer } | undefined;
+  private readonly newsWriter: { writer: BatchWriter<NewsRow>; sink: ReturnType<typeof newsSink> };
+  private readonly sentimentWriter: { writer: BatchWriter<SentimentRow>; sink: ReturnType<typeof sentimentSink> };
   private readonly spill: SpillDir | undefined;
   private readonly config: SupernovaConfig;
   private readonly log: Logger;
   /** Refusals are logged when they start (each is counted in supernova_persist_refused_total), not per row. */
-  private refusing = { bars: false, ticks: false };
+  private refusing = { bars: false, ticks: false, news: false, sentiment: false };
 
   constructor(private readonly o: StorageOptions) {
     const config = (this.config = o.config);
@@ -56,6 +61,25 @@ export class Storage {
       });
       this.ticks = { writer, sink, sequencer: new TickSequencer() };
     }
+    // News and sentiment are few next to ticks: an eighth of the spill budget each.
+    const share = Math.floor(config.spillMaxBytes / 8);
+    const news = newsSink(this.database);
+    this.newsWriter = {
+      sink: news,
+      writer: new BatchWriter({
+        sink: news, maxBatch: config.persistBatchMax, flushMs: config.persistFlushMs, maxBuffered: config.persistMaxBuffered, onError: waiting('news'),
+        ...(this.spill ? { spill: { file: this.spill.table('news', isNewsRow, share), afterRows: config.spillAfterRows } } : {}),
+      }),
+    };
+    const sentiment = sentimentSink(this.database);
+    this.sentimentWriter = {
+      sink: sentiment,
+      writer: new BatchWriter({
+        // Until its news row is in, a sentiment batch fails and is retried: that is a wait, not an outage.
+        sink: sentiment, maxBatch: config.persistBatchMax, flushMs: config.persistFlushMs, maxBuffered: config.persistMaxBuffered, onError: waiting('sentiment rows'),
+        ...(this.spill ? { spill: { file: this.spill.table('sentiment', isSentimentRow, share), afterRows: config.spillAfterRows } } : {}),
+      }),
+    };
   }
 
   /**
@@ -69,6 +93,8 @@ export class Storage {
     try {
       await this.bars.start();
       await this.ticks?.writer.start();
+      await this.newsWriter.writer.start();
+      await this.sentimentWriter.writer.start();
     } catch (err) {
       await this.abort();
       throw err;
@@ -79,6 +105,8 @@ export class Storage {
   async abort(): Promise<void> {
     await this.bars.stop(0).catch(() => {});
     await this.ticks?.writer.stop(0).catch(() => {});
+    await this.newsWriter.writer.stop(0).catch(() => {});
+    await this.sentimentWriter.writer.stop(0).catch(() => {});
     await this.database.stop().catch(() => {});
   }
 
@@ -90,6 +118,11 @@ export class Storage {
     if (spilled && spilled.bytes > 0) this.log.warn({ segments: spilled.segments, bytes: spilled.bytes }, 'bars wait in the spill; the next start writes them to the database');
     const ticksUnwritten = (await this.ticks?.writer.stop()) ?? 0;
     if (ticksUnwritten > 0) this.log.error({ unwritten: ticksUnwritten }, 'ticks not written to the database before stop');
+    // News first: the sentiment rows refer to it.
+    for (const [table, w] of [['news', this.newsWriter.writer], ['sentiment_data', this.sentimentWriter.writer]] as const) {
+      const unwritten = await w.stop();
+      if (unwritten > 0) this.log.error({ unwritten, table }, `${table} rows neither written to the database nor spilled before stop`);
+    }
     await this.database.stop();
   }
 
@@ -116,9 +149,30 @@ export class Storage {
     };
   }
 
+  /**
+   * The sentiment pipeline's hand-over of scored news: a news row, then (only when the news
+   * writer took it) a row per symbol. Past SUPERNOVA_PERSIST_MAX_BUFFERED rows are refused,
+   * counted in supernova_persist_refused_total{table} and logged once per refusal spell.
+   */
+  readonly news: NewsArchive = {
+    storeNews: (item: NewsItem): boolean => {
+      const accepted = this.newsWriter.writer.push({ id: item.id, ts: item.ts, symbols: item.symbols, headline: item.headline, source: item.source });
+      this.refused('news', accepted);
+      return accepted;
+    },
+    storeSentiment: (row: SentimentArchiveRow): void => {
+      this.refused('sentiment', this.sentimentWriter.writer.push(row));
+    },
+  };
+
+  private refused(table: 'news' | 'sentiment', accepted: boolean): void {
+    if (!accepted && !this.refusing[table]) this.log.error({ limit: this.config.persistMaxBuffered, table }, `${table} rows are refused: SUPERNOVA_PERSIST_MAX_BUFFERED rows already wait for the database`);
+    this.refusing[table] = !accepted;
+  }
+
   /** Each batched writer by table: memory buffer, writes, retries, refusals, and its spill's files (`spill`). */
   persistence(): Record<string, BatchWriterStats> {
-    return { bars: this.bars.stats(), ...(this.ticks ? { ticks: this.ticks.writer.stats() } : {}) };
+    return { bars: this.bars.stats(), ...(this.ticks ? { ticks: this.ticks.writer.stats() } : {}), news: this.newsWriter.writer.stats(), sentiment_data: this.sentimentWriter.writer.stats() };
   }
 
   /** Every closed bar is in the database: none waits in the writer's memory or on its spill. */
@@ -129,6 +183,6 @@ export class Storage {
 
   /** `/performance/metrics/database` (without `configured`). */
   async report(): Promise<Record<string, unknown>> {
-    return { ...(await this.database.report()), persistence: this.persistence(), ticks: this.ticks ? this.ticks.sink.stats() : null };
+    return { ...(await this.database.report()), persistence: this.persistence(), ticks: this.ticks ? this.ticks.sink.stats() : null, news: this.newsWriter.sink.stats(), sentiment_data: this.sentimentWriter.sink.stats() };
   }
 }

@@ -14,7 +14,8 @@ import { chromiumPath } from '../support/chromium.js';
  * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against an
  * engine on the simulated feed: prices, sparklines and candles filled from the bars API, live
  * updates, a server-side disconnect held for a few seconds and the recovery that leaves no gap
- * in the chart, checked bar by bar against the server's bars. Any console error fails the test.
+ * in the chart, checked bar by bar against the server's bars, and the live scores of ingested news
+ * in the sentiment panel. Any console error fails the test.
  */
 
 const CHROMIUM = chromiumPath();
@@ -72,7 +73,8 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     await mkdir(OUTPUT, { recursive: true });
     const webDir = join(OUTPUT, 'web');
     await buildDashboard({ sourceDir: fileURLToPath(new URL('../../src/web/app/', import.meta.url)), outDir: webDir });
-    engine = await startEngine({ feed: 'simulated', symbols: [SYMBOL, 'MSFT', 'NVDA'], simTradesPerSecond: 5, apiKey: 'test-key', webDir });
+    // Sentiment on, without simulated headlines: the panel's empty state holds until the test ingests news.
+    engine = await startEngine({ feed: 'simulated', symbols: [SYMBOL, 'MSFT', 'NVDA'], simTradesPerSecond: 5, apiKey: 'test-key', webDir, sentiment: true, simNewsPerMinute: 0 });
     profile = await mkdtemp(join(tmpdir(), 'supernova-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -150,6 +152,22 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     const afterCut = await expectChartMatchesServer('1s');
     const duringOutage = afterCut.filter((b) => b.start >= cutAt && b.start + 1000 <= recoveredAt);
     expect(duringOutage.length, 'bars that closed while the page was away').toBeGreaterThanOrEqual(2);
+    // Sentiment: ingested news about the selected symbol shows, scored, with the rolling sentiment.
+    const headline = 'Apple beats quarterly earnings estimates, shares jump 8%';
+    const news = await fetch(`${engine.http}/api/v1/ingest/news`, {
+      method: 'POST', headers: { authorization: 'apikey test-key', 'content-type': 'application/json' },
+      body: JSON.stringify([{ id: 'e2e-1', symbols: [SYMBOL], headline, source: 'e2e', ts: Date.now() }, { id: 'e2e-2', symbols: ['MSFT'], headline: 'Microsoft names new CFO', ts: Date.now() }]),
+    });
+    expect(await news.json()).toMatchObject({ accepted: 2, rejected: 0 });
+    await page.waitForFunction(() => document.querySelector('#sentiment')?.getAttribute('data-empty') === 'false', undefined, { timeout: 10_000 });
+    expect(await page.textContent('#sentiment li[data-id="e2e-1"] .text')).toBe(headline);
+    expect(await page.textContent('#sentiment li[data-id="e2e-1"] .badge')).toMatch(/^bullish \d{1,3}%$/);
+    expect(await page.getAttribute('#sentiment li[data-id="e2e-1"] .badge', 'data-label')).toBe('bullish');
+    // Only the selected symbol's news, and the aggregate's line: its EMA and the hour's one bullish item.
+    expect(await page.locator('#sentiment .headlines li').count()).toBe(1);
+    await expect.poll(() => page.textContent('#sentiment .rolling')).toMatch(/^[+\u2212]?\d\.\d\d (bullish|bearish|neutral) · 1 this hour \(1▲ 0▼ 0•\)$/);
+    expect(await page.isVisible('#sentiment .empty')).toBe(false);
+
     await page.screenshot({ path: join(OUTPUT, 'dashboard.png') });
 
     // Another interval: 1m candles, aligned to minutes, equal to the server's closed 1m bars.

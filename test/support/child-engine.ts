@@ -27,7 +27,7 @@ export async function startChildEngine(env: Record<string, string>, openFiles?: 
   const node = `exec '${process.execPath}' --import tsx src/main.ts`;
   const child = spawn('bash', ['-c', openFiles === undefined ? node : `ulimit -n ${openFiles} && ${node}`], {
     cwd: root,
-    env: { ...process.env, SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_FEED: 'none', SUPERNOVA_DASHBOARD: 'false', SUPERNOVA_LOG_LEVEL: 'info', SUPERNOVA_SHUTDOWN_GRACE_MS: '200', SUPERNOVA_DRAIN_DELAY_MS: '0', ...env },
+    env: { ...process.env, SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_FEED: 'none', SUPERNOVA_SENTIMENT: 'false', SUPERNOVA_DASHBOARD: 'false', SUPERNOVA_LOG_LEVEL: 'info', SUPERNOVA_SHUTDOWN_GRACE_MS: '200', SUPERNOVA_DRAIN_DELAY_MS: '0', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
@@ -64,7 +64,7 @@ export async function startChildEngine(env: Record<string, string>, openFiles?: 
 export async function runChildEngine(env: Record<string, string>, openFiles?: number): Promise<{ code: number | null; output: string }> {
   const node = `exec '${process.execPath}' --import tsx src/main.ts`;
   const child = spawn('bash', ['-c', openFiles === undefined ? node : `ulimit -n ${openFiles} && ${node}`], {
-    cwd: root, env: { ...process.env, SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_FEED: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, env: { ...process.env, SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_FEED: 'none', SUPERNOVA_SENTIMENT: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d: Buffer) => { output += d.toString(); });

@@ -33,7 +33,7 @@ export class EngineProcess {
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
       // No drain delay unless a test asks: stop() is SIGTERM, and nothing balances load here.
-      env: { ...inherited, SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_DASHBOARD: 'false', SUPERNOVA_DRAIN_DELAY_MS: '0', ...env },
+      env: { ...inherited, SUPERNOVA_PORT: '0', SUPERNOVA_HOST: '127.0.0.1', SUPERNOVA_SENTIMENT: 'false', SUPERNOVA_DASHBOARD: 'false', SUPERNOVA_DRAIN_DELAY_MS: '0', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdout.on('data', (d: Buffer) => this.stdout(d.toString()));

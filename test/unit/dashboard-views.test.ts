@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeMetrics } from '../../src/web/app/metrics-view.js';
-import { readSentiment } from '../../src/web/app/sentiment-view.js';
+import { badgeText, readSentiment, rollingText, type RollingSentiment, type ScoredHeadline } from '../../src/web/app/sentiment-view.js';
 import { SparklineSeries } from '../../src/web/app/sparkline.js';
 import { negotiateEncoding } from '../../src/http/accept-encoding.js';
 import { contentTypeOf } from '../../src/http/content-types.js';
@@ -43,16 +43,30 @@ describe('engine panel mapping', () => {
 });
 
 describe('sentiment reading', () => {
-  it('reads a scored headline under either name, labelling an unlabelled score', () => {
-    expect(readSentiment({ headline: 'Beats estimates', score: 0.8 }).headline).toMatchObject({ text: 'Beats estimates', label: 'positive', score: 0.8 });
-    expect(readSentiment({ text: 'Recall', label: 'negative' }).headline).toMatchObject({ text: 'Recall', label: 'negative', score: undefined });
+  const score = { type: 'score', symbol: 'AAPL', id: 'n1', headline: 'Beats estimates', source: 'wire', ts: 5, label: 'bullish', scores: { bearish: 0.05, bullish: 0.9, neutral: 0.05 }, sentiment: 0.85, model: 'm' };
+  const aggregate = { type: 'aggregate', symbol: 'AAPL', ema: -0.3, label: 'bearish', items: 12, ts: 5, hour: { hour: 0, items: 12, labels: { bearish: 7, bullish: 2, neutral: 3 }, mean: { bearish: 0.5, bullish: 0.2, neutral: 0.3 }, sentiment: -0.3 } };
+
+  it('reads a score message as a headline with its label and that label\'s probability', () => {
+    const { headline, rolling } = readSentiment(score);
+    expect(headline).toEqual({ id: 'n1', text: 'Beats estimates', label: 'bullish', probability: 0.9, sentiment: 0.85, ts: 5 });
+    expect(rolling).toBeUndefined();
+    expect(badgeText(headline as ScoredHeadline)).toBe('bullish 90%');
   });
 
-  it('reads the rolling sentiment as a number or an object', () => {
-    expect(readSentiment({ rolling: -0.3 }).rolling).toBe(-0.3);
-    expect(readSentiment({ ema: { score: 0.1 } }).rolling).toBe(0.1);
-    expect(readSentiment({ rolling: 'up' })).toEqual({ headline: undefined, rolling: undefined });
+  it('reads an aggregate message as the rolling EMA and the newest hour\'s counts', () => {
+    const { headline, rolling } = readSentiment(aggregate);
+    expect(headline).toBeUndefined();
+    expect(rolling).toEqual({ ema: -0.3, label: 'bearish', hourItems: 12, hourLabels: { bearish: 7, bullish: 2, neutral: 3 } });
+    expect(rollingText(rolling as RollingSentiment)).toBe('\u22120.30 bearish · 12 this hour (2▲ 7▼ 3•)');
+  });
+
+  it('reads nothing from other shapes or broken messages', () => {
+    expect(readSentiment({ ...score, label: 'positive' })).toEqual({ headline: undefined, rolling: undefined });
+    expect(readSentiment({ ...score, scores: null })).toEqual({ headline: undefined, rolling: undefined });
+    expect(readSentiment({ ...aggregate, ema: 'up' })).toEqual({ headline: undefined, rolling: undefined });
+    expect(readSentiment({ headline: 'no type', score: 0.8 })).toEqual({ headline: undefined, rolling: undefined });
     expect(readSentiment(42)).toEqual({ headline: undefined, rolling: undefined });
+    expect(readSentiment(null)).toEqual({ headline: undefined, rolling: undefined });
   });
 });
 

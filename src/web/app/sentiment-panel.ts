@@ -1,13 +1,13 @@
 import type { Centrifuge, Subscription } from 'centrifuge';
-import { signed } from './format.js';
-import { readSentiment, labelOf, type ScoredHeadline } from './sentiment-view.js';
+import { badgeText, readSentiment, rollingText, type ScoredHeadline } from './sentiment-view.js';
 
 /** Headlines kept on screen; older ones scroll away. */
 const MAX_HEADLINES = 20;
 
 /**
- * Latest scored headlines and the rolling sentiment of the selected symbol, from
- * `sentiment:SYM`. Until that feed exists the panel shows its empty state.
+ * Latest scored headlines of the selected symbol (label and its probability) and the symbol's
+ * rolling sentiment (EMA of bullish - bearish, the newest hour's counts), live from
+ * `sentiment:SYM`. Until the first message the panel shows its empty state.
  */
 export class SentimentPanel {
   private sub: Subscription | undefined;
@@ -40,9 +40,9 @@ export class SentimentPanel {
 
   private add(data: unknown): void {
     const { headline, rolling } = readSentiment(data);
-    if (rolling !== undefined) {
-      this.rolling().textContent = `${signed(rolling)} ${labelOf(rolling)}`;
-      this.rolling().dataset['label'] = labelOf(rolling);
+    if (rolling) {
+      this.rolling().textContent = rollingText(rolling);
+      this.rolling().dataset['label'] = rolling.label;
     }
     if (!headline) return;
     this.el.dataset['empty'] = 'false';
@@ -62,10 +62,11 @@ export class SentimentPanel {
 
 function item(h: ScoredHeadline): HTMLLIElement {
   const li = document.createElement('li');
+  li.dataset['id'] = h.id;
   const badge = document.createElement('span');
   badge.className = 'badge';
   badge.dataset['label'] = h.label;
-  badge.textContent = h.score === undefined ? h.label : `${h.label} ${signed(h.score)}`;
+  badge.textContent = badgeText(h);
   const text = document.createElement('span');
   text.className = 'text';
   text.textContent = h.text;

@@ -1,0 +1,16 @@
+export { SentimentPipeline } from './sentiment-pipeline.js';
+export type { SentimentPipelineOptions, SourceCounts } from './sentiment-pipeline.js';
+export { RollingSentiment } from './rolling-sentiment.js';
+export type { RollingSentimentOptions } from './rolling-sentiment.js';
+export { SimulatedNews } from './simulated-news.js';
+export type { SimulatedNewsOptions } from './simulated-news.js';
+export { HeadlineGenerator } from './headlines.js';
+export { RedisNews, entryItem } from './redis-news.js';
+export type { RedisNewsOptions } from './redis-news.js';
+export { checkNews, DEFAULT_NEWS_LIMITS, NEWS_REJECT_REASONS, newsLimits } from './news-validation.js';
+export type { NewsLimits, NewsRefusal, NewsRejectReason } from './news-validation.js';
+export { readAnalyzeTexts, SENTIMENT_ANALYZE_METHOD } from './analyze.js';
+export type { AnalyzeLimits } from './analyze.js';
+export { EMA_LABEL_THRESHOLD, labelOfSentiment, NEWS_SOURCES, sentimentChannel, SENTIMENT_CLASSES } from './types.js';
+export type * from './types.js';
+export type * from './ports.js';
