@@ -5,7 +5,7 @@ import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
-import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
+import { DisconnectCode, ErrorCode, ProtocolError, wireCodecs, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
@@ -115,7 +115,7 @@ export class Engine {
     const logging = options.logger ? { logger: options.logger, sink: options.logSink } : createLogger(config);
     this.log = logging.logger;
     this.logSink = logging.sink;
-    const namespaces = new NamespaceRegistry(config.namespaces);
+    const namespaces = new NamespaceRegistry(config.namespaces, config.channelWithoutNamespace);
     this.internalErrors = new InternalErrors({ log: this.log, logPeriodMs: config.errorLogPeriodMs });
     const onError = this.internalErrors.report;
     this.health = new HealthRegistry({ onError });
@@ -144,7 +144,7 @@ export class Engine {
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
       onError,
     });
-    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
+    this.fanout = new Fanout(this.gateway.topicPort(), wireCodecs, { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
     this.storage = config.databaseUrl ? new Storage({ config: { ...config, databaseUrl: config.databaseUrl }, log: this.log, onError }) : undefined;
     this.database = this.storage?.database;
     const database = this.database;
