@@ -14,7 +14,7 @@ import { registerBarsApi, registerDisabledServerApi, registerIngestApi, register
 import type { SentimentScorer } from './ml/index.js';
 import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
-import { TokenVerifier } from './auth/index.js';
+import { tokenVerifierFrom } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
 import { HealthRegistry, healthReport, registerHealthMetrics, registerHealthRoutes, type HealthRouteSources, type LifecycleState } from './health/index.js';
 import { packageVersion } from './version.js';
@@ -206,7 +206,7 @@ export class Engine {
       fanout: this.fanout,
       namespaces,
       publications: this.publications,
-      tokens: new TokenVerifier(config.tokenHmacSecret),
+      tokens: tokenVerifierFrom(config, onError),
       rpc,
       registry: this.registry,
       metrics: this.metrics,
