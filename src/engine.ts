@@ -143,6 +143,8 @@ export class Engine {
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
       onError,
+      compression: config.wsCompression,
+      compressMinBytes: config.wsCompressionMinBytes,
     });
     this.fanout = new Fanout(this.gateway.topicPort(), wireCodecs, { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
     this.storage = config.databaseUrl ? new Storage({ config: { ...config, databaseUrl: config.databaseUrl }, log: this.log, onError }) : undefined;
