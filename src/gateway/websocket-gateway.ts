@@ -40,8 +40,9 @@ export type WsCompression = 'off' | 'shared' | 'dedicated';
 
 /**
  * uWebSockets.js' compressor per setting. Inbound frames (small commands) use the shared
- * decompressor either way, whose inflate is bounded by maxPayloadLength. The 4 KB window is the
- * smallest dedicated one: it holds a dozen market snapshots, which is what makes it pay.
+ * decompressor either way, whose inflate is bounded by maxPayloadLength. The 4 KB dedicated
+ * compressor is the smallest (it negotiates a 512-byte window): enough to hold the previous
+ * market snapshots, which is what makes it pay on them.
  */
 // The package's typings declare these constants as types only; they are numbers at run time.
 const { DISABLED, SHARED_COMPRESSOR, SHARED_DECOMPRESSOR, DEDICATED_COMPRESSOR_4KB } = uWS as unknown as Record<'DISABLED' | 'SHARED_COMPRESSOR' | 'SHARED_DECOMPRESSOR' | 'DEDICATED_COMPRESSOR_4KB', number>;
