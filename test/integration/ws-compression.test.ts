@@ -3,6 +3,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { constants as zlibConstants, createInflateRaw } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { connected, sdkClient, subscribed, until } from '../support/client.js';
 import { encodeClientFrame } from '../../bench/clients/ws-framing.js';
@@ -179,6 +180,25 @@ describe.each(['shared', 'dedicated'] as const)('WebSocket compression %s', (mod
     const wire = (transport as unknown as { _socket: Socket })._socket.bytesRead;
     const json = sent.reduce((n, d) => n + JSON.stringify(d).length, 0);
     expect(wire).toBeLessThan(json / 2);
+    c.disconnect();
+  });
+
+  it('the protobuf SDK gets its binary frames compressed too', async () => {
+    const c = new ProtobufCentrifuge(t.url, { websocket: WebSocket, minReconnectDelay: 50, maxReconnectDelay: 200 });
+    await new Promise<void>((resolve) => { c.once('connected', () => resolve()); c.connect(); });
+    const sub = c.newSubscription('market:PB');
+    const got: unknown[] = [];
+    sub.on('publication', (ctx) => got.push(JSON.parse(new TextDecoder().decode(ctx.data as Uint8Array))));
+    await new Promise<void>((resolve) => { sub.once('subscribed', () => resolve()); sub.subscribe(); });
+    const sent = Array.from({ length: 10 }, () => large());
+    for (const data of sent) await t.engine.publish('market:PB', data);
+    await until(() => got.length === sent.length, 'every protobuf publication');
+    expect(got).toEqual(sent);
+    const transport = (c as unknown as { _transport: { _transport: WebSocket } })._transport._transport;
+    expect(transport.protocol).toBe('centrifuge-protobuf');
+    expect(transport.extensions).toMatch(/permessage-deflate/);
+    const json = sent.reduce((n, d) => n + JSON.stringify(d).length, 0);
+    expect((transport as unknown as { _socket: Socket })._socket.bytesRead).toBeLessThan(json / 2);
     c.disconnect();
   });
 
