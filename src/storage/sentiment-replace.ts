@@ -11,7 +11,9 @@ export const MAX_REPLACED_ROWS = 4_096;
  * This is the one write of `sentiment_data` that changes a row (the pipeline's sink keeps the
  * first score). It names the key by its constraint, `sentiment_data_pkey`: version 1's key
  * (news_id, symbol) and TimescaleDB's (news_id, symbol, ts_ms) both carry that name, and hold the
- * same rows (see timescale.ts). Each row's news item must be stored (the foreign key); rows that
+ * same rows (see timescale.ts). On a hypertable TimescaleDB accepts ON CONFLICT ON CONSTRAINT from
+ * 2.8 on (not run on this machine, which has no TimescaleDB; sentiment_data is never compressed,
+ * which DO UPDATE would need 2.11 for). Each row's news item must be stored (the foreign key); rows that
  * `sentiment_data` could not store are refused whole (INVALID_QUERY) rather than skipped, as the
  * caller made them.
  */
