@@ -67,11 +67,11 @@ export interface RecomputeResult {
 /**
  * `sentiment.recompute {symbol, from, to}`: rescores the stored news of a symbol in [from, to)
  * with the model the engine scores with now, writes the new rows over the old ones, and answers
- * the range's hourly figures and EMA. It walks the news one page at a time in (ts, id) order
- * (memory holds a page), each page scored in one call (the model replicas spread it over their
- * threads; this task is not a CPU-pool task), written, then counted in the progress. A cancellation
- * or timeout is seen between pages and before a page is written, so each page is all written or
- * not at all. The aggregation is the pipeline's own (RollingSentiment, scoredFigures).
+ * the range's hourly figures and EMA. It walks the news one page at a time in (ts, id) order,
+ * each page scored in one call (the model replicas spread it over their threads; this task is not
+ * a CPU-pool task), written in one statement, then counted in the progress; the next page is read
+ * and scored while one is written. A cancellation or timeout is seen between pages and before a
+ * page's write starts, so each page is all written or not at all. The aggregation is the pipeline's own (RollingSentiment, scoredFigures).
  */
 export function sentimentRecomputeTask(o: RecomputeOptions): TaskDefinition<RecomputeArgs, RecomputeResult> {
   return {
@@ -86,38 +86,48 @@ export function sentimentRecomputeTask(o: RecomputeOptions): TaskDefinition<Reco
       // One bucket per hour the range touches: none is ever evicted, and none is left out.
       const hoursKept = Math.floor((a.to - 1) / HOUR_MS) - Math.floor(a.from / HOUR_MS) + 1;
       const rolling = new RollingSentiment({ alpha: o.alpha, hoursKept, maxSymbols: 1 });
+      let taken = 0;
       let done = 0;
       let model: string | null = null;
       let written = false;
+      // One page is scored while the previous one is written and the next one read: at most three
+      // pages in memory, and the database's round trips hidden behind the scoring.
+      let writing: Promise<void> | undefined;
+      const read = (after: NewsCursor | undefined) => handled(o.store.page({ ...range, after, limit: o.pageSize }));
       try {
-        let after: NewsCursor | undefined;
-        for (;;) {
+        let page = await read(undefined);
+        while (page.length > 0) {
           stopIfAborted(ctx);
-          const page = await o.store.page({ ...range, after, limit: o.pageSize });
-          if (page.length === 0) break;
-          if (done + page.length > RECOMPUTE_MAX_ITEMS) {
+          taken += page.length;
+          if (taken > RECOMPUTE_MAX_ITEMS) {
             throw new Error(`${a.symbol}: news of the range passed ${RECOMPUTE_MAX_ITEMS} items while it was rescored (${RECOMPUTE_TASK}'s bound); split the range`);
           }
+          const last = page[page.length - 1] as StoredNews;
+          const next = page.length < o.pageSize ? Promise.resolve([]) : read({ ts: last.ts, id: last.id });
           const version = o.scorer.report().version;
           const results = await scoreOrWait(o.scorer, page.map((n) => n.headline), ctx);
-          stopIfAborted(ctx);
           const rows: SentimentRow[] = page.map((n, i) => {
             const f = scoredFigures(results[i] as ScoredText);
             return { newsId: n.id, symbol: a.symbol, ts: n.ts, label: f.label, ...f.scores, modelVersion: version ?? 'unknown' };
           });
+          // Pages are written in order, each after the one before it succeeded.
+          await writing;
+          stopIfAborted(ctx);
           written = true;
-          await o.store.replace(rows);
-          for (const r of rows) rolling.add(a.symbol, r.ts, r.label, { bearish: r.bearish, bullish: r.bullish, neutral: r.neutral });
-          done += page.length;
-          model = version;
-          // Items stored during the run may make more than counted: 1 waits for the end.
-          ctx.progress(Math.min(0.99, done / Math.max(1, total)));
-          const last = page[page.length - 1] as StoredNews;
-          after = { ts: last.ts, id: last.id };
-          if (page.length < o.pageSize) break;
+          writing = handled(o.store.replace(rows).then(() => {
+            for (const r of rows) rolling.add(a.symbol, r.ts, r.label, { bearish: r.bearish, bullish: r.bullish, neutral: r.neutral });
+            done += rows.length;
+            model = version;
+            // Items stored during the run may make more than counted: 1 waits for the end.
+            ctx.progress(Math.min(0.99, done / Math.max(1, total)));
+          }));
+          page = await next;
         }
+        await writing;
       } catch (err) {
-        // Rows written before a failure or cancellation are new: cached reads must not hide them.
+        // Rows written before a failure or cancellation are new: cached reads must not hide them
+        // (once the write under way, if any, has settled).
+        await writing?.catch(() => undefined);
         if (written) await o.store.invalidate(a.symbol).catch(() => undefined);
         throw err;
       }
@@ -132,6 +142,12 @@ export function sentimentRecomputeTask(o: RecomputeOptions): TaskDefinition<Reco
       return { symbol: a.symbol, from: a.from, to: a.to, items: done, model, hours: rolling.hours(a.symbol, a.from, a.to), ema: summary?.ema ?? null };
     },
   };
+}
+
+/** The same promise, marked handled: it may reject before it is awaited, which must not count as unhandled. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 function stopIfAborted(ctx: TaskContext): void {
