@@ -5,7 +5,9 @@ import { startEngine, type TestEngine } from '../support/engine.js';
 import { removeDir, scaledModelCopy } from '../../actors/model-replica/test-support.js';
 import { InProcessScorer } from '../../src/ml/in-process-scorer.js';
 import { modelVersion } from '../../src/ml/sentiment-model.js';
-import type { RecomputeResult } from '../../actors/task-worker/index.js';
+import { databaseRecomputeStore, sentimentRecomputeTask, type RecomputeResult, type TaskContext } from '../../actors/task-worker/index.js';
+import { MlError } from '../../src/ml/errors.js';
+import { Database } from '../../src/storage/index.js';
 import type { SentimentHourBucket } from '../../streams/index.js';
 
 const reachable = await postgresReachable();
@@ -226,6 +228,36 @@ describe.runIf(reachable)('sentiment.recompute (real PostgreSQL, real scorer)', 
     expect(await newRows()).toBe(rcc.length);
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1] as number);
     expect(seen.filter((p) => p > 0 && p < 1).length).toBeGreaterThan(2);
+  });
+
+  it('asks a scorer that says it is busy again, and fails at once on one that cannot score', async () => {
+    const database = new Database({ url: db.url, poolSize: 2 });
+    await database.start();
+    const model = new InProcessScorer({ modelDir: newModel, backend: 'auto' });
+    await model.start();
+    let busy = 2;
+    let calls = 0;
+    const scorer = {
+      report: () => model.report(),
+      score: async (texts: readonly string[]) => {
+        calls++;
+        if (busy-- > 0) throw new MlError('OVERLOADED', 'texts are waiting for a model replica');
+        return model.score(texts);
+      },
+    };
+    const task = sentimentRecomputeTask({ store: databaseRecomputeStore(database, async () => 0), scorer, alpha: ALPHA, pageSize: 8, timeoutMs: 60_000 });
+    const ctx: TaskContext = { signal: new AbortController().signal, attempt: 1, progress: () => {}, cpu: () => Promise.reject(new Error('not a CPU task')) };
+    try {
+      expect(await task.run({ symbol: 'RCB', from, to }, ctx)).toMatchObject({ symbol: 'RCB', items: 1, model: modelVersion(newModel) });
+      expect(calls).toBe(3);
+      expect((await rows('RCB')).map((r) => [r.news_id, r.model_version])).toEqual([['rcab-1', modelVersion(newModel)]]);
+      await model.stop();
+      await expect(task.run({ symbol: 'RCB', from, to }, ctx)).rejects.toThrow('the scorer was stopped');
+      expect(calls).toBe(4);
+    } finally {
+      await model.stop();
+      await database.stop();
+    }
   });
 
   it('is unavailable without a database or the model, saying which setting it needs', async () => {
