@@ -16,7 +16,7 @@ const socketPackages = ['uWebSockets.js', 'uWebSockets.js/*', 'ws'];
 const restrict = (...patterns) => ['error', { patterns: [...patterns, ...noBenchOrTest] }];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test/e2e/output/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/protocol/gen/**', 'coverage/**', 'bench/results/**', 'test/e2e/output/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -106,6 +106,14 @@ async function main(): Promise<number> {
     if (baseline === 'supernova') continue;
     out.write(`${summaryTable(results, { subscribers: o.subscribers, rate: o.rate, channels: o.channels }, baseline)}\n\n`);
   }
+  const pb = results.single.protobuf?.result;
+  const js = results.single.supernova?.result;
+  if (pb && js) {
+    // The same engine, subscribers on protobuf against subscribers on JSON, in this run.
+    const ratio = (p: number | undefined, j: number | undefined) => (p !== undefined && j !== undefined && j > 0 ? (p / j).toFixed(2) : '-');
+    out.write(`protobuf / JSON subscribers: (a) delivered msgs/s ${ratio(pb.steady?.deliveredPerS, js.steady?.deliveredPerS)}, `
+      + `(b) max sustained msgs/s ${ratio(pb.saturation?.maxSustainedPerS, js.saturation?.maxSustainedPerS)} (target >= 0.90)\n\n`);
+  }
   out.write(`Every phase (deliv/exp = delivered rate while publishing / offered rate; total = received after the drain wait / expected; cpu in % of one core; core0/core1 = whole-core busy incl. kernel; other = busy time of neither server nor load, i.e. other processes; * = measured again because the first try was disturbed; (b)~ = refinement step):\n`);
   out.write(`${detailTable(results)}\n\n`);
   for (const kind of o.servers) {

@@ -5,12 +5,12 @@ import * as uWS from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
-import { DisconnectCode, ErrorCode, jsonCodec, msgpackCodec, ProtocolError, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
+import { DisconnectCode, ErrorCode, ProtocolError, wireCodecs, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerServerApi, registerTasksApi, sentimentHoursCachePrefix } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi, sentimentHoursCachePrefix } from './api/index.js';
 import type { SentimentScorer } from './ml/index.js';
 import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
@@ -115,7 +115,7 @@ export class Engine {
     const logging = options.logger ? { logger: options.logger, sink: options.logSink } : createLogger(config);
     this.log = logging.logger;
     this.logSink = logging.sink;
-    const namespaces = new NamespaceRegistry(config.namespaces);
+    const namespaces = new NamespaceRegistry(config.namespaces, config.channelWithoutNamespace);
     this.internalErrors = new InternalErrors({ log: this.log, logPeriodMs: config.errorLogPeriodMs });
     const onError = this.internalErrors.report;
     this.health = new HealthRegistry({ onError });
@@ -144,7 +144,7 @@ export class Engine {
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
       onError,
     });
-    this.fanout = new Fanout(this.gateway.topicPort(), [jsonCodec, msgpackCodec], { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
+    this.fanout = new Fanout(this.gateway.topicPort(), wireCodecs, { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
     this.storage = config.databaseUrl ? new Storage({ config: { ...config, databaseUrl: config.databaseUrl }, log: this.log, onError }) : undefined;
     this.database = this.storage?.database;
     const database = this.database;
@@ -319,6 +319,7 @@ export class Engine {
     });
     registerMarketSnapshotApi(router, market.state);
     registerNewsIngestApi(router, { apiKey: config.apiKey, intake: this.sentiment?.pipeline, maxItems: config.ingestMaxNews });
+    registerModelsApi(router, { apiKey: config.apiKey, scorer: this.scorer });
     registerSentimentApi(router, {
       apiKey: config.apiKey, rolling: this.sentiment?.pipeline.rolling, analyzer: this.sentiment?.analyzer, symbols: config.symbols,
       stored: database ? { db: database, cache: reads } : undefined,
@@ -463,6 +464,14 @@ export class Engine {
   private pipelineCounters(): Record<string, PipelineCounters> {
     const p = this.pipeline;
     return { market: { ticksIn: p.ticksIn, ticksDropped: p.ticksDropped, published: p.published, publishErrors: p.publishErrors } };
+  }
+
+  /**
+   * Reads SUPERNOVA_ML_MODEL_DIR again and swaps in its model if it is a new version (what
+   * `POST /api/v1/models/sentiment/reload` and SIGHUP do); false when unchanged or sentiment is off.
+   */
+  async reloadModel(): Promise<boolean> {
+    return (await this.scorer?.reload()) ?? false;
   }
 
   /** Publishes into a channel as the server API would, with the same check of the data (InvalidDataError). */

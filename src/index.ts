@@ -1,7 +1,7 @@
 // The public API of SuperNova: embed an engine, configure it, and speak its protocol.
 export { Engine, type EngineOptions } from './engine.js';
 export { loadConfig, configEntries, ConfigError, defaultNamespaces, type SupernovaConfig, type ConfigOverrides, type NamespaceOptions, type NamespaceInput } from './config/index.js';
-export { ErrorCode, DisconnectCode, ProtocolError, DisconnectError, jsonCodec, msgpackCodec, type Codec, type Publication, type StreamPosition } from './protocol/index.js';
+export { ErrorCode, DisconnectCode, ProtocolError, DisconnectError, jsonCodec, msgpackCodec, protobufCodec, type Codec, type Publication, type StreamPosition } from './protocol/index.js';
 export type { Broker, HistoryQuery, HistoryResult } from './broker/index.js';
 export { HttpError } from './http/index.js';
 export { SentimentStartError } from './sentiment/index.js';

@@ -56,6 +56,13 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP, as daemons read it: take up new files (the sentiment model) without a restart.
+  process.on('SIGHUP', () => {
+    engine.reloadModel().then(
+      (changed) => log.info({ changed }, 'sentiment model reloaded'),
+      (err: unknown) => log.error({ err: (err as Error).message }, 'sentiment model reload failed; the current model goes on scoring'),
+    );
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   try {

@@ -124,7 +124,7 @@ export class ModelReplicas implements SentimentScorer {
   async start(): Promise<void> {
     if (this.phase !== 'new') throw new MlError('STOPPED', `the model replicas cannot start: they are ${this.phase}`);
     this.phase = 'starting';
-    const first: LoadedVersion = { version: versionOf(this.o.modelDir), dir: this.o.modelDir, maxChars: 0 };
+    const first: LoadedVersion = { version: modelVersion(this.o.modelDir), dir: this.o.modelDir, maxChars: 0 };
     this.models.makeCurrent(first);
     await this.cache.start();
     this.supervisor = this.o.runtime.supervisor('model-replicas');
@@ -207,14 +207,14 @@ export class ModelReplicas implements SentimentScorer {
   /** Reads SUPERNOVA_ML_MODEL_DIR again and loads it if its version changed; resolves with whether it did. */
   async reload(): Promise<boolean> {
     if (this.phase !== 'running') throw this.notRunning();
-    if (versionOf(this.o.modelDir) === this.models.current?.version) return false;
+    if (modelVersion(this.o.modelDir) === this.models.current?.version) return false;
     const before = this.models.current?.version;
     return (await this.load(this.o.modelDir)) !== before;
   }
 
   private async swap(dir: string): Promise<string> {
     if (this.phase !== 'running') throw this.notRunning();
-    const version = versionOf(dir);
+    const version = modelVersion(dir);
     const known = this.models.get(version);
     if (known) {
       this.models.makeCurrent(known);
@@ -501,10 +501,3 @@ function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
-function versionOf(dir: string): string {
-  try {
-    return modelVersion(dir);
-  } catch (err) {
-    throw new MlError('MODEL_FILES_INVALID', `cannot read the model in ${dir}: ${(err as Error).message}`, { cause: err });
-  }
-}

@@ -54,6 +54,9 @@ const AGING_SCAN = 1_000;
 const UNKNOWN_TYPE_DELAY_MS = 1_000;
 /** How long a request's Redis work may take before it is answered 503. */
 const IO_TIMEOUT_MS = 5_000;
+/** Retries of a first connection while Redis is away: from this, doubling, up to the max. */
+const OPEN_RETRY_MS = 250;
+const OPEN_RETRY_MAX_MS = 5_000;
 /** Progress goes to Redis at most this often per task. */
 const PROGRESS_MS = 250;
 
@@ -82,6 +85,10 @@ export class DurableTasks implements Tasks {
   private readonly runningHere = new Map<string, TaskRecord>();
   private timers: NodeJS.Timeout[] = [];
   private running = false;
+  /** The opening of the queue once Redis answers (see open()). */
+  private opened: Promise<void> | undefined;
+  /** Ends open()'s wait between attempts: stop() does not wait for it. */
+  private wakeOpen: (() => void) | undefined;
   /** Adds started on this engine and not yet in Redis. */
   private adding = 0;
   private calmSince = Date.now();
@@ -116,16 +123,48 @@ export class DurableTasks implements Tasks {
     this.workerClient = c.command('tasks-worker', { maxRetriesPerRequest: null });
     this.subscriber = c.subscriber('tasks-cancel', { maxRetriesPerRequest: null });
     for (const client of [this.client, this.workerClient, this.subscriber]) client.on('error', (err: unknown) => this.o.onError('tasks redis', err));
-    await Promise.all([c.connect(this.client), c.connect(this.workerClient), c.connect(this.subscriber)]);
-    this.subscriber.on('message', (_channel: string, id: string) => this.runningHere.get(id)?.stop?.('cancelled'));
-    await this.subscriber.subscribe(this.key('cancel'));
-    this.queue = new Queue('q', { connection: this.client, prefix: this.keyPrefix });
-    this.queue.on('error', (err) => this.o.onError('tasks queue', err));
     this.supervisor = this.o.runtime.supervisor('task-workers');
+    // Like the rest of the engine, this starts without Redis: requests answer TasksUnavailable
+    // (503 / error 108) until it answers, then the queue opens.
+    let firstTried!: () => void;
+    const tried = new Promise<void>((resolve) => (firstTried = resolve));
+    this.opened = this.open(firstTried).catch((err: unknown) => this.o.onError('tasks redis', err)).finally(firstTried);
+    // A Redis that answers opens the queue before start() returns; one that does not, later.
+    await tried;
+  }
+
+  /** Connects (again and again while Redis is away), then opens the queue and its worker. */
+  private async open(firstTried: () => void): Promise<void> {
+    const c = this.o.connector;
+    const clients = [this.client, this.workerClient, this.subscriber] as RedisClient[];
+    const subscriber = this.subscriber as RedisClient;
+    subscriber.on('message', (_channel: string, id: string) => this.runningHere.get(id)?.stop?.('cancelled'));
+    for (let attempt = 0; this.running; attempt++) {
+      try {
+        await Promise.all(clients.map((client) => c.connect(client)));
+        await subscriber.subscribe(this.key('cancel'));
+        break;
+      } catch (err) {
+        if (attempt === 0) {
+          this.o.onError('tasks redis', err);
+          firstTried();
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(OPEN_RETRY_MAX_MS, OPEN_RETRY_MS * 2 ** attempt));
+          this.wakeOpen = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    }
+    if (!this.running) return;
+    this.queue = new Queue('q', { connection: this.client as RedisClient, prefix: this.keyPrefix });
+    this.queue.on('error', (err) => this.o.onError('tasks queue', err));
     const l = this.o.limits;
     for (let i = 0; i < l.workersMin; i++) this.addActor();
     this.worker = new Worker('q', (job, token, signal) => this.process(job, token, signal), {
-      connection: this.workerClient,
+      connection: this.workerClient as RedisClient,
       prefix: this.keyPrefix,
       concurrency: l.workersMin,
       lockDuration: this.o.lockMs,
@@ -151,6 +190,8 @@ export class DurableTasks implements Tasks {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.wakeOpen?.();
+    await this.opened;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     // Running tasks are abandoned, not failed: their locks lapse and another engine runs them.
@@ -275,7 +316,8 @@ export class DurableTasks implements Tasks {
   }
 
   private live(): Queue {
-    if (!this.running || !this.queue) throw new TasksStoppedError();
+    if (!this.running) throw new TasksStoppedError();
+    if (!this.queue) throw new TasksUnavailableError(`not connected to ${this.o.connector.describe()} yet`);
     return this.queue;
   }
 

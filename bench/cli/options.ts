@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 
-export type ServerKind = 'supernova' | 'raw' | 'ws' | 'socketio';
-export const SERVER_KINDS: readonly ServerKind[] = ['supernova', 'raw', 'ws', 'socketio'];
+/** `protobuf` is SuperNova again, its subscribers speaking the protobuf encoding: JSON is its baseline. */
+export type ServerKind = 'supernova' | 'raw' | 'ws' | 'socketio' | 'protobuf';
+export const SERVER_KINDS: readonly ServerKind[] = ['supernova', 'raw', 'ws', 'socketio', 'protobuf'];
 
-/** How each server's subscribers speak: SuperNova's protocol, a bare socket per channel, or Socket.IO. */
-export function clientModeOf(kind: ServerKind): 'supernova' | 'raw' | 'socketio' {
-  return kind === 'supernova' ? 'supernova' : kind === 'socketio' ? 'socketio' : 'raw';
+/** How each server's subscribers speak: SuperNova's protocol (JSON or protobuf), a bare socket per channel, or Socket.IO. */
+export function clientModeOf(kind: ServerKind): 'supernova' | 'supernova-protobuf' | 'raw' | 'socketio' {
+  return kind === 'supernova' ? 'supernova' : kind === 'protobuf' ? 'supernova-protobuf' : kind === 'socketio' ? 'socketio' : 'raw';
 }
 export type ScenarioId = 'a' | 'b' | 'c';
 
@@ -57,8 +58,10 @@ Options
   --channels C        channels of scenario (c) (default 8)
   --tick MS           publisher batch interval (default 10)
   --workers W         load worker processes (default: fewest the open-file limit allows)
-  --server K          supernova | raw | ws | socketio, a comma list of them, both
-                      (supernova,raw; the default) or all (every one)
+  --server K          supernova | raw | ws | socketio | protobuf, a comma list of them,
+                      both (supernova,raw; the default) or all (every one); protobuf is
+                      SuperNova with subscribers on the protobuf encoding (supernova,protobuf
+                      compares it with JSON)
   --scenarios LIST    any of a,b,c (default a,b,c)
   --batch N           SuperNova's SUPERNOVA_FANOUT_BATCH_MAX: publications of a channel
                       per frame within one event-loop turn (default: the engine's, 16;
@@ -137,7 +140,7 @@ export function rateLadder(start: number, max: number, steps: number): number[] 
 }
 
 /** Messages/s each server's first saturation step aims at: about a tenth of its expected limit. */
-export const SAT_START_MSGS: Record<ServerKind, number> = { supernova: 200_000, raw: 200_000, ws: 10_000, socketio: 2000 };
+export const SAT_START_MSGS: Record<ServerKind, number> = { supernova: 200_000, raw: 200_000, ws: 10_000, socketio: 2000, protobuf: 200_000 };
 
 /** The 1-2-5 rate that makes the first saturation step deliver about `messages` per second. */
 export function autoSatStart(subscribers: number, messages = 200_000): number {

@@ -60,10 +60,18 @@ function classify(buf: Buffer, start: number, to: number, sink: LineSink): numbe
 }
 
 /**
+ * Reports every "ts" of publication data `buf[from, to)` that is a JSON text of its own (the data
+ * bytes of a protobuf push), exactly as for a publication line.
+ */
+export function scanDataStamps(buf: Buffer, sink: Pick<LineSink, 'push'>, from: number, to: number): void {
+  stamps(buf, from, to, sink);
+}
+
+/**
  * Reports every "ts" of the publication whose body starts at `from`; returns where its line ends.
  * A "ts" holds a number, or (a `ticks:` publication's column) an array of numbers, one per trade.
  */
-function stamps(buf: Buffer, from: number, to: number, sink: LineSink): number {
+function stamps(buf: Buffer, from: number, to: number, sink: Pick<LineSink, 'push'>): number {
   let first = true;
   let key = findInLine(buf, TS_KEY, from, to);
   while (key !== -1) {

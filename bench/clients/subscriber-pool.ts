@@ -3,8 +3,12 @@ import type { OpenSpec } from '../shared/worker-protocol.js';
 import { ConnectionPool } from './connection-pool.js';
 import { RawWsClient, type RawWsClientEvents } from './raw-ws-client.js';
 import { scanTextFrame, type LineSink } from './push-scanner.js';
+import { scanProtobufFrame, type ReplySink } from './protobuf-scanner.js';
+import { protobufCommands, protobufReply } from './protobuf-commands.js';
 
 const PONG = '{}';
+/** The protobuf pong: one empty Command, length-delimited. */
+const PROTOBUF_PONG = Buffer.from([0]);
 const SUBSCRIBE_ID = 2;
 
 /**
@@ -34,6 +38,27 @@ export class SubscriberPool extends ConnectionPool {
     other: (line) => this.onReply(line),
   };
 
+  private readonly protobufSink: ReplySink = {
+    push: this.sink.push,
+    ping: () => {
+      this.pingsAnswered++;
+      this.current?.sendBinary(PROTOBUF_PONG);
+    },
+    other: (buf, start, end) => this.onProtobufReply(buf, start, end),
+  };
+
+  private readonly onBinary = (client: RawWsClient, data: Buffer, start: number, end: number): void => {
+    this.current = client;
+    this.currentTimed = this.timesChannel(this.channelOfClient.get(client) ?? '');
+    try {
+      scanProtobufFrame(data, this.protobufSink, start, end);
+    } catch (err) {
+      this.replyErrors++;
+      this.note(`unreadable protobuf frame: ${(err as Error).message}`);
+    }
+    this.current = undefined;
+  };
+
   private readonly onRead = (): void => {
     this.now = epochMs();
   };
@@ -57,7 +82,10 @@ export class SubscriberPool extends ConnectionPool {
   protected openOne(spec: OpenSpec, channel: string, localAddress: string | undefined): void {
     const path = spec.mode === 'raw' ? `${spec.path}?channel=${encodeURIComponent(channel)}` : spec.path;
     const client = new RawWsClient(
-      { host: spec.host, port: spec.port, path, handshakeTimeoutMs: spec.handshakeTimeoutMs, readBuffer: this.readBuffer, ...(localAddress ? { localAddress } : {}) },
+      {
+        host: spec.host, port: spec.port, path, handshakeTimeoutMs: spec.handshakeTimeoutMs, readBuffer: this.readBuffer,
+        ...(localAddress ? { localAddress } : {}), ...(spec.mode === 'supernova-protobuf' ? { protocol: 'centrifuge-protobuf' } : {}),
+      },
       this.eventsFor(spec, channel),
     );
     this.clients.push(client);
@@ -72,16 +100,35 @@ export class SubscriberPool extends ConnectionPool {
         opened = true;
         // The raw peer subscribes in its open handler, before the 101 is flushed: open is subscribed.
         if (spec.mode === 'raw') this.subscribed++;
+        else if (spec.mode === 'supernova-protobuf') client.sendBinary(protobufCommands(channel, SUBSCRIBE_ID));
         else client.sendText(`{"id":1,"connect":{}}\n{"id":${SUBSCRIBE_ID},"subscribe":{"channel":${JSON.stringify(channel)}}}`);
         this.opened();
       },
       read: this.onRead,
       text: this.onText,
+      binary: this.onBinary,
       close: (_client, code, problem) => {
         if (opened) this.lost(String(code), problem);
         else this.openFailed(problem ?? `closed ${code} before the upgrade`);
       },
     };
+  }
+
+  private onProtobufReply(buf: Buffer, start: number, end: number): void {
+    let reply: ReturnType<typeof protobufReply>;
+    try {
+      reply = protobufReply(buf.subarray(start, end));
+    } catch (err) {
+      this.replyErrors++;
+      this.note(`unparseable protobuf reply: ${(err as Error).message}`);
+      return;
+    }
+    if (reply.error) {
+      this.replyErrors++;
+      this.note(`error reply: ${JSON.stringify(reply.error)}`);
+    } else if (reply.id === SUBSCRIBE_ID && reply.subscribed) {
+      this.subscribed++;
+    }
   }
 
   private onReply(line: Buffer): void {

@@ -17,9 +17,9 @@ export function acceptKeyFor(key: string): string {
   return createHash('sha1').update(key + WS_GUID).digest('base64');
 }
 
-export function upgradeRequest(host: string, port: number, path: string, key: string): string {
+export function upgradeRequest(host: string, port: number, path: string, key: string, protocol?: string): string {
   return `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
-    + `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    + `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : ''}\r\n`;
 }
 
 /** Where the HTTP head ends in `buf` (the index after the blank line), or -1 if not there yet. */

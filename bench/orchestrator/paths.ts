@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 /** Where the compiled child entries are (next to this module's compiled directory). */
 export const childScripts = {
   supernova: fileURLToPath(new URL('../servers/supernova-server.js', import.meta.url)),
+  protobuf: fileURLToPath(new URL('../servers/supernova-server.js', import.meta.url)),
   raw: fileURLToPath(new URL('../peers/raw-uws-server.js', import.meta.url)),
   ws: fileURLToPath(new URL('../peers/ws-server.js', import.meta.url)),
   socketio: fileURLToPath(new URL('../peers/socketio-server.js', import.meta.url)),

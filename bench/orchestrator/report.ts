@@ -14,7 +14,7 @@ export interface BenchResults {
 }
 
 /** Column and row names of each server. */
-export const KIND_LABELS: Record<ServerKind, string> = { supernova: 'SuperNova', raw: 'raw uWS', ws: 'ws', socketio: 'Socket.IO' };
+export const KIND_LABELS: Record<ServerKind, string> = { supernova: 'SuperNova', raw: 'raw uWS', ws: 'ws', socketio: 'Socket.IO', protobuf: 'SN protobuf' };
 const W = { scenario: 40, metric: 22, value: 14, ratio: 13 };
 
 /** The comparison table: one row per metric, SuperNova and one baseline side by side, and their ratio. */

@@ -2,7 +2,7 @@ import type { Rpc } from './ipc.js';
 
 /** What a load worker understands. */
 
-export type ClientMode = 'supernova' | 'raw' | 'socketio';
+export type ClientMode = 'supernova' | 'supernova-protobuf' | 'raw' | 'socketio';
 
 export interface WorkerArgs {
   maxLifetimeMs: number;

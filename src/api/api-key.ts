@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../protocol/index.js';
-import { HttpError, type RequestContext } from '../http/index.js';
+import { HttpError, presentedApiKey, type RequestContext } from '../http/index.js';
 
 /** What every keyed route answers while SUPERNOVA_API_KEY is unset: off, and how to turn it on. */
 export function apiDisabledError(): HttpError {
@@ -8,7 +8,7 @@ export function apiDisabledError(): HttpError {
 }
 
 /**
- * A check of `Authorization: apikey KEY` for one configured key, in constant time so a caller
+ * A check of `Authorization: apikey KEY` (or `X-API-Key: KEY`) for one configured key, in constant time so a caller
  * cannot find the key byte by byte. Without a key every request is refused with 503.
  */
 export function apiKeyGuard(apiKey: string | undefined): (ctx: RequestContext) => void {
@@ -19,11 +19,9 @@ export function apiKeyGuard(apiKey: string | undefined): (ctx: RequestContext) =
   }
   const key = Buffer.from(apiKey);
   return (ctx) => {
-    const header = ctx.headers.authorization ?? '';
-    const match = /^apikey\s+(.+)$/i.exec(header.trim());
-    const given = Buffer.from(match?.[1] ?? '');
+    const given = Buffer.from(presentedApiKey(ctx.headers) ?? '');
     if (given.length !== key.length || !timingSafeEqual(given, key)) {
-      throw new HttpError(401, ErrorCode.Unauthorized, 'unauthorized: send Authorization: apikey <SUPERNOVA_API_KEY>');
+      throw new HttpError(401, ErrorCode.Unauthorized, 'unauthorized: send Authorization: apikey <SUPERNOVA_API_KEY> or X-API-Key: <SUPERNOVA_API_KEY>');
     }
   };
 }

@@ -7,3 +7,4 @@ export { registerBarsApi } from './bars-api.js';
 export { registerNewsIngestApi, type NewsIngestApiOptions } from './news-ingest-api.js';
 export { registerSentimentApi, sentimentHoursCachePrefix, SENTIMENT_TIMEFRAMES, DEFAULT_SENTIMENT_TIMEFRAME, type SentimentApiOptions } from './sentiment-api.js';
 export { registerTasksApi } from './tasks-api.js';
+export { registerModelsApi, type ModelsApiOptions } from './models-api.js';

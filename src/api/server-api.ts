@@ -40,20 +40,24 @@ const schemas = {
     disconnect: z.object({ code: z.number().int().min(3000).max(4999), reason: z.string().max(100) }).optional(),
   }),
   empty: z.object({}),
+  batch: z.object({ commands: z.array(z.record(z.string(), z.unknown())).max(1000), parallel: z.boolean().optional() }),
 };
+
+/** One command of a batch: its method and the request, already validated. */
+type MethodRun = (body: unknown) => Promise<unknown>;
+interface Method { schema: z.ZodType; run: MethodRun }
 
 /** Centrifugo's server HTTP API: `POST /api/<method>` with `Authorization: apikey KEY`, `{result}` or `{error}`. */
 export function registerServerApi(router: Router, o: ServerApiOptions): void {
   const authorize = apiKeyGuard(o.apiKey);
+  const methods = new Map<string, Method>();
   const route = <S extends z.ZodType>(method: string, schema: S, run: (body: z.output<S>) => Promise<unknown>) => {
+    methods.set(method, { schema, run: run as MethodRun });
     router.post(`/api/${method}`, async (ctx) => {
       authorize(ctx);
-      const parsed = schema.safeParse(ctx.body.length === 0 ? {} : ctx.json());
-      if (!parsed.success) {
-        throw new HttpError(400, ErrorCode.BadRequest, `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
-      }
+      const body = parse(method, schema, ctx.body.length === 0 ? {} : ctx.json());
       try {
-        return ok(await run(parsed.data));
+        return ok(await run(body));
       } catch (err) {
         if (err instanceof ProtocolError) throw new HttpError(err instanceof BrokerUnavailableError ? err.httpStatus : statusOf(err.code), err.code, err.message, { cause: err });
         throw err;
@@ -135,6 +139,35 @@ export function registerServerApi(router: Router, o: ServerApiOptions): void {
     });
     return {};
   });
+  route('history_remove', schemas.channelOnly, async (b) => {
+    o.namespaces.resolve(b.channel);
+    await o.broker.removeHistory(b.channel);
+    return {};
+  });
+  // Several commands in one request, as Centrifugo's batch: `{commands: [{publish: {...}}, ...]}`
+  // answered `{replies: [{publish: {...}} | {error}, ...]}` in order. One command's failure is
+  // its reply's error; the others run. In order one after another unless `parallel`.
+  route('batch', schemas.batch, async (b) => {
+    const runOne = async (command: Record<string, unknown>): Promise<Record<string, unknown>> => {
+      const keys = Object.keys(command);
+      const name = keys[0];
+      const method = keys.length === 1 && name !== undefined && name !== 'batch' ? methods.get(name) : undefined;
+      if (!method || name === undefined) {
+        return { error: { code: ErrorCode.BadRequest, message: `a batch command holds one method of ${[...methods.keys()].filter((m) => m !== 'batch').join(', ')}; got ${JSON.stringify(keys.slice(0, 3))}` } };
+      }
+      try {
+        return { [name]: await method.run(parse(name, method.schema, command[name] ?? {})) };
+      } catch (err) {
+        if (err instanceof HttpError) return { error: { code: err.code, message: err.message } };
+        if (err instanceof ProtocolError) return { error: { code: err.code, message: err.message } };
+        throw err;
+      }
+    };
+    if (b.parallel === true) return { replies: await Promise.all(b.commands.map(runOne)) };
+    const replies: Record<string, unknown>[] = [];
+    for (const command of b.commands) replies.push(await runOne(command));
+    return { replies };
+  });
   route('disconnect', schemas.disconnect, async (b) => {
     const cmd: ControlCommand = { kind: 'disconnect', user: b.user, code: b.disconnect?.code ?? DisconnectCode.ForceNoReconnect };
     if (b.disconnect?.reason !== undefined) cmd.reason = b.disconnect.reason;
@@ -154,6 +187,14 @@ export function registerDisabledServerApi(router: Router): void {
 function presenceOn(namespaces: NamespaceRegistry, ch: string): void {
   const ns = namespaces.resolve(ch).options;
   if (!ns.presence) throw new ProtocolError(ErrorCode.NotAvailable, `${ns.name} channels keep no presence`);
+}
+
+function parse<S extends z.ZodType>(method: string, schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new HttpError(400, ErrorCode.BadRequest, `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
 }
 
 function ok(result: unknown): HttpResult {

@@ -1,4 +1,4 @@
-import type { NamespaceOptions } from '../config/index.js';
+import { ConfigError, type NamespaceOptions } from '../config/index.js';
 import { ErrorCode, ProtocolError } from '../protocol/index.js';
 
 /** A channel name split into the parts that decide its options and who may use it. */
@@ -33,18 +33,26 @@ export interface ResolvedChannel {
 // memo is emptied and refills with the channels in use: no eviction bookkeeping per lookup.
 const RESOLVED_MAX = 10_000;
 
-/** Looks up the options of a channel's namespace; an unknown namespace is error 102. */
+/**
+ * Looks up the options of a channel's namespace; an unknown namespace is error 102. A channel
+ * with no `:` whose name (or part before `#`) is no namespace takes the options of the
+ * `withoutNamespace` namespace when one is named (Centrifugo's channel_without_namespace), so
+ * `chat` and `room_1f3a` work as they do there.
+ */
 export class NamespaceRegistry {
   private readonly byName: Map<string, NamespaceOptions>;
   private readonly resolved = new Map<string, ResolvedChannel>();
-  constructor(namespaces: readonly NamespaceOptions[]) {
+  private readonly withoutNamespace: NamespaceOptions | undefined;
+  constructor(namespaces: readonly NamespaceOptions[], withoutNamespace?: string) {
     this.byName = new Map(namespaces.map((ns) => [ns.name, ns]));
+    this.withoutNamespace = withoutNamespace === undefined ? undefined : this.byName.get(withoutNamespace);
+    if (withoutNamespace !== undefined && !this.withoutNamespace) throw new ConfigError([`SUPERNOVA_CHANNEL_WITHOUT_NAMESPACE=${JSON.stringify(withoutNamespace)}: no such namespace`]);
   }
   resolve(channel: string): ResolvedChannel {
     const known = this.resolved.get(channel);
     if (known) return known;
     const name = parseChannelName(channel);
-    const options = this.byName.get(name.namespace);
+    const options = this.byName.get(name.namespace) ?? (channel.includes(':') ? undefined : this.withoutNamespace);
     if (!options) throw new ProtocolError(ErrorCode.UnknownChannel, `unknown channel namespace "${name.namespace}"`);
     if (this.resolved.size >= RESOLVED_MAX) this.resolved.clear();
     const result: ResolvedChannel = { name, options };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Fanout, type TopicPort } from './fanout.js';
-import { jsonCodec, msgpackCodec } from '../protocol/index.js';
+import { Fanout, topicOf, type TopicPort } from './fanout.js';
+import { jsonCodec, msgpackCodec, protobufCodec, wireCodecs } from '../protocol/index.js';
 
 /** A native pub/sub stand-in that records frames and reports fixed subscriber counts. */
 function recordingPort(counts: Record<string, number>) {
@@ -112,3 +112,27 @@ describe('fanout batching', () => {
     expect(frames.map((f) => JSON.parse(f.message as string))).toEqual([{ push: { channel: 'ch', pub: pub(2) } }]);
   });
 });
+
+describe('fanout encodings', () => {
+  it('encodes once per encoding that has subscribers: a JSON-only channel never pays for protobuf', async () => {
+    let protobufEncodes = 0;
+    const counting = { ...protobufCodec, encodeOne: (m: Parameters<typeof protobufCodec.encodeOne>[0]) => { protobufEncodes++; return protobufCodec.encodeOne(m); } };
+    const { port, frames } = recordingPort({ 'j|json-only': 5000, 'j|mixed': 2, 'p|mixed': 3000 });
+    const fanout = new Fanout(port, [jsonCodec, msgpackCodec, counting], { batchMax: 1 });
+    fanout.watch('json-only');
+    fanout.watch('mixed');
+    fanout.publication('json-only', pub(1));
+    expect(protobufEncodes).toBe(0);
+    expect(frames.map((f) => f.topic)).toEqual(['j|json-only']);
+    fanout.publication('mixed', pub(2));
+    expect(protobufEncodes).toBe(1);
+    expect(frames.map((f) => f.topic)).toEqual(['j|json-only', 'j|mixed', 'p|mixed']);
+    expect(fanout.delivered).toBe(5000 + 2 + 3000);
+    await nextTurn();
+  });
+
+  it('every wire encoding has a native topic of its own', () => {
+    expect(wireCodecs.map((c) => topicOf(c, 'ch'))).toEqual(['j|ch', 'm|ch', 'p|ch']);
+  });
+});
+

@@ -1,4 +1,4 @@
-import type { Codec, ClientInfo, Publication, Push } from '../protocol/index.js';
+import { type Codec, type ClientInfo, type Publication, type Push, topicPrefix } from '../protocol/index.js';
 
 /** The gateway's native pub/sub, as the data plane sees it. */
 export interface TopicPort {
@@ -36,7 +36,7 @@ export interface FanoutOptions {
 
 /** The native topic of a channel for one wire encoding: subscribers of each encoding get their own bytes. */
 export function topicOf(codec: Codec, channel: string): string {
-  return codec.binary ? `m|${channel}` : `j|${channel}`;
+  return `${topicPrefix[codec.name]}|${channel}`;
 }
 
 /**

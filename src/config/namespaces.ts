@@ -29,6 +29,14 @@ export const namespaceSchema = z.object({
   allowPublish: z.boolean().default(false),
   /** Clients may subscribe without a subscription token. */
   allowSubscribe: z.boolean().default(true),
+  /** Subscribers of a channel may read its history (Centrifugo's allow_history_for_subscriber). */
+  allowHistoryForSubscriber: z.boolean().default(true),
+  /** Any connected client may read a channel's history without subscribing (allow_history_for_client). */
+  allowHistoryForClient: z.boolean().default(false),
+  /** Subscribers of a channel may ask for its presence and presence stats (allow_presence_for_subscriber). */
+  allowPresenceForSubscriber: z.boolean().default(true),
+  /** Any connected client may ask for a channel's presence without subscribing (allow_presence_for_client). */
+  allowPresenceForClient: z.boolean().default(false),
   /** Anonymous connections may subscribe. */
   anonymous: z.boolean().default(true),
   /** Channels `ns#ID` (or `ns:x#ID`) may only be subscribed by user ID. */

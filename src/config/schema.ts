@@ -71,7 +71,7 @@ const LOW_WATER_OF_HIGH = 0.8;
 export const configEntries = {
   port: { env: 'SUPERNOVA_PORT', schema: int(0, 65535).default(8081), doc: 'HTTP and WebSocket port (0 picks a free one)' },
   host: { env: 'SUPERNOVA_HOST', schema: z.string().min(1).default('0.0.0.0'), doc: 'Listen address' },
-  apiKey: { env: 'SUPERNOVA_API_KEY', schema: optionalSecret, doc: 'Server API key (`Authorization: apikey KEY`); unset turns the server API off' },
+  apiKey: { env: 'SUPERNOVA_API_KEY', schema: optionalSecret, doc: 'Server API key (`Authorization: apikey KEY` or `X-API-Key: KEY`); unset turns the server API off' },
   httpRateApi: { env: 'SUPERNOVA_HTTP_RATE_API', schema: httpRateSchema.default(new HttpRate(1000, 1)), doc: 'HTTP rate limit of the server API (`/api/*` but ingest and GETs of `/api/v1/`) per API key, per client address for requests without the key: `N/T` (`100/1s`, `600/1m`, `1000/1h`) or `off`' },
   httpRateIngest: { env: 'SUPERNOVA_HTTP_RATE_INGEST', schema: httpRateSchema.default(new HttpRate(100, 1)), doc: 'HTTP rate limit of `/api/v1/ingest/*` per API key (per client address without it)' },
   httpRatePublic: { env: 'SUPERNOVA_HTTP_RATE_PUBLIC', schema: httpRateSchema.default(HttpRate.OFF), doc: 'HTTP rate limit of the public reads (`GET /api/v1/market...`) per client address; off by default, see HTTP rate limits' },
@@ -235,6 +235,11 @@ export const configEntries = {
   sseMaxSkipped: { env: 'SUPERNOVA_SSE_MAX_SKIPPED', schema: int(0, 10_000).default(5), doc: 'Snapshots in a row an SSE client may miss because its socket is full before it is dropped' },
   dashboard: { env: 'SUPERNOVA_DASHBOARD', schema: bool.default(true), doc: 'Serve the live dashboard at `/` (built by `npm run build`)' },
   webDir: { env: 'SUPERNOVA_WEB_DIR', schema: z.string().min(1).default('dist/web'), doc: 'Directory of the built dashboard, relative to the working directory' },
+  channelWithoutNamespace: {
+    env: 'SUPERNOVA_CHANNEL_WITHOUT_NAMESPACE',
+    schema: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'a namespace name').optional(),
+    doc: 'Namespace whose options channels with no `:` take when no namespace has their name (`chat`, `room_1f3a`), like Centrifugo\'s channel_without_namespace; unset: such a channel must be a namespace of its own (error 102 otherwise)',
+  },
   namespaces: {
     env: 'SUPERNOVA_NAMESPACES',
     schema: z.union([z.string(), z.array(z.unknown())]).optional()
@@ -319,6 +324,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('SUPERNOVA_DATABASE_URL: required when SUPERNOVA_STORE_TICKS=true (ticks are stored in its `ticks` table)');
   }
   checkMarketMirror(out, problems);
+  checkChannelWithoutNamespace(out, problems);
   checkMemoryWaterMarks(out, problems);
   checkSpill(out, problems);
   checkRedisTarget(out, problems);
@@ -329,6 +335,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (out[key] === undefined) out[key] = derive(config);
   }
   return config;
+}
+
+/** The namespace for channels without one must be one of the namespaces. */
+function checkChannelWithoutNamespace(out: Record<string, unknown>, problems: string[]): void {
+  const name = out.channelWithoutNamespace;
+  if (typeof name !== 'string' || !Array.isArray(out.namespaces)) return;
+  const names = (out.namespaces as NamespaceOptions[]).map((ns) => ns.name);
+  if (!names.includes(name)) problems.push(`${configEntries.channelWithoutNamespace.env}=${JSON.stringify(name)}: no such namespace (namespaces: ${names.join(', ')})`);
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {

@@ -1,9 +1,9 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import {
-  type Codec, type Command, DisconnectCode, disconnectReasons, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand,
+  type Codec, type Command, DisconnectCode, disconnectReasons, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand, protobufCodec, wireCodecs,
 } from '../protocol/index.js';
-import type { TopicPort } from '../broker/index.js';
+import { type TopicPort, topicOf } from '../broker/index.js';
 import { answerStopped, Detachable } from '../http/index.js';
 import type { ConnectionAcceptor } from './ports.js';
 import { PING_CHANNEL, Session, type SocketData } from './session.js';
@@ -33,6 +33,7 @@ export interface WebSocketGatewayOptions {
 
 const SUBPROTOCOL_MSGPACK = 'centrifuge-msgpack';
 const SUBPROTOCOL_JSON = 'centrifuge-json';
+const SUBPROTOCOL_PROTOBUF = 'centrifuge-protobuf';
 /** Why a client was turned away; the label of supernova_connections_refused_total. */
 export type RefusalReason = 'limit' | 'memory' | 'shutdown' | 'open_files';
 
@@ -67,8 +68,8 @@ export class WebSocketGateway {
       intervalMs: opts.pingIntervalMs,
       pongTimeoutMs: opts.pongTimeoutMs,
       sessions: this.sessions,
-      publish: (codec, bytes) => app.publish(`${codec.binary ? 'm' : 'j'}|${PING_CHANNEL}`, bytes, codec.binary),
-      codecs: [jsonCodec, msgpackCodec],
+      publish: (codec, bytes) => app.publish(topicOf(codec, PING_CHANNEL), bytes, codec.binary),
+      codecs: wireCodecs,
     });
     if (opts.maxSockets !== undefined) this.guard = new SocketGuard(opts.maxSockets, () => this.sessions.size);
   }
@@ -171,14 +172,17 @@ export class WebSocketGateway {
     }
     let codec: Codec = jsonCodec;
     let protocol = '';
-    if (requested.includes(SUBPROTOCOL_MSGPACK)) {
+    if (requested.includes(SUBPROTOCOL_PROTOBUF)) {
+      codec = protobufCodec;
+      protocol = SUBPROTOCOL_PROTOBUF;
+    } else if (requested.includes(SUBPROTOCOL_MSGPACK)) {
       codec = msgpackCodec;
       protocol = SUBPROTOCOL_MSGPACK;
     } else if (requested.includes(SUBPROTOCOL_JSON)) {
       protocol = SUBPROTOCOL_JSON;
     } else if (requested.length > 0) {
       res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json')
-        .end(JSON.stringify({ error: { code: 'UNSUPPORTED_SUBPROTOCOL', message: `supported subprotocols: ${SUBPROTOCOL_JSON} (default), ${SUBPROTOCOL_MSGPACK}` } }));
+        .end(JSON.stringify({ error: { code: 'UNSUPPORTED_SUBPROTOCOL', message: `supported subprotocols: ${SUBPROTOCOL_JSON} (default), ${SUBPROTOCOL_MSGPACK}, ${SUBPROTOCOL_PROTOBUF}` } }));
       return;
     }
     const remote = Buffer.from(res.getRemoteAddressAsText()).toString();

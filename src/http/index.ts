@@ -4,3 +4,4 @@ export type { EventStream } from './event-stream.js';
 export { StaticFiles, StaticFilesError, type StaticFilesOptions } from './static-files.js';
 export { answerStopped, Detachable } from './detachable.js';
 export { HttpRateLimiter, RATE_GROUPS, rateGroupOf, type HttpRateLimiterOptions, type RateGroup, type RateLimitHook, type RateLimitRequest, type RateRule, type RateVerdict } from './rate-limit.js';
+export { presentedApiKey } from './api-key-header.js';

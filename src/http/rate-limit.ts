@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RedisClient, RedisConnector } from '../redis/index.js';
+import { presentedApiKey } from './api-key-header.js';
 
 /**
  * What the router tells the limiter about a request, inside the uWS callback. `remoteAddress`
@@ -152,7 +153,7 @@ export class HttpRateLimiter {
     const g = group === undefined ? undefined : this.groups.get(group);
     if (!g) return undefined;
     // Synchronously, while the uWS request is alive: remoteAddress() dies with the callback.
-    const keyId = g.perKey ? this.apiKeyId(req.headers.authorization) : undefined;
+    const keyId = g.perKey ? this.apiKeyId(presentedApiKey(req.headers)) : undefined;
     const id = keyId === undefined ? `addr:${this.addressOf(req)}` : `key:${keyId}`;
     const perKey = keyId !== undefined;
     const blockKey = `${g.group} ${id}`;
@@ -205,11 +206,9 @@ export class HttpRateLimiter {
   }
 
   /** The id of a configured key presented as `Authorization: apikey KEY`, compared in constant time. */
-  private apiKeyId(header: string | undefined): string | undefined {
-    if (!header || this.keys.length === 0) return undefined;
-    const match = /^\s*apikey\s+(\S+)\s*$/i.exec(header);
-    if (!match) return undefined;
-    const given = Buffer.from(match[1] as string);
+  private apiKeyId(presented: string | undefined): string | undefined {
+    if (presented === undefined || this.keys.length === 0) return undefined;
+    const given = Buffer.from(presented);
     for (const { key, id } of this.keys) if (given.length === key.length && timingSafeEqual(given, key)) return id;
     return undefined;
   }

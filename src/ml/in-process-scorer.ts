@@ -3,7 +3,7 @@ import type { MlBackendChoice } from './backend-choice.js';
 import { MlError } from './errors.js';
 import type { SentimentResult } from './labels.js';
 import type { ModelsReport, SentimentScorer } from './scorer.js';
-import { SentimentModel } from './sentiment-model.js';
+import { modelVersion, SentimentModel } from './sentiment-model.js';
 
 export interface InProcessScorerOptions {
   modelDir: string;
@@ -32,6 +32,17 @@ export class InProcessScorer implements SentimentScorer {
     this.stopped = true;
     this.model?.dispose();
     this.model = undefined;
+  }
+
+  async reload(): Promise<boolean> {
+    const current = this.model;
+    if (this.stopped || !current) throw new MlError(this.stopped ? 'STOPPED' : 'MODEL_NOT_LOADED', 'the scorer is not running');
+    if (modelVersion(this.options.modelDir) === current.version) return false;
+    const next = await SentimentModel.load(this.options.modelDir);
+    // Scoring is synchronous: no call is under way on the old model while this runs.
+    this.model = next;
+    current.dispose();
+    return true;
   }
 
   async score(texts: readonly string[]): Promise<SentimentResult[]> {

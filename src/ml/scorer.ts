@@ -12,6 +12,12 @@ export interface SentimentScorer {
   stop(): Promise<void>;
   /** Labels and probabilities of each text, in the order given; rejects with an MlError. */
   score(texts: readonly string[]): Promise<SentimentResult[]>;
+  /**
+   * Loads SUPERNOVA_ML_MODEL_DIR again and, if its files are a new version, makes it score new
+   * requests (those under way finish on the old one); true when the version changed. Files that
+   * do not load reject with an MlError and leave the current version scoring.
+   */
+  reload(): Promise<boolean>;
   /** The `models` section of /performance/report and of the metrics channel. */
   report(): ModelsReport;
 }

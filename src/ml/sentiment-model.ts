@@ -59,7 +59,11 @@ function tokenizerFrom(json: unknown, file: string): { encoder: TextEncoder } {
  */
 export function modelVersion(dir: string): string {
   const hash = createHash('sha256');
-  for (const f of [MODEL_FILE, WEIGHTS_FILE, TOKENIZER_FILE]) hash.update(readFileSync(join(dir, f)));
+  try {
+    for (const f of [MODEL_FILE, WEIGHTS_FILE, TOKENIZER_FILE]) hash.update(readFileSync(join(dir, f)));
+  } catch (err) {
+    throw new MlError('MODEL_FILES_INVALID', `cannot read the model in ${dir}: ${(err as Error).message}`, { cause: err });
+  }
   return `sentiment-${hash.digest('hex').slice(0, 12)}`;
 }
 

@@ -2,8 +2,8 @@ import type { ServerMessage } from './frames.js';
 
 /** A wire encoding: the gateway decodes a frame into commands and encodes replies and pushes. */
 export interface Codec {
-  readonly name: 'json' | 'msgpack';
-  /** Binary WebSocket frames (msgpack) or text frames (JSON). */
+  readonly name: 'json' | 'msgpack' | 'protobuf';
+  /** Binary WebSocket frames (msgpack, protobuf) or text frames (JSON). */
   readonly binary: boolean;
   /** Decodes one frame into raw messages; throws MalformedFrameError. */
   decode(frame: ArrayBuffer | Uint8Array): unknown[];

@@ -6,3 +6,5 @@ export { jsonCodec } from './json-codec.js';
 export { msgpackCodec, internalPackr } from './msgpack-codec.js';
 export { parseCommand, commandMethod } from './validate.js';
 export { InvalidDataError, measureWireValue, type WireValueLimits, type WireValueProblem } from './wire-value.js';
+export { protobufCodec } from './protobuf-codec.js';
+export { wireCodecs, topicPrefix } from './wire-codecs.js';

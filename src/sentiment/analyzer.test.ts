@@ -7,6 +7,9 @@ class HeldScorer implements SentimentScorer {
   private gates: (() => void)[] = [];
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
+  async reload(): Promise<boolean> {
+    return false;
+  }
   async score(texts: readonly string[]): Promise<SentimentResult[]> {
     await new Promise<void>((resolve) => this.gates.push(resolve));
     return texts.map(() => ({ label: 'neutral', scores: { bearish: 0.1, bullish: 0.1, neutral: 0.8 }, cached: true }) as SentimentResult);

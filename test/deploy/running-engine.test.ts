@@ -29,7 +29,8 @@ const NOT_FROM_THE_ENGINE = new Set(['up']);
 let t: TestEngine;
 let exposed: Set<string>;
 beforeAll(async () => {
-  t = await startEngine();
+  // Sentiment on: the dashboard and the alerts read the model replicas' and the pipeline's series.
+  t = await startEngine({ sentiment: true });
   // A request of each kind, so the HTTP histogram has series for Prometheus to store.
   await fetch(`${t.http}/performance/health`);
   exposed = exposedMetricNames(await (await fetch(`${t.http}/metrics`)).text());

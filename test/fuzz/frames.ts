@@ -2,11 +2,13 @@ import fc from 'fast-check';
 import { fromJs, lit, obj, toJson, toMsgpack, type WireValue } from './wire-value.js';
 import { extBytes, handExtArb, msgpackrTypeArb, rawMsgpack, type ExtForm } from './msgpack-ext.js';
 import { bigString, bytesFrom, stringUnits } from './expand.js';
+import { protobufFrameArbs } from './protobuf-frames.js';
 
-export type Encoding = 'json' | 'msgpack';
+export type Encoding = 'json' | 'msgpack' | 'protobuf';
 export type FrameKind =
   | 'valid' | 'mutated' | 'multi' | 'deep' | 'wide' | 'ext' | 'msgpackr-types' | 'ext-sweep'
-  | 'random-bytes' | 'truncated' | 'invalid-utf8' | 'wrong-opcode' | 'oversize';
+  | 'random-bytes' | 'truncated' | 'invalid-utf8' | 'wrong-opcode' | 'oversize'
+  | 'pb-valid' | 'pb-mutated' | 'pb-truncated' | 'pb-length' | 'pb-wire-type' | 'pb-deep' | 'pb-random' | 'pb-text';
 
 /** One WebSocket message of the fuzz, with what the sender should wait for. */
 export interface FuzzFrame {
@@ -284,6 +286,8 @@ export const fuzzFrameArb: fc.Arbitrary<FuzzFrame> = fc.oneof(
   { weight: 4, arbitrary: invalidUtf8FrameArb },
   { weight: 4, arbitrary: wrongOpcodeFrameArb },
   { weight: 1, arbitrary: oversizeFrameArb },
+  // The protobuf encoding's own frames (protobuf-frames.ts), on protobuf sockets.
+  { weight: 50, arbitrary: protobufFrameArbs(POOL, PUBLISHABLE) },
 );
 
 /**

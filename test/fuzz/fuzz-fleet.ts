@@ -2,12 +2,13 @@ import { Packr } from 'msgpackr';
 import type { Encoding, FuzzFrame } from './frames.js';
 import { PUBLISHABLE } from './frames.js';
 import { FuzzSocket, newCounters, type SocketCounters } from './fuzz-socket.js';
+import { protobufHandshake } from './protobuf-wire.js';
 
 const packr = new Packr({ useRecords: false });
 
 export interface FleetOptions {
   url: string;
-  /** Workers; each holds a JSON and a msgpack socket, so up to twice as many connections. */
+  /** Workers; each holds a JSON, a msgpack and a protobuf socket, so up to three times as many connections. */
   workers: number;
   /** Least time between two frames of one worker: keeps each socket near the engine's command rate. */
   paceMs: number;
@@ -123,7 +124,8 @@ export class FuzzFleet {
       // Connect, and subscribe to two channels others publish into, so publications have subscribers of both encodings.
       const channels = [PUBLISHABLE[(w + n) % PUBLISHABLE.length], PUBLISHABLE[(w + 2 * n + 1) % PUBLISHABLE.length]];
       const handshake = [{ id: 1, connect: { name: 'fuzz' } }, ...channels.map((channel, i) => ({ id: 2 + i, subscribe: { channel } }))];
-      socket.send(frame.encoding === 'msgpack' ? Buffer.concat(handshake.map((c) => packr.pack(c))) : handshake.map((c) => JSON.stringify(c)).join('\n'), frame.encoding === 'msgpack');
+      if (frame.encoding === 'protobuf') socket.send(protobufHandshake(handshake), true);
+      else socket.send(frame.encoding === 'msgpack' ? Buffer.concat(handshake.map((c) => packr.pack(c))) : handshake.map((c) => JSON.stringify(c)).join('\n'), frame.encoding === 'msgpack');
       if ((await socket.settle([1, 2, 3], this.o.replyTimeoutMs)) === 'timeout') {
         this.unanswered.push({ kind: 'handshake', detail: 'connect and two subscribes', encoding: frame.encoding, ids: [1, 2, 3], data: '' });
       }

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { Packr } from 'msgpackr';
 import type { Encoding } from './frames.js';
+import { PROTOBUF_PONG, protobufReplies } from './protobuf-wire.js';
 
 // The test's own reader of server frames: it must survive whatever the engine sends back.
 const reader = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
@@ -35,7 +36,7 @@ export class FuzzSocket {
   private wake: (() => void) | undefined;
 
   constructor(url: string, readonly encoding: Encoding, private readonly counters: SocketCounters) {
-    this.ws = new WebSocket(url, encoding === 'msgpack' ? ['centrifuge-msgpack'] : [], { handshakeTimeout: 5000 });
+    this.ws = new WebSocket(url, encoding === 'json' ? [] : [`centrifuge-${encoding}`], { handshakeTimeout: 5000 });
     this.closed = new Promise((resolve) => {
       this.ws.once('close', (code) => {
         this.closeCode = code;
@@ -88,9 +89,11 @@ export class FuzzSocket {
   private read(data: Buffer, isBinary: boolean): void {
     let messages: unknown[];
     try {
-      messages = this.encoding === 'msgpack' && isBinary
-        ? (reader.unpackMultiple(data) ?? [])
-        : data.toString().split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+      messages = this.encoding === 'protobuf' && isBinary
+        ? protobufReplies(data)
+        : this.encoding === 'msgpack' && isBinary
+          ? (reader.unpackMultiple(data) ?? [])
+          : data.toString().split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
     } catch {
       this.counters.unreadable++;
       return;
@@ -105,7 +108,8 @@ export class FuzzSocket {
       } else if (msg.push !== undefined) this.counters.pushes++;
       else if (Object.keys(msg).length === 0) {
         // A server ping: answer it, as a client that said nothing about pong would.
-        this.send(this.encoding === 'msgpack' ? writer.pack({}) : '{}', this.encoding === 'msgpack');
+        if (this.encoding === 'protobuf') this.send(PROTOBUF_PONG, true);
+        else this.send(this.encoding === 'msgpack' ? writer.pack({}) : '{}', this.encoding === 'msgpack');
       }
     }
     this.wake?.();

@@ -78,7 +78,7 @@ beforeAll(async () => {
   engine = await startFuzzEngine();
   healthy = new HealthyStream({ url: engine.url, http: engine.http, apiKey: API_KEY, channel: HEALTHY_CHANNEL, periodMs: 20 });
   await healthy.start();
-  for (const encoding of ['json', 'msgpack'] as const) {
+  for (const encoding of ['json', 'msgpack', 'protobuf'] as const) {
     const l = new Listener(engine.url, encoding, PUBLISHABLE);
     await l.start();
     listeners.push(l);

@@ -1,12 +1,13 @@
 import { Packr } from 'msgpackr';
 import type { Encoding } from './frames.js';
 import { FuzzSocket, newCounters, type SocketCounters } from './fuzz-socket.js';
+import { protobufHandshake } from './protobuf-wire.js';
 
 const packr = new Packr({ useRecords: false });
 
 /**
  * A subscriber of the channels fuzz clients publish into, one per encoding, so every publication
- * is encoded for JSON and for msgpack. It only reads, and comes back when it is closed.
+ * is encoded for JSON, msgpack and protobuf. It only reads, and comes back when it is closed.
  */
 export class Listener {
   readonly counters: SocketCounters = newCounters();
@@ -34,7 +35,8 @@ export class Listener {
     this.socket = socket;
     if (!(await socket.opened)) return false;
     const commands = [{ id: 1, connect: { name: `listener-${this.encoding}` } }, ...this.channels.map((channel, i) => ({ id: 2 + i, subscribe: { channel } }))];
-    socket.send(this.encoding === 'msgpack' ? Buffer.concat(commands.map((c) => packr.pack(c))) : commands.map((c) => JSON.stringify(c)).join('\n'), this.encoding === 'msgpack');
+    if (this.encoding === 'protobuf') socket.send(protobufHandshake(commands), true);
+    else socket.send(this.encoding === 'msgpack' ? Buffer.concat(commands.map((c) => packr.pack(c))) : commands.map((c) => JSON.stringify(c)).join('\n'), this.encoding === 'msgpack');
     return (await socket.settle(commands.map((c) => c.id), 5000)) === 'answered';
   }
 

@@ -2,7 +2,7 @@
  * Finds which of a failed fuzz run's frames kill the engine on their own:
  *   npx tsx test/fuzz/replay.ts REPORT.json [--all]
  * (the report's path is in the fuzz's failure message). Each frame the run sent last, nearest the
- * crash first, goes alone to a fresh engine with a JSON and a msgpack subscriber on every channel
+ * crash first, goes alone to a fresh engine with a JSON, a msgpack and a protobuf subscriber on every channel
  * fuzz clients publish into; a frame after which the engine exits is printed with its bytes and
  * the engine's stack. `--all` goes on past the first such frame.
  */
@@ -15,6 +15,7 @@ import { FuzzSocket, newCounters } from './fuzz-socket.js';
 import { Listener } from './listener.js';
 import { PUBLISHABLE } from './frames.js';
 import { startFuzzEngine } from './fuzz-engine.js';
+import { protobufHandshake } from './protobuf-wire.js';
 
 const packr = new Packr({ useRecords: false });
 const [path, ...flags] = process.argv.slice(2);
@@ -29,7 +30,7 @@ const suspects = report.recent.filter((f) => f.at <= crashAt).sort((a, b) => b.a
 
 async function fresh(): Promise<{ engine: EngineProcess; listeners: Listener[] }> {
   const engine = await startFuzzEngine();
-  const listeners = [new Listener(engine.url, 'json', PUBLISHABLE), new Listener(engine.url, 'msgpack', PUBLISHABLE)];
+  const listeners = (['json', 'msgpack', 'protobuf'] as const).map((encoding) => new Listener(engine.url, encoding, PUBLISHABLE));
   for (const l of listeners) await l.start();
   return { engine, listeners };
 }
@@ -38,7 +39,8 @@ async function tryFrame(engine: EngineProcess, f: SentFrame): Promise<boolean> {
   const s = new FuzzSocket(engine.url, f.encoding, newCounters());
   if (!(await s.opened)) return !engine.alive;
   if (!f.fresh) {
-    s.send(f.encoding === 'msgpack' ? packr.pack({ id: 1, connect: {} }) : '{"id":1,"connect":{}}', f.encoding === 'msgpack');
+    if (f.encoding === 'protobuf') s.send(protobufHandshake([{ id: 1, connect: { name: 'replay' } }]), true);
+    else s.send(f.encoding === 'msgpack' ? packr.pack({ id: 1, connect: {} }) : '{"id":1,"connect":{}}', f.encoding === 'msgpack');
     await s.settle([1], 2000);
   }
   s.send(decodeData(f.data), f.binary);

@@ -4,6 +4,14 @@ import { connectedRaw, RawSocket } from '../support/raw-socket.js';
 import { until } from '../support/client.js';
 
 let t: TestEngine;
+
+/** A protobuf varint, for frames written by hand. */
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n >>>= 7; }
+  out.push(n);
+  return Buffer.from(out);
+}
 beforeAll(async () => {
   t = await startEngine({
     apiKey: 'test-key', maxFrameBytes: 4096, maxBackpressureBytes: 64 * 1024,
@@ -24,6 +32,49 @@ describe('bad input and slow clients', () => {
     await until(() => s.pushes().some((p) => p.pub), 'msgpack publication');
     expect(s.pushes().find((p) => p.pub)).toEqual({ channel: 'public:mp', pub: { data: { price: 1.5, tags: ['x'] }, offset: 1 } });
     s.close();
+  });
+
+  it('speaks protobuf on centrifuge-protobuf: several commands per frame, a subscriber gets each publication as JSON bytes', async () => {
+    const s = await connectedRaw(t.url, 'protobuf');
+    expect(s.ws.protocol).toBe('centrifuge-protobuf');
+    s.send({ id: 2, subscribe: { channel: 'public:pb' } }, { id: 3, rpc: { method: 'nope' } });
+    expect((await s.reply(2)).subscribe).toMatchObject({ recoverable: true });
+    expect((await s.reply(3)).error).toMatchObject({ code: 104 });
+    await t.engine.publish('public:pb', { price: 1.5, tags: ['x'] });
+    await until(() => s.pushes().some((p) => p.pub), 'protobuf publication');
+    const pub = s.pushes().find((p) => p.pub)?.pub as { data: string; offset: string };
+    expect(Buffer.from(pub.data, 'base64').toString()).toBe('{"price":1.5,"tags":["x"]}');
+    expect(pub.offset).toBe('1');
+    s.close();
+  });
+
+  it('hostile protobuf frames get disconnect 3501 and the server goes on', async () => {
+    const filterChain = (levels: number): Buffer => {
+      let tf = Buffer.from([0x12, 0x01, 0x6b]); // FilterNode { key: 'k' }
+      for (let i = 0; i < levels; i++) tf = Buffer.concat([Buffer.from([0x32]), varint(tf.length), tf]);
+      const sub = Buffer.concat([Buffer.from([0x0a, 0x01, 0x63, 0x6a]), varint(tf.length), tf]);
+      const cmd = Buffer.concat([Buffer.from([0x08, 0x02, 0x2a]), varint(sub.length), sub]);
+      return Buffer.concat([varint(cmd.length), cmd]);
+    };
+    const hostile: [string, Buffer][] = [
+      ['a truncated varint', Buffer.from([0x80, 0x80])],
+      ['a length past the frame', Buffer.from([0x7f, 0x08, 0x02])],
+      ['a huge length', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x08])],
+      ['a wrong wire type for subscribe', Buffer.from([0x04, 0x08, 0x02, 0x28, 0x01])],
+      ['a filter tree nested 1000 deep', filterChain(1000)],
+      ['garbage', Buffer.from('this is not protobuf at all, just text in a binary frame')],
+      ['a JSON command on the protobuf subprotocol', Buffer.from('{"id":2,"presence":{"channel":"public:x"}}')],
+    ];
+    for (const [what, bytes] of hostile) {
+      const s = await connectedRaw(t.url, 'protobuf');
+      s.sendRaw(bytes);
+      expect(await s.closed, what).toBe(3501);
+    }
+    // A frame over the size limit is refused as on the other encodings.
+    const big = await connectedRaw(t.url, 'protobuf');
+    big.sendRaw(Buffer.concat([varint(5000), Buffer.alloc(5000, 0x08)]));
+    expect(await big.closed).toBe(1009);
+    await serverGoesOn();
   });
 
   it('a malformed frame gets disconnect 3501', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Centrifuge } from 'centrifuge';
+import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
+import WebSocket from 'ws';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
@@ -224,6 +226,42 @@ for (const [name, available, topology] of [
       c.on('connecting', (ctx) => codes.push(ctx.code));
       expect((await api(cNode.http, 'refresh', { user: '', expired: true })).status).toBe(200);
       await until(() => codes.includes(3005), 'refresh expired: 3005 from another node');
+    });
+
+    it('protobuf and JSON clients on different nodes share a channel, and a protobuf client recovers on another node', async () => {
+      const [a, b, cNode] = nodes as [TestEngine, TestEngine, TestEngine];
+      const text = (d: unknown) => new TextDecoder().decode(d as Uint8Array);
+      const pb = new ProtobufCentrifuge([{ transport: 'websocket', endpoint: a.url }], { websocket: WebSocket, minReconnectDelay: 100, maxReconnectDelay: 100, timeout: 5000 });
+      try {
+        const js = client(b.url);
+        let pbClientId = '';
+        pb.once('connected', (ctx) => { pbClientId = ctx.client; });
+        await Promise.all([connected(pb as never), connected(js)]);
+        const pbGot: string[] = [];
+        const jsGot: unknown[] = [];
+        const pbSub = pb.newSubscription('public:pb-cross');
+        pbSub.on('publication', (ctx) => pbGot.push(text(ctx.data)));
+        let recovered: boolean | undefined;
+        pbSub.on('subscribed', (ctx) => { if (ctx.wasRecovering) recovered = ctx.recovered; });
+        pbSub.subscribe();
+        await pbSub.ready(5000);
+        const jsSub = await subscribed(js, 'public:pb-cross');
+        jsSub.on('publication', (ctx) => jsGot.push(ctx.data));
+        await jsSub.publish({ from: 'json on b' });
+        await pbSub.publish(new TextEncoder().encode('{"from":"protobuf on a"}'));
+        await until(() => pbGot.length === 2 && jsGot.length === 2, 'both publications on both nodes');
+        expect(pbGot).toEqual(['{"from":"json on b"}', '{"from":"protobuf on a"}']);
+        expect(jsGot).toEqual([{ from: 'json on b' }, { from: 'protobuf on a' }]);
+        // Dropped (from another node's server API), the protobuf client comes back and recovers what it missed.
+        await api(cNode.http, 'disconnect', { user: '', client: pbClientId, disconnect: { code: 3011, reason: 'test drop' } });
+        await api(cNode.http, 'publish', { channel: 'public:pb-cross', data: { while: 'away' } });
+        await until(() => recovered !== undefined, 'resubscribe with recovery');
+        await until(() => pbGot.length === 3, 'the missed publication');
+        expect(recovered).toBe(true);
+        expect(pbGot[2]).toBe('{"while":"away"}');
+      } finally {
+        pb.disconnect();
+      }
     });
 
     it('node-scoped channels stay on their node: each dashboard sees its own node\'s metrics', async () => {

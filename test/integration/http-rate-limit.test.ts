@@ -199,8 +199,8 @@ describe.skipIf(!reachable)('HTTP rate limits on Redis (real Redis)', () => {
   const prefix = `supernova-test-rl-${randomUUID()}`;
   const engines: TestEngine[] = [];
   const engine = async (o: ConfigOverrides) => {
-    // The memory broker: these engines share Redis for their limits alone, and some start with it down.
-    const t = await startEngine({ apiKey: KEY, redisPrefix: prefix, redisUrl: REDIS_URL, broker: 'memory', ...o });
+    // The memory broker and task queue: these engines share Redis for their limits alone, and some start with it down.
+    const t = await startEngine({ apiKey: KEY, redisPrefix: prefix, redisUrl: REDIS_URL, broker: 'memory', taskQueue: 'memory', ...o });
     engines.push(t);
     return t;
   };

@@ -2,7 +2,7 @@ import { ErrorCode, ProtocolError, type ChannelRequest, type HistoryRequest, typ
 import type { ConnectionDeps } from '../deps.js';
 import type { ConnectionState } from '../state.js';
 import { releaseSubscription } from '../subscription-release.js';
-import { requireConnected, requireSubscribed } from './guards.js';
+import { requireConnected, requireReader } from './guards.js';
 
 export async function unsubscribe(state: ConnectionState, req: ChannelRequest, deps: ConnectionDeps): Promise<object> {
   requireConnected(state);
@@ -23,8 +23,8 @@ export async function publish(state: ConnectionState, req: PublishRequest, deps:
 
 export async function history(state: ConnectionState, req: HistoryRequest, deps: ConnectionDeps): Promise<object> {
   requireConnected(state);
-  const sub = requireSubscribed(state, req.channel);
-  if (sub.options.historySize === 0) throw new ProtocolError(ErrorCode.NotAvailable, `${sub.options.name} channels keep no history`);
+  const options = requireReader(state, req.channel, 'history', (ch) => deps.namespaces.resolve(ch));
+  if (options.historySize === 0) throw new ProtocolError(ErrorCode.NotAvailable, `${options.name} channels keep no history`);
   const query: { limit: number; reverse?: boolean; since?: { offset: number; epoch: string } } = { limit: req.limit ?? 0 };
   if (req.reverse !== undefined) query.reverse = req.reverse;
   if (req.since !== undefined) query.since = req.since;
@@ -34,14 +34,14 @@ export async function history(state: ConnectionState, req: HistoryRequest, deps:
 
 export async function presence(state: ConnectionState, req: ChannelRequest, deps: ConnectionDeps): Promise<object> {
   requireConnected(state);
-  const sub = requireSubscribed(state, req.channel);
-  if (!sub.options.presence) throw new ProtocolError(ErrorCode.NotAvailable, `${sub.options.name} channels keep no presence`);
+  const options = requireReader(state, req.channel, 'presence', (ch) => deps.namespaces.resolve(ch));
+  if (!options.presence) throw new ProtocolError(ErrorCode.NotAvailable, `${options.name} channels keep no presence`);
   return { presence: await deps.broker.presence(req.channel) };
 }
 
 export async function presenceStats(state: ConnectionState, req: ChannelRequest, deps: ConnectionDeps): Promise<object> {
   requireConnected(state);
-  const sub = requireSubscribed(state, req.channel);
-  if (!sub.options.presence) throw new ProtocolError(ErrorCode.NotAvailable, `${sub.options.name} channels keep no presence`);
+  const options = requireReader(state, req.channel, 'presence', (ch) => deps.namespaces.resolve(ch));
+  if (!options.presence) throw new ProtocolError(ErrorCode.NotAvailable, `${options.name} channels keep no presence`);
   return deps.broker.presenceStats(req.channel);
 }
