@@ -25,9 +25,11 @@ interface News { id: string; symbols: string[]; headline: string; ts: number }
 interface Row { news_id: string; symbol: string; ts_ms: string; label: string; bearish: number; neutral: number; bullish: number; model_version: string }
 
 /**
- * `sentiment.recompute` end to end: news ingested and scored with one model, the engine restarted
- * with another (a new version of it), the task submitted and polled over the HTTP tasks API, and
- * the stored rows and the answer checked against the new model run directly (InProcessScorer).
+ * `sentiment.recompute` end to end: news ingested and scored with one model, a new version of it
+ * deployed (files copied in, POST /api/v1/models/sentiment/reload), the task submitted and polled
+ * over the HTTP tasks API, and the stored rows and the answer checked against the new model run
+ * directly (InProcessScorer). The engine's memory still holds the hours it scored with the old
+ * version: the sentiment route must show the rewritten ones.
  */
 describe.runIf(reachable)('sentiment.recompute (real PostgreSQL, real scorer)', () => {
   let db: { url: string; drop(): Promise<void> };
@@ -77,9 +79,10 @@ describe.runIf(reachable)('sentiment.recompute (real PostgreSQL, real scorer)', 
   beforeAll(async () => {
     db = await testDatabase('recompute');
     sql = postgres(db.url, { max: 2, onnotice: () => {} });
-    newModel = scaledModelCopy(1.8);
-    // Scored and stored with the committed model.
-    t = await engine();
+    // The engine's model directory: the committed model, until a new version is copied in.
+    newModel = scaledModelCopy(1);
+    // Small pages: many steps to watch and to cancel between (and for the pipeline, many small batches at once).
+    t = await engine({ mlModelDir: newModel, sentimentBatchMax: 4, sentimentMaxInFlight: 16 });
     for (let i = 0; i < all.length; i += 500) {
       const r = await call('POST', '/api/v1/ingest/news', all.slice(i, i + 500));
       expect(r.json).toMatchObject({ rejected: 0 });
@@ -93,9 +96,10 @@ describe.runIf(reachable)('sentiment.recompute (real PostgreSQL, real scorer)', 
     }
     expect(await storedRows()).toBe(expected);
     oldVersion = (await rows('RCA'))[0]?.model_version as string;
-    await t.stop();
-    // A new version deployed: the engine restarts on it. Small pages: many steps to watch and to cancel between.
-    t = await engine({ mlModelDir: newModel, sentimentBatchMax: 4 });
+    // A new version deployed as an operator would: its files copied in, then the reload route.
+    scaledModelCopy(1.8, newModel);
+    const reload = await call('POST', '/api/v1/models/sentiment/reload');
+    expect(reload, JSON.stringify(reload)).toMatchObject({ status: 200, json: { changed: true, previous: oldVersion, version: modelVersion(newModel) } });
   }, 30_000);
   afterAll(async () => {
     await t?.stop();
@@ -135,7 +139,7 @@ describe.runIf(reachable)('sentiment.recompute (real PostgreSQL, real scorer)', 
   it('rescores the stored news of the range with the current model: rows replaced, hours and EMA as the aggregator makes them, cached reads dropped', async () => {
     const version = modelVersion(newModel);
     expect(version).not.toBe(oldVersion);
-    // The route's stored hours, read (and cached) before the recompute.
+    // The route's hours, read (the stored ones cached) before the recompute: memory and the database count the same items.
     const before = (await (await fetch(`${t?.http}/api/v1/sentiment/RCA?timeframe=24h`)).json()) as { hours: SentimentHourBucket[] };
     expect(before.hours.reduce((n, h) => n + h.items, 0)).toBe(rca.length + 1 + outside.length);
     const untouched = [...(await rows('RCA')).filter((r) => r.news_id === 'rca-before' || r.news_id === 'rca-at-end'), ...(await rows('RCB'))];
