@@ -71,7 +71,8 @@ export interface RecomputeResult {
  * each page scored in one call (the model replicas spread it over their threads; this task is not
  * a CPU-pool task), written in one statement, then counted in the progress; the next page is read
  * and scored while one is written. A cancellation or timeout is seen between pages and before a
- * page's write starts, so each page is all written or not at all. The aggregation is the pipeline's own (RollingSentiment, scoredFigures).
+ * page's write starts, so each page is all written or not at all. The aggregation is the
+ * pipeline's own (RollingSentiment, scoredFigures).
  */
 export function sentimentRecomputeTask(o: RecomputeOptions): TaskDefinition<RecomputeArgs, RecomputeResult> {
   return {
