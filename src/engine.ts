@@ -10,7 +10,7 @@ import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi, sentimentHoursCachePrefix } from './api/index.js';
 import type { SentimentScorer } from './ml/index.js';
 import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
@@ -22,7 +22,7 @@ import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { ModelReplicas, registerModelMetrics, sentimentScorerFromConfig } from '../actors/model-replica/index.js';
-import { tasksFrom, type TaskDefinition, type Tasks } from '../actors/task-worker/index.js';
+import { databaseRecomputeStore, tasksFrom, type TaskDefinition, type Tasks } from '../actors/task-worker/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, MarketMirror, marketRpcMethods, SENTIMENT_ANALYZE_METHOD, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
@@ -197,7 +197,15 @@ export class Engine {
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     rpc.set(SENTIMENT_ANALYZE_METHOD, analyzeRpc(this.sentiment?.analyzer));
-    const tasks = tasksFrom(config, { runtime: this.runtime, redis: this.redis, cache: this.cache, registry: this.metrics.registry, bars: { store: market.bars, archive }, publish: (ch, data) => this.broker.publish(ch, data), onError, node: this.nodeUid });
+    // sentiment.recompute rewrites stored sentiment: the route's cached hours of the symbol go with it.
+    const cache = this.cache;
+    const recompute = database && this.scorer
+      ? { store: databaseRecomputeStore(database, (symbol) => cache.invalidatePrefix(sentimentHoursCachePrefix(symbol))), scorer: this.scorer }
+      : undefined;
+    const tasks = tasksFrom(config, {
+      runtime: this.runtime, redis: this.redis, cache: this.cache, registry: this.metrics.registry, bars: { store: market.bars, archive }, sentiment: recompute,
+      publish: (ch, data) => this.broker.publish(ch, data), onError, node: this.nodeUid,
+    });
     this.tasks = tasks.tasks;
     for (const [type, definition] of Object.entries(options.tasks ?? {})) this.tasks.register(type, definition);
     for (const [name, fn] of Object.entries(tasks.rpc)) rpc.set(name, fn);
