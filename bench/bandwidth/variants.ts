@@ -18,5 +18,5 @@ export const BASELINE = 'none';
 export const VARIANTS: readonly Variant[] = [
   { name: BASELINE, describe: 'no compression (SUPERNOVA_WS_COMPRESSION=off)', engine: { wsCompression: 'off' }, subscribe: {} },
   { name: 'shared', describe: 'permessage-deflate, shared compressor (SUPERNOVA_WS_COMPRESSION=shared)', engine: { wsCompression: 'shared' }, subscribe: {} },
-  { name: 'dedicated', describe: 'permessage-deflate, 4 KB window per socket (SUPERNOVA_WS_COMPRESSION=dedicated)', engine: { wsCompression: 'dedicated' }, subscribe: {} },
+  { name: 'dedicated', describe: 'permessage-deflate, a compressor per socket with a 512-byte window (SUPERNOVA_WS_COMPRESSION=dedicated)', engine: { wsCompression: 'dedicated' }, subscribe: {} },
 ];
