@@ -212,6 +212,8 @@ describe('a JWKS endpoint that does not serve', () => {
     expect((r.reply?.error as { message: string }).message).toMatch(/JWKS endpoint .* timed out/);
     expect(r.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(r.ms).toBeLessThan(TIMEOUT_MS + 1500);
+    const metrics = await (await fetch(`${t.http}/metrics`)).text();
+    expect(metrics).toMatch(/supernova_internal_errors_total\{where="token-jwks"\} [1-9]/);
   });
 
   it('the SDK keeps retrying while the endpoint is down and connects once it serves', async () => {
