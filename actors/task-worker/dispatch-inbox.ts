@@ -16,10 +16,18 @@ export interface PoolWorker {
   retiring: boolean;
 }
 
-/** What the facade admitted: one task, or a batch (its parent and its items, at most `k` at once). */
-export type Admission =
-  | { kind: 'task'; rec: TaskRecord }
-  | { kind: 'batch'; parent: TaskRecord; items: TaskRecord[]; k: number };
+/** A batch the facade admitted: its parent and its items, at most `k` at once. */
+export class BatchAdmission {
+  constructor(readonly parent: TaskRecord, readonly items: TaskRecord[], readonly k: number) {}
+
+  /** Items queued at once. */
+  get queued(): number {
+    return Math.min(this.k, this.items.length);
+  }
+}
+
+/** What the facade admitted: one task (its record itself: no object made per submission), or a batch. */
+export type Admission = TaskRecord | BatchAdmission;
 
 /** A worker's outcome; `reply` hands the worker its next task (or undefined: it goes idle). */
 export interface Report {
@@ -82,17 +90,19 @@ export class DispatchInbox {
   }
 
   admit(a: Admission): void {
-    const n = a.kind === 'task' ? 1 : Math.min(a.k, a.items.length);
+    const batch = a instanceof BatchAdmission;
+    const n = batch ? a.queued : 1;
     this.admitted.push(a);
     this.admittedQueued += n;
-    this.admittedDepth[(a.kind === 'task' ? a.rec : a.parent).priority] += n;
+    this.admittedDepth[(batch ? a.parent : a).priority] += n;
     this.wake();
   }
 
   /** The dispatcher took `a` off the list. */
   taken(a: Admission): void {
-    const n = a.kind === 'task' ? 1 : Math.min(a.k, a.items.length);
+    const batch = a instanceof BatchAdmission;
+    const n = batch ? a.queued : 1;
     this.admittedQueued -= n;
-    this.admittedDepth[(a.kind === 'task' ? a.rec : a.parent).priority] -= n;
+    this.admittedDepth[(batch ? a.parent : a).priority] -= n;
   }
 }

@@ -1,7 +1,7 @@
 import { pack } from 'msgpackr';
 import type { ActorRef, Supervisor } from '../runtime/index.js';
 import type { CpuPool } from './cpu-pool.js';
-import type { Admission, DispatchInbox, DispatcherMsg, PoolWorker, Report, WorkerMsg } from './dispatch-inbox.js';
+import { BatchAdmission, type Admission, type DispatchInbox, type DispatcherMsg, type PoolWorker, type Report, type WorkerMsg } from './dispatch-inbox.js';
 import { executeAttempt, type Outcome } from './execute.js';
 import { PriorityQueue } from './priority-queue.js';
 import { viewOf, type TaskRecord } from './record.js';
@@ -114,8 +114,8 @@ export class DispatcherCore {
     const why = `the task dispatcher crashed while taking this task (${err instanceof Error ? err.message : String(err)})`;
     if (kind === 'admission') {
       const a = item as Admission;
-      const rec = a.kind === 'task' ? a.rec : a.parent;
-      if (a.kind === 'batch') {
+      const rec = a instanceof BatchAdmission ? a.parent : a;
+      if (a instanceof BatchAdmission) {
         for (const item of a.items) {
           this.queue.remove(item, item.priority);
           this.records.delete(item.id);
@@ -177,8 +177,8 @@ export class DispatcherCore {
           const a = admitted[i] as Admission;
           inbox.taken(a);
           this.take('admission', a);
-          if (a.kind === 'task') this.admit(a.rec);
-          else this.admitBatch(a.parent, a.items, a.k);
+          if (a instanceof BatchAdmission) this.admitBatch(a.parent, a.items, a.k);
+          else this.admit(a);
         }
       } catch (err) {
         inbox.admitted.unshift(...admitted.slice(i + 1));
@@ -311,10 +311,17 @@ export class DispatcherCore {
     const inbox = this.o.inbox;
     const cpu = this.o.cpu;
     const worker: PoolWorker = { busy: false, retiring: false } as PoolWorker;
-    // The outcome goes to the dispatcher and the next task comes back in the same exchange.
+    // The outcome goes to the dispatcher and the next task comes back in the same exchange. A
+    // worker has one report out at a time, so one object per worker carries them all.
+    let answer: (next: TaskRecord | undefined) => void = () => undefined;
+    const slot: Report = { worker, rec: undefined as unknown as TaskRecord, outcome: { kind: 'cancelled' }, goOn: false, reply: (next) => answer(next) };
     const report = (rec: TaskRecord, outcome: Outcome, goOn: boolean): Promise<TaskRecord | undefined> =>
       new Promise((reply) => {
-        inbox.reports.push({ worker, rec, outcome, goOn, reply });
+        slot.rec = rec;
+        slot.outcome = outcome;
+        slot.goOn = goOn;
+        answer = reply;
+        inbox.reports.push(slot);
         inbox.wake();
       });
     worker.ref = this.o.workers.spawn<null, WorkerMsg>({

@@ -3,7 +3,7 @@ import { pack } from 'msgpackr';
 import { ask, type ActorRef, type Supervisor } from '../runtime/index.js';
 import { InvalidTaskArgsError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TasksUnavailableError } from './errors.js';
 import type { CpuPool } from './cpu-pool.js';
-import { DispatchInbox, type DispatcherMsg } from './dispatch-inbox.js';
+import { BatchAdmission, DispatchInbox, type DispatcherMsg } from './dispatch-inbox.js';
 import { DispatcherCore, RESULT_KEY, spawnDispatcher } from './dispatcher.js';
 import { viewOf, type TaskRecord } from './record.js';
 import type { TaskRegistry } from './registry.js';
@@ -127,7 +127,7 @@ export class MemoryTasks implements Tasks {
     }
     this.counters.submitted++;
     (this.core as DispatcherCore).records.set(rec.id, rec);
-    this.inbox.admit({ kind: 'task', rec });
+    this.inbox.admit(rec);
     return rec.id;
   }
 
@@ -169,7 +169,7 @@ export class MemoryTasks implements Tasks {
     parent.startedAt = this.now();
     this.counters.submitted++;
     (this.core as DispatcherCore).records.set(parent.id, parent);
-    this.inbox.admit({ kind: 'batch', parent, items, k });
+    this.inbox.admit(new BatchAdmission(parent, items, k));
     return parent.id;
   }
 
@@ -256,7 +256,7 @@ export class MemoryTasks implements Tasks {
   /** Admissions no dispatcher will take: they end cancelled with `error`. */
   private dropAdmitted(error: string): void {
     for (const a of this.inbox.admitted) {
-      const rec = a.kind === 'task' ? a.rec : a.parent;
+      const rec = a instanceof BatchAdmission ? a.parent : a;
       rec.status = 'cancelled';
       rec.error = error;
       rec.finishedAt = this.now();
