@@ -71,8 +71,6 @@ export class DispatchInbox {
   stopped: PoolWorker[] = [];
   /** A drain message is in the dispatcher's mailbox. */
   scheduled = false;
-  /** Drain messages the mailbox refused (it was full); the next tick tries again. */
-  refused = 0;
 
   constructor(private readonly ref: () => ActorRef<DispatcherMsg> | undefined) {}
 
@@ -80,13 +78,14 @@ export class DispatchInbox {
     return this.admitted.length === 0 && this.reports.length === 0 && this.due.length === 0 && this.stopped.length === 0;
   }
 
-  /** Makes sure a drain message is on its way. */
+  /**
+   * Makes sure a drain message is on its way. A full mailbox refuses it (the runtime counts that in
+   * mailboxRejections): the items stay here and the next scaling tick sends it again.
+   */
   wake(): void {
     if (this.scheduled) return;
     const ref = this.ref();
-    if (!ref) return;
-    if (ref.tell({ type: 'drain' })) this.scheduled = true;
-    else this.refused++;
+    if (ref?.tell({ type: 'drain' })) this.scheduled = true;
   }
 
   admit(a: Admission): void {
