@@ -94,7 +94,7 @@ export class DurableTasks implements Tasks {
   private calmSince = Date.now();
   private depth: Record<Priority, number> = { high: 0, normal: 0, low: 0 };
   private oldestWaitMs = 0;
-  readonly counters: TaskCounters = { submitted: 0, succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, retries: 0, rejected: 0, invalid: 0, scaledUp: 0, scaledDown: 0, workerRestarts: 0, storeErrors: 0 };
+  readonly counters: TaskCounters = { submitted: 0, succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, retries: 0, rejected: 0, invalid: 0, scaledUp: 0, scaledDown: 0, workerRestarts: 0, dispatcherRestarts: 0, storeErrors: 0 };
 
   constructor(private readonly o: DurableTasksOptions) {
     // BullMQ's scripts touch several keys of a queue: on a cluster they must share a slot.

@@ -19,16 +19,17 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 export async function executeAttempt(rec: TaskRecord, cpu: CpuPool | undefined): Promise<Outcome> {
   // The AbortController is made only if the task asks for its signal: its events cost more than a
-  // trivial task does.
+  // trivial task does. Likewise the timer and the race exist only once `run` has returned a
+  // promise: a synchronous run cannot be timed out or cancelled while it runs.
   let controller: AbortController | undefined;
-  let end!: (outcome: Outcome) => void;
-  const ended = new Promise<Outcome>((resolve) => (end = resolve));
+  let stopped: Outcome | undefined;
+  let end: ((outcome: Outcome) => void) | undefined;
   rec.stop = (why) => {
     const reason = why === 'timeout' ? new TaskTimeoutError(rec.timeoutMs) : new TaskCancelledError();
-    end(why === 'timeout' ? { kind: 'timeout', message: reason.message } : { kind: 'cancelled' });
+    stopped ??= why === 'timeout' ? { kind: 'timeout', message: reason.message } : { kind: 'cancelled' };
+    end?.(stopped);
     controller?.abort(reason);
   };
-  const timer = setTimeout(() => rec.stop?.('timeout'), Math.min(rec.timeoutMs, MAX_TIMER_MS));
   const def = rec.def;
   rec.bytes = 0;
   const ctx: TaskContext = {
@@ -46,9 +47,23 @@ export async function executeAttempt(rec: TaskRecord, cpu: CpuPool | undefined):
       return cpu.run<R>(def.cpu.module, def.cpu.name ?? 'default', input, ctx.signal, (n) => (rec.bytes = n));
     },
   };
+  let returned: unknown;
+  try {
+    returned = def.run(rec.args, ctx);
+  } catch (err) {
+    rec.stop = undefined;
+    return stopped ?? { kind: 'error', message: messageOf(err) };
+  }
+  if (!isThenable(returned)) {
+    rec.stop = undefined;
+    return stopped ?? { kind: 'ok', value: returned };
+  }
+  const ended = new Promise<Outcome>((resolve) => (end = resolve));
+  if (stopped) end?.(stopped);
+  const timer = setTimeout(() => rec.stop?.('timeout'), Math.min(rec.timeoutMs, MAX_TIMER_MS));
   const ran = (async (): Promise<Outcome> => {
     try {
-      return { kind: 'ok', value: await def.run(rec.args, ctx) };
+      return { kind: 'ok', value: await returned };
     } catch (err) {
       return { kind: 'error', message: messageOf(err) };
     }
@@ -61,6 +76,10 @@ export async function executeAttempt(rec: TaskRecord, cpu: CpuPool | undefined):
     // Whatever the task still does after a timeout or cancellation has been told to stop; one
     // that finished has nothing left to abort.
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function messageOf(err: unknown): string {

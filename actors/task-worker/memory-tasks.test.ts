@@ -46,16 +46,22 @@ function registry(): TaskRegistry {
 }
 
 async function started(over: Partial<TaskLimits> = {}, cpu = false): Promise<MemoryTasks> {
+  return (await withRuntime(over, cpu)).tasks;
+}
+
+async function withRuntime(over: Partial<TaskLimits> = {}, cpu = false, faults = false): Promise<{ tasks: MemoryTasks; runtime: ActorRuntime }> {
   const runtime = new ActorRuntime({ name: 'tasks-test' });
   runtime.start();
-  const tasks = new MemoryTasks({ runtime, registry: registry(), limits: { ...limits, ...over }, ...(cpu ? { cpu: new CpuPool({ threads: 1, maxQueue: 8 }) } : {}) });
+  const tasks = new MemoryTasks({ runtime, registry: registry(), limits: { ...limits, ...over }, faults, ...(cpu ? { cpu: new CpuPool({ threads: 1, maxQueue: 8 }) } : {}) });
   await tasks.start();
   cleanups.push(async () => {
     await tasks.stop();
     await runtime.stop();
   });
-  return tasks;
+  return { tasks, runtime };
 }
+
+const CRASHED = 'the task dispatcher crashed while taking this task (injected dispatcher fault)';
 
 describe('MemoryTasks', () => {
   it('runs a task and keeps its result', async () => {
@@ -247,5 +253,100 @@ describe('MemoryTasks', () => {
     await Promise.all(Array.from({ length: 120 }, (_, n) => tasks.submit({ type: 'echo', args: { n } }).then((id) => tasks.wait(id))));
     expect(tasks.stats().kept).toBe(100);
     expect(await tasks.status(first)).toMatchObject({ status: 'succeeded', result: 42 });
+  });
+
+  it('keeps the admission count exact through refusals, cancellations and runs', async () => {
+    const tasks = await started({ workersMin: 1, workersMax: 1, queueMax: 10 });
+    const hang = await tasks.submit({ type: 'hang', args: {} });
+    await sleep(5);
+    const ids: string[] = [];
+    let refused = 0;
+    for (let i = 0; i < 30; i++) {
+      try {
+        ids.push(tasks.submitNow({ type: 'echo', args: { n: i } }));
+      } catch (err) {
+        expect(err).toBeInstanceOf(TaskQueueFullError);
+        refused++;
+      }
+    }
+    expect([ids.length, refused]).toEqual([10, 20]);
+    // Refused before the dispatcher has even taken the admitted ones.
+    expect(tasks.testing.admittedQueued()).toBe(10);
+    expect(tasks.stats().queued.normal).toBe(10);
+    for (const id of ids.slice(0, 4)) expect((await tasks.cancel(id)).status).toBe('cancelled');
+    expect(tasks.testing.admittedQueued()).toBe(0);
+    expect(tasks.stats().queued.normal).toBe(6);
+    const more = Array.from({ length: 4 }, (_, n) => tasks.submitNow({ type: 'echo', args: { n } }));
+    expect(() => tasks.submitNow({ type: 'echo', args: { n: 0 } })).toThrow(TaskQueueFullError);
+    await tasks.cancel(hang);
+    for (const id of [...ids.slice(4), ...more]) expect((await tasks.wait(id)).status).toBe('succeeded');
+    expect(tasks.stats().queued).toEqual({ high: 0, normal: 0, low: 0 });
+    expect(tasks.testing.admittedQueued()).toBe(0);
+  });
+
+  describe('the dispatcher actor under faults', () => {
+    it('a crash while taking an admission fails that task alone; the supervisor resets the dispatcher onto the same state', async () => {
+      const { tasks, runtime } = await withRuntime({ workersMin: 1, workersMax: 1 }, false, true);
+      const blocker = await tasks.submit({ type: 'sleep', args: { ms: 40 } });
+      await sleep(5);
+      // The handler throws when it takes the third of the next admissions.
+      tasks.testing.crashOnInboxItem(2);
+      const ids = Array.from({ length: 5 }, (_, n) => tasks.submitNow({ type: 'echo', args: { n } }));
+      const views = await Promise.all(ids.map((id) => tasks.wait(id)));
+      expect(views.map((v) => v.status)).toEqual(['succeeded', 'succeeded', 'failed', 'succeeded', 'succeeded']);
+      expect(views[2]?.error).toBe(CRASHED);
+      expect(views.map((v) => v.result)).toEqual([0, 1, undefined, 3, 4]);
+      expect(await tasks.wait(blocker)).toMatchObject({ status: 'succeeded', result: 40 });
+      expect(tasks.stats().counters.dispatcherRestarts).toBe(1);
+      expect(runtime.stats()).toMatchObject({ crashes: 1, resets: 1, stopsByPolicy: 0 });
+      expect(tasks.testing.admittedQueued()).toBe(0);
+      expect(tasks.stats()).toMatchObject({ running: 0, workers: 1, queued: { high: 0, normal: 0, low: 0 } });
+      expect(await tasks.wait(await tasks.submit({ type: 'echo', args: { n: 9 } }))).toMatchObject({ status: 'succeeded', result: 9 });
+    });
+
+    it('a crash while booking a worker outcome fails that task, frees its worker and loses none queued', async () => {
+      const { tasks, runtime } = await withRuntime({ workersMin: 1, workersMax: 1 }, false, true);
+      const first = await tasks.submit({ type: 'sleep', args: { ms: 30 } });
+      await sleep(5);
+      const queued = await Promise.all([1, 2, 3].map((n) => tasks.submit({ type: 'echo', args: { n } })));
+      await sleep(5);
+      // The next inbox item is the sleeping task's report, when it ends.
+      tasks.testing.crashOnInboxItem(0);
+      expect(await tasks.wait(first)).toMatchObject({ status: 'failed', error: CRASHED });
+      for (const [i, id] of queued.entries()) expect(await tasks.wait(id)).toMatchObject({ status: 'succeeded', result: i + 1 });
+      expect(runtime.stats()).toMatchObject({ resets: 1, stopsByPolicy: 0 });
+      expect(tasks.stats()).toMatchObject({ running: 0, workers: 1 });
+      expect(tasks.stats().counters).toMatchObject({ dispatcherRestarts: 1, failed: 1, succeeded: 3, workerRestarts: 0 });
+    });
+
+    it('a handler that throws on a message mid-run loses no queued or running task; cancel still answers', async () => {
+      const { tasks, runtime } = await withRuntime({ workersMin: 1, workersMax: 1 }, false, true);
+      const running = await tasks.submit({ type: 'sleep', args: { ms: 30 } });
+      const queued = await Promise.all([1, 2].map((n) => tasks.submit({ type: 'echo', args: { n } })));
+      const doomed = await tasks.submit({ type: 'hang', args: {} });
+      tasks.testing.crash();
+      tasks.testing.crash();
+      expect((await tasks.cancel(doomed)).status).toBe('cancelled');
+      expect(await tasks.wait(running)).toMatchObject({ status: 'succeeded', result: 30 });
+      for (const id of queued) expect((await tasks.wait(id)).status).toBe('succeeded');
+      expect(runtime.stats()).toMatchObject({ crashes: 2, resets: 2, stopsByPolicy: 0 });
+      expect(tasks.stats().counters.dispatcherRestarts).toBe(2);
+    });
+
+    it('refuses fault injection without the faults option', async () => {
+      const tasks = await started();
+      expect(() => tasks.testing.crash()).toThrow(/faults option/);
+    });
+
+    it('a runtime stopped under it ends every task that is not final, saying why', async () => {
+      const { tasks, runtime } = await withRuntime({ workersMin: 1, workersMax: 1 });
+      const running = await tasks.submit({ type: 'hang', args: {} });
+      const queued = await tasks.submit({ type: 'echo', args: { n: 1 } });
+      await sleep(5);
+      const waits = [tasks.wait(running), tasks.wait(queued)];
+      await runtime.stop();
+      for (const v of await Promise.all(waits)) expect(v).toMatchObject({ status: 'failed', error: 'the task dispatcher stopped' });
+      await expect(tasks.submit({ type: 'echo', args: { n: 1 } })).rejects.toThrow(/not running/);
+    });
   });
 });

@@ -56,6 +56,8 @@ export interface TaskCounters {
   scaledUp: number;
   scaledDown: number;
   workerRestarts: number;
+  /** Memory mode: resets of the dispatcher actor after its handler crashed. */
+  dispatcherRestarts: number;
   /** Result writes or reads of the store (the cache) that failed. */
   storeErrors: number;
 }
