@@ -41,7 +41,8 @@ export interface StreamStats {
   emulationRequests: number;
 }
 
-const SLOW_GIVE_UP_MS = 10_000;
+/** Under uWS's own 10 s timeout of a socket that takes nothing. */
+const SLOW_GIVE_UP_MS = 5_000;
 /** The connect frame is a connect command (with a token) and maybe subscribes: a frame's worth. */
 const CONNECT_PARAM = 'cf_connect';
 /** A JSON emulation request holds the frame as a JSON string: escaping may double it. */
@@ -244,7 +245,7 @@ export class StreamGateway {
     if (session.uni) return 'a uni stream takes no commands after connect';
     if (protobuf !== session.codec.binary) return `this session speaks ${session.codec.name}: send its requests in that encoding`;
     if (request.data.byteLength > this.opts.maxFrameBytes) {
-      session.close(DisconnectCode.BadRequest, `message too big (limit ${this.opts.maxFrameBytes} bytes)`);
+      later(() => session.close(DisconnectCode.BadRequest, `message too big (limit ${this.opts.maxFrameBytes} bytes)`));
       return 413;
     }
     let commands: Command[];
@@ -253,14 +254,15 @@ export class StreamGateway {
     } catch (err) {
       if (!(err instanceof MalformedFrameError)) throw err;
       this.opts.log.debug({ err: err.message, remote: session.remoteAddress }, 'malformed emulation frame');
-      session.close(DisconnectCode.BadRequest);
+      later(() => session.close(DisconnectCode.BadRequest));
       return err.message;
     }
     if (commands.some((c) => 'connect' in c)) {
-      session.close(DisconnectCode.BadRequest, 'connect goes in the stream request');
+      later(() => session.close(DisconnectCode.BadRequest, 'connect goes in the stream request'));
       return 'connect goes in the stream request, not in /emulation';
     }
-    session.take(commands, performance.now());
+    const receivedAt = performance.now();
+    later(() => session.take(commands, receivedAt));
     return 204;
   }
 
@@ -305,6 +307,15 @@ export class StreamGateway {
     if (byServer) this.opts.onDisconnect(code);
     session.handler?.closed(code);
   }
+}
+
+/**
+ * Runs work on a stream session after the current uWS callback: the emulation request's own
+ * socket is corked while its callback runs, and the stream's end, written to another socket
+ * from inside it, was lost.
+ */
+function later(run: () => void): void {
+  setImmediate(run);
 }
 
 /**

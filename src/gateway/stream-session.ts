@@ -236,8 +236,9 @@ export class StreamSession implements SocketPort {
     const cut = setTimeout(() => {
       if (this.finished) return;
       this.finished = true;
-      this.res.close();
+      // end() first: closing runs onAborted at once, which would report a client that left.
       this.end(DisconnectCode.Slow, true);
+      this.res.close();
     }, this.opts.slowGiveUpMs);
     cut.unref();
   }
@@ -292,7 +293,9 @@ export class StreamSession implements SocketPort {
   /** The client went away (uWS onAborted): the response must not be touched again. */
   aborted(): void {
     this.finished = true;
-    this.end(DisconnectCode.ConnectionClosed, false);
+    // A slow reader's socket that uWS timed out is still the server's 3008.
+    if (this.slow) this.end(DisconnectCode.Slow, true);
+    else this.end(DisconnectCode.ConnectionClosed, false);
   }
 
   private ended = false;
