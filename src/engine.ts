@@ -160,6 +160,13 @@ export class Engine {
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
       onError,
+      // With the Redis broker, a request for a session of another node goes there over the control channel.
+      forwarding: () => this.redisBroker !== undefined,
+      forward: async (req, protobuf) => {
+        if (!this.redisBroker) return false;
+        await this.redisBroker.sendEmulation({ session: req.session, node: req.node, data: req.data, protobuf });
+        return true;
+      },
     });
     this.fanout = new Fanout(withStreamTopics(this.gateway.topicPort(), this.streams.topics), wireCodecs, { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
     this.storage = config.databaseUrl ? new Storage({ config: { ...config, databaseUrl: config.databaseUrl }, log: this.log, onError }) : undefined;
@@ -400,7 +407,7 @@ export class Engine {
         this.mirror?.resync(channel);
       },
       onError: this.internalErrors.report,
-      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => void applyControl(this.registry, cmd) },
+      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => void applyControl(this.registry, cmd), onEmulation: (req) => this.streams.forwarded(req) },
     });
     const redis = this.redisBroker;
     this.health.register('redis', () => (redis.connected ? { up: true } : { up: false, detail: `no connection to ${redis.target}` }));

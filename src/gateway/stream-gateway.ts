@@ -11,6 +11,7 @@ import { PING_CHANNEL } from './session.js';
 import { Pinger } from './pinger.js';
 import { type StreamKind, StreamSession } from './stream-session.js';
 import { StreamTopics } from './stream-topics.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface StreamGatewayOptions {
   /** Stream sessions served at once, of all four transports; one more is refused with 503 (SUPERNOVA_STREAM_MAX_SESSIONS). */
@@ -30,10 +31,12 @@ export interface StreamGatewayOptions {
   onError: (where: string, err: unknown) => void;
   /** Hands an emulation request for a session of another node to that node; false when none holds it. */
   forward?: (req: EmulationRequest, protobuf: boolean) => Promise<boolean>;
+  /** Whether forward() has somewhere to send (a cluster broker runs); without it, 404 at once. */
+  forwarding?: () => boolean;
 }
 
 /** Why a stream was refused, or an emulation request not delivered; counted in stats(). */
-export type StreamRefusal = 'limit' | 'memory' | 'shutdown' | 'bad_request' | 'too_large' | 'no_session';
+export type StreamRefusal = 'limit' | 'memory' | 'shutdown' | 'bad_request' | 'too_large' | 'no_session' | 'forward_limited';
 
 export interface StreamStats {
   sessions: Record<StreamKind, number>;
@@ -42,6 +45,8 @@ export interface StreamStats {
 }
 
 /** Under uWS's own 10 s timeout of a socket that takes nothing. */
+/** Emulation requests for sessions of other nodes this node hands to the broker, per second. */
+const FORWARDS_PER_SECOND = 2000;
 const SLOW_GIVE_UP_MS = 5_000;
 /** The connect frame is a connect command (with a token) and maybe subscribes: a frame's worth. */
 const CONNECT_PARAM = 'cf_connect';
@@ -64,8 +69,9 @@ export class StreamGateway {
   private readonly sessions = new Map<string, StreamSession>();
   private readonly pinger: Pinger;
   private draining = false;
-  private readonly refusedCounts: Record<StreamRefusal, number> = { limit: 0, memory: 0, shutdown: 0, bad_request: 0, too_large: 0, no_session: 0 };
+  private readonly refusedCounts: Record<StreamRefusal, number> = { limit: 0, memory: 0, shutdown: 0, bad_request: 0, too_large: 0, no_session: 0, forward_limited: 0 };
   private emulationRequests = 0;
+  private readonly forwards = new TokenBucket(FORWARDS_PER_SECOND, FORWARDS_PER_SECOND);
 
   constructor(private readonly app: TemplatedApp, private readonly opts: StreamGatewayOptions) {
     const sessions = this.sessions;
@@ -266,13 +272,27 @@ export class StreamGateway {
     return 204;
   }
 
+  /** An emulation request another node received for a session of this one (through the broker). */
+  forwarded(request: EmulationRequest & { protobuf: boolean }): void {
+    const session = this.sessions.get(request.session);
+    if (!session) return; // another node's, or gone
+    const status = this.deliver(session, request, request.protobuf);
+    if (status !== 204) this.opts.log.debug({ status, session: request.session }, 'forwarded emulation request refused');
+  }
+
   /** No session here: another node may hold it (through the broker), or nobody does. */
   private elsewhere(res: HttpResponse, state: ReqState, request: EmulationRequest, protobuf: boolean): void {
     const notFound = (): void => {
       this.refusedCounts.no_session++;
       answer(res, state, 404, 'SESSION_NOT_FOUND', 'no such session: its stream has ended; the client reconnects');
     };
-    if (!this.opts.forward || request.node === this.opts.node || request.node === '') return notFound();
+    // Not by node name: nodes of one host share it. Every forward is a broker message to all
+    // nodes, so requests for sessions nobody holds cannot turn into a flood of them.
+    if (!this.opts.forward || !this.opts.forwarding?.()) return notFound();
+    if (!this.forwards.take(performance.now())) {
+      this.refusedCounts.forward_limited++;
+      return answer(res, state, 503, 'TOO_MANY_FORWARDS', `this node forwards at most ${FORWARDS_PER_SECOND} emulation requests per second to other nodes; retry`);
+    }
     this.opts.forward(request, protobuf).then(
       (delivered) => (delivered ? answerEmpty(res, state) : notFound()),
       (err: unknown) => {
