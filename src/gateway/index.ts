@@ -1,4 +1,4 @@
-export { WebSocketGateway, type WebSocketGatewayOptions, type RefusalReason } from './websocket-gateway.js';
+export { WebSocketGateway, type WebSocketGatewayOptions, type RefusalReason, type WsCompression } from './websocket-gateway.js';
 export type { SocketPort, ConnectionHandler, ConnectionAcceptor, InboundFrame } from './ports.js';
 export { StreamGateway, type StreamGatewayOptions, type StreamStats } from './stream-gateway.js';
 export { withStreamTopics } from './stream-topics.js';

@@ -32,6 +32,8 @@ export class Session implements SocketPort {
     rate: { perSecond: number; burst: number },
     private readonly onServerClose: (code: number) => void,
     private readonly onError: (where: string, err: unknown) => void,
+    /** Replies at least this long are sent compressed where the socket negotiated deflate. */
+    private readonly compressMinBytes = Infinity,
   ) {
     this.bucket = new TokenBucket(rate.perSecond, rate.burst);
   }
@@ -45,7 +47,7 @@ export class Session implements SocketPort {
       this.onError(`reply-encode-${this.codec.name}`, err);
       frame = this.encodeEach(messages);
     }
-    this.ws.send(frame, this.codec.binary);
+    this.ws.send(frame, this.codec.binary, frame.length >= this.compressMinBytes);
   }
 
   /**
