@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
 import { DisconnectCode, ErrorCode, ProtocolError, wireCodecs, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
-import { WebSocketGateway } from './gateway/index.js';
+import { registerStreamMetrics, StreamGateway, WebSocketGateway, withStreamTopics } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
@@ -61,6 +61,8 @@ export class Engine {
   readonly version = packageVersion();
   private readonly app: uWS.TemplatedApp;
   private readonly gateway: WebSocketGateway;
+  /** HTTP-streaming, SSE and uni transports, and /emulation. */
+  private readonly streams: StreamGateway;
   private readonly fanout: Fanout;
   /** Where channels live: this process (MemoryBroker) or every node on Redis. */
   readonly broker: Broker;
@@ -146,7 +148,29 @@ export class Engine {
       compression: config.wsCompression,
       compressMinBytes: config.wsCompressionMinBytes,
     });
-    this.fanout = new Fanout(this.gateway.topicPort(), wireCodecs, { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
+    this.streams = new StreamGateway(this.app, {
+      maxSessions: config.streamMaxSessions,
+      maxFrameBytes: config.maxFrameBytes,
+      maxBackpressureBytes: config.maxBackpressureBytes,
+      commandsPerSecond: config.commandsPerSecond,
+      commandBurst: config.commandBurst,
+      pingIntervalMs: config.pingIntervalMs,
+      pongTimeoutMs: config.pongTimeoutMs,
+      node: hostname(),
+      memoryPressure: () => this.memory.underPressure,
+      log: this.log,
+      acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
+      onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
+      onError,
+      // With the Redis broker, a request for a session of another node goes there over the control channel.
+      forwarding: () => this.redisBroker !== undefined,
+      forward: async (req, protobuf) => {
+        if (!this.redisBroker) return false;
+        await this.redisBroker.sendEmulation({ session: req.session, node: req.node, data: req.data, protobuf });
+        return true;
+      },
+    });
+    this.fanout = new Fanout(withStreamTopics(this.gateway.topicPort(), this.streams.topics), wireCodecs, { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
     this.storage = config.databaseUrl ? new Storage({ config: { ...config, databaseUrl: config.databaseUrl }, log: this.log, onError }) : undefined;
     this.database = this.storage?.database;
     const database = this.database;
@@ -171,6 +195,7 @@ export class Engine {
       databaseLatency: () => this.database?.queryHistograms(),
       persistence: () => this.storage?.persistence() ?? {},
     });
+    registerStreamMetrics(this.metrics.registry, () => this.streams.stats());
     this.cache = this.makeCache();
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
       redis: this.redis,
@@ -326,7 +351,7 @@ export class Engine {
       apiKey: config.apiKey, rolling: this.sentiment?.pipeline.rolling, analyzer: this.sentiment?.analyzer, symbols: config.symbols,
       stored: database ? { db: database, cache: reads } : undefined,
     });
-    this.detachables.push(this.gateway.attach(), router.attach(this.app));
+    this.detachables.push(this.gateway.attach(), this.streams.attach(), router.attach(this.app));
   }
 
   /**
@@ -392,7 +417,7 @@ export class Engine {
         this.mirror?.resync(channel);
       },
       onError: this.internalErrors.report,
-      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => void applyControl(this.registry, cmd) },
+      node: { uid: this.nodeUid, info: () => this.nodeInfo(), announceMs: config.nodeAnnounceMs, onCommand: (cmd) => void applyControl(this.registry, cmd), onEmulation: (req) => this.streams.forwarded(req) },
     });
     const redis = this.redisBroker;
     this.health.register('redis', () => (redis.connected ? { up: true } : { up: false, detail: `no connection to ${redis.target}` }));
@@ -456,6 +481,11 @@ export class Engine {
 
   get connections(): number {
     return this.gateway.connections;
+  }
+
+  /** HTTP-streaming, SSE and uni sessions open now. */
+  get streamSessions(): number {
+    return this.streams.size;
   }
 
   /** `draining` from drain() until its delay ends, then `stopping`. */
@@ -525,6 +555,7 @@ export class Engine {
       });
     });
     this.gateway.start();
+    this.streams.start();
     if (!this.mirror) this.pipeline.start();
     try {
       // After the broker: its sources publish from the first item on. A Redis news stream that cannot be read fails start-up.
@@ -577,6 +608,7 @@ export class Engine {
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     this.gateway.drain();
+    this.streams.drain();
     this.liveMetrics.stop();
     this.memory.stop();
     if (wasRunning) await this.pipeline.stop();
@@ -588,6 +620,7 @@ export class Engine {
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while (this.gateway.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.gateway.stop();
+    this.streams.stop();
     // Before the runtime (its shards are actors) and the database (it records its hot keys there).
     await this.tasks.stop();
     await this.cache.stop();

@@ -8,4 +8,4 @@ export type { HistoryStats, HistoryEviction } from './memory-history.js';
 export { RedisBroker, type RedisBrokerOptions, type RedisBrokerStats } from './redis-broker.js';
 export { BrokerUnavailableError, BrokerStartError } from './errors.js';
 export { ScopedBroker } from './scoped-broker.js';
-export type { ControlCommand, NodeInfo } from './redis-control.js';
+export type { ControlCommand, EmulationForward, NodeInfo } from './redis-control.js';

@@ -10,7 +10,7 @@ import { RedisKeys } from './redis-keys.js';
 import { defineScripts, type ScriptedRedis } from './redis-scripts.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
 import { RedisPresence } from './redis-presence.js';
-import { RedisControl, type ControlCommand, type NodeInfo } from './redis-control.js';
+import { RedisControl, type ControlCommand, type EmulationForward, type NodeInfo } from './redis-control.js';
 import { packPublication, presenceMessage, unpackPublication, unpositionedMessage, type NodeMessage } from './redis-wire.js';
 
 export interface RedisBrokerOptions {
@@ -32,7 +32,7 @@ export interface RedisBrokerOptions {
   onInsufficientState?: (channel: string) => void;
   onError?: (where: string, err: unknown) => void;
   /** This node in the cluster's directory and command channel. */
-  node: { uid: string; info: () => NodeInfo; announceMs: number; onCommand: (cmd: ControlCommand) => void };
+  node: { uid: string; info: () => NodeInfo; announceMs: number; onCommand: (cmd: ControlCommand) => void; onEmulation?: (req: EmulationForward) => void };
 }
 
 type Connection = (Redis | Cluster) & ScriptedRedis;
@@ -110,7 +110,7 @@ export class RedisBroker implements Broker {
     this.presence_.start();
     this.control_ = new RedisControl({
       command, subscriber, sharded: this.o.connector.shardedPubSub, keys: this.keys,
-      uid: this.o.node.uid, info: this.o.node.info, onCommand: this.o.node.onCommand, announceMs: this.o.node.announceMs, onError: this.onError,
+      uid: this.o.node.uid, info: this.o.node.info, onCommand: this.o.node.onCommand, ...(this.o.node.onEmulation ? { onEmulation: this.o.node.onEmulation } : {}), announceMs: this.o.node.announceMs, onError: this.onError,
     });
     await this.control_.start();
   }
@@ -216,6 +216,13 @@ export class RedisBroker implements Broker {
   }
 
   /** Sends a server API command to the other nodes (this node applies it itself). */
+  /** An emulation request for a session of another node, over the control channel. */
+  async sendEmulation(req: EmulationForward): Promise<void> {
+    const control = this.control_;
+    if (!control) throw new BrokerUnavailableError('the Redis broker is not running');
+    await this.guard('cannot reach the other nodes', () => control.sendEmulation(req));
+  }
+
   async sendControl(cmd: ControlCommand): Promise<void> {
     const control = this.control_;
     if (!control) throw new BrokerUnavailableError('the Redis broker is not running');

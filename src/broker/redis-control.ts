@@ -21,7 +21,11 @@ export type ControlCommand =
   | { kind: 'subscribe'; user: string; channel: string; client?: string; data?: unknown; recoverSince?: { offset: number; epoch: string } }
   | { kind: 'refresh'; user: string; client?: string; expired?: boolean; expireAt?: number; info?: unknown };
 
-interface Envelope { from: string; cmd: ControlCommand }
+/** A client's `/emulation` request that reached a node not holding its session (see StreamGateway). */
+export interface EmulationForward { session: string; node: string; data: Uint8Array; protobuf: boolean }
+
+/** One control message: a server API command, or an emulation request for whichever node holds the session. */
+interface Envelope { from: string; cmd?: ControlCommand; emu?: EmulationForward }
 interface Announcement { info: NodeInfo; at: number }
 
 export interface RedisControlOptions {
@@ -33,6 +37,8 @@ export interface RedisControlOptions {
   info: () => NodeInfo;
   /** A command another node sent. */
   onCommand: (cmd: ControlCommand) => void;
+  /** An emulation request another node could not deliver itself. */
+  onEmulation?: (req: EmulationForward) => void;
   /** How often this node announces itself; a node silent for three periods is gone. */
   announceMs: number;
   onError(where: string, err: unknown): void;
@@ -80,6 +86,12 @@ export class RedisControl {
     await (this.o.command as Redis)[this.publishCommand](this.channel, internalPackr.pack(envelope));
   }
 
+  /** Sends an emulation request to every other node; the one holding its session delivers it. */
+  async sendEmulation(req: EmulationForward): Promise<void> {
+    const envelope: Envelope = { from: this.o.uid, emu: req };
+    await (this.o.command as Redis)[this.publishCommand](this.channel, internalPackr.pack(envelope));
+  }
+
   /** Every live node, this one first. */
   async nodes(): Promise<NodeInfo[]> {
     const flat = await (this.o.command as Redis).hgetallBuffer(this.o.keys.nodes());
@@ -108,7 +120,9 @@ export class RedisControl {
   private receive(msg: Buffer): void {
     try {
       const e = internalPackr.unpack(msg) as Envelope;
-      if (e.from !== this.o.uid) this.o.onCommand(e.cmd);
+      if (e.from === this.o.uid) return;
+      if (e.emu) this.o.onEmulation?.(e.emu);
+      else if (e.cmd) this.o.onCommand(e.cmd);
     } catch (err) {
       this.o.onError('redis-control', err);
     }

@@ -243,6 +243,7 @@ export const configEntries = {
   sseMaxClients: { env: 'SUPERNOVA_SSE_MAX_CLIENTS', schema: int(0, 100_000).default(100), doc: 'Concurrent `/performance/metrics/stream` clients; one more gets 503' },
   sseHeartbeatMs: { env: 'SUPERNOVA_SSE_HEARTBEAT_MS', schema: int(100, 3_600_000).default(15_000), doc: 'Period of the comment heartbeat on SSE streams' },
   sseMaxSkipped: { env: 'SUPERNOVA_SSE_MAX_SKIPPED', schema: int(0, 10_000).default(5), doc: 'Snapshots in a row an SSE client may miss because its socket is full before it is dropped' },
+  streamMaxSessions: { env: 'SUPERNOVA_STREAM_MAX_SESSIONS', schema: int(1, 1_000_000).default(10_000), doc: 'HTTP-streaming, SSE and uni sessions served at once (`/connection/http_stream`, `/connection/sse`, `/connection/uni_*`); one more is refused with 503 `CONNECTION_LIMIT`' },
   dashboard: { env: 'SUPERNOVA_DASHBOARD', schema: bool.default(true), doc: 'Serve the live dashboard at `/` (built by `npm run build`)' },
   webDir: { env: 'SUPERNOVA_WEB_DIR', schema: z.string().min(1).default('dist/web'), doc: 'Directory of the built dashboard, relative to the working directory' },
   channelWithoutNamespace: {

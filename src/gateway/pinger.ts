@@ -1,10 +1,19 @@
 import { type Codec, DisconnectCode } from '../protocol/index.js';
-import type { Session } from './session.js';
+import type { DisconnectCode as Code } from '../protocol/index.js';
+
+/** What the sweep reads of a session: a WebSocket one, or a stream one (HTTP-streaming, SSE). */
+export interface PingedSession {
+  readonly closed: boolean;
+  readonly openedAt: number;
+  readonly connectedAt: number;
+  readonly lastPongAt: number;
+  close(code: Code): void;
+}
 
 export interface PingerOptions {
   intervalMs: number;
   pongTimeoutMs: number;
-  sessions: ReadonlySet<Session>;
+  sessions: Iterable<PingedSession>;
   publish: (codec: Codec, bytes: string | Uint8Array) => void;
   codecs: readonly Codec[];
 }

@@ -5,6 +5,8 @@ export interface SocketPort {
   readonly codec: Codec;
   readonly closed: boolean;
   readonly remoteAddress: string;
+  /** The emulation session id (HTTP-streaming, SSE and the uni transports); the connect reply carries it. */
+  readonly session?: string;
   /** Encodes the messages into one frame and sends it. */
   send(messages: readonly ServerMessage[]): void;
   /** Starts and stops native delivery of a channel's publications to this socket. */

@@ -85,6 +85,8 @@ export interface ConnectResult {
   ping?: number;
   pong?: boolean;
   node?: string;
+  /** Set for emulation and uni transports: what `/emulation` requests name. */
+  session?: string;
 }
 
 /** A reply to a command with an id: `{id, <method>: result}` or `{id, error}`. */

@@ -4,5 +4,6 @@ interface Window {
     interval(): string;
     candles(): readonly { start: number; open: number; high: number; low: number; close: number; volume: number; trades: number; final: boolean }[];
     sparkline(symbol: string): readonly number[];
+    transport(): string;
   };
 }

@@ -27,6 +27,7 @@ export async function connect(state: ConnectionState, req: ConnectRequest, deps:
     pong: true,
     node: deps.node.name,
   };
+  if (state.port.session !== undefined) result.session = state.port.session;
   if (state.expiresAt !== undefined) {
     result.expires = true;
     result.ttl = Math.max(0, state.expiresAt - Math.floor(Date.now() / 1000));

@@ -9,6 +9,7 @@ import { MetricsPanel } from './metrics-panel.js';
 import { SentimentPanel } from './sentiment-panel.js';
 import { Watchlist, type Quote } from './watchlist.js';
 import type { Candle } from './candles.js';
+import { pageTransport } from './transport.js';
 
 interface BarInterval {
   name: string;
@@ -29,6 +30,8 @@ export interface DashboardProbe {
   interval(): string;
   candles(): readonly Candle[];
   sparkline(symbol: string): readonly number[];
+  /** The transport the SDK connected over (`websocket`, `http_stream`, `sse`), or '' before. */
+  transport(): string;
 }
 
 declare global {
@@ -56,8 +59,10 @@ async function main(): Promise<void> {
   const intervals = config.intervals ?? [];
   const shortest = [...intervals].sort((a, b) => a.ms - b.ms)[0];
   if (!shortest) throw new Error('the engine publishes no bar intervals (SUPERNOVA_BAR_INTERVALS)');
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const client = new Centrifuge(`${scheme}//${location.host}${config.websocket}`, reconnectOptions());
+  const transport = pageTransport(location.search, config.websocket);
+  const client = new Centrifuge(transport.endpoint, { ...reconnectOptions(), ...(transport.emulationEndpoint ? { emulationEndpoint: transport.emulationEndpoint } : {}) });
+  let connectedOver = '';
+  client.on('connected', (ctx) => { connectedOver = ctx.transport; });
   const indicator = new ConnectionIndicator($('#connection'), client);
   const chartView = new ChartView($('#chart'));
   const chartTitle = $('#chart-title');
@@ -133,6 +138,7 @@ async function main(): Promise<void> {
     interval: () => interval.name,
     candles: () => feed?.store.candles() ?? [],
     sparkline: (s) => watchlist.sparkline(s),
+    transport: () => connectedOver,
   };
   client.connect();
 }

@@ -1,0 +1,32 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { StreamStats } from './stream-gateway.js';
+
+/** Stream sessions by transport, and what the stream routes refused (read at scrape time). */
+export function registerStreamMetrics(registry: Registry, stats: () => StreamStats): void {
+  new Gauge({
+    name: 'supernova_stream_sessions',
+    help: 'HTTP-streaming, SSE and uni sessions open now, by transport',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      for (const [transport, n] of Object.entries(stats().sessions)) this.set({ transport }, n);
+    },
+  });
+  new Gauge({
+    name: 'supernova_stream_refused_total',
+    help: 'Stream connects and emulation requests refused since start, by reason (limit, memory, shutdown, bad_request, too_large, no_session)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const [reason, n] of Object.entries(stats().refused)) this.set({ reason }, n);
+    },
+  });
+  new Gauge({
+    name: 'supernova_emulation_requests_total',
+    help: 'POST /emulation requests received since start',
+    registers: [registry],
+    collect() {
+      this.set(stats().emulationRequests);
+    },
+  });
+}

@@ -1,0 +1,53 @@
+import type { TopicPort } from '../broker/index.js';
+import { type StreamSession, unwrapPushLines } from './stream-session.js';
+
+/**
+ * Topics of the stream sessions (HTTP-streaming, SSE, uni). A uWS topic takes WebSockets only,
+ * so these subscribers are held here and written one by one; the frame is still encoded once per
+ * encoding by the fan-out, and the uni variant once per frame. Bounded by sessions x channels
+ * (SUPERNOVA_STREAM_MAX_SESSIONS, SUPERNOVA_MAX_CHANNELS).
+ */
+export class StreamTopics {
+  private readonly topics = new Map<string, Set<StreamSession>>();
+
+  add(topic: string, session: StreamSession): void {
+    const set = this.topics.get(topic);
+    if (set) set.add(session);
+    else this.topics.set(topic, new Set([session]));
+  }
+
+  remove(topic: string, session: StreamSession): void {
+    const set = this.topics.get(topic);
+    if (!set) return;
+    set.delete(session);
+    if (set.size === 0) this.topics.delete(topic);
+  }
+
+  count(topic: string): number {
+    return this.topics.get(topic)?.size ?? 0;
+  }
+
+  get size(): number {
+    return this.topics.size;
+  }
+
+  publish(topic: string, frame: string | Uint8Array): void {
+    const set = this.topics.get(topic);
+    if (!set) return;
+    let uni: string | undefined;
+    const uniFrame = (): string => (uni ??= typeof frame === 'string' ? unwrapPushLines(frame) : '');
+    // A session removed mid-loop (a slow reader) is skipped by the Set iterator, which is what we want.
+    for (const session of set) session.deliver(frame, uniFrame);
+  }
+}
+
+/** The fan-out's port: native WebSocket topics and the stream sessions' topics together. */
+export function withStreamTopics(native: TopicPort, streams: StreamTopics): TopicPort {
+  return {
+    publish: (topic, message, binary) => {
+      native.publish(topic, message, binary);
+      streams.publish(topic, message);
+    },
+    subscriberCount: (topic) => native.subscriberCount(topic) + streams.count(topic),
+  };
+}
