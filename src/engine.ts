@@ -144,7 +144,10 @@ export class Engine {
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
       onError,
     });
-    this.fanout = new Fanout(this.gateway.topicPort(), wireCodecs, { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
+    this.fanout = new Fanout(this.gateway.topicPort(), wireCodecs, {
+      batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError,
+      delta: { maxBaseBytes: config.deltaBaseMaxBytes, maxBaseChannels: config.deltaBaseMaxChannels },
+    });
     this.storage = config.databaseUrl ? new Storage({ config: { ...config, databaseUrl: config.databaseUrl }, log: this.log, onError }) : undefined;
     this.database = this.storage?.database;
     const database = this.database;

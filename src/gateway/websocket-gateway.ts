@@ -9,6 +9,7 @@ import type { ConnectionAcceptor } from './ports.js';
 import { PING_CHANNEL, Session, type SocketData } from './session.js';
 import { Pinger } from './pinger.js';
 import { SocketGuard } from './socket-guard.js';
+import { DeltaWaiters } from './delta-waiters.js';
 
 export interface WebSocketGatewayOptions {
   path: string;
@@ -58,6 +59,8 @@ const FRAME_OVERSHOOT_BYTES = 64 * 1024;
  */
 export class WebSocketGateway {
   readonly sessions = new Set<Session>();
+  /** Delta subscriptions waiting for their first whole publication. */
+  readonly deltaWaiters = new DeltaWaiters();
   private readonly pinger: Pinger;
   private readonly guard: SocketGuard | undefined;
   private draining = false;
@@ -93,6 +96,7 @@ export class WebSocketGateway {
     return {
       publish: (topic, message, binary) => void app.publish(topic, message, binary, false),
       subscriberCount: (topic) => app.numSubscribers(topic),
+      promote: (from, to) => this.deltaWaiters.promote(from, to),
     };
   }
 
@@ -202,7 +206,7 @@ export class WebSocketGateway {
   private open(ws: WebSocket<SocketData>): void {
     this.guard?.upgraded();
     const data = ws.getUserData();
-    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect, this.opts.onError);
+    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect, this.opts.onError, this.deltaWaiters);
     data.session = session;
     this.sessions.add(session);
     session.handler = this.opts.acceptor.open(session);

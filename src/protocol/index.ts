@@ -8,3 +8,4 @@ export { parseCommand, commandMethod } from './validate.js';
 export { InvalidDataError, measureWireValue, type WireValueLimits, type WireValueProblem } from './wire-value.js';
 export { protobufCodec } from './protobuf-codec.js';
 export { wireCodecs, topicPrefix } from './wire-codecs.js';
+export { carriesDelta, dataBytes, deltaPublication, deltaTypes, fossilPatch, wholeForDelta, type DeltaType } from './fossil-delta.js';
