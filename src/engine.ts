@@ -171,6 +171,7 @@ export class Engine {
       databaseQueries: () => this.database?.queryStats(),
       databaseLatency: () => this.database?.queryHistograms(),
       persistence: () => this.storage?.persistence() ?? {},
+      delta: () => ({ ...this.fanout.delta.stats, baseBytes: this.fanout.delta.baseBytes, waiting: this.gateway.deltaWaiters.size }),
     });
     this.cache = this.makeCache();
     ({ pipeline: this.pipeline, feed: this.feed, ingest: this.ingest } = marketPipelineFrom(config, this.pipelinePublisher(), this.log, {
