@@ -4,7 +4,7 @@
  * (with its publisher loop) runs in one process and the subscribers in another, each on its own
  * core when taskset allows; phases alternate (plain, delta, plain, delta...) so drift hits both.
  *
- *   npm run bench:delta -- [--subscribers N] [--symbols N] [--rate PER_SYMBOL_PER_S] [--window-ms MS] [--rounds N] [--no-pin]
+ *   npm run bench:delta -- [--subscribers N] [--symbols N] [--rate PER_SYMBOL_PER_S] [--window-ms MS] [--rounds N] [--encoding json|protobuf] [--no-pin]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +13,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { planCpus } from './orchestrator/cpu-plan.js';
 import { readHostLimits } from './orchestrator/host-limits.js';
 
-interface Options { subscribers: number; symbols: number; rate: number; windowMs: number; warmupMs: number; rounds: number; pin: boolean }
+interface Options { subscribers: number; symbols: number; rate: number; windowMs: number; warmupMs: number; rounds: number; pin: boolean; encoding: 'json' | 'protobuf' }
 
 function parse(argv: string[]): Options {
-  const o: Options = { subscribers: 2000, symbols: 20, rate: 10, windowMs: 8000, warmupMs: 2000, rounds: 2, pin: true };
+  const o: Options = { subscribers: 2000, symbols: 20, rate: 10, windowMs: 8000, warmupMs: 2000, rounds: 2, pin: true, encoding: 'json' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): number => {
@@ -31,6 +31,11 @@ function parse(argv: string[]): Options {
     else if (a === '--warmup-ms') o.warmupMs = Math.floor(next());
     else if (a === '--rounds') o.rounds = Math.floor(next());
     else if (a === '--no-pin') o.pin = false;
+    else if (a === '--encoding') {
+      const e = argv[++i];
+      if (e !== 'json' && e !== 'protobuf') throw new Error('--encoding is json or protobuf');
+      o.encoding = e;
+    }
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
     const phases: Phase[] = [];
     for (let round = 0; round < o.rounds; round++) {
       for (const delta of [false, true]) {
-        clients.send({ cmd: 'open', url, subscribers: o.subscribers, symbols: o.symbols, delta });
+        clients.send({ cmd: 'open', url, subscribers: o.subscribers, symbols: o.symbols, delta, encoding: o.encoding });
         await clients.next('opened');
         await sleep(o.warmupMs);
         server.send({ cmd: 'window' });
@@ -132,7 +137,7 @@ async function main(): Promise<void> {
     const plainCpu = avg(false, (p) => p.cpuUsPerDelivery);
     const deltaCpu = avg(true, (p) => p.cpuUsPerDelivery);
     const lines = [
-      `bench:delta: ${o.subscribers} JSON subscribers over ${o.symbols} market: channels, ${o.rate} snapshots/s per channel, ${o.rounds} round(s) of ${o.windowMs} ms windows`,
+      `bench:delta: ${o.subscribers} ${o.encoding} subscribers over ${o.symbols} market: channels, ${o.rate} snapshots/s per channel, ${o.rounds} round(s) of ${o.windowMs} ms windows`,
       `cores: ${cpu.description}`,
       '| | plain | fossil delta | ratio |',
       '|---|---|---|---|',

@@ -12,6 +12,8 @@ export interface SocketPort {
    * subscription that gets fossil deltas (its first publication whole, see DeltaFanout).
    */
   subscribe(channel: string, delta?: boolean): void;
+  /** True when subscribe(channel, true) gives fossil deltas; a port without it never negotiates delta. */
+  readonly deltaTopics?: boolean;
   unsubscribe(channel: string, delta?: boolean): void;
   /** The client completed connect: server pings start and the connect deadline is lifted. */
   connected(): void;

@@ -27,6 +27,7 @@ export class Session implements SocketPort, Waiter {
   readonly bucket: TokenBucket;
   /** Wait topics of this socket's delta subscriptions still waiting for a whole publication. */
   private readonly waiting = new Set<string>();
+  readonly deltaTopics: boolean;
 
   constructor(
     private readonly ws: WebSocket<SocketData>,
@@ -38,6 +39,7 @@ export class Session implements SocketPort, Waiter {
     private readonly waiters?: DeltaWaiters,
   ) {
     this.bucket = new TokenBucket(rate.perSecond, rate.burst);
+    this.deltaTopics = waiters !== undefined;
   }
 
   send(messages: readonly ServerMessage[]): void {

@@ -35,7 +35,7 @@ export async function subscribe(state: ConnectionState, req: SubscribeRequest, d
     serverSide: false,
     // As in Centrifugo, a delta type the namespace does not allow is not an error: the
     // subscription goes on without delta (the reply says so by leaving `delta` out).
-    delta: req.delta === 'fossil' && options.allowedDeltaTypes.includes('fossil') && carriesDelta(state.port.codec),
+    delta: req.delta === 'fossil' && options.allowedDeltaTypes.includes('fossil') && carriesDelta(state.port.codec) && state.port.deltaTopics === true,
     expiresAt,
     chanInfo,
   });
