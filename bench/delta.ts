@@ -4,7 +4,7 @@
  * (with its publisher loop) runs in one process and the subscribers in another, each on its own
  * core when taskset allows; phases alternate (plain, delta, plain, delta...) so drift hits both.
  *
- *   npm run bench:delta -- [--subscribers N] [--symbols N] [--rate PER_SYMBOL_PER_S] [--window-ms MS] [--rounds N] [--encoding json|protobuf] [--no-pin]
+ *   npm run bench:delta -- [--subscribers N] [--symbols N] [--rate PER_SYMBOL_PER_S] [--window-ms MS] [--rounds N] [--encoding json|protobuf] [--static-bytes N] [--no-pin]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +13,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { planCpus } from './orchestrator/cpu-plan.js';
 import { readHostLimits } from './orchestrator/host-limits.js';
 
-interface Options { subscribers: number; symbols: number; rate: number; windowMs: number; warmupMs: number; rounds: number; pin: boolean; encoding: 'json' | 'protobuf' }
+interface Options { subscribers: number; symbols: number; rate: number; windowMs: number; warmupMs: number; rounds: number; pin: boolean; encoding: 'json' | 'protobuf'; staticBytes: number }
 
 function parse(argv: string[]): Options {
-  const o: Options = { subscribers: 2000, symbols: 20, rate: 10, windowMs: 8000, warmupMs: 2000, rounds: 2, pin: true, encoding: 'json' };
+  const o: Options = { subscribers: 2000, symbols: 20, rate: 10, windowMs: 8000, warmupMs: 2000, rounds: 2, pin: true, encoding: 'json', staticBytes: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): number => {
@@ -31,6 +31,7 @@ function parse(argv: string[]): Options {
     else if (a === '--warmup-ms') o.warmupMs = Math.floor(next());
     else if (a === '--rounds') o.rounds = Math.floor(next());
     else if (a === '--no-pin') o.pin = false;
+    else if (a === '--static-bytes') o.staticBytes = Math.floor(next());
     else if (a === '--encoding') {
       const e = argv[++i];
       if (e !== 'json' && e !== 'protobuf') throw new Error('--encoding is json or protobuf');
@@ -89,7 +90,21 @@ class Child {
 
 interface Phase { delta: boolean; bytesPerSubPerMsg: number; bytesPerSubPerS: number; cpuUsPerDelivery: number; deliveries: number; deltaShare: number }
 
+const HELP = `npm run bench:delta -- [options]
+  --subscribers N     raw WebSocket subscribers per phase (default 2000)
+  --symbols N         market: channels, subscribers spread over them (default 20)
+  --rate N            snapshots per second per channel (default 10, the pipeline's conflation cap)
+  --window-ms MS      measuring window per phase (default 8000), after --warmup-ms (default 2000)
+  --rounds N          plain+delta phase pairs (default 2)
+  --encoding E        json (default) or protobuf
+  --static-bytes N    add N bytes of unchanging reference data to each snapshot (default 0)
+  --no-pin            do not pin the engine and the subscribers to separate cores`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
   const o = parse(process.argv.slice(2));
   const cpu = planCpus(readHostLimits(), o.pin);
   const server = new Child('./delta/server.js', cpu.tasksetPath, cpu.serverCpus);
@@ -98,7 +113,7 @@ async function main(): Promise<void> {
     const port = (await server.next('ready')) as number;
     await clients.next('ready');
     const url = `ws://127.0.0.1:${port}/connection/websocket`;
-    server.send({ cmd: 'start', symbols: o.symbols, ratePerSymbol: o.rate });
+    server.send({ cmd: 'start', symbols: o.symbols, ratePerSymbol: o.rate, staticBytes: o.staticBytes });
     await server.next('started');
     const phases: Phase[] = [];
     for (let round = 0; round < o.rounds; round++) {
@@ -137,7 +152,7 @@ async function main(): Promise<void> {
     const plainCpu = avg(false, (p) => p.cpuUsPerDelivery);
     const deltaCpu = avg(true, (p) => p.cpuUsPerDelivery);
     const lines = [
-      `bench:delta: ${o.subscribers} ${o.encoding} subscribers over ${o.symbols} market: channels, ${o.rate} snapshots/s per channel, ${o.rounds} round(s) of ${o.windowMs} ms windows`,
+      `bench:delta: ${o.subscribers} ${o.encoding} subscribers over ${o.symbols} market: channels, ${o.rate} snapshots/s per channel${o.staticBytes > 0 ? ` (the pipeline's snapshot plus ${o.staticBytes} bytes of static reference data)` : ' (the pipeline\'s own snapshots)'}, ${o.rounds} round(s) of ${o.windowMs} ms windows`,
       `cores: ${cpu.description}`,
       '| | plain | fossil delta | ratio |',
       '|---|---|---|---|',

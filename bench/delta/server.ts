@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { Engine, loadConfig } from '../../src/index.js';
 import { MarketState } from '../../streams/market/market-state.js';
 
-type Command = { cmd: 'start'; symbols: number; ratePerSymbol: number } | { cmd: 'window' } | { cmd: 'stop' };
+type Command = { cmd: 'start'; symbols: number; ratePerSymbol: number; staticBytes: number } | { cmd: 'window' } | { cmd: 'stop' };
 
 const config = loadConfig({}, { port: 0, host: '127.0.0.1', feed: 'none', logLevel: 'silent', sentiment: false, shutdownGraceMs: 500 });
 const engine = new Engine({ config, logger: pino({ level: 'silent' }) });
@@ -32,7 +32,9 @@ function rng(seed: number): () => number {
   };
 }
 
-function startPublishing(symbols: number, ratePerSymbol: number): void {
+function startPublishing(symbols: number, ratePerSymbol: number, staticBytes: number): void {
+  // --static-bytes: reference data a richer snapshot would carry unchanged (name, listing, profile).
+  const profile = staticBytes > 0 ? Array.from({ length: staticBytes }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join('') : undefined;
   const state = new MarketState();
   const names = Array.from({ length: symbols }, (_, i) => `SYM${i}`);
   const rand = rng(42);
@@ -48,7 +50,8 @@ function startPublishing(symbols: number, ratePerSymbol: number): void {
         price[i] = Math.max(1, Math.round(((price[i] as number) + (rand() - 0.5) * 0.2) * 100) / 100);
         state.apply({ symbol, price: price[i] as number, size: 1 + Math.floor(rand() * 300), ts });
       }
-      void engine.publish(`market:${symbol}`, state.snapshot(symbol));
+      const snapshot = state.snapshot(symbol);
+      void engine.publish(`market:${symbol}`, profile === undefined ? snapshot : { ...snapshot, profile });
       published++;
     }
   }, tickEveryMs);
@@ -56,7 +59,7 @@ function startPublishing(symbols: number, ratePerSymbol: number): void {
 
 process.on('message', (m: Command) => {
   if (m.cmd === 'start') {
-    startPublishing(m.symbols, m.ratePerSymbol);
+    startPublishing(m.symbols, m.ratePerSymbol, m.staticBytes);
     send({ started: true });
   } else if (m.cmd === 'window') {
     // The CPU time since the last window mark, then a new mark.
