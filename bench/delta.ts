@@ -16,7 +16,7 @@ import { readHostLimits } from './orchestrator/host-limits.js';
 interface Options { subscribers: number; symbols: number; rate: number; windowMs: number; warmupMs: number; rounds: number; pin: boolean; encoding: 'json' | 'protobuf'; staticBytes: number }
 
 function parse(argv: string[]): Options {
-  const o: Options = { subscribers: 2000, symbols: 20, rate: 10, windowMs: 8000, warmupMs: 2000, rounds: 2, pin: true, encoding: 'json', staticBytes: 0 };
+  const o: Options = { subscribers: 4000, symbols: 20, rate: 10, windowMs: 8000, warmupMs: 2000, rounds: 2, pin: true, encoding: 'json', staticBytes: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): number => {
@@ -91,7 +91,7 @@ class Child {
 interface Phase { delta: boolean; bytesPerSubPerMsg: number; bytesPerSubPerS: number; cpuUsPerDelivery: number; deliveries: number; deltaShare: number }
 
 const HELP = `npm run bench:delta -- [options]
-  --subscribers N     raw WebSocket subscribers per phase (default 2000)
+  --subscribers N     raw WebSocket subscribers per phase (default 4000)
   --symbols N         market: channels, subscribers spread over them (default 20)
   --rate N            snapshots per second per channel (default 10, the pipeline's conflation cap)
   --window-ms MS      measuring window per phase (default 8000), after --warmup-ms (default 2000)

@@ -273,3 +273,37 @@ describe('where delta is not allowed, and hostile delta fields', () => {
     c.disconnect();
   });
 });
+
+describe('what delta subscriptions hold is released', () => {
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`${t.http}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line === undefined ? Number.NaN : Number(line.split(' ').at(-1));
+  };
+
+  it('waiting subscriptions leave the registry on unsubscribe, on close and once promoted; bases go with the last subscriber', async () => {
+    const channel = 'market:DHOLD';
+    const sockets = await Promise.all(Array.from({ length: 30 }, () => connectedRaw(t.url)));
+    for (const s of sockets) s.send({ id: 2, subscribe: { channel, delta: 'fossil' } });
+    await Promise.all(sockets.map((s) => s.reply(2)));
+    expect(await metric('supernova_delta_waiting_subscriptions')).toBe(30);
+    // Ten unsubscribe, ten hang up, ten stay and get promoted by a publication.
+    for (const s of sockets.slice(0, 10)) s.send({ id: 3, unsubscribe: { channel } });
+    await Promise.all(sockets.slice(0, 10).map((s) => s.reply(3)));
+    for (const s of sockets.slice(10, 20)) s.close();
+    await until(() => t.engine.connections <= 20, 'ten closed');
+    expect(await metric('supernova_delta_waiting_subscriptions')).toBe(10);
+    await t.engine.publish(channel, snapshot(channel, 0));
+    await until(() => sockets.slice(20).every((s) => s.pushes().length === 1), 'ten whole');
+    expect(await metric('supernova_delta_waiting_subscriptions')).toBe(0);
+    await t.engine.publish(channel, snapshot(channel, 1));
+    await until(() => sockets.slice(20).every((s) => s.pushes().length === 2), 'ten deltas');
+    expect(sockets.slice(20).every((s) => (s.pushes()[1]?.pub as { delta?: boolean }).delta === true)).toBe(true);
+    expect(sockets.slice(0, 10).every((s) => s.pushes().length === 0)).toBe(true);
+    expect(await metric('supernova_delta_base_bytes')).toBeGreaterThan(0);
+    for (const s of [...sockets.slice(0, 10), ...sockets.slice(20)]) s.close();
+    await until(() => t.engine.connections === 0, 'every socket closed');
+    expect(await metric('supernova_delta_base_bytes')).toBe(0);
+    expect(await metric('supernova_delta_publications_total{kind="delta"}')).toBeGreaterThan(0);
+  });
+});
