@@ -5,6 +5,7 @@ import { applyDelta } from 'fossil-delta';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
 import { connectedRaw } from '../support/raw-socket.js';
+import { loadConfig } from '../../src/index.js';
 
 // Fossil delta compression (Centrifugo 5.4+) through the official SDK, which applies the deltas
 // itself: if a delta were wrong, its data would differ from a plain subscriber's or fail to apply.
@@ -271,6 +272,16 @@ describe('where delta is not allowed, and hostile delta fields', () => {
     await until(() => got.length === 5, 'five');
     expect(got).toEqual(sent);
     c.disconnect();
+  });
+});
+
+describe('allowedDeltaTypes in the configuration', () => {
+  it('is on for market and bars by default, settable per namespace, and an unknown type names the variable', () => {
+    const c = loadConfig({ SUPERNOVA_NAMESPACES: JSON.stringify([{ name: 'quotes', allowedDeltaTypes: ['fossil'] }]) });
+    const of = (name: string) => c.namespaces.find((n) => n.name === name)?.allowedDeltaTypes;
+    expect([of('market'), of('bars'), of('quotes'), of('public'), of('ticks')]).toEqual([['fossil'], ['fossil'], ['fossil'], [], []]);
+    expect(() => loadConfig({ SUPERNOVA_NAMESPACES: JSON.stringify([{ name: 'q', allowedDeltaTypes: ['zstd'] }]) })).toThrow(/SUPERNOVA_NAMESPACES=.*allowedDeltaTypes/);
+    expect(() => loadConfig({ SUPERNOVA_DELTA_BASE_MAX_BYTES: '-1' })).toThrow(/SUPERNOVA_DELTA_BASE_MAX_BYTES/);
   });
 });
 
