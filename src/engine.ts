@@ -10,11 +10,11 @@ import { WebSocketGateway } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
-import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi } from './api/index.js';
+import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi, sentimentHoursCachePrefix } from './api/index.js';
 import type { SentimentScorer } from './ml/index.js';
 import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
-import { TokenVerifier } from './auth/index.js';
+import { tokenVerifierFrom } from './auth/index.js';
 import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
 import { HealthRegistry, healthReport, registerHealthMetrics, registerHealthRoutes, type HealthRouteSources, type LifecycleState } from './health/index.js';
 import { packageVersion } from './version.js';
@@ -22,7 +22,7 @@ import { createLogger, type LogSink } from './logging/index.js';
 import { ActorRuntime } from '../actors/runtime/index.js';
 import { cacheFromConfig, readThrough, registerCacheMetrics, type Cache } from '../actors/cache-shard/index.js';
 import { ModelReplicas, registerModelMetrics, sentimentScorerFromConfig } from '../actors/model-replica/index.js';
-import { tasksFrom, type TaskDefinition, type Tasks } from '../actors/task-worker/index.js';
+import { databaseRecomputeStore, tasksFrom, type TaskDefinition, type Tasks } from '../actors/task-worker/index.js';
 import { applyControl, ConnectionActors, ConnectionRegistry, type ConnectionDeps, type RpcMethod } from '../actors/connection/index.js';
 import { barInterval, isClientError, MarketMirror, marketRpcMethods, SENTIMENT_ANALYZE_METHOD, type BarStore, type ChannelPublisher, type Feed, type MarketPipeline, type MarketState, type PipelineCounters, type TickIngest } from '../streams/index.js';
 
@@ -143,6 +143,8 @@ export class Engine {
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
       onError,
+      compression: config.wsCompression,
+      compressMinBytes: config.wsCompressionMinBytes,
     });
     this.fanout = new Fanout(this.gateway.topicPort(), wireCodecs, {
       batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError,
@@ -199,7 +201,15 @@ export class Engine {
     const rpc = new Map<string, RpcMethod>();
     for (const [name, fn] of Object.entries(marketRpcMethods(market.state, market.bars, archive))) rpc.set(name, (data) => clientErrors(() => fn(data)));
     rpc.set(SENTIMENT_ANALYZE_METHOD, analyzeRpc(this.sentiment?.analyzer));
-    const tasks = tasksFrom(config, { runtime: this.runtime, redis: this.redis, cache: this.cache, registry: this.metrics.registry, bars: { store: market.bars, archive }, publish: (ch, data) => this.broker.publish(ch, data), onError, node: this.nodeUid });
+    // sentiment.recompute rewrites stored sentiment: the route's cached hours of the symbol go with it.
+    const cache = this.cache;
+    const recompute = database && this.scorer
+      ? { store: databaseRecomputeStore(database, (symbol) => cache.invalidatePrefix(sentimentHoursCachePrefix(symbol))), scorer: this.scorer }
+      : undefined;
+    const tasks = tasksFrom(config, {
+      runtime: this.runtime, redis: this.redis, cache: this.cache, registry: this.metrics.registry, bars: { store: market.bars, archive }, sentiment: recompute,
+      publish: (ch, data) => this.broker.publish(ch, data), onError, node: this.nodeUid,
+    });
     this.tasks = tasks.tasks;
     for (const [type, definition] of Object.entries(options.tasks ?? {})) this.tasks.register(type, definition);
     for (const [name, fn] of Object.entries(tasks.rpc)) rpc.set(name, fn);
@@ -210,7 +220,7 @@ export class Engine {
       fanout: this.fanout,
       namespaces,
       publications: this.publications,
-      tokens: new TokenVerifier(config.tokenHmacSecret),
+      tokens: tokenVerifierFrom(config, onError),
       rpc,
       registry: this.registry,
       metrics: this.metrics,

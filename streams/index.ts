@@ -44,7 +44,7 @@ export type { IngestChunking, IngestError, IngestReport, SymbolRoom, TickIngestO
 export { BatchWriter, LATE_SEQ_BASE, SEQ_WINDOW, SpillBudget, SpillDir, SpillFile, SPILL_REFUSALS, TickSequencer, isTickRow } from './persistence/index.js';
 export type { BatchWriterOptions, BatchWriterStats, RowSink, SpillDirOptions, SpillFileOptions, SpillOptions, SpillRefusal, SpillStats, TickRow } from './persistence/index.js';
 
-export { checkNews, DEFAULT_NEWS_LIMITS, EMA_LABEL_THRESHOLD, entryItem, HeadlineGenerator, labelOfSentiment, NEWS_REJECT_REASONS, NEWS_SOURCES, newsLimits, readAnalyzeTexts, RedisNews, RollingSentiment, SENTIMENT_ANALYZE_METHOD, SENTIMENT_CLASSES, sentimentChannel, SentimentPipeline, SimulatedNews } from './sentiment/index.js';
+export { checkNews, DEFAULT_NEWS_LIMITS, EMA_LABEL_THRESHOLD, entryItem, HeadlineGenerator, labelOfSentiment, NEWS_REJECT_REASONS, NEWS_SOURCES, newsLimits, readAnalyzeTexts, RedisNews, RollingSentiment, scoredFigures, SENTIMENT_ANALYZE_METHOD, SENTIMENT_CLASSES, sentimentChannel, SentimentPipeline, SimulatedNews } from './sentiment/index.js';
 export type {
   AnalyzeLimits, ClassScores, NewsArchive, NewsFeed, NewsIntake, NewsItem, NewsLimits, NewsRefusal, NewsRejectReason, NewsSource, NewsSubmission, NewsSubmitError, NewsSubmitReport,
   RedisNewsOptions, RollingSentimentOptions, ScoredText, SentimentAggregateMessage, SentimentArchiveRow, SentimentClass, SentimentHourBucket, SentimentMessage, SentimentPipelineOptions,

@@ -4,36 +4,15 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { ActorRuntime } from '../runtime/index.js';
 import { InProcessScorer } from '../../src/ml/in-process-scorer.js';
-import { ModelReplicas, type ModelReplicasOptions } from './model-replicas.js';
+import { ModelReplicas } from './model-replicas.js';
 import { registerModelMetrics } from './model-metrics.js';
-import { MODEL_DIR } from './test-support.js';
+import { MODEL_DIR, testReplicas, threadOf } from './test-support.js';
 
-const open: { m: ModelReplicas; rt: ActorRuntime }[] = [];
+const fleet = testReplicas('ml-test');
+const replicas = fleet.start;
 
-async function replicas(o: Partial<ModelReplicasOptions> = {}): Promise<ModelReplicas> {
-  const rt = new ActorRuntime({ name: 'ml-test' });
-  rt.start();
-  const m = new ModelReplicas({
-    runtime: rt, modelDir: MODEL_DIR, backend: 'auto', replicas: 2, batchMax: 32, batchWaitMs: 2, timeoutMs: 5_000, maxQueued: 10_000,
-    cache: { maxItems: 50_000, maxBytes: 16 << 20, ttlMs: 60_000 }, modelsMax: 2, ...o,
-  });
-  open.push({ m, rt });
-  await m.start();
-  return m;
-}
 
-function threadOf(m: ModelReplicas, i: number): import('node:worker_threads').Worker {
-  const t = m.testing.thread(i);
-  if (!t) throw new Error(`replica ${i} has no thread yet`);
-  return t;
-}
-
-afterEach(async () => {
-  for (const { m, rt } of open.splice(0)) {
-    await m.stop();
-    await rt.stop();
-  }
-});
+afterEach(() => fleet.stopAll());
 
 const HEADLINES = [
   'Apple shares surge after record quarterly profit beats estimates',

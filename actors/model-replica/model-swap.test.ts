@@ -1,32 +1,15 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ActorRuntime } from '../runtime/index.js';
 import { InProcessScorer } from '../../src/ml/in-process-scorer.js';
 import { modelVersion } from '../../src/ml/sentiment-model.js';
-import { ModelReplicas, type ModelReplicasOptions } from './model-replicas.js';
-import { MODEL_DIR, removeDir, scaledModelCopy } from './test-support.js';
+import { MODEL_DIR, removeDir, scaledModelCopy, testReplicas } from './test-support.js';
 
-const open: { m: ModelReplicas; rt: ActorRuntime }[] = [];
+const fleet = testReplicas('ml-swap');
+const replicas = fleet.start;
 const dirs: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function replicas(o: Partial<ModelReplicasOptions> = {}): Promise<ModelReplicas> {
-  const rt = new ActorRuntime({ name: 'ml-swap' });
-  rt.start();
-  const m = new ModelReplicas({
-    runtime: rt, modelDir: MODEL_DIR, backend: 'auto', replicas: 2, batchMax: 32, batchWaitMs: 2, timeoutMs: 5_000, maxQueued: 10_000,
-    cache: { maxItems: 50_000, maxBytes: 16 << 20, ttlMs: 60_000 }, modelsMax: 2, ...o,
-  });
-  open.push({ m, rt });
-  await m.start();
-  return m;
-}
 
-afterEach(async () => {
-  for (const { m, rt } of open.splice(0)) {
-    await m.stop();
-    await rt.stop();
-  }
-});
+afterEach(() => fleet.stopAll());
 afterAll(() => dirs.forEach(removeDir));
 
 const HEADLINES = ['Apple shares surge after record profit', 'Tesla stock falls on recall', 'Fed holds rates steady', 'Nvidia slumps on export curbs'];

@@ -1,39 +1,16 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ActorRuntime } from '../runtime/index.js';
 import { InProcessScorer } from '../../src/ml/in-process-scorer.js';
 import type { SentimentResult } from '../../src/ml/labels.js';
-import { ModelReplicas, type ModelReplicasOptions } from './model-replicas.js';
-import { MODEL_DIR, removeDir, scaledModelCopy } from './test-support.js';
+import { MODEL_DIR, removeDir, scaledModelCopy, testReplicas, threadOf } from './test-support.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const open: { m: ModelReplicas; rt: ActorRuntime }[] = [];
+const fleet = testReplicas('ml-supervision', { batchWaitMs: 0, cache: { maxItems: 10_000, maxBytes: 8 << 20, ttlMs: 60_000 }, faults: true });
+const replicas = fleet.start;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function replicas(o: Partial<ModelReplicasOptions> = {}): Promise<ModelReplicas> {
-  const rt = new ActorRuntime({ name: 'ml-supervision' });
-  rt.start();
-  const m = new ModelReplicas({
-    runtime: rt, modelDir: MODEL_DIR, backend: 'auto', replicas: 2, batchMax: 32, batchWaitMs: 0, timeoutMs: 5_000, maxQueued: 10_000,
-    cache: { maxItems: 10_000, maxBytes: 8 << 20, ttlMs: 60_000 }, modelsMax: 2, faults: true, ...o,
-  });
-  open.push({ m, rt });
-  await m.start();
-  return m;
-}
 
-function threadOf(m: ModelReplicas, i: number): import('node:worker_threads').Worker {
-  const t = m.testing.thread(i);
-  if (!t) throw new Error(`replica ${i} has no thread yet`);
-  return t;
-}
-
-afterEach(async () => {
-  for (const { m, rt } of open.splice(0)) {
-    await m.stop();
-    await rt.stop();
-  }
-});
+afterEach(() => fleet.stopAll());
 
 async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -114,7 +91,7 @@ describe('ModelReplicas supervision (real worker threads, real faults)', () => {
     await until(() => m.report().ready === 1, 'the second replacement');
     const t = texts('recovered', 2);
     expect(await m.score(t)).toEqual(await expected(t));
-  });
+  }, 60_000);
 
   it('a replacement that cannot load the model is retried with a growing delay; texts meanwhile fail with TIMEOUT, not hang', async () => {
     const dir = scaledModelCopy(1);

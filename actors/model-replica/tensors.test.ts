@@ -1,28 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActorRuntime } from '../runtime/index.js';
-import { ModelReplicas, type ModelReplicasOptions } from './model-replicas.js';
-import { MODEL_DIR } from './test-support.js';
+import { testReplicas } from './test-support.js';
 
-const open: { m: ModelReplicas; rt: ActorRuntime }[] = [];
+const fleet = testReplicas('ml-tensors', { batchMax: 64, cache: { maxItems: 20_000, maxBytes: 16 << 20, ttlMs: 60_000 } });
+const replicas = fleet.start;
 
-async function replicas(o: Partial<ModelReplicasOptions> = {}): Promise<ModelReplicas> {
-  const rt = new ActorRuntime({ name: 'ml-tensors' });
-  rt.start();
-  const m = new ModelReplicas({
-    runtime: rt, modelDir: MODEL_DIR, backend: 'auto', replicas: 2, batchMax: 64, batchWaitMs: 2, timeoutMs: 5_000, maxQueued: 10_000,
-    cache: { maxItems: 20_000, maxBytes: 16 << 20, ttlMs: 60_000 }, modelsMax: 2, ...o,
-  });
-  open.push({ m, rt });
-  await m.start();
-  return m;
-}
 
-afterEach(async () => {
-  for (const { m, rt } of open.splice(0)) {
-    await m.stop();
-    await rt.stop();
-  }
-});
+afterEach(() => fleet.stopAll());
 
 describe('ModelReplicas tensors', () => {
   it('holds as many tensors after 10,000 inferences as before them', async () => {

@@ -2,6 +2,9 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { ActorRuntime } from '../runtime/index.js';
+import { ModelReplicas, type ModelReplicasOptions } from './model-replicas.js';
 
 export const MODEL_DIR = fileURLToPath(new URL('../../models/sentiment', import.meta.url));
 
@@ -41,4 +44,38 @@ export function scaledModelCopy(factor: number, into = mkdtempSync(join(tmpdir()
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Replicas for a test file, each on an actor runtime of its own: `start()` with the file's
+ * defaults and a test's overrides, `stopAll()` in afterEach.
+ */
+export function testReplicas(name: string, defaults: Partial<ModelReplicasOptions> = {}) {
+  const open: { m: ModelReplicas; rt: ActorRuntime }[] = [];
+  return {
+    async start(o: Partial<ModelReplicasOptions> = {}): Promise<ModelReplicas> {
+      const rt = new ActorRuntime({ name });
+      rt.start();
+      const m = new ModelReplicas({
+        runtime: rt, modelDir: MODEL_DIR, backend: 'auto', replicas: 2, batchMax: 32, batchWaitMs: 2, timeoutMs: 5_000, maxQueued: 10_000,
+        cache: { maxItems: 50_000, maxBytes: 16 << 20, ttlMs: 60_000 }, modelsMax: 2, ...defaults, ...o,
+      });
+      open.push({ m, rt });
+      await m.start();
+      return m;
+    },
+    async stopAll(): Promise<void> {
+      for (const { m, rt } of open.splice(0)) {
+        await m.stop();
+        await rt.stop();
+      }
+    },
+  };
+}
+
+/** The worker thread of replica `i` (for the fault tests), which must have started. */
+export function threadOf(m: ModelReplicas, i: number): Worker {
+  const t = m.testing.thread(i);
+  if (!t) throw new Error(`replica ${i} has no thread yet`);
+  return t;
 }

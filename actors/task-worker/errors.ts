@@ -18,6 +18,14 @@ export class UnknownTaskTypeError extends TaskError {
   }
 }
 
+/** A built-in type this engine cannot run as configured: the message says what it needs. */
+export class UnavailableTaskTypeError extends TaskError {
+  constructor(type: string, reason: string) {
+    super(ErrorCode.BadRequest, `task type ${type} is not available on this engine: ${reason}`, 400);
+    this.name = 'UnavailableTaskTypeError';
+  }
+}
+
 export class InvalidTaskArgsError extends TaskError {
   constructor(reason: string) {
     super(ErrorCode.BadRequest, reason, 400);

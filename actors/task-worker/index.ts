@@ -7,9 +7,14 @@ export { taskRpcMethods } from './task-rpc.js';
 export { registerTaskMetrics } from './task-metrics.js';
 export { barReader, type BarReader } from './backtest/bar-reader.js';
 export { SMA_TASK, smaBacktestTask } from './backtest/sma-task.js';
+export {
+  RECOMPUTE_MAX_ITEMS, RECOMPUTE_MAX_SPAN_MS, RECOMPUTE_TASK, sentimentRecomputeTask,
+  type RecomputeArgs, type RecomputeOptions, type RecomputeResult, type RecomputeScorer, type RecomputeStore,
+} from './sentiment/recompute-task.js';
+export { databaseRecomputeStore } from './sentiment/recompute-store.js';
 export type { SmaResult, SmaTrade } from './backtest/sma-kernel.js';
 export {
-  InvalidTaskArgsError, TaskCancelledError, TaskError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TasksUnavailableError, TaskTimeoutError, UnknownTaskTypeError,
+  InvalidTaskArgsError, TaskCancelledError, TaskError, TaskNotFoundError, TaskQueueFullError, TasksStoppedError, TasksUnavailableError, TaskTimeoutError, UnavailableTaskTypeError, UnknownTaskTypeError,
 } from './errors.js';
 export type { StoredResult, TaskCounters, TaskEvents, TaskLimits, TaskResultStore, Tasks, TaskStats } from './tasks.js';
 export {

@@ -5,6 +5,6 @@ export { apiKeyGuard } from './api-key.js';
 export { statusOf } from './status-of.js';
 export { registerBarsApi } from './bars-api.js';
 export { registerNewsIngestApi, type NewsIngestApiOptions } from './news-ingest-api.js';
-export { registerSentimentApi, SENTIMENT_TIMEFRAMES, DEFAULT_SENTIMENT_TIMEFRAME, type SentimentApiOptions } from './sentiment-api.js';
+export { registerSentimentApi, sentimentHoursCachePrefix, SENTIMENT_TIMEFRAMES, DEFAULT_SENTIMENT_TIMEFRAME, type SentimentApiOptions } from './sentiment-api.js';
 export { registerTasksApi } from './tasks-api.js';
 export { registerModelsApi, type ModelsApiOptions } from './models-api.js';

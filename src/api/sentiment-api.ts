@@ -10,6 +10,15 @@ const HOUR_MS = 3_600_000;
 export const SENTIMENT_TIMEFRAMES: Readonly<Record<string, number>> = { '1h': 1, '6h': 6, '24h': 24, '7d': 168, '30d': 720 };
 export const DEFAULT_SENTIMENT_TIMEFRAME = '24h';
 
+/**
+ * What the route's cached stored hours of a symbol are keyed under: `sentiment-hours:SYM:FROM:TO`
+ * (a timeframe ending with the current hour). Whatever rewrites a symbol's stored sentiment (the
+ * `sentiment.recompute` task) drops the keys under this prefix: every window, of every timeframe.
+ */
+export function sentimentHoursCachePrefix(symbol: string): string {
+  return `sentiment-hours:${symbol}:`;
+}
+
 export interface SentimentApiOptions {
   apiKey: string | undefined;
   /** Both undefined with SUPERNOVA_SENTIMENT=false: the routes answer 503. */
@@ -28,8 +37,8 @@ export interface SentimentApiOptions {
  * The GET answers the rolling sentiment of a symbol (EMA, items, newest time) and its hourly
  * buckets over the timeframe, oldest first: the current hour from memory; with a database, the
  * past hours from `sentiment_data` (sentimentHours, through the cache: a past hour's figures only
- * change when a late item arrives), each hour taking whichever of memory and the database counts
- * more items (a just-closed hour may not be stored yet).
+ * change when a late item arrives or a recompute rewrites it), each hour taking whichever of memory
+ * and the database counts more items (a just-closed hour may not be stored yet), the database on a tie.
  */
 export function registerSentimentApi(router: Router, o: SentimentApiOptions): void {
   const now = o.now ?? Date.now;
@@ -53,8 +62,9 @@ export function registerSentimentApi(router: Router, o: SentimentApiOptions): vo
     for (const b of rolling.hours(symbol, from, to)) byHour.set(b.hour, b);
     if (o.stored && from < currentHour) {
       for (const b of await storedHours(o.stored, symbol, from, currentHour)) {
+        // On a tie the database's: the same items, and it has what a recompute rewrote.
         const mem = byHour.get(b.hour);
-        if (!mem || b.items > mem.items) byHour.set(b.hour, b);
+        if (!mem || b.items >= mem.items) byHour.set(b.hour, b);
       }
     }
     const summary = rolling.summary(symbol);
@@ -97,7 +107,7 @@ async function storedHours(stored: { db: Database; cache?: ArchiveCache | undefi
     mean: { bearish: round(h.bearish), bullish: round(h.bullish), neutral: round(h.neutral) }, sentiment: round(h.bullish - h.bearish),
   }));
   try {
-    return stored.cache ? await stored.cache.get(`sentiment-hours:${symbol}:${from}:${to}`, load) : await load();
+    return stored.cache ? await stored.cache.get(`${sentimentHoursCachePrefix(symbol)}${from}:${to}`, load) : await load();
   } catch (err) {
     if (err instanceof StorageError) throw new HttpError(503, 'DATABASE_UNAVAILABLE', 'stored sentiment is in the database, which does not answer now; retry later', { cause: err });
     throw err;

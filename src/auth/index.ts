@@ -1,1 +1,4 @@
-export { TokenVerifier, type ConnectClaims, type SubscriptionClaims } from './token-verifier.js';
+export { TokenVerifier, type ConnectClaims, type SubscriptionClaims, type TokenVerifierOptions } from './token-verifier.js';
+export { loadPublicKey, PublicKeyError, type TokenPublicKey } from './public-key.js';
+export { JwksUnavailableError, JWKS_MAX_BYTES, JWKS_MAX_KEYS, type JwksOptions } from './jwks-key-source.js';
+export { tokenVerifierFrom } from './verifier-from-config.js';

@@ -1,4 +1,6 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWTHeaderParameters, type JWTPayload, type KeyObject } from 'jose';
+import { JWKS_ALGORITHMS, JwksKeySource, JwksUnavailableError, type JwksOptions } from './jwks-key-source.js';
+import type { TokenPublicKey } from './public-key.js';
 import { DisconnectCode, DisconnectError, ErrorCode, ProtocolError } from '../protocol/index.js';
 
 export interface ConnectClaims {
@@ -17,23 +19,61 @@ export interface SubscriptionClaims {
   info: unknown;
 }
 
+export interface TokenVerifierOptions {
+  /** HS256 secret (SUPERNOVA_TOKEN_HMAC_SECRET). */
+  hmacSecret?: string | undefined;
+  /** A static RSA or EC public key (SUPERNOVA_TOKEN_PUBLIC_KEY), loaded by loadPublicKey. */
+  publicKey?: TokenPublicKey | undefined;
+  /** A remote key set (SUPERNOVA_TOKEN_JWKS_URL). */
+  jwks?: JwksOptions | undefined;
+  /** When set, a token must carry this `aud` (SUPERNOVA_TOKEN_AUDIENCE). */
+  audience?: string | undefined;
+  /** When set, a token must carry this `iss` (SUPERNOVA_TOKEN_ISSUER). */
+  issuer?: string | undefined;
+  /** Where a key set that cannot be fetched is reported (counted, logged at most once a period). */
+  onError?: (where: string, err: unknown) => void;
+}
+
+/** HMAC algorithms the shared secret verifies; never asymmetric ones, whatever a token says. */
+const HMAC_ALGORITHMS = ['HS256'];
+
 /**
- * Verifies HS256 connection and subscription JWTs (Centrifugo's claims: sub, exp, channels,
- * info; channel for subscription tokens). An expired token is error 109 so the SDK fetches a new
- * one; any other bad token is disconnect 3500. `sub` must be a string when present (the user id
- * is compared and used as a registry key as a string), and a token with a `channel` claim is a
- * subscription token, never a connection token: otherwise any subscription token a client holds
- * would let it connect (or refresh) as that user.
+ * Verifies connection and subscription JWTs (Centrifugo's claims: sub, exp, channels, info;
+ * channel for subscription tokens), signed with the HMAC secret (HS256), a static RSA or EC
+ * public key, or a key of a JWKS endpoint. The token's `alg` picks the key, and only among the
+ * algorithms each configured key may verify: `alg: none` is never accepted, and an HS256 token
+ * is checked against the secret alone, never against a public key used as an HMAC secret.
+ *
+ * An expired token is error 109 so the SDK fetches a new one; a key set that cannot be fetched is
+ * error 100 (temporary: the SDK retries later); any other bad token is disconnect 3500. `sub`
+ * must be a string when present (the user id is compared and used as a registry key as a
+ * string), and a token with a `channel` claim is a subscription token, never a connection token:
+ * otherwise any subscription token a client holds would let it connect (or refresh) as that user.
  */
 export class TokenVerifier {
-  private readonly key: Uint8Array | undefined;
+  private readonly hmacKey: Uint8Array | undefined;
+  private readonly publicKey: TokenPublicKey | undefined;
+  private readonly jwks: JwksKeySource | undefined;
+  private readonly algorithms: string[];
+  private readonly claims: { audience?: string; issuer?: string };
+  private readonly onError: (where: string, err: unknown) => void;
 
-  constructor(secret: string | undefined) {
-    this.key = secret === undefined ? undefined : new TextEncoder().encode(secret);
+  constructor(opts: TokenVerifierOptions) {
+    if (opts.publicKey && opts.jwks) throw new Error('a static public key and a JWKS endpoint are exclusive');
+    this.hmacKey = opts.hmacSecret === undefined ? undefined : new TextEncoder().encode(opts.hmacSecret);
+    this.publicKey = opts.publicKey;
+    this.jwks = opts.jwks ? new JwksKeySource(opts.jwks) : undefined;
+    this.algorithms = [
+      ...(this.hmacKey ? HMAC_ALGORITHMS : []),
+      ...(this.publicKey?.algorithms ?? []),
+      ...(this.jwks ? JWKS_ALGORITHMS : []),
+    ];
+    this.claims = { ...(opts.audience === undefined ? {} : { audience: opts.audience }), ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }) };
+    this.onError = opts.onError ?? (() => {});
   }
 
   get enabled(): boolean {
-    return this.key !== undefined;
+    return this.algorithms.length > 0;
   }
 
   async verifyConnect(token: string): Promise<ConnectClaims> {
@@ -54,15 +94,31 @@ export class TokenVerifier {
   }
 
   private async verify(token: string): Promise<JWTPayload> {
-    if (!this.key) throw new DisconnectError(DisconnectCode.InvalidToken, 'invalid token: tokens are not enabled (set SUPERNOVA_TOKEN_HMAC_SECRET)');
+    if (!this.enabled) throw new DisconnectError(DisconnectCode.InvalidToken, 'invalid token: tokens are not enabled (set SUPERNOVA_TOKEN_HMAC_SECRET, SUPERNOVA_TOKEN_PUBLIC_KEY or SUPERNOVA_TOKEN_JWKS_URL)');
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.keyFor, { algorithms: this.algorithms, ...this.claims });
       return payload;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new ProtocolError(ErrorCode.TokenExpired);
+      if (err instanceof JwksUnavailableError) {
+        this.onError('token-jwks', err);
+        throw new ProtocolError(ErrorCode.Internal, err.message);
+      }
       throw new DisconnectError(DisconnectCode.InvalidToken, `invalid token: ${(err as Error).message}`);
     }
   }
+
+  /** The key of the token's algorithm family; jose has already refused an algorithm outside `algorithms`. */
+  private readonly keyFor = async (header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<Uint8Array | KeyObject | CryptoKey> => {
+    if (HMAC_ALGORITHMS.includes(header.alg)) {
+      if (this.hmacKey) return this.hmacKey;
+    } else if (this.publicKey?.algorithms.includes(header.alg)) {
+      return this.publicKey.key;
+    } else if (this.jwks && JWKS_ALGORITHMS.includes(header.alg)) {
+      return this.jwks.key(header, token);
+    }
+    throw new joseErrors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed: ${header.alg}`);
+  };
 }
 
 /** The user a token names: `sub`, or "" without one; any other type is not a user id. */

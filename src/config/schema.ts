@@ -4,6 +4,7 @@ import { ConfigError } from './config-error.js';
 import { FALLBACK_MAX_CONNECTIONS, memoryBudgetBytes, openFileBudget, openFileSoftLimit } from './host-limits.js';
 import { BAR_ROW_BYTES, FEED_KINDS, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin, SYMBOL_STATE_BYTES } from '../../streams/index.js';
 import { HttpRate, httpRateSchema } from './http-rate.js';
+import { loadPublicKey, PublicKeyError } from '../auth/public-key.js';
 import { ML_BACKEND_CHOICES } from '../ml/backend-choice.js';
 import { checkSentinelMaster, parseRedisTarget, redactRedisUrl, REDIS_TOPOLOGIES, RedisTargetError, type RedisTopology } from '../redis/redis-target.js';
 
@@ -142,7 +143,16 @@ export const configEntries = {
   mlCacheTtlMs: { env: 'SUPERNOVA_ML_CACHE_TTL_MS', schema: int(1, 30 * 86_400_000).default(3_600_000), doc: 'Sentiment inference cache: how long a result is kept in L1, and in L2 (Redis, with SUPERNOVA_REDIS_URL; keys PREFIX:ml:cache:VERSION:HASH)' },
   mlModelsMax: { env: 'SUPERNOVA_ML_MODELS_MAX', schema: int(1, 16).default(2), doc: 'Sentiment replicas: model versions kept loaded in every replica; a version loaded past it unloads the least recently current' },
   mlWorkerNice: { env: 'SUPERNOVA_ML_WORKER_NICE', schema: int(0, 19).default(10), doc: 'Sentiment replicas, Linux: nice value of each worker thread, so that when inference saturates the cores the event loop (sockets, HTTP) gets them first; 0 leaves the default priority' },
-  tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; unset means no token is accepted' },
+  tokenHmacSecret: { env: 'SUPERNOVA_TOKEN_HMAC_SECRET', schema: optionalSecret, doc: 'HS256 secret of connection and subscription JWTs; with SUPERNOVA_TOKEN_PUBLIC_KEY and SUPERNOVA_TOKEN_JWKS_URL unset too, no token is accepted' },
+  tokenPublicKey: { env: 'SUPERNOVA_TOKEN_PUBLIC_KEY', schema: z.string().min(1).optional(), doc: 'RSA (RS256, RS384, RS512) or EC (P-256: ES256, P-384: ES384) public key of connection and subscription JWTs: PEM text (`\\n` escapes allowed) or the path of a PEM file; exclusive with SUPERNOVA_TOKEN_JWKS_URL' },
+  tokenJwksUrl: { env: 'SUPERNOVA_TOKEN_JWKS_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(), doc: 'JWKS endpoint whose RSA and EC keys verify connection and subscription JWTs (picked by `kid`); cached, fetched again when a token names an unknown `kid`' },
+  tokenJwksTimeoutMs: { env: 'SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS', schema: int(50, 60_000).default(2_000), doc: 'Longest a JWKS fetch may take; a connect or subscribe waiting on it then gets error 100 (temporary), so the SDK retries. Below SUPERNOVA_HANDLER_TIMEOUT_MS' },
+  tokenJwksCooldownMs: { env: 'SUPERNOVA_TOKEN_JWKS_COOLDOWN_MS', schema: int(0, 3_600_000).default(30_000), doc: 'After a JWKS fetch, tokens with an unknown `kid` are refused (3500) without a new fetch for this long' },
+  tokenJwksCacheMaxAgeMs: { env: 'SUPERNOVA_TOKEN_JWKS_CACHE_MAX_AGE_MS', schema: int(1, 86_400_000).default(600_000), doc: 'A fetched key set is used this long, then fetched again before the next token: how long a key removed from the set stays accepted' },
+  tokenAudience: { env: 'SUPERNOVA_TOKEN_AUDIENCE', schema: z.string().min(1).optional(), doc: 'When set, connection and subscription JWTs must have this `aud`' },
+  tokenIssuer: { env: 'SUPERNOVA_TOKEN_ISSUER', schema: z.string().min(1).optional(), doc: 'When set, connection and subscription JWTs must have this `iss`' },
+  wsCompression: { env: 'SUPERNOVA_WS_COMPRESSION', schema: z.enum(['off', 'shared', 'dedicated']).default('off'), doc: 'WebSocket permessage-deflate, for clients that offer it: `shared` (one compressor for all sockets, no memory per socket, each frame compressed alone), `dedicated` (a compressor of its own per socket, about 4 KB, whose 512-byte window lets a frame refer to the previous ones: consecutive market snapshots shrink about 6x instead of 1.4x); see WebSocket compression' },
+  wsCompressionMinBytes: { env: 'SUPERNOVA_WS_COMPRESSION_MIN_BYTES', schema: int(0, 16 * 1024 * 1024).default(128), doc: 'With SUPERNOVA_WS_COMPRESSION on, frames shorter than this go uncompressed (replies, pings: deflate saves little on them and costs the same call per socket); market snapshots are about 230 bytes' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },
   marketSource: { env: 'SUPERNOVA_MARKET_SOURCE', schema: z.enum(['pipeline', 'mirror']).default('pipeline'), doc: 'Where this node\'s bars API, market snapshots and `market.*` RPC come from: `pipeline` (its own market pipeline, from its feed and HTTP ingest) or `mirror` (the shared `market:` and `bars:` channels of the node that runs the pipeline; needs the Redis broker and SUPERNOVA_FEED=none, and HTTP ingest answers 421)' },
@@ -331,6 +341,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   checkSpill(out, problems);
   checkRedisTarget(out, problems);
   checkTasks(out, problems);
+  checkTokenKeys(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const config = out as SupernovaConfig;
   for (const [key, derive] of Object.entries(derivedDefaults)) {
@@ -345,6 +356,26 @@ function checkChannelWithoutNamespace(out: Record<string, unknown>, problems: st
   if (typeof name !== 'string' || !Array.isArray(out.namespaces)) return;
   const names = (out.namespaces as NamespaceOptions[]).map((ns) => ns.name);
   if (!names.includes(name)) problems.push(`${configEntries.channelWithoutNamespace.env}=${JSON.stringify(name)}: no such namespace (namespaces: ${names.join(', ')})`);
+}
+
+/** A static key must load; it and a key set are exclusive; a key set fetch ends before the handler's timeout. */
+function checkTokenKeys(out: Record<string, unknown>, problems: string[]): void {
+  const { tokenPublicKey: env, tokenJwksUrl: jwksEnv, tokenJwksTimeoutMs: timeoutEnv, handlerTimeoutMs: handlerEnv } = {
+    tokenPublicKey: configEntries.tokenPublicKey.env, tokenJwksUrl: configEntries.tokenJwksUrl.env,
+    tokenJwksTimeoutMs: configEntries.tokenJwksTimeoutMs.env, handlerTimeoutMs: configEntries.handlerTimeoutMs.env,
+  };
+  if (typeof out.tokenPublicKey === 'string') {
+    try {
+      loadPublicKey(out.tokenPublicKey);
+    } catch (err) {
+      if (!(err instanceof PublicKeyError)) throw err;
+      problems.push(`${env}: ${err.message}`);
+    }
+    if (out.tokenJwksUrl !== undefined) problems.push(`${env}: set it or ${jwksEnv}, not both (a key set can hold several keys)`);
+  }
+  if (out.tokenJwksUrl !== undefined && typeof out.tokenJwksTimeoutMs === 'number' && typeof out.handlerTimeoutMs === 'number' && out.tokenJwksTimeoutMs >= out.handlerTimeoutMs) {
+    problems.push(`${timeoutEnv}=${out.tokenJwksTimeoutMs}: must be below ${handlerEnv} (${out.handlerTimeoutMs}), or a connect waiting on the key set would time out first`);
+  }
 }
 
 function emptyToUndefined(v: string | undefined): string | undefined {

@@ -1,2 +1,2 @@
-export { WebSocketGateway, type WebSocketGatewayOptions, type RefusalReason } from './websocket-gateway.js';
+export { WebSocketGateway, type WebSocketGatewayOptions, type RefusalReason, type WsCompression } from './websocket-gateway.js';
 export type { SocketPort, ConnectionHandler, ConnectionAcceptor, InboundFrame } from './ports.js';

@@ -36,6 +36,8 @@ export class Session implements SocketPort, Waiter {
     rate: { perSecond: number; burst: number },
     private readonly onServerClose: (code: number) => void,
     private readonly onError: (where: string, err: unknown) => void,
+    /** Replies at least this long are sent compressed where the socket negotiated deflate. */
+    private readonly compressMinBytes = Infinity,
     private readonly waiters?: DeltaWaiters,
   ) {
     this.bucket = new TokenBucket(rate.perSecond, rate.burst);
@@ -51,7 +53,7 @@ export class Session implements SocketPort, Waiter {
       this.onError(`reply-encode-${this.codec.name}`, err);
       frame = this.encodeEach(messages);
     }
-    this.ws.send(frame, this.codec.binary);
+    this.ws.send(frame, this.codec.binary, frame.length >= this.compressMinBytes);
   }
 
   /**

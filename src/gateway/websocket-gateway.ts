@@ -1,3 +1,4 @@
+import * as uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import {
@@ -30,7 +31,27 @@ export interface WebSocketGatewayOptions {
   onDisconnect: (code: number) => void;
   /** Where an exception caught in a uWS callback or a reply encode is reported. */
   onError: (where: string, err: unknown) => void;
+  /** permessage-deflate for clients that offer it (SUPERNOVA_WS_COMPRESSION); off when unset. */
+  compression?: WsCompression;
+  /** Frames shorter than this go uncompressed (SUPERNOVA_WS_COMPRESSION_MIN_BYTES). */
+  compressMinBytes?: number;
 }
+
+export type WsCompression = 'off' | 'shared' | 'dedicated';
+
+/**
+ * uWebSockets.js' compressor per setting. Inbound frames (small commands) use the shared
+ * decompressor either way, whose inflate is bounded by maxPayloadLength. The 4 KB dedicated
+ * compressor is the smallest (it negotiates a 512-byte window): enough to hold the previous
+ * market snapshots, which is what makes it pay on them.
+ */
+// The package's typings declare these constants as types only; they are numbers at run time.
+const { DISABLED, SHARED_COMPRESSOR, SHARED_DECOMPRESSOR, DEDICATED_COMPRESSOR_4KB } = uWS as unknown as Record<'DISABLED' | 'SHARED_COMPRESSOR' | 'SHARED_DECOMPRESSOR' | 'DEDICATED_COMPRESSOR_4KB', number>;
+const COMPRESSORS: Record<WsCompression, number> = {
+  off: DISABLED,
+  shared: SHARED_COMPRESSOR | SHARED_DECOMPRESSOR,
+  dedicated: DEDICATED_COMPRESSOR_4KB | SHARED_DECOMPRESSOR,
+};
 
 const SUBPROTOCOL_MSGPACK = 'centrifuge-msgpack';
 const SUBPROTOCOL_JSON = 'centrifuge-json';
@@ -91,10 +112,18 @@ export class WebSocketGateway {
     return { ...this.refusedUpgrades, open_files: this.guard?.refused ?? 0 };
   }
 
+  /** The shortest frame sent compressed; Infinity with compression off. */
+  private get compressMinBytes(): number {
+    return (this.opts.compression ?? 'off') === 'off' ? Infinity : (this.opts.compressMinBytes ?? 0);
+  }
+
   topicPort(): TopicPort {
     const app = this.app;
+    const min = this.compressMinBytes;
+    // uWebSockets.js compresses for each socket that negotiated deflate (see README, WebSocket
+    // compression); the others get the frame as it is.
     return {
-      publish: (topic, message, binary) => void app.publish(topic, message, binary, false),
+      publish: (topic, message, binary) => void app.publish(topic, message, binary, message.length >= min),
       subscriberCount: (topic) => app.numSubscribers(topic),
       promote: (from, to) => this.deltaWaiters.promote(from, to),
     };
@@ -113,7 +142,7 @@ export class WebSocketGateway {
       // Liveness is the protocol's own ping/pong; uWebSockets.js' idle timer would close quiet clients.
       idleTimeout: 0,
       sendPingsAutomatically: false,
-      compression: 0,
+      compression: COMPRESSORS[o.compression ?? 'off'],
       upgrade: (res, req, context) => {
         const gateway = self.target;
         if (gateway) gateway.upgrade(res, req, context);
@@ -206,7 +235,7 @@ export class WebSocketGateway {
   private open(ws: WebSocket<SocketData>): void {
     this.guard?.upgraded();
     const data = ws.getUserData();
-    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect, this.opts.onError, this.deltaWaiters);
+    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect, this.opts.onError, this.compressMinBytes, this.deltaWaiters);
     data.session = session;
     this.sessions.add(session);
     session.handler = this.opts.acceptor.open(session);

@@ -6,6 +6,8 @@ export { barSink, isBarRow } from './bar-sink.js';
 export { TickSink, type TickSinkMethod, type TickSinkStats } from './tick-sink.js';
 export { newsSink, NEWS_LIMITS, type NewsRow } from './news-sink.js';
 export { sentimentSink, type SentimentLabel, type SentimentRow } from './sentiment-sink.js';
+export { replaceSentiment, MAX_REPLACED_ROWS } from './sentiment-replace.js';
+export { countNews, newsPage, MAX_NEWS_PAGE, type NewsCursor, type NewsRange, type StoredNews } from './news-queries.js';
 export { recentSentiment, sentimentHours, MAX_RECENT_SENTIMENT, MAX_SENTIMENT_SPAN_MS, MAX_SENTIMENT_SYMBOLS, type RecentSentiment, type SentimentHour } from './sentiment-queries.js';
 export { QUERY_SECONDS_BOUNDS, MAX_QUERY_NAMES, type QueryLatencyReport } from './query-latency.js';
 export { TIMESCALE_STATEMENTS, timescaleState, timescaleUsable, type TimescaleExtension, type TimescaleState } from './timescale.js';

@@ -1,6 +1,7 @@
 export { SentimentPipeline } from './sentiment-pipeline.js';
 export type { SentimentPipelineOptions, SourceCounts } from './sentiment-pipeline.js';
 export { RollingSentiment } from './rolling-sentiment.js';
+export { scoredFigures } from './scored-figures.js';
 export type { RollingSentimentOptions } from './rolling-sentiment.js';
 export { SimulatedNews } from './simulated-news.js';
 export type { SimulatedNewsOptions } from './simulated-news.js';

@@ -1,9 +1,10 @@
 import type { ChannelPublisher, StreamLogger } from '../ports.js';
 import { InvalidOptionError, SentimentBusyError, SentimentUnavailableError } from '../errors.js';
 import { checkNews, newsLimits, NEWS_REJECT_REASONS, type NewsLimits, type NewsRejectReason } from './news-validation.js';
-import { RollingSentiment, round, type RollingSentimentOptions } from './rolling-sentiment.js';
+import { RollingSentiment, type RollingSentimentOptions } from './rolling-sentiment.js';
+import { scoredFigures } from './scored-figures.js';
 import type { NewsArchive, NewsFeed, NewsIntake, NewsSubmission, NewsSubmitReport, SubmitPolicy, TextScorer } from './ports.js';
-import { NEWS_SOURCES, sentimentChannel, SENTIMENT_CLASSES, type NewsItem, type NewsSource, type ScoredText, type SentimentScoreMessage } from './types.js';
+import { NEWS_SOURCES, sentimentChannel, type NewsItem, type NewsSource, type ScoredText, type SentimentScoreMessage } from './types.js';
 
 export interface SentimentPipelineOptions {
   scorer: TextScorer;
@@ -337,9 +338,7 @@ export class SentimentPipeline implements NewsIntake {
 
   private deliver(e: Entry, result: ScoredText, model: string | null, touched: Set<string>): void {
     const { item } = e;
-    const scores = { bearish: round(num(result.scores?.bearish)), bullish: round(num(result.scores?.bullish)), neutral: round(num(result.scores?.neutral)) };
-    const label = SENTIMENT_CLASSES.includes(result.label) ? result.label : 'neutral';
-    const sentiment = round(scores.bullish - scores.bearish);
+    const { label, scores, sentiment } = scoredFigures(result);
     const stored = this.o.archive?.storeNews(item) ?? false;
     for (const symbol of item.symbols) {
       const message: SentimentScoreMessage = { type: 'score', symbol, id: item.id, headline: item.headline, source: item.source ?? null, ts: item.ts, label, scores, sentiment, model };
@@ -384,8 +383,4 @@ export class SentimentPipeline implements NewsIntake {
     this.lastLogAt = now;
     this.logger.warn(fields, msg);
   }
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
 }

@@ -1,32 +1,15 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { ActorRuntime } from '../../actors/runtime/index.js';
 import { createRedisConnector } from '../../src/redis/index.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, testPrefix } from '../support/redis-broker.js';
-import { ModelReplicas, type ModelReplicasOptions } from '../../actors/model-replica/model-replicas.js';
-import { MODEL_DIR } from '../../actors/model-replica/test-support.js';
+import { testReplicas } from '../../actors/model-replica/test-support.js';
 
-const open: { m: ModelReplicas; rt: ActorRuntime }[] = [];
+const fleet = testReplicas('ml-l2', { batchMax: 64, cache: { maxItems: 20_000, maxBytes: 16 << 20, ttlMs: 60_000 } });
+const replicas = fleet.start;
 
-async function replicas(o: Partial<ModelReplicasOptions> = {}): Promise<ModelReplicas> {
-  const rt = new ActorRuntime({ name: 'ml-l2' });
-  rt.start();
-  const m = new ModelReplicas({
-    runtime: rt, modelDir: MODEL_DIR, backend: 'auto', replicas: 2, batchMax: 64, batchWaitMs: 2, timeoutMs: 5_000, maxQueued: 10_000,
-    cache: { maxItems: 20_000, maxBytes: 16 << 20, ttlMs: 60_000 }, modelsMax: 2, ...o,
-  });
-  open.push({ m, rt });
-  await m.start();
-  return m;
-}
 
-afterEach(async () => {
-  for (const { m, rt } of open.splice(0)) {
-    await m.stop();
-    await rt.stop();
-  }
-});
+afterEach(() => fleet.stopAll());
 
 const reachable = await redisReachable();
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { barInterval } from '../../../streams/index.js';
+import { symbolArg, timeArg } from '../task-args.js';
 import type { TaskDefinition } from '../types.js';
 import type { BarReader } from './bar-reader.js';
 import { seriesBytes, type SmaInput, type SmaResult } from './sma-kernel.js';
@@ -11,18 +12,14 @@ const CAPITAL = 10_000;
 /** Regular US hours: 252 days of 6.5 hours, for the annualised Sharpe ratio. */
 const TRADING_MS_PER_YEAR = 252 * 6.5 * 3_600_000;
 
-const time = z.preprocess(
-  (v) => (typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : v),
-  z.number({ error: 'is not a date (ms since epoch, or ISO 8601)' }).int().min(0),
-);
 
 export const smaArgs = z.object({
-  symbol: z.string().regex(/^[A-Z0-9.]{1,12}$/, 'is 1-12 of A-Z 0-9 .'),
+  symbol: symbolArg,
   interval: z.string().regex(/^[1-9]\d{0,6}(ms|s|m|h)$/, 'is a bar interval like 1s, 1m'),
   fast: z.number().int().min(1).max(10_000),
   slow: z.number().int().min(2).max(10_000),
-  from: time.optional(),
-  to: time.optional(),
+  from: timeArg.optional(),
+  to: timeArg.optional(),
 }).strict().refine((a) => a.fast < a.slow, { message: 'fast must be shorter than slow', path: ['fast'] })
   .refine((a) => a.from === undefined || a.to === undefined || a.from <= a.to, { message: 'from must not be after to', path: ['from'] });
 
