@@ -170,7 +170,10 @@ export class Engine {
         return true;
       },
     });
-    this.fanout = new Fanout(withStreamTopics(this.gateway.topicPort(), this.streams.topics), wireCodecs, { batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError });
+    this.fanout = new Fanout(withStreamTopics(this.gateway.topicPort(), this.streams.topics), wireCodecs, {
+      batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError,
+      delta: { maxBaseBytes: config.deltaBaseMaxBytes, maxBaseChannels: config.deltaBaseMaxChannels },
+    });
     this.storage = config.databaseUrl ? new Storage({ config: { ...config, databaseUrl: config.databaseUrl }, log: this.log, onError }) : undefined;
     this.database = this.storage?.database;
     const database = this.database;
@@ -194,6 +197,7 @@ export class Engine {
       databaseQueries: () => this.database?.queryStats(),
       databaseLatency: () => this.database?.queryHistograms(),
       persistence: () => this.storage?.persistence() ?? {},
+      delta: () => ({ ...this.fanout.delta.stats, baseBytes: this.fanout.delta.baseBytes, waiting: this.gateway.deltaWaiters.size }),
     });
     registerStreamMetrics(this.metrics.registry, () => this.streams.stats());
     this.cache = this.makeCache();

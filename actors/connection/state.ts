@@ -14,6 +14,8 @@ export interface Subscription {
   received: boolean;
   serverSide: boolean;
   joinLeave: boolean;
+  /** Gets fossil deltas: the client asked, the namespace allows it and its encoding carries them. */
+  delta: boolean;
   /** Seconds since the epoch when a subscription token expires, or undefined. */
   expiresAt: number | undefined;
   chanInfo: unknown;

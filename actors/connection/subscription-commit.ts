@@ -1,4 +1,4 @@
-import { ErrorCode, ProtocolError } from '../../src/protocol/index.js';
+import { ErrorCode, ProtocolError, wholeForDelta } from '../../src/protocol/index.js';
 import type { ConnectionDeps } from './deps.js';
 import type { PendingSubscription } from './frame-scope.js';
 import type { ConnectionState } from './state.js';
@@ -22,7 +22,9 @@ export async function commitSubscriptions(state: ConnectionState, deps: Connecti
     if (state.subs.get(p.sub.channel) !== p.sub) continue; // unsubscribed later in the same frame
     // Pushes held for batching were already counted in the history read: out they go first.
     deps.fanout.flushChannel(p.sub.channel);
-    state.port.subscribe(p.sub.channel);
+    // Recovered and latest publications come whole, in the shape a delta subscription expects.
+    if (p.sub.delta && p.result.publications) p.result.publications = p.result.publications.map((pub) => wholeForDelta(state.port.codec, pub));
+    state.port.subscribe(p.sub.channel, p.sub.delta);
     p.sub.committed = true;
   }
 }

@@ -14,6 +14,8 @@ export interface OpenRequest {
   joinLeave: boolean;
   rejectUnrecovered: boolean;
   serverSide: boolean;
+  /** Fossil deltas negotiated (see the subscribe command). */
+  delta?: boolean;
   expiresAt: number | undefined;
   chanInfo: unknown;
 }
@@ -30,7 +32,7 @@ export async function openSubscription(state: ConnectionState, deps: ConnectionD
   const positioned = recoverable || (historyOn && req.wantPositioned);
   const sub: Subscription = {
     channel, options, positioned, recoverable, committed: false, received: false, serverSide: req.serverSide,
-    joinLeave: options.joinLeave || (req.joinLeave && options.presence), expiresAt: req.expiresAt, chanInfo: req.chanInfo,
+    joinLeave: options.joinLeave || (req.joinLeave && options.presence), delta: req.delta === true, expiresAt: req.expiresAt, chanInfo: req.chanInfo,
   };
   state.subs.set(channel, sub);
   deps.fanout.watch(channel);
@@ -76,6 +78,7 @@ export async function openSubscription(state: ConnectionState, deps: ConnectionD
     throw err;
   }
   if (recoverable) result.recoverable = true;
+  if (sub.delta) result.delta = true;
   if (positioned && position) {
     result.positioned = true;
     result.offset = position.offset;

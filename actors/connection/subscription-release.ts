@@ -12,7 +12,7 @@ export async function releaseSubscription(state: ConnectionState, deps: Connecti
   }
   if (!sub.committed) return;
   sub.committed = false;
-  state.port.unsubscribe(sub.channel);
+  state.port.unsubscribe(sub.channel, sub.delta);
   if (sub.options.presence) await deps.broker.removePresence(sub.channel, state.client);
   if (sub.joinLeave) await deps.broker.publishLeave(sub.channel, state.info(sub));
 }

@@ -9,6 +9,7 @@ function recordingPort(counts: Record<string, number>) {
   const port: TopicPort = {
     publish: (topic, message) => void frames.push({ topic, message }),
     subscriberCount: (topic) => counts[topic] ?? 0,
+    promote: () => {},
   };
   return { port, frames };
 }

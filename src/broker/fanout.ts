@@ -1,9 +1,12 @@
 import { type Codec, type ClientInfo, type Publication, type Push, topicPrefix } from '../protocol/index.js';
+import { DeltaFanout, type DeltaLimits } from './delta-fanout.js';
 
 /** The gateway's native pub/sub, as the data plane sees it. */
 export interface TopicPort {
   publish(topic: string, message: string | Uint8Array, binary: boolean): void;
   subscriberCount(topic: string): number;
+  /** Moves every socket waiting on `from` to `to` (a delta subscriber that got its whole publication). */
+  promote(from: string, to: string): void;
 }
 
 /** Where the broker hands publications for local subscribers (and a Redis broker those of other nodes). */
@@ -32,7 +35,11 @@ export interface FanoutOptions {
    * (PublicationCheck); this is the defence behind it.
    */
   onError?: (where: string, err: unknown) => void;
+  /** Bounds of the previous publications kept for delta subscribers (see DeltaFanout). */
+  delta?: DeltaLimits;
 }
+
+const DEFAULT_DELTA_LIMITS: DeltaLimits = { maxBaseBytes: 64 * 1024 * 1024, maxBaseChannels: 100_000 };
 
 /** The native topic of a channel for one wire encoding: subscribers of each encoding get their own bytes. */
 export function topicOf(codec: Codec, channel: string): string {
@@ -58,6 +65,8 @@ export class Fanout implements FanoutSink {
   private readonly onError: (where: string, err: unknown) => void;
   /** Cancels the pending flush (a microtask, or a timer with flushMs > 0); undefined when none is due. */
   private cancelFlush: (() => void) | undefined;
+  /** The delta subscribers' side of every channel. */
+  readonly delta: DeltaFanout;
   delivered = 0;
   published = 0;
 
@@ -65,6 +74,7 @@ export class Fanout implements FanoutSink {
     this.batchMax = Math.max(1, Math.floor(options.batchMax ?? 1));
     this.flushMs = Math.max(0, options.flushMs ?? 0);
     this.onError = options.onError ?? (() => {});
+    this.delta = new DeltaFanout(port, codecs, options.delta ?? DEFAULT_DELTA_LIMITS, this.onError);
   }
 
   publication(channel: string, pub: Publication): void {
@@ -157,6 +167,7 @@ export class Fanout implements FanoutSink {
       // A batch whose encode failed goes push by push, so only what cannot be encoded is lost.
       else if (pushes.length > 1) for (const push of pushes) if (this.sendFrame(codec, topic, [push])) this.delivered += n;
     }
+    this.delivered += this.delta.send(channel, pushes);
   }
 
   private sendFrame(codec: Codec, topic: string, pushes: Push[]): boolean {
@@ -181,7 +192,10 @@ export class Fanout implements FanoutSink {
   unwatch(channel: string): void {
     const w = this.watched.get(channel);
     if (!w) return;
-    if (--w.refs <= 0) this.watched.delete(channel);
+    if (--w.refs <= 0) {
+      this.watched.delete(channel);
+      this.delta.forget(channel);
+    }
   }
 
   /** The newest offset delivered since watch() began, or -1. */

@@ -1,6 +1,7 @@
 export type { Broker, HistoryQuery, HistoryResult, PresenceStats, PublishOptions } from './broker.js';
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
 export { Fanout, topicOf, type TopicPort, type FanoutSink } from './fanout.js';
+export { DeltaFanout, deltaTopicOf, type DeltaLimits, type DeltaStats } from './delta-fanout.js';
 export { FanoutTap } from './fanout-tap.js';
 export { NamespaceRegistry, parseChannelName, type ChannelName } from './channel-name.js';
 export { PublicationCheck, type PublicationCheckOptions } from './publication-check.js';

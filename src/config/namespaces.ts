@@ -37,6 +37,11 @@ export const namespaceSchema = z.object({
   allowPresenceForSubscriber: z.boolean().default(true),
   /** Any connected client may ask for a channel's presence without subscribing (allow_presence_for_client). */
   allowPresenceForClient: z.boolean().default(false),
+  /**
+   * Delta types a subscriber may ask for (Centrifugo's allowed_delta_types): a subscribe with
+   * `delta: 'fossil'` then gets `delta: true` and fossil deltas against the previous publication.
+   */
+  allowedDeltaTypes: z.array(z.enum(['fossil'])).max(1).default([]),
   /** Anonymous connections may subscribe. */
   anonymous: z.boolean().default(true),
   /** Channels `ns#ID` (or `ns:x#ID`) may only be subscribed by user ID. */
@@ -57,8 +62,9 @@ const min5 = 300_000;
 export const defaultNamespaces: readonly NamespaceInput[] = [
   // 1,000 publications of up to 1,000 trades (24 bytes each) fit.
   { name: 'ticks', historySize: 1000, historyTtlMs: min5, recoverable: true, historyMaxBytes: 32 * MiB },
-  { name: 'market', historySize: 1, historyTtlMs: 3_600_000, deliverLatest: true },
-  { name: 'bars', historySize: 1000, historyTtlMs: 3_600_000, recoverable: true },
+  // Consecutive snapshots and partial bars differ in a few fields: fossil deltas carry just those.
+  { name: 'market', historySize: 1, historyTtlMs: 3_600_000, deliverLatest: true, allowedDeltaTypes: ['fossil'] },
+  { name: 'bars', historySize: 1000, historyTtlMs: 3_600_000, recoverable: true, allowedDeltaTypes: ['fossil'] },
   { name: 'sentiment', historySize: 200, historyTtlMs: 3_600_000, recoverable: true },
   // Each node's own figures: shared, the nodes' snapshots would interleave on one channel.
   { name: 'metrics', historySize: 1, historyTtlMs: 60_000, deliverLatest: true, scope: 'node' },

@@ -9,9 +9,14 @@ export interface SocketPort {
   readonly session?: string;
   /** Encodes the messages into one frame and sends it. */
   send(messages: readonly ServerMessage[]): void;
-  /** Starts and stops native delivery of a channel's publications to this socket. */
-  subscribe(channel: string): void;
-  unsubscribe(channel: string): void;
+  /**
+   * Starts and stops native delivery of a channel's publications to this socket; `delta` for a
+   * subscription that gets fossil deltas (its first publication whole, see DeltaFanout).
+   */
+  subscribe(channel: string, delta?: boolean): void;
+  /** True when subscribe(channel, true) gives fossil deltas; a port without it never negotiates delta. */
+  readonly deltaTopics?: boolean;
+  unsubscribe(channel: string, delta?: boolean): void;
   /** The client completed connect: server pings start and the connect deadline is lifted. */
   connected(): void;
   close(code: DisconnectCode, reason?: string): void;

@@ -1,7 +1,8 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { type Codec, DisconnectCode, ErrorCode, ProtocolError, type ServerMessage, disconnectReasons } from '../protocol/index.js';
-import { topicOf } from '../broker/index.js';
+import { deltaTopicOf, topicOf } from '../broker/index.js';
 import type { ConnectionHandler, SocketPort } from './ports.js';
+import type { DeltaWaiters, Waiter } from './delta-waiters.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface SocketData { session: Session | undefined; codec: Codec; remote: string }
@@ -15,7 +16,7 @@ export const WS_CLOSE_MESSAGE_TOO_BIG = 1009;
 export const PING_CHANNEL = ' ping';
 
 /** One WebSocket: the port its actor uses, and the gateway's per-socket bookkeeping. */
-export class Session implements SocketPort {
+export class Session implements SocketPort, Waiter {
   handler: ConnectionHandler | undefined;
   closed = false;
   private slowSince = 0;
@@ -24,6 +25,9 @@ export class Session implements SocketPort {
   connectedAt = 0;
   lastPongAt = 0;
   readonly bucket: TokenBucket;
+  /** Wait topics of this socket's delta subscriptions still waiting for a whole publication. */
+  private readonly waiting = new Set<string>();
+  readonly deltaTopics: boolean;
 
   constructor(
     private readonly ws: WebSocket<SocketData>,
@@ -34,8 +38,10 @@ export class Session implements SocketPort {
     private readonly onError: (where: string, err: unknown) => void,
     /** Replies at least this long are sent compressed where the socket negotiated deflate. */
     private readonly compressMinBytes = Infinity,
+    private readonly waiters?: DeltaWaiters,
   ) {
     this.bucket = new TokenBucket(rate.perSecond, rate.burst);
+    this.deltaTopics = waiters !== undefined;
   }
 
   send(messages: readonly ServerMessage[]): void {
@@ -69,12 +75,42 @@ export class Session implements SocketPort {
     return this.codec.encode(ok);
   }
 
-  subscribe(channel: string): void {
-    if (!this.closed) this.ws.subscribe(topicOf(this.codec, channel));
+  subscribe(channel: string, delta = false): void {
+    if (this.closed) return;
+    if (!delta || !this.waiters) {
+      this.ws.subscribe(topicOf(this.codec, channel));
+      return;
+    }
+    // A delta subscriber waits for one whole publication, then the fan-out promotes it.
+    const wait = deltaTopicOf(this.codec, channel, 'wait');
+    this.ws.subscribe(wait);
+    this.waiting.add(wait);
+    this.waiters.add(wait, this);
   }
 
-  unsubscribe(channel: string): void {
-    if (!this.closed) this.ws.unsubscribe(topicOf(this.codec, channel));
+  unsubscribe(channel: string, delta = false): void {
+    if (this.closed) return;
+    if (!delta) {
+      this.ws.unsubscribe(topicOf(this.codec, channel));
+      return;
+    }
+    const wait = deltaTopicOf(this.codec, channel, 'wait');
+    this.ws.unsubscribe(wait);
+    this.ws.unsubscribe(deltaTopicOf(this.codec, channel, 'delta'));
+    this.stopWaiting(wait);
+  }
+
+  promote(from: string, to: string): void {
+    if (!this.waiting.delete(from) || this.closed || this.slowSince !== 0) return;
+    this.ws.unsubscribe(from);
+    this.ws.subscribe(to);
+  }
+
+  private stopWaiting(wait?: string): void {
+    for (const t of wait === undefined ? [...this.waiting] : [wait]) {
+      this.waiting.delete(t);
+      this.waiters?.remove(t, this);
+    }
   }
 
   connected(): void {
@@ -96,6 +132,7 @@ export class Session implements SocketPort {
   private end(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopWaiting();
     this.onServerClose(code);
     this.ws.end(code, reason);
   }
@@ -112,6 +149,7 @@ export class Session implements SocketPort {
     this.slowSince = Date.now();
     setImmediate(() => {
       if (this.closed) return;
+      this.stopWaiting();
       for (const topic of this.ws.getTopics()) this.ws.unsubscribe(topic);
       this.slowLimit = maxBackpressure;
       this.drained();
@@ -128,5 +166,6 @@ export class Session implements SocketPort {
   /** The socket is gone (closed by either side): no uWebSockets.js call is allowed after this. */
   markClosed(): void {
     this.closed = true;
+    this.stopWaiting();
   }
 }

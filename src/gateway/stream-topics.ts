@@ -49,5 +49,7 @@ export function withStreamTopics(native: TopicPort, streams: StreamTopics): Topi
       streams.publish(topic, message);
     },
     subscriberCount: (topic) => native.subscriberCount(topic) + streams.count(topic),
+    // Stream sessions never ask for delta (they have no wait topics): only sockets are promoted.
+    promote: (from, to) => native.promote(from, to),
   };
 }

@@ -10,6 +10,7 @@ import type { ConnectionAcceptor } from './ports.js';
 import { PING_CHANNEL, Session, type SocketData } from './session.js';
 import { Pinger } from './pinger.js';
 import { SocketGuard } from './socket-guard.js';
+import { DeltaWaiters } from './delta-waiters.js';
 
 export interface WebSocketGatewayOptions {
   path: string;
@@ -79,6 +80,8 @@ const FRAME_OVERSHOOT_BYTES = 64 * 1024;
  */
 export class WebSocketGateway {
   readonly sessions = new Set<Session>();
+  /** Delta subscriptions waiting for their first whole publication. */
+  readonly deltaWaiters = new DeltaWaiters();
   private readonly pinger: Pinger;
   private readonly guard: SocketGuard | undefined;
   private draining = false;
@@ -122,6 +125,7 @@ export class WebSocketGateway {
     return {
       publish: (topic, message, binary) => void app.publish(topic, message, binary, message.length >= min),
       subscriberCount: (topic) => app.numSubscribers(topic),
+      promote: (from, to) => this.deltaWaiters.promote(from, to),
     };
   }
 
@@ -231,7 +235,7 @@ export class WebSocketGateway {
   private open(ws: WebSocket<SocketData>): void {
     this.guard?.upgraded();
     const data = ws.getUserData();
-    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect, this.opts.onError, this.compressMinBytes);
+    const session = new Session(ws, data.codec, data.remote, { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst }, this.opts.onDisconnect, this.opts.onError, this.compressMinBytes, this.deltaWaiters);
     data.session = session;
     this.sessions.add(session);
     session.handler = this.opts.acceptor.open(session);

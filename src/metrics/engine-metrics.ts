@@ -34,6 +34,8 @@ export interface MetricsSources {
   databaseLatency?(): ReadonlyMap<string, HistogramSeriesCounts> | undefined;
   /** The Redis broker's counts, when it runs (RedisBroker.stats). */
   redisBroker?(): RedisBrokerStats | undefined;
+  /** Fossil delta fan-out: publications sent as deltas or whole, bases evicted and held, subscriptions waiting for a whole one. */
+  delta?(): { deltas: number; wholes: number; evictions: number; baseBytes: number; waiting: number };
 }
 
 /**
@@ -149,6 +151,13 @@ export class EngineMetrics {
     sourcedCounter('supernova_redis_messages_dropped_total', 'PUB/SUB messages this node could not read (another version\'s, or corrupt)', this.registry, (): Record<string, number> => { const r = redis(); return r ? { '': r.dropped } : {}; });
     sourcedCounter('supernova_redis_local_fallbacks_total', 'Pipeline publications delivered only to this node\'s subscribers because Redis was unreachable', this.registry, (): Record<string, number> => { const r = redis(); return r ? { '': r.localFallbacks } : {}; });
     sourcedCounter('supernova_history_evicted_total', 'Publications history dropped before their TTL, by the budget that dropped them (channel, namespace, total, memory)', this.registry, () => ({ ...history()?.evicted }), 'reason');
+    const delta = () => sources.delta?.();
+    sourcedCounter('supernova_delta_publications_total', 'Publications sent to fossil-delta subscribers (one per encoding), by kind: delta, or whole (no base, or the delta was not smaller)', this.registry,
+      (): Record<string, number> => { const d = delta(); return d ? { delta: d.deltas, whole: d.wholes } : {}; }, 'kind');
+    sourcedCounter('supernova_delta_base_evictions_total', 'Previous publications dropped from the delta base cache (SUPERNOVA_DELTA_BASE_MAX_BYTES / _CHANNELS); the channel\'s next publication went whole', this.registry,
+      (): Record<string, number> => { const d = delta(); return d ? { '': d.evictions } : {}; });
+    new Gauge({ name: 'supernova_delta_base_bytes', help: 'Bytes of previous publications held for fossil-delta subscribers', registers, collect() { this.set(delta()?.baseBytes ?? 0); } });
+    new Gauge({ name: 'supernova_delta_waiting_subscriptions', help: 'Delta subscriptions waiting for their first whole publication', registers, collect() { this.set(delta()?.waiting ?? 0); } });
     sourcedCounter('supernova_log_lines_dropped_total', 'Log lines never written: the log output was full past its backlog limits, or failed', this.registry, () => ({ '': sources.logLinesDropped?.() ?? 0 }));
   }
 

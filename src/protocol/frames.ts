@@ -14,6 +14,8 @@ export interface Publication {
   offset?: number;
   info?: ClientInfo;
   tags?: Record<string, string>;
+  /** Set on a delta subscriber's publication whose data is a fossil delta against the previous one. */
+  delta?: boolean;
 }
 
 export interface ConnectRequest {
@@ -34,6 +36,8 @@ export interface SubscribeRequest {
   recoverable?: boolean;
   join_leave?: boolean;
   flag?: number;
+  /** Delta compression asked for: '' (none) or 'fossil'. */
+  delta?: '' | 'fossil';
 }
 export interface ChannelRequest { channel: string }
 export interface PublishRequest { channel: string; data: unknown }
@@ -73,6 +77,8 @@ export interface SubscribeResult {
   positioned?: boolean;
   was_recovering?: boolean;
   data?: unknown;
+  /** The subscription gets fossil deltas (the namespace allows them and the client asked). */
+  delta?: boolean;
 }
 
 export interface ConnectResult {

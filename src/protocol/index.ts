@@ -9,3 +9,4 @@ export { InvalidDataError, measureWireValue, type WireValueLimits, type WireValu
 export { protobufCodec } from './protobuf-codec.js';
 export { wireCodecs, topicPrefix } from './wire-codecs.js';
 export { type EmulationRequest, emulationRequestFromJson, emulationRequestFromProtobuf } from './emulation-request.js';
+export { carriesDelta, dataBytes, deltaPublication, deltaTypes, fossilPatch, wholeForDelta, type DeltaType } from './fossil-delta.js';

@@ -190,10 +190,12 @@ describe('protobuf codec: the direct path of publication pushes', () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 20 });
     const info = fc.record({ client: text, user: text, conn_info: fc.jsonValue({ maxDepth: 2 }), chan_info: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['client', 'user'] });
     const pub = fc.record({
-      data: fc.jsonValue({ maxDepth: 3 }),
+      // A delta subscriber's data is the patch's bytes, with delta set.
+      data: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.uint8Array({ maxLength: 40 })),
       offset: fc.oneof(fc.nat(), fc.constantFrom(0, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER)),
       info,
       tags: fc.dictionary(text, text, { maxKeys: 4 }),
+      delta: fc.boolean(),
     }, { requiredKeys: ['data'] });
     fc.assert(fc.property(fc.oneof(text, fc.constant('')), pub, (channel, p) => {
       const generic = new BinaryWriter().bytes(toBinary(ReplySchema, replyFromMessage({ push: { channel, pub: p } }))).finish();

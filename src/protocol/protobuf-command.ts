@@ -6,7 +6,7 @@ import { bytesToValue } from './protobuf-data.js';
  * A decoded protobuf Command as the JSON-shaped object parseCommand validates, so that both
  * encodings go through one set of rules. proto3 sends no default values, so empty strings,
  * zeros, false and empty bytes are left out, as a JSON SDK leaves out what it does not set.
- * Fields this server does not implement (delta, tf, headers, map subscriptions) are dropped,
+ * Fields this server does not implement (tf, headers, map subscriptions) are dropped,
  * as unknown JSON fields are.
  */
 export function commandToRaw(cmd: PbCommand): Record<string, unknown> {
@@ -24,6 +24,7 @@ export function commandToRaw(cmd: PbCommand): Record<string, unknown> {
       channel: s.channel, token: s.token, positioned: s.positioned, recoverable: s.recoverable, join_leave: s.joinLeave,
       // A bitmask: bits this server does not know (high ones included) are ignored, never refused.
       flag: s.flag === 0n ? undefined : Number(BigInt.asUintN(53, s.flag)),
+      delta: s.delta,
     }), s.data));
   }
   if (cmd.unsubscribe) raw.unsubscribe = { channel: cmd.unsubscribe.channel };

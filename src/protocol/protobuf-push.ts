@@ -19,6 +19,7 @@ const T = {
   info: lenTag(PublicationSchema.field.info.number),
   offset: (PublicationSchema.field.offset.number << 3) | WireType.Varint,
   tags: lenTag(PublicationSchema.field.tags.number),
+  delta: (PublicationSchema.field.delta.number << 3) | WireType.Varint,
   user: lenTag(ClientInfoSchema.field.user.number),
   client: lenTag(ClientInfoSchema.field.client.number),
   connInfo: lenTag(ClientInfoSchema.field.connInfo.number),
@@ -61,6 +62,7 @@ export function encodePublicationPush(channel: string, pub: Publication): Buffer
   if (info) pubLen += fieldSize(info.size);
   if (offset > 0) pubLen += 1 + varintSize(offset);
   for (const [, , kl, vl] of tags) pubLen += fieldSize(fieldSize(kl) + fieldSize(vl));
+  if (pub.delta === true) pubLen += 2;
   const channelLen = Buffer.byteLength(channel);
   const pushLen = (channelLen > 0 ? fieldSize(channelLen) : 0) + fieldSize(pubLen);
   const replyLen = fieldSize(pushLen);
@@ -90,6 +92,10 @@ export function encodePublicationPush(channel: string, pub: Publication): Buffer
     p = writeVarint(out, p, fieldSize(kl) + fieldSize(vl));
     p = writeString(out, p, T.key, k, kl);
     p = writeString(out, p, T.value, v, vl);
+  }
+  if (pub.delta === true) {
+    out[p++] = T.delta;
+    out[p] = 1;
   }
   return out;
 }

@@ -68,7 +68,7 @@ function subscribeResult(s: SubscribeResult): PbSubscribeResult {
   return create(SubscribeResultSchema, {
     expires: s.expires === true, ttl: num(s.ttl), recoverable: s.recoverable === true, epoch: str(s.epoch), offset: big(s.offset),
     publications: (s.publications ?? []).map(publication), recovered: s.recovered === true, positioned: s.positioned === true,
-    wasRecovering: s.was_recovering === true, data: valueToBytes(s.data),
+    wasRecovering: s.was_recovering === true, data: valueToBytes(s.data), delta: s.delta === true,
   });
 }
 
@@ -101,6 +101,7 @@ function publication(p: Publication): PbPublication {
   if (p.offset !== undefined) pub.offset = BigInt(p.offset);
   if (p.info !== undefined) pub.info = clientInfo(p.info);
   if (p.tags !== undefined) pub.tags = p.tags;
+  if (p.delta === true) pub.delta = true;
   return pub;
 }
 

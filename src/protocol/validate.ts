@@ -7,7 +7,7 @@ const token = z.string().min(1).max(16 * 1024);
 const offset = z.number().int().min(0);
 const position = z.object({ offset, epoch: z.string().max(64) });
 
-// Unknown fields are dropped, not refused: newer SDKs add fields (flag, delta...) older servers ignore.
+// Unknown fields are dropped, not refused: newer SDKs add fields (tf, type...) older servers ignore.
 const requests = {
   connect: z.object({
     token: z.string().max(16 * 1024).optional(),
@@ -27,6 +27,8 @@ const requests = {
     recoverable: z.boolean().optional(),
     join_leave: z.boolean().optional(),
     flag: z.number().int().optional(),
+    // Centrifugo disconnects (bad request) a subscribe naming a delta type it does not know.
+    delta: z.enum(['', 'fossil']).optional(),
   }),
   unsubscribe: z.object({ channel }),
   publish: z.object({ channel, data: z.unknown().refine((v) => v !== undefined, 'data is required') }),

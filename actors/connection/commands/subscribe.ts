@@ -1,4 +1,4 @@
-import { ErrorCode, ProtocolError, type SubscribeRequest, type SubscribeResult } from '../../../src/protocol/index.js';
+import { ErrorCode, ProtocolError, carriesDelta, type SubscribeRequest, type SubscribeResult } from '../../../src/protocol/index.js';
 import type { ConnectionDeps } from '../deps.js';
 import type { FrameScope } from '../frame-scope.js';
 import type { ConnectionState } from '../state.js';
@@ -33,6 +33,9 @@ export async function subscribe(state: ConnectionState, req: SubscribeRequest, d
     joinLeave: req.join_leave === true,
     rejectUnrecovered: ((req.flag ?? 0) & FLAG_REJECT_UNRECOVERED) !== 0,
     serverSide: false,
+    // As in Centrifugo, a delta type the namespace does not allow is not an error: the
+    // subscription goes on without delta (the reply says so by leaving `delta` out).
+    delta: req.delta === 'fossil' && options.allowedDeltaTypes.includes('fossil') && carriesDelta(state.port.codec) && state.port.deltaTopics === true,
     expiresAt,
     chanInfo,
   });
