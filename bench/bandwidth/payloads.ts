@@ -2,6 +2,8 @@
  * What the bandwidth bench publishes: each kind is a generator of consecutive publications on one
  * channel, deterministic (seeded), so every variant of a run sends the same bytes.
  */
+import { mulberry32 } from '../../streams/feeds/prng.js';
+
 export type PayloadKind = 'market' | 'large';
 
 export interface PayloadPlan {
@@ -12,18 +14,6 @@ export interface PayloadPlan {
   count: number;
 }
 
-/** A small deterministic PRNG (mulberry32): the same sequence in every child. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const round = (v: number, places: number) => Math.round(v * 10 ** places) / 10 ** places;
 
 /**
@@ -31,7 +21,7 @@ const round = (v: number, places: number) => Math.round(v * 10 ** places) / 10 *
  * consecutive ones differ in last, change, volume, vwap, trades and ts, a few fields each time.
  */
 export function marketSnapshots(symbol = 'AAPL'): () => object {
-  const rnd = random(17);
+  const rnd = mulberry32(17);
   const open = 187.42;
   let last = open;
   let high = open;
@@ -62,7 +52,7 @@ export function marketSnapshots(symbol = 'AAPL'): () => object {
  * kind of message the seed asks compression for.
  */
 export function largePublications(symbol = 'AAPL'): () => object {
-  const rnd = random(29);
+  const rnd = mulberry32(29);
   let mid = 187.42;
   let t = Date.UTC(2026, 11, 1, 14, 30);
   return () => {

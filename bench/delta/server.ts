@@ -7,6 +7,7 @@
 import { pino } from 'pino';
 import { Engine, loadConfig } from '../../src/index.js';
 import { MarketState } from '../../streams/market/market-state.js';
+import { mulberry32 } from '../../streams/feeds/prng.js';
 
 type Command = { cmd: 'start'; symbols: number; ratePerSymbol: number; staticBytes: number } | { cmd: 'window' } | { cmd: 'stop' };
 
@@ -20,24 +21,12 @@ let timer: NodeJS.Timeout | undefined;
 let cpuAt = process.cpuUsage();
 let published = 0;
 
-/** A deterministic random walk per symbol (mulberry32): both phases publish the same stream. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function startPublishing(symbols: number, ratePerSymbol: number, staticBytes: number): void {
   // --static-bytes: reference data a richer snapshot would carry unchanged (name, listing, profile).
   const profile = staticBytes > 0 ? Array.from({ length: staticBytes }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join('') : undefined;
   const state = new MarketState();
   const names = Array.from({ length: symbols }, (_, i) => `SYM${i}`);
-  const rand = rng(42);
+  const rand = mulberry32(42);
   const price = names.map(() => 50 + rand() * 400);
   let ts = 1_764_000_000_000;
   const tickEveryMs = 1000 / ratePerSymbol;

@@ -1,13 +1,13 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { type Codec, DisconnectCode, ErrorCode, ProtocolError, type ServerMessage, disconnectReasons } from '../protocol/index.js';
+import { type Codec, DisconnectCode, type ServerMessage, disconnectReasons } from '../protocol/index.js';
 import { deltaTopicOf, topicOf } from '../broker/index.js';
 import type { ConnectionHandler, SocketPort } from './ports.js';
 import type { DeltaWaiters, Waiter } from './delta-waiters.js';
 import { TokenBucket } from './token-bucket.js';
+import { encodeEach } from './encode-each.js';
 
 export interface SocketData { session: Session | undefined; codec: Codec; remote: string }
 
-const INTERNAL_REPLY_ERROR = new ProtocolError(ErrorCode.Internal).toReplyError();
 
 /** RFC 6455 close code of a message too big to process. */
 export const WS_CLOSE_MESSAGE_TOO_BIG = 1009;
@@ -51,28 +51,9 @@ export class Session implements SocketPort, Waiter {
       frame = this.codec.encode(messages);
     } catch (err) {
       this.onError(`reply-encode-${this.codec.name}`, err);
-      frame = this.encodeEach(messages);
+      frame = encodeEach(this.codec, messages);
     }
     this.ws.send(frame, this.codec.binary, frame.length >= this.compressMinBytes);
-  }
-
-  /**
-   * The frame's messages one by one, after encoding them together failed: a reply that cannot be
-   * encoded becomes error 100 for its command, and the other replies of the frame go out as they
-   * are (a connect reply lost with its neighbours leaves the SDK waiting forever).
-   */
-  private encodeEach(messages: readonly ServerMessage[]): string | Uint8Array {
-    const ok: ServerMessage[] = [];
-    for (const m of messages) {
-      try {
-        this.codec.encodeOne(m);
-        ok.push(m);
-      } catch {
-        const id = (m as { id?: unknown }).id;
-        if (typeof id === 'number' && id > 0) ok.push({ id, error: INTERNAL_REPLY_ERROR });
-      }
-    }
-    return this.codec.encode(ok);
   }
 
   subscribe(channel: string, delta = false): void {

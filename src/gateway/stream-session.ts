@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from 'uWebSockets.js';
 import {
-  type Codec, type Command, DisconnectCode, ErrorCode, ProtocolError, type ServerMessage, disconnectReasons,
+  type Codec, type Command, DisconnectCode, ErrorCode, type ServerMessage, disconnectReasons,
 } from '../protocol/index.js';
 import { topicOf } from '../broker/index.js';
 import type { ConnectionHandler, SocketPort } from './ports.js';
 import { PING_CHANNEL } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 import type { StreamTopics } from './stream-topics.js';
+import { encodeEach } from './encode-each.js';
 
 /**
  * The four HTTP transports. Bidirectional ones (http_stream, sse) take later commands through
@@ -30,7 +31,6 @@ export interface StreamSessionOptions {
   onError: (where: string, err: unknown) => void;
 }
 
-const INTERNAL_REPLY_ERROR = new ProtocolError(ErrorCode.Internal).toReplyError();
 const NEVER_LATE = Number.MAX_SAFE_INTEGER;
 
 /** The disconnect a uni client gets for a refused connect: it cannot read a reply error. */
@@ -129,7 +129,7 @@ export class StreamSession implements SocketPort {
       frame = this.codec.encode(out);
     } catch (err) {
       this.opts.onError(`reply-encode-${this.codec.name}`, err);
-      frame = this.encodeEach(out);
+      frame = encodeEach(this.codec, out);
     }
     this.writeFrame(frame);
   }
@@ -153,20 +153,6 @@ export class StreamSession implements SocketPort {
       } else if (r.id === undefined) out.push(m);
     }
     return out;
-  }
-
-  private encodeEach(messages: readonly ServerMessage[]): string | Uint8Array {
-    const ok: ServerMessage[] = [];
-    for (const m of messages) {
-      try {
-        this.codec.encodeOne(m);
-        ok.push(m);
-      } catch {
-        const id = (m as { id?: unknown }).id;
-        if (typeof id === 'number' && id > 0) ok.push({ id, error: INTERNAL_REPLY_ERROR });
-      }
-    }
-    return this.codec.encode(ok);
   }
 
   /** A frame of the fan-out (or a ping), already encoded; `uniFrame` gives the unwrapped variant. */
