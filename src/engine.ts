@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
 import { DisconnectCode, ErrorCode, ProtocolError, wireCodecs, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
-import { registerStreamMetrics, StreamGateway, WebSocketGateway, withStreamTopics } from './gateway/index.js';
+import { registerStreamMetrics, StreamGateway, WebSocketGateway, withStreamTopics, type SocketPort } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
@@ -130,38 +130,32 @@ export class Engine {
     this.runtime = new ActorRuntime({ name: 'supernova', logger: this.log });
     this.memory = new MemoryWatchdog({ highWaterBytes: config.memoryHighWaterBytes, lowWaterBytes: config.memoryLowWaterBytes, intervalMs: config.memoryCheckIntervalMs, log: this.log });
     const openFiles = openFileSoftLimit();
-    this.gateway = new WebSocketGateway(this.app, {
-      path: '/connection/websocket',
+    // A WebSocket and a stream session (HTTP-streaming, SSE) are held to the same limits and drive the same actors.
+    const sessions = {
       maxFrameBytes: config.maxFrameBytes,
       maxBackpressureBytes: config.maxBackpressureBytes,
       commandsPerSecond: config.commandsPerSecond,
       commandBurst: config.commandBurst,
       pingIntervalMs: config.pingIntervalMs,
       pongTimeoutMs: config.pongTimeoutMs,
-      maxConnections: config.maxConnections,
-      ...(openFiles === undefined ? {} : { maxSockets: openFileBudget(openFiles).maxSockets }),
       memoryPressure: () => this.memory.underPressure,
       log: this.log,
-      acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
-      onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
+      acceptor: { open: (port: SocketPort) => (this.actors as ConnectionActors).open(port) },
+      onDisconnect: (code: number) => this.metrics.disconnects.inc({ code: String(code) }),
       onError,
+    };
+    this.gateway = new WebSocketGateway(this.app, {
+      ...sessions,
+      path: '/connection/websocket',
+      maxConnections: config.maxConnections,
+      ...(openFiles === undefined ? {} : { maxSockets: openFileBudget(openFiles).maxSockets }),
       compression: config.wsCompression,
       compressMinBytes: config.wsCompressionMinBytes,
     });
     this.streams = new StreamGateway(this.app, {
+      ...sessions,
       maxSessions: config.streamMaxSessions,
-      maxFrameBytes: config.maxFrameBytes,
-      maxBackpressureBytes: config.maxBackpressureBytes,
-      commandsPerSecond: config.commandsPerSecond,
-      commandBurst: config.commandBurst,
-      pingIntervalMs: config.pingIntervalMs,
-      pongTimeoutMs: config.pongTimeoutMs,
       node: hostname(),
-      memoryPressure: () => this.memory.underPressure,
-      log: this.log,
-      acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
-      onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
-      onError,
       // With the Redis broker, a request for a session of another node goes there over the control channel.
       forwarding: () => this.redisBroker !== undefined,
       forward: async (req, protobuf) => {
