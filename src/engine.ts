@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig } from './config/index.js';
 import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
 import { DisconnectCode, ErrorCode, ProtocolError, wireCodecs, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
-import { registerStreamMetrics, StreamGateway, WebSocketGateway, withStreamTopics, type SocketPort } from './gateway/index.js';
+import { registerStreamMetrics, StreamGateway, WebSocketGateway, withStreamTopics, type SessionOptions } from './gateway/index.js';
 import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
@@ -131,7 +131,7 @@ export class Engine {
     this.memory = new MemoryWatchdog({ highWaterBytes: config.memoryHighWaterBytes, lowWaterBytes: config.memoryLowWaterBytes, intervalMs: config.memoryCheckIntervalMs, log: this.log });
     const openFiles = openFileSoftLimit();
     // A WebSocket and a stream session (HTTP-streaming, SSE) are held to the same limits and drive the same actors.
-    const sessions = {
+    const sessions: SessionOptions = {
       maxFrameBytes: config.maxFrameBytes,
       maxBackpressureBytes: config.maxBackpressureBytes,
       commandsPerSecond: config.commandsPerSecond,
@@ -140,8 +140,8 @@ export class Engine {
       pongTimeoutMs: config.pongTimeoutMs,
       memoryPressure: () => this.memory.underPressure,
       log: this.log,
-      acceptor: { open: (port: SocketPort) => (this.actors as ConnectionActors).open(port) },
-      onDisconnect: (code: number) => this.metrics.disconnects.inc({ code: String(code) }),
+      acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
+      onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
       onError,
     };
     this.gateway = new WebSocketGateway(this.app, {

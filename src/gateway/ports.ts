@@ -1,4 +1,5 @@
 import type { Codec, Command, DisconnectCode, ServerMessage } from '../protocol/index.js';
+import type { Logger } from 'pino';
 
 /** What a connection actor may do to its socket; no uWebSockets.js type crosses this line. */
 export interface SocketPort {
@@ -39,4 +40,24 @@ export interface ConnectionHandler {
 /** Creates the control-plane side of each new socket (the engine spawns an actor here). */
 export interface ConnectionAcceptor {
   open(port: SocketPort): ConnectionHandler;
+}
+
+/**
+ * What every client session is held to and reports through, whatever its transport (WebSocket,
+ * HTTP-streaming, SSE): the same limits, pings and hooks drive the same connection actors.
+ */
+export interface SessionOptions {
+  maxFrameBytes: number;
+  maxBackpressureBytes: number;
+  commandsPerSecond: number;
+  commandBurst: number;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  /** True while memory is short: new sessions are refused until it is false again. */
+  memoryPressure: () => boolean;
+  acceptor: ConnectionAcceptor;
+  log: Logger;
+  onDisconnect: (code: number) => void;
+  /** Where an exception caught in a uWS callback or a reply encode is reported. */
+  onError: (where: string, err: unknown) => void;
 }

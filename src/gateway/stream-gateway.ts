@@ -1,34 +1,22 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import type { Logger } from 'pino';
 import {
   type Codec, type Command, DisconnectCode, type EmulationRequest, MalformedFrameError, emulationRequestFromJson, emulationRequestFromProtobuf,
   jsonCodec, parseCommand, protobufCodec, wireCodecs,
 } from '../protocol/index.js';
 import { topicOf } from '../broker/index.js';
 import { answerStopped, Detachable } from '../http/index.js';
-import type { ConnectionAcceptor } from './ports.js';
+import type { SessionOptions } from './ports.js';
 import { PING_CHANNEL } from './session.js';
 import { Pinger } from './pinger.js';
 import { type StreamKind, StreamSession } from './stream-session.js';
 import { StreamTopics } from './stream-topics.js';
 import { TokenBucket } from './token-bucket.js';
 
-export interface StreamGatewayOptions {
+export interface StreamGatewayOptions extends SessionOptions {
   /** Stream sessions served at once, of all four transports; one more is refused with 503 (SUPERNOVA_STREAM_MAX_SESSIONS). */
   maxSessions: number;
-  maxFrameBytes: number;
-  maxBackpressureBytes: number;
-  commandsPerSecond: number;
-  commandBurst: number;
-  pingIntervalMs: number;
-  pongTimeoutMs: number;
   /** This node's name, as the connect reply gives it and `/emulation` requests name it. */
   node: string;
-  memoryPressure: () => boolean;
-  acceptor: ConnectionAcceptor;
-  log: Logger;
-  onDisconnect: (code: number) => void;
-  onError: (where: string, err: unknown) => void;
   /** Hands an emulation request for a session of another node to that node; false when none holds it. */
   forward?: (req: EmulationRequest, protobuf: boolean) => Promise<boolean>;
   /** Whether forward() has somewhere to send (a cluster broker runs); without it, 404 at once. */

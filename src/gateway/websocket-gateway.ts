@@ -1,36 +1,22 @@
 import * as uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
-import type { Logger } from 'pino';
 import {
   type Codec, type Command, DisconnectCode, disconnectReasons, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand, protobufCodec, wireCodecs,
 } from '../protocol/index.js';
 import { type TopicPort, topicOf } from '../broker/index.js';
 import { answerStopped, Detachable } from '../http/index.js';
-import type { ConnectionAcceptor } from './ports.js';
+import type { SessionOptions } from './ports.js';
 import { PING_CHANNEL, Session, type SocketData } from './session.js';
 import { Pinger } from './pinger.js';
 import { SocketGuard } from './socket-guard.js';
 import { DeltaWaiters } from './delta-waiters.js';
 
-export interface WebSocketGatewayOptions {
+export interface WebSocketGatewayOptions extends SessionOptions {
   path: string;
-  maxFrameBytes: number;
-  maxBackpressureBytes: number;
-  commandsPerSecond: number;
-  commandBurst: number;
-  pingIntervalMs: number;
-  pongTimeoutMs: number;
   /** WebSocket connections served at once; an upgrade beyond it is refused (SUPERNOVA_MAX_CONNECTIONS). */
   maxConnections: number;
   /** Client sockets of any kind let in (see SocketGuard); unset: no cap. */
   maxSockets?: number;
-  /** True while memory is short: upgrades are refused until it is false again. */
-  memoryPressure: () => boolean;
-  acceptor: ConnectionAcceptor;
-  log: Logger;
-  onDisconnect: (code: number) => void;
-  /** Where an exception caught in a uWS callback or a reply encode is reported. */
-  onError: (where: string, err: unknown) => void;
   /** permessage-deflate for clients that offer it (SUPERNOVA_WS_COMPRESSION); off when unset. */
   compression?: WsCompression;
   /** Frames shorter than this go uncompressed (SUPERNOVA_WS_COMPRESSION_MIN_BYTES). */

@@ -3,18 +3,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/index.js';
+import { loadConfig } from '../../src/index.js';
 import { loadPublicKey } from '../../src/auth/index.js';
-
-function problem(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error(`loaded: ${JSON.stringify(env)}`);
-}
+import { configProblem } from '../support/config-problem.js';
 
 const pem = (k: ReturnType<typeof generateKeyPairSync>['publicKey']) => k.export({ type: 'spki', format: 'pem' }).toString();
 const rsa = pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey);
@@ -35,30 +26,30 @@ describe('token key configuration', () => {
   });
 
   it('a key that cannot be used stops start-up naming the variable', () => {
-    expect(problem({ SUPERNOVA_TOKEN_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' })).toMatch(/SUPERNOVA_TOKEN_PUBLIC_KEY: not a PEM public key/);
-    expect(problem({ SUPERNOVA_TOKEN_PUBLIC_KEY: join(dir, 'missing.pem') })).toMatch(/SUPERNOVA_TOKEN_PUBLIC_KEY: neither PEM text nor a readable file/);
+    expect(configProblem({ SUPERNOVA_TOKEN_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' })).toMatch(/SUPERNOVA_TOKEN_PUBLIC_KEY: not a PEM public key/);
+    expect(configProblem({ SUPERNOVA_TOKEN_PUBLIC_KEY: join(dir, 'missing.pem') })).toMatch(/SUPERNOVA_TOKEN_PUBLIC_KEY: neither PEM text nor a readable file/);
     const notPem = join(dir, 'not.pem');
     writeFileSync(notPem, 'hello');
-    expect(problem({ SUPERNOVA_TOKEN_PUBLIC_KEY: notPem })).toMatch(/does not hold a PEM key/);
+    expect(configProblem({ SUPERNOVA_TOKEN_PUBLIC_KEY: notPem })).toMatch(/does not hold a PEM key/);
     const big = join(dir, 'big.pem');
     writeFileSync(big, Buffer.alloc(100_000, 0x41));
-    expect(problem({ SUPERNOVA_TOKEN_PUBLIC_KEY: big })).toMatch(/holds 100000 bytes/);
+    expect(configProblem({ SUPERNOVA_TOKEN_PUBLIC_KEY: big })).toMatch(/holds 100000 bytes/);
     const weak = pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey);
-    expect(problem({ SUPERNOVA_TOKEN_PUBLIC_KEY: weak })).toMatch(/RSA key of 1024 bits; at least 2048/);
+    expect(configProblem({ SUPERNOVA_TOKEN_PUBLIC_KEY: weak })).toMatch(/RSA key of 1024 bits; at least 2048/);
     const ed = pem(generateKeyPairSync('ed25519').publicKey);
-    expect(problem({ SUPERNOVA_TOKEN_PUBLIC_KEY: ed })).toMatch(/ed25519 key; RSA .* and EC/);
+    expect(configProblem({ SUPERNOVA_TOKEN_PUBLIC_KEY: ed })).toMatch(/ed25519 key; RSA .* and EC/);
     const k1 = pem(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey);
-    expect(problem({ SUPERNOVA_TOKEN_PUBLIC_KEY: k1 })).toMatch(/EC key on secp256k1/);
+    expect(configProblem({ SUPERNOVA_TOKEN_PUBLIC_KEY: k1 })).toMatch(/EC key on secp256k1/);
     const priv = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     // node would derive the public half; a signing key has no place in the server's configuration.
-    expect(problem({ SUPERNOVA_TOKEN_PUBLIC_KEY: priv })).toMatch(/a private key; give its public key/);
+    expect(configProblem({ SUPERNOVA_TOKEN_PUBLIC_KEY: priv })).toMatch(/a private key; give its public key/);
   });
 
   it('a JWKS URL is http(s), exclusive with a static key, and its timeout below the handler timeout', () => {
-    expect(problem({ SUPERNOVA_TOKEN_JWKS_URL: 'ftp://idp/jwks' })).toMatch(/SUPERNOVA_TOKEN_JWKS_URL="ftp:\/\/idp\/jwks": must be an http/);
-    expect(problem({ SUPERNOVA_TOKEN_JWKS_URL: 'not a url' })).toMatch(/SUPERNOVA_TOKEN_JWKS_URL/);
-    expect(problem({ SUPERNOVA_TOKEN_JWKS_URL: 'https://idp/jwks', SUPERNOVA_TOKEN_PUBLIC_KEY: ec })).toMatch(/SUPERNOVA_TOKEN_PUBLIC_KEY: set it or SUPERNOVA_TOKEN_JWKS_URL, not both/);
-    expect(problem({ SUPERNOVA_TOKEN_JWKS_URL: 'https://idp/jwks', SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS: '5000' })).toMatch(/SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS=5000: must be below SUPERNOVA_HANDLER_TIMEOUT_MS \(5000\)/);
-    expect(problem({ SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS: 'soon' })).toMatch(/SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS="soon"/);
+    expect(configProblem({ SUPERNOVA_TOKEN_JWKS_URL: 'ftp://idp/jwks' })).toMatch(/SUPERNOVA_TOKEN_JWKS_URL="ftp:\/\/idp\/jwks": must be an http/);
+    expect(configProblem({ SUPERNOVA_TOKEN_JWKS_URL: 'not a url' })).toMatch(/SUPERNOVA_TOKEN_JWKS_URL/);
+    expect(configProblem({ SUPERNOVA_TOKEN_JWKS_URL: 'https://idp/jwks', SUPERNOVA_TOKEN_PUBLIC_KEY: ec })).toMatch(/SUPERNOVA_TOKEN_PUBLIC_KEY: set it or SUPERNOVA_TOKEN_JWKS_URL, not both/);
+    expect(configProblem({ SUPERNOVA_TOKEN_JWKS_URL: 'https://idp/jwks', SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS: '5000' })).toMatch(/SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS=5000: must be below SUPERNOVA_HANDLER_TIMEOUT_MS \(5000\)/);
+    expect(configProblem({ SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS: 'soon' })).toMatch(/SUPERNOVA_TOKEN_JWKS_TIMEOUT_MS="soon"/);
   });
 });
