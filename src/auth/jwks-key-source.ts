@@ -26,8 +26,12 @@ export class JwksUnavailableError extends Error {
   }
 }
 
-/** JWS algorithms a key set may verify: RSA and EC keys, never HMAC (a JWK `oct` key is refused). */
-export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
+/**
+ * JWS algorithms a key set may verify: RSA, EC and Ed25519 (OKP) keys, never HMAC (a JWK `oct`
+ * key is refused). jose matches the token's `alg` to a key of its type (and curve), so an ES512
+ * token finds no P-256 key and a PS256 token no EC key.
+ */
+export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
 type KeyResolver = (header: JWTHeaderParameters, token: FlattenedJWSInput) => Promise<KeyObject | CryptoKey>;
 

@@ -16,15 +16,18 @@ export class PublicKeyError extends Error {
 /** The key tokens are checked against, and the only algorithms it may verify. */
 export interface TokenPublicKey {
   key: KeyObject;
-  /** Pinned by the key's type: an RSA key verifies RS*, a P-256 key ES256 only, and so on. */
+  /** Pinned by the key's type: an RSA key verifies RS* and PS*, a P-256 key ES256 only, and so on. */
   algorithms: string[];
-  /** What it is, for messages: `rsa 2048`, `ec P-256`. */
+  /** What it is, for messages: `rsa 2048`, `ec P-256`, `ed25519`. */
   description: string;
 }
 
 /** Curves JWS defines an algorithm for (RFC 7518 3.4): the curve decides it. */
 const EC_ALGORITHMS: Record<string, string> = { 'prime256v1': 'ES256', 'P-256': 'ES256', 'secp384r1': 'ES384', 'P-384': 'ES384', 'secp521r1': 'ES512', 'P-521': 'ES512' };
-const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
+/** An RSA key signs with PKCS#1 v1.5 (RS*) or PSS (PS*) alike; the token's `alg` says which. */
+const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+/** `EdDSA` (RFC 8037) and its fully specified name `Ed25519` (RFC 9864) both mean Ed25519 here. */
+const ED25519_ALGORITHMS = ['EdDSA', 'Ed25519'];
 /** Shorter RSA keys are forgeable with public means; jose refuses them too, but at verify time. */
 const MIN_RSA_BITS = 2048;
 
@@ -55,7 +58,9 @@ export function loadPublicKey(value: string): TokenPublicKey {
     if (!alg) throw new PublicKeyError(`an EC key on ${curve || 'an unnamed curve'}; JWTs use P-256 (ES256), P-384 (ES384) or P-521 (ES512)`);
     return { key, algorithms: [alg], description: `ec ${curve}` };
   }
-  throw new PublicKeyError(`a ${key.asymmetricKeyType ?? 'unknown'} key; RSA (RS256) and EC (ES256) keys are supported`);
+  if (key.asymmetricKeyType === 'ed25519') return { key, algorithms: ED25519_ALGORITHMS, description: 'ed25519' };
+  // rsa-pss SPKI keys carry their own hash and salt rules, which JWS's PS* do not always match; Ed448 has no JWS algorithm jose verifies.
+  throw new PublicKeyError(`a ${key.asymmetricKeyType ?? 'unknown'} key; RSA (RS*, PS*), EC (ES256, ES384, ES512) and Ed25519 (EdDSA) keys are supported`);
 }
 
 function isPem(value: string): boolean {

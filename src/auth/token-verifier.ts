@@ -20,9 +20,9 @@ export interface SubscriptionClaims {
 }
 
 export interface TokenVerifierOptions {
-  /** HS256 secret (SUPERNOVA_TOKEN_HMAC_SECRET). */
+  /** HMAC secret (SUPERNOVA_TOKEN_HMAC_SECRET): HS256, HS384, HS512. */
   hmacSecret?: string | undefined;
-  /** A static RSA or EC public key (SUPERNOVA_TOKEN_PUBLIC_KEY), loaded by loadPublicKey. */
+  /** A static RSA, EC or Ed25519 public key (SUPERNOVA_TOKEN_PUBLIC_KEY), loaded by loadPublicKey. */
   publicKey?: TokenPublicKey | undefined;
   /** A remote key set (SUPERNOVA_TOKEN_JWKS_URL). */
   jwks?: JwksOptions | undefined;
@@ -35,14 +35,15 @@ export interface TokenVerifierOptions {
 }
 
 /** HMAC algorithms the shared secret verifies; never asymmetric ones, whatever a token says. */
-const HMAC_ALGORITHMS = ['HS256'];
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 
 /**
  * Verifies connection and subscription JWTs (Centrifugo's claims: sub, exp, channels, info;
- * channel for subscription tokens), signed with the HMAC secret (HS256), a static RSA or EC
- * public key, or a key of a JWKS endpoint. The token's `alg` picks the key, and only among the
- * algorithms each configured key may verify: `alg: none` is never accepted, and an HS256 token
- * is checked against the secret alone, never against a public key used as an HMAC secret.
+ * channel for subscription tokens), signed with the HMAC secret (HS256/384/512), a static RSA,
+ * EC or Ed25519 public key, or a key of a JWKS endpoint. The token's `alg` picks the key, and
+ * only among the algorithms each configured key may verify: `alg: none` is never accepted, an
+ * `alg` the key's type does not fit is an invalid token, and an HS* token is checked against the
+ * secret alone, never against a public key used as an HMAC secret.
  *
  * An expired token is error 109 so the SDK fetches a new one; a key set that cannot be fetched is
  * error 100 (temporary: the SDK retries later); any other bad token is disconnect 3500. `sub`
