@@ -32,6 +32,8 @@ export class ConnectionState {
   /** Grace after the connection token's expiry before the connection is closed. */
   expiryGraceMs = 0;
   connInfo: unknown;
+  /** The connection token's `meta`: for RPC handlers, never for clients. */
+  meta: Record<string, unknown> | undefined;
   readonly subs = new Map<string, Subscription>();
   /** Set once the socket is gone and resources are released; late work must release what it takes. */
   released = false;

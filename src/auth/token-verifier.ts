@@ -1,23 +1,8 @@
 import { errors as joseErrors, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWTHeaderParameters, type JWTPayload, type KeyObject } from 'jose';
 import { JWKS_ALGORITHMS, JwksKeySource, JwksUnavailableError, type JwksOptions } from './jwks-key-source.js';
 import type { TokenPublicKey } from './public-key.js';
+import { connectClaims, subscriptionClaims, type ConnectClaims, type SubscriptionClaims } from './token-claims.js';
 import { DisconnectCode, DisconnectError, ErrorCode, ProtocolError } from '../protocol/index.js';
-
-export interface ConnectClaims {
-  user: string;
-  /** Expiry in seconds since the epoch; undefined: the connection never expires. */
-  exp: number | undefined;
-  /** Server-side subscriptions granted by the token. */
-  channels: string[];
-  info: unknown;
-}
-
-export interface SubscriptionClaims {
-  user: string;
-  channel: string;
-  exp: number | undefined;
-  info: unknown;
-}
 
 export interface TokenVerifierOptions {
   /** HMAC secret (SUPERNOVA_TOKEN_HMAC_SECRET): HS256, HS384, HS512. */
@@ -38,18 +23,15 @@ export interface TokenVerifierOptions {
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 
 /**
- * Verifies connection and subscription JWTs (Centrifugo's claims: sub, exp, channels, info;
- * channel for subscription tokens), signed with the HMAC secret (HS256/384/512), a static RSA,
- * EC or Ed25519 public key, or a key of a JWKS endpoint. The token's `alg` picks the key, and
- * only among the algorithms each configured key may verify: `alg: none` is never accepted, an
- * `alg` the key's type does not fit is an invalid token, and an HS* token is checked against the
- * secret alone, never against a public key used as an HMAC secret.
+ * Verifies connection and subscription JWTs (Centrifugo's claims: see token-claims), signed with
+ * the HMAC secret (HS256/384/512), a static RSA, EC or Ed25519 public key, or a key of a JWKS
+ * endpoint. The token's `alg` picks the key, and only among the algorithms each configured key
+ * may verify: `alg: none` is never accepted, an `alg` the key's type does not fit is an invalid
+ * token, and an HS* token is checked against the secret alone, never against a public key used
+ * as an HMAC secret.
  *
  * An expired token is error 109 so the SDK fetches a new one; a key set that cannot be fetched is
- * error 100 (temporary: the SDK retries later); any other bad token is disconnect 3500. `sub`
- * must be a string when present (the user id is compared and used as a registry key as a
- * string), and a token with a `channel` claim is a subscription token, never a connection token:
- * otherwise any subscription token a client holds would let it connect (or refresh) as that user.
+ * error 100 (temporary: the SDK retries later); any other bad token is disconnect 3500.
  */
 export class TokenVerifier {
   private readonly hmacKey: Uint8Array | undefined;
@@ -78,20 +60,11 @@ export class TokenVerifier {
   }
 
   async verifyConnect(token: string): Promise<ConnectClaims> {
-    const payload = await this.verify(token);
-    if (payload.channel !== undefined) throw new DisconnectError(DisconnectCode.InvalidToken, 'invalid token: a subscription token (channel claim) is not a connection token');
-    const channels = payload.channels;
-    if (channels !== undefined && (!Array.isArray(channels) || !channels.every((c) => typeof c === 'string'))) {
-      throw new DisconnectError(DisconnectCode.InvalidToken, 'invalid token: channels must be a list of strings');
-    }
-    return { user: subjectOf(payload), exp: payload.exp, channels: (channels as string[] | undefined) ?? [], info: payload.info };
+    return connectClaims(await this.verify(token));
   }
 
   async verifySubscription(token: string, channel: string, user: string): Promise<SubscriptionClaims> {
-    const payload = await this.verify(token);
-    if (payload.channel !== channel) throw new DisconnectError(DisconnectCode.InvalidToken, 'invalid token: channel mismatch');
-    if (subjectOf(payload) !== user) throw new DisconnectError(DisconnectCode.InvalidToken, 'invalid token: user mismatch');
-    return { user, channel, exp: payload.exp, info: payload.info };
+    return subscriptionClaims(await this.verify(token), channel, user);
   }
 
   private async verify(token: string): Promise<JWTPayload> {
@@ -120,12 +93,4 @@ export class TokenVerifier {
     }
     throw new joseErrors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed: ${header.alg}`);
   };
-}
-
-/** The user a token names: `sub`, or "" without one; any other type is not a user id. */
-function subjectOf(payload: JWTPayload): string {
-  const sub: unknown = payload.sub;
-  if (sub === undefined) return '';
-  if (typeof sub !== 'string') throw new DisconnectError(DisconnectCode.InvalidToken, 'invalid token: sub must be a string');
-  return sub;
 }

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { internalPackr, type ClientInfo } from '../protocol/index.js';
+import { internalPackr, restoreBinaryInfo, type ClientInfo } from '../protocol/index.js';
 import type { PresenceStats } from './broker.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { ScriptedRedis } from './redis-scripts.js';
@@ -57,7 +57,7 @@ export class RedisPresence {
     const out: Record<string, ClientInfo> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) {
       try {
-        out[(flat[i] as Buffer).toString()] = internalPackr.unpack(flat[i + 1] as Buffer) as ClientInfo;
+        out[(flat[i] as Buffer).toString()] = restoreBinaryInfo(internalPackr.unpack(flat[i + 1] as Buffer) as ClientInfo);
       } catch (err) {
         this.o.onError('redis-presence-entry', err);
       }

@@ -1,4 +1,4 @@
-import { internalPackr, type ClientInfo, type Publication } from '../protocol/index.js';
+import { internalPackr, restoreBinaryInfo, type ClientInfo, type Publication } from '../protocol/index.js';
 
 /**
  * What nodes send each other on a channel's PUB/SUB channel, and what its stream entries hold.
@@ -28,7 +28,7 @@ export function packPublication(pub: Omit<Publication, 'offset'>): Buffer {
 export function unpackPublication(payload: Uint8Array, offset?: number): Publication {
   const packed = internalPackr.unpack(payload) as PackedPublication;
   const pub: Publication = offset === undefined ? { data: packed.d } : { data: packed.d, offset };
-  if (packed.i) pub.info = packed.i;
+  if (packed.i) pub.info = restoreBinaryInfo(packed.i);
   if (packed.t) pub.tags = packed.t;
   return pub;
 }
@@ -56,7 +56,7 @@ export function parseNodeMessage(msg: Buffer): NodeMessage | undefined {
       return { kind: 'pub', pub: unpackPublication(msg.subarray(1)) };
     case KIND.j:
     case KIND.l:
-      return { kind: msg[0] === KIND.j ? 'join' : 'leave', info: internalPackr.unpack(msg.subarray(1)) as ClientInfo };
+      return { kind: msg[0] === KIND.j ? 'join' : 'leave', info: restoreBinaryInfo(internalPackr.unpack(msg.subarray(1)) as ClientInfo) };
     default:
       return undefined;
   }

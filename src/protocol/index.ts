@@ -10,3 +10,4 @@ export { protobufCodec } from './protobuf-codec.js';
 export { wireCodecs, topicPrefix } from './wire-codecs.js';
 export { type EmulationRequest, emulationRequestFromJson, emulationRequestFromProtobuf } from './emulation-request.js';
 export { carriesDelta, dataBytes, deltaPublication, deltaTypes, fossilPatch, wholeForDelta, type DeltaType } from './fossil-delta.js';
+export { BinaryInfo, restoreBinaryInfo } from './binary-info.js';

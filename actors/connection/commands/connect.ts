@@ -1,4 +1,6 @@
 import { DisconnectCode, DisconnectError, ErrorCode, ProtocolError, type ConnectRequest, type ConnectResult } from '../../../src/protocol/index.js';
+import type { ServerSubscription } from '../../../src/auth/index.js';
+import type { NamespaceOptions } from '../../../src/config/index.js';
 import type { ConnectionDeps } from '../deps.js';
 import type { FrameScope } from '../frame-scope.js';
 import type { ConnectionState } from '../state.js';
@@ -7,14 +9,15 @@ import { scheduleExpiry } from './expiry.js';
 
 export async function connect(state: ConnectionState, req: ConnectRequest, deps: ConnectionDeps, scope: FrameScope): Promise<ConnectResult> {
   if (state.connected) throw new DisconnectError(DisconnectCode.BadRequest, 'already connected');
-  let channels: string[] = [];
+  let serverSubs: ServerSubscription[] = [];
   if (req.token) {
     const claims = await deps.tokens.verifyConnect(req.token);
     state.user = claims.user;
     state.expiresAt = claims.exp;
     state.expiryGraceMs = deps.limits.expiredCloseDelayMs;
     state.connInfo = claims.info;
-    channels = claims.channels;
+    state.meta = claims.meta;
+    serverSubs = claims.subs;
   } else if (!deps.limits.allowAnonymous) {
     throw new ProtocolError(ErrorCode.Unauthorized, 'a connection token is required');
   }
@@ -33,21 +36,36 @@ export async function connect(state: ConnectionState, req: ConnectRequest, deps:
     result.ttl = Math.max(0, state.expiresAt - Math.floor(Date.now() / 1000));
     scheduleExpiry(state, scope.self);
   }
-  if (channels.length > 0) {
+  if (serverSubs.length > 0) {
     // Server-side subscriptions: granted by the token, recovered from the positions the SDK sends.
     const subs: NonNullable<ConnectResult['subs']> = {};
-    for (const channel of channels.slice(0, deps.limits.maxChannels)) {
-      const { options } = deps.namespaces.resolve(channel);
+    for (const granted of serverSubs.slice(0, deps.limits.maxChannels)) {
+      const { channel, override } = granted;
+      const options = overridden(deps.namespaces.resolve(channel).options, granted);
       const since = req.subs?.[channel];
-      subs[channel] = await openSubscription(state, deps, scope, {
+      const result = await openSubscription(state, deps, scope, {
         channel, options,
         recover: since?.recover ? { offset: since.offset ?? 0, epoch: since.epoch ?? '' } : undefined,
-        wantRecoverable: false, wantPositioned: false, joinLeave: false, rejectUnrecovered: false,
-        serverSide: true, expiresAt: undefined, chanInfo: undefined,
+        wantRecoverable: false, wantPositioned: override.forcePositioning === true, joinLeave: false, rejectUnrecovered: false,
+        serverSide: true, expiresAt: undefined, chanInfo: granted.info,
       });
+      if (granted.data !== undefined) result.data = granted.data;
+      subs[channel] = result;
     }
     result.subs = subs;
   }
   state.port.connected();
   return result;
+}
+
+/** The namespace's options with a `subs` entry's overrides applied, for this subscription only. */
+function overridden(options: NamespaceOptions, granted: ServerSubscription): NamespaceOptions {
+  const o = granted.override;
+  if (o.presence === undefined && o.joinLeave === undefined && o.forceRecovery === undefined) return options;
+  return {
+    ...options,
+    ...(o.presence === undefined ? {} : { presence: o.presence }),
+    ...(o.joinLeave === undefined ? {} : { joinLeave: o.joinLeave }),
+    ...(o.forceRecovery === undefined ? {} : { recoverable: o.forceRecovery }),
+  };
 }

@@ -10,7 +10,7 @@ export async function rpc(state: ConnectionState, req: RpcRequest, deps: Connect
   requireConnected(state);
   const method = deps.rpc.get(req.method ?? '');
   if (!method) throw new ProtocolError(ErrorCode.MethodNotFound, `unknown rpc method ${JSON.stringify(req.method ?? '')}; known: ${[...deps.rpc.keys()].join(', ')}`);
-  const data = await method(req.data, { client: state.client, user: state.user });
+  const data = await method(req.data, { client: state.client, user: state.user, ...(state.meta === undefined ? {} : { meta: state.meta }) });
   return data === undefined ? {} : { data };
 }
 
@@ -20,6 +20,7 @@ export async function refresh(state: ConnectionState, req: RefreshRequest, deps:
   if (claims.user !== state.user) throw new DisconnectError(DisconnectCode.InvalidToken, 'invalid token: user mismatch');
   state.expiresAt = claims.exp;
   if (claims.info !== undefined) state.connInfo = claims.info;
+  if (claims.meta !== undefined) state.meta = claims.meta;
   scheduleExpiry(state, self);
   const out: { client: string; version: string; expires?: boolean; ttl?: number } = { client: state.client, version: deps.node.version };
   if (claims.exp !== undefined) {
