@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { Centrifuge as ProtobufCentrifuge, type Options } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import { startEngine, type TestEngine } from '../support/engine.js';
-import { connected, sdkClient, until } from '../support/client.js';
+import { api, connected, sdkClient, until } from '../support/client.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, testPrefix } from '../support/redis-broker.js';
@@ -40,7 +40,7 @@ async function connectOutcome(t: TestEngine, connectToken: string): Promise<{ re
 
 let t: TestEngine;
 beforeAll(async () => {
-  t = await startEngine({ tokenHmacSecret: SECRET, expiredCloseDelayMs: 300 }, {
+  t = await startEngine({ tokenHmacSecret: SECRET, expiredCloseDelayMs: 300, apiKey: 'test-key' }, {
     'test.meta': (_data, caller) => ({ meta: caller.meta ?? null }),
   });
 });
@@ -67,6 +67,18 @@ describe('b64info: binary connection and channel info', () => {
     expect(Array.from(pbPresence?.connInfo as Uint8Array)).toEqual(Array.from(BINARY));
     const jsPresence = Object.values((await jsSub.presence()).clients).find((c) => c.user === 'bin');
     expect(jsPresence?.connInfo).toBe(b64(BINARY));
+
+    // The server API answers in JSON too; a msgpack client gets binary.
+    const viaApi = (await api(t.http, 'presence', { channel: 'public:b64-bin' })).json as { result: { presence: Record<string, { user: string; conn_info?: unknown }> } };
+    expect(Object.values(viaApi.result.presence).find((c) => c.user === 'bin')?.conn_info).toBe(b64(BINARY));
+    const mp = new RawSocket(t.url, 'msgpack');
+    await mp.opened;
+    mp.send({ id: 1, connect: {} }, { id: 2, subscribe: { channel: 'public:b64-bin' } }, { id: 3, presence: { channel: 'public:b64-bin' } });
+    const mpPresence = ((await mp.reply(3)).presence as { presence: Record<string, { user: string; conn_info?: unknown }> }).presence;
+    const mpInfo = Object.values(mpPresence).find((c) => c.user === 'bin')?.conn_info;
+    expect(mpInfo).toBeInstanceOf(Uint8Array);
+    expect(Array.from(mpInfo as Uint8Array)).toEqual(Array.from(BINARY));
+    mp.close();
 
     await pbSub.publish(new TextEncoder().encode('{"px":1}'));
     await until(() => pbSeen.length === 1 && jsSeen.length === 1, 'the publication on both encodings');
