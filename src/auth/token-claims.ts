@@ -36,7 +36,17 @@ export interface SubscriptionClaims {
   channel: string;
   /** When the subscription expires (`expire_at`, else `exp`); undefined: never. */
   exp: number | undefined;
+  /** Channel info (`info`, or `b64info` decoded). */
   info: unknown;
+  /** Returned in the subscribe reply (`data`, or `b64data` decoded). */
+  data: unknown;
+  override: SubscribeOverride;
+}
+
+/** Who presents a subscription token: the token's `sub` must be the user, its `client` (when set) the connection. */
+export interface Subscriber {
+  user: string;
+  client: string;
 }
 
 /** Standard base64 with padding, as Centrifugo decodes `b64info` (Go's StdEncoding). */
@@ -67,11 +77,19 @@ export function connectClaims(payload: JWTPayload): ConnectClaims {
   return { user: subjectOf(payload), exp: expiryOf(payload), subs, info: infoOf(payload, 'info', 'b64info'), meta: meta as Record<string, unknown> | undefined };
 }
 
-/** The claims of a verified subscription token, for this channel and user. */
-export function subscriptionClaims(payload: JWTPayload, channel: string, user: string): SubscriptionClaims {
+/**
+ * The claims of a verified subscription token, for this channel and subscriber. A `client`
+ * claim binds the token to one connection, so that a token leaked from it admits no other.
+ */
+export function subscriptionClaims(payload: JWTPayload, channel: string, subscriber: Subscriber): SubscriptionClaims {
   if (payload.channel !== channel) throw invalid('channel mismatch');
-  if (subjectOf(payload) !== user) throw invalid('user mismatch');
-  return { user, channel, exp: expiryOf(payload), info: infoOf(payload, 'info', 'b64info') };
+  if (subjectOf(payload) !== subscriber.user) throw invalid('user mismatch');
+  const client: unknown = payload.client;
+  if (client !== undefined && client !== '' && client !== subscriber.client) throw invalid('client mismatch (the token is for another connection)');
+  return {
+    user: subscriber.user, channel, exp: expiryOf(payload),
+    info: infoOf(payload, 'info', 'b64info'), data: infoOf(payload, 'data', 'b64data'), override: overrideOf(payload.override, channel),
+  };
 }
 
 function serverSubs(value: unknown): ServerSubscription[] {
@@ -80,22 +98,22 @@ function serverSubs(value: unknown): ServerSubscription[] {
   return Object.entries(value).map(([channel, opts]) => {
     if (opts === null) opts = {};
     if (!isPlainObject(opts)) throw invalid(`subs.${channel} must be an object`);
-    return { channel, info: infoOf(opts, 'info', 'b64info', `subs.${channel}.`), data: infoOf(opts, 'data', 'b64data', `subs.${channel}.`), override: overrideOf(opts.override, channel) };
+    return { channel, info: infoOf(opts, 'info', 'b64info', `subs.${channel}.`), data: infoOf(opts, 'data', 'b64data', `subs.${channel}.`), override: overrideOf(opts.override, `subs.${channel}.override`) };
   });
 }
 
-function overrideOf(value: unknown, channel: string): SubscribeOverride {
+function overrideOf(value: unknown, where = 'override'): SubscribeOverride {
   if (value === undefined || value === null) return {};
-  if (!isPlainObject(value)) throw invalid(`subs.${channel}.override must be an object`);
+  if (!isPlainObject(value)) throw invalid(`${where} must be an object`);
   const out: SubscribeOverride = {};
   for (const [name, v] of Object.entries(value)) {
     if (IGNORED_OVERRIDES.has(name)) continue;
     const field = OVERRIDES[name as keyof typeof OVERRIDES];
-    if (field === undefined) throw invalid(`subs.${channel}.override.${name} is not an override (known: ${[...Object.keys(OVERRIDES), ...IGNORED_OVERRIDES].join(', ')})`);
+    if (field === undefined) throw invalid(`${where}.${name} is not an override (known: ${[...Object.keys(OVERRIDES), ...IGNORED_OVERRIDES].join(', ')})`);
     // Centrifugo's BoolValue: {"value": true}; a null or absent entry leaves the namespace's option.
     if (v === null) continue;
     const flag = isPlainObject(v) ? v.value : undefined;
-    if (typeof flag !== 'boolean') throw invalid(`subs.${channel}.override.${name} must be {"value": true|false}`);
+    if (typeof flag !== 'boolean') throw invalid(`${where}.${name} must be {"value": true|false}`);
     out[field] = flag;
   }
   return out;

@@ -1,7 +1,7 @@
 import { errors as joseErrors, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWTHeaderParameters, type JWTPayload, type KeyObject } from 'jose';
 import { JWKS_ALGORITHMS, JwksKeySource, JwksUnavailableError, type JwksOptions } from './jwks-key-source.js';
 import type { TokenPublicKey } from './public-key.js';
-import { connectClaims, subscriptionClaims, type ConnectClaims, type SubscriptionClaims } from './token-claims.js';
+import { connectClaims, subscriptionClaims, type ConnectClaims, type Subscriber, type SubscriptionClaims } from './token-claims.js';
 import { DisconnectCode, DisconnectError, ErrorCode, ProtocolError } from '../protocol/index.js';
 
 export interface TokenVerifierOptions {
@@ -63,8 +63,8 @@ export class TokenVerifier {
     return connectClaims(await this.verify(token));
   }
 
-  async verifySubscription(token: string, channel: string, user: string): Promise<SubscriptionClaims> {
-    return subscriptionClaims(await this.verify(token), channel, user);
+  async verifySubscription(token: string, channel: string, subscriber: Subscriber): Promise<SubscriptionClaims> {
+    return subscriptionClaims(await this.verify(token), channel, subscriber);
   }
 
   private async verify(token: string): Promise<JWTPayload> {
@@ -74,6 +74,8 @@ export class TokenVerifier {
       return payload;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new ProtocolError(ErrorCode.TokenExpired);
+      // As in Centrifugo, a token not valid yet (`nbf` ahead) is expired too: the SDK fetches another.
+      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf' && err.reason === 'check_failed') throw new ProtocolError(ErrorCode.TokenExpired, 'token not valid yet (nbf)');
       if (err instanceof JwksUnavailableError) {
         this.onError('token-jwks', err);
         throw new ProtocolError(ErrorCode.Internal, err.message);

@@ -175,6 +175,36 @@ describe('expire_at: connection and subscription expiry apart from the token\'s 
   });
 });
 
+describe('subscription tokens: data, override and the client they are for', () => {
+  it('data comes back in the subscribe reply, override applies to this subscription, client binds the token to one connection', async () => {
+    const s = await raw(t);
+    const { client } = (await s.reply(1)).connect as { client: string };
+    s.send({ id: 2, subscribe: { channel: 'public:st', token: await token({ channel: 'public:st', client, b64data: b64('{"hello":1}'), override: { presence: { value: false } } }) } });
+    expect(((await s.reply(2)).subscribe as { data?: unknown }).data).toEqual({ hello: 1 });
+    s.send({ id: 3, presence: { channel: 'public:st' } });
+    expect((await s.reply(3)).error).toMatchObject({ code: 108 });
+    // market channels keep history but are neither positioned nor recoverable unless a token forces it.
+    s.send(
+      { id: 4, subscribe: { channel: 'market:st0', token: await token({ channel: 'market:st0' }) } },
+      { id: 6, subscribe: { channel: 'market:st1', token: await token({ channel: 'market:st1', override: { force_positioning: { value: true } } }) } },
+      { id: 7, subscribe: { channel: 'market:st2', token: await token({ channel: 'market:st2', override: { force_recovery: { value: true } } }) } },
+    );
+    const plain = (await s.reply(4)).subscribe as Record<string, unknown>;
+    expect(plain.positioned).toBeUndefined();
+    expect(plain.recoverable).toBeUndefined();
+    expect((await s.reply(6)).subscribe).toMatchObject({ positioned: true, epoch: expect.any(String) });
+    expect((await s.reply(7)).subscribe).toMatchObject({ recoverable: true, positioned: true });
+    s.send({ id: 5, subscribe: { channel: 'public:st2', token: await token({ channel: 'public:st2', client: 'another-connection' }) } });
+    expect(await s.closed).toBe(3500);
+    expect(s.closeReason).toMatch(/client mismatch/);
+  });
+
+  it('a token not valid yet (nbf ahead) is error 109, as an expired one', async () => {
+    const early = await new SignJWT({ sub: 'n' }).setProtectedHeader({ alg: 'HS256' }).setNotBefore(now() + 60).setExpirationTime(now() + 120).sign(key);
+    expect((await connectOutcome(t, early)).reply?.error).toMatchObject({ code: 109 });
+  });
+});
+
 describe('subs: server-side subscriptions with info, data and overrides', () => {
   it('each channel of subs is subscribed with its channel info and its data in the connect reply', async () => {
     const claims = {

@@ -1,10 +1,10 @@
 import { DisconnectCode, DisconnectError, ErrorCode, ProtocolError, type ConnectRequest, type ConnectResult } from '../../../src/protocol/index.js';
 import type { ServerSubscription } from '../../../src/auth/index.js';
-import type { NamespaceOptions } from '../../../src/config/index.js';
 import type { ConnectionDeps } from '../deps.js';
 import type { FrameScope } from '../frame-scope.js';
 import type { ConnectionState } from '../state.js';
 import { openSubscription } from '../subscription-open.js';
+import { overriddenOptions } from '../subscribe-override.js';
 import { scheduleExpiry } from './expiry.js';
 
 export async function connect(state: ConnectionState, req: ConnectRequest, deps: ConnectionDeps, scope: FrameScope): Promise<ConnectResult> {
@@ -41,7 +41,7 @@ export async function connect(state: ConnectionState, req: ConnectRequest, deps:
     const subs: NonNullable<ConnectResult['subs']> = {};
     for (const granted of serverSubs.slice(0, deps.limits.maxChannels)) {
       const { channel, override } = granted;
-      const options = overridden(deps.namespaces.resolve(channel).options, granted);
+      const options = overriddenOptions(deps.namespaces.resolve(channel).options, override);
       const since = req.subs?.[channel];
       const result = await openSubscription(state, deps, scope, {
         channel, options,
@@ -56,16 +56,4 @@ export async function connect(state: ConnectionState, req: ConnectRequest, deps:
   }
   state.port.connected();
   return result;
-}
-
-/** The namespace's options with a `subs` entry's overrides applied, for this subscription only. */
-function overridden(options: NamespaceOptions, granted: ServerSubscription): NamespaceOptions {
-  const o = granted.override;
-  if (o.presence === undefined && o.joinLeave === undefined && o.forceRecovery === undefined) return options;
-  return {
-    ...options,
-    ...(o.presence === undefined ? {} : { presence: o.presence }),
-    ...(o.joinLeave === undefined ? {} : { joinLeave: o.joinLeave }),
-    ...(o.forceRecovery === undefined ? {} : { recoverable: o.forceRecovery }),
-  };
 }

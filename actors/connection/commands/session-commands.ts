@@ -34,7 +34,7 @@ export async function subRefresh(state: ConnectionState, req: SubRefreshRequest,
   requireConnected(state);
   const sub = state.subs.get(req.channel);
   if (!sub) throw new ProtocolError(ErrorCode.PermissionDenied, `not subscribed to ${req.channel}`);
-  const claims = await deps.tokens.verifySubscription(req.token, req.channel, state.user);
+  const claims = await deps.tokens.verifySubscription(req.token, req.channel, state);
   sub.expiresAt = claims.exp;
   scheduleExpiry(state, self);
   return claims.exp === undefined ? {} : { expires: true, ttl: Math.max(0, claims.exp - Math.floor(Date.now() / 1000)) };

@@ -3,6 +3,7 @@ import type { ConnectionDeps } from '../deps.js';
 import type { FrameScope } from '../frame-scope.js';
 import type { ConnectionState } from '../state.js';
 import { openSubscription } from '../subscription-open.js';
+import { overriddenOptions } from '../subscribe-override.js';
 import { checkSubscribe, requireConnected } from './guards.js';
 
 /** centrifuge-js sets this flag when the app gives getState: an unrecovered position is an error then. */
@@ -12,24 +13,30 @@ export async function subscribe(state: ConnectionState, req: SubscribeRequest, d
   requireConnected(state);
   if (state.subs.has(req.channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed);
   if (state.subs.size >= deps.limits.maxChannels) throw new ProtocolError(ErrorCode.LimitExceeded, `at most ${deps.limits.maxChannels} channels per connection`);
-  const { name, options } = deps.namespaces.resolve(req.channel);
+  const { name, options: namespaceOptions } = deps.namespaces.resolve(req.channel);
+  let options = namespaceOptions;
   let expiresAt: number | undefined;
   let chanInfo: unknown;
+  let data: unknown;
+  let forcePositioning = false;
   if (req.token) {
-    const claims = await deps.tokens.verifySubscription(req.token, req.channel, state.user);
+    const claims = await deps.tokens.verifySubscription(req.token, req.channel, state);
     expiresAt = claims.exp;
     chanInfo = claims.info;
+    data = claims.data;
+    options = overriddenOptions(namespaceOptions, claims.override);
+    forcePositioning = claims.override.forcePositioning === true;
   } else {
     checkSubscribe(state, name, options);
   }
   // The subscription may have been taken while the token was verified (a later frame can't run, but be exact).
   if (state.subs.has(req.channel)) throw new ProtocolError(ErrorCode.AlreadySubscribed);
-  return openSubscription(state, deps, scope, {
+  const result = await openSubscription(state, deps, scope, {
     channel: req.channel,
     options,
     recover: req.recover ? { offset: req.offset ?? 0, epoch: req.epoch ?? '' } : undefined,
     wantRecoverable: req.recoverable === true,
-    wantPositioned: req.positioned === true,
+    wantPositioned: req.positioned === true || forcePositioning,
     joinLeave: req.join_leave === true,
     rejectUnrecovered: ((req.flag ?? 0) & FLAG_REJECT_UNRECOVERED) !== 0,
     serverSide: false,
@@ -39,4 +46,6 @@ export async function subscribe(state: ConnectionState, req: SubscribeRequest, d
     expiresAt,
     chanInfo,
   });
+  if (data !== undefined) result.data = data;
+  return result;
 }
