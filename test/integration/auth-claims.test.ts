@@ -107,13 +107,16 @@ describe('b64info: binary connection and channel info', () => {
     js.disconnect();
   });
 
-  it('a subscription token\'s b64info is the channel info', async () => {
+  it('a subscription token\'s b64info is the channel info, its b64data the subscribe reply\'s data', async () => {
     const pb = pbClient(t.url, { token: await token({ sub: 'chan' }) });
     const js = sdkClient(t.url);
     await Promise.all([connected(pb as never), connected(js)]);
-    const pbSub = pb.newSubscription('public:b64-chan', { token: await token({ sub: 'chan', channel: 'public:b64-chan', b64info: b64(BINARY) }) });
+    const pbSub = pb.newSubscription('public:b64-chan', { token: await token({ sub: 'chan', channel: 'public:b64-chan', b64info: b64(BINARY), b64data: b64(BINARY) }) });
+    let subscribedData: unknown;
+    pbSub.on('subscribed', (ctx) => { subscribedData = ctx.data; });
     pbSub.subscribe();
     await pbSub.ready(5000);
+    expect(Array.from(subscribedData as Uint8Array)).toEqual(Array.from(BINARY));
     const jsSub = js.newSubscription('public:b64-chan');
     jsSub.subscribe();
     await jsSub.ready(5000);
