@@ -155,14 +155,11 @@ export class Engine {
     this.streams = new StreamGateway(this.app, {
       ...sessions,
       maxSessions: config.streamMaxSessions,
-      node: hostname(),
-      // With the Redis broker, a request for a session of another node goes there over the control channel.
+      // Not the host name: nodes of one host share it, and a forward goes to the one node named.
+      node: this.nodeUid,
+      // With the Redis broker, a request for a session of another node goes to that node's control channel.
       forwarding: () => this.redisBroker !== undefined,
-      forward: async (req, protobuf) => {
-        if (!this.redisBroker) return false;
-        await this.redisBroker.sendEmulation({ session: req.session, node: req.node, data: req.data, protobuf });
-        return true;
-      },
+      forward: async (req, protobuf) => (this.redisBroker ? this.redisBroker.sendEmulation({ session: req.session, node: req.node, data: req.data, protobuf }) : false),
     });
     this.fanout = new Fanout(withStreamTopics(this.gateway.topicPort(), this.streams.topics), wireCodecs, {
       batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError,

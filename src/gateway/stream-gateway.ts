@@ -15,9 +15,9 @@ import { TokenBucket } from './token-bucket.js';
 export interface StreamGatewayOptions extends SessionOptions {
   /** Stream sessions served at once, of all four transports; one more is refused with 503 (SUPERNOVA_STREAM_MAX_SESSIONS). */
   maxSessions: number;
-  /** This node's name, as the connect reply gives it and `/emulation` requests name it. */
+  /** This node's id, unique in the cluster: the connect reply of a stream gives it and `/emulation` requests name it. */
   node: string;
-  /** Hands an emulation request for a session of another node to that node; false when none holds it. */
+  /** Hands an emulation request for a session of another node to the node it names; false when no such node listens. */
   forward?: (req: EmulationRequest, protobuf: boolean) => Promise<boolean>;
   /** Whether forward() has somewhere to send (a cluster broker runs); without it, 404 at once. */
   forwarding?: () => boolean;
@@ -30,6 +30,8 @@ export interface StreamStats {
   sessions: Record<StreamKind, number>;
   refused: Record<StreamRefusal, number>;
   emulationRequests: number;
+  /** Emulation requests handed to the node they name (`out`), and received from other nodes (`in`). */
+  forwards: { out: number; in: number };
 }
 
 /** Under uWS's own 10 s timeout of a socket that takes nothing. */
@@ -59,6 +61,7 @@ export class StreamGateway {
   private draining = false;
   private readonly refusedCounts: Record<StreamRefusal, number> = { limit: 0, memory: 0, shutdown: 0, bad_request: 0, too_large: 0, no_session: 0, forward_limited: 0 };
   private emulationRequests = 0;
+  private readonly forwardCounts = { out: 0, in: 0 };
   private readonly forwards = new TokenBucket(FORWARDS_PER_SECOND, FORWARDS_PER_SECOND);
 
   constructor(private readonly app: TemplatedApp, private readonly opts: StreamGatewayOptions) {
@@ -84,7 +87,7 @@ export class StreamGateway {
   stats(): StreamStats {
     const sessions: Record<StreamKind, number> = { http_stream: 0, sse: 0, uni_http_stream: 0, uni_sse: 0 };
     for (const s of this.sessions.values()) sessions[s.kind]++;
-    return { sessions, refused: { ...this.refusedCounts }, emulationRequests: this.emulationRequests };
+    return { sessions, refused: { ...this.refusedCounts }, emulationRequests: this.emulationRequests, forwards: { ...this.forwardCounts } };
   }
 
   attach(): Detachable<StreamGateway> {
@@ -154,7 +157,7 @@ export class StreamGateway {
       const late = this.admission();
       if (late) return this.refuse(res, state, late);
       session = new StreamSession(res, {
-        kind, codec, remoteAddress,
+        kind, codec, remoteAddress, node: this.opts.node,
         rate: { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst },
         maxBackpressureBytes: this.opts.maxBackpressureBytes,
         slowGiveUpMs: SLOW_GIVE_UP_MS,
@@ -262,25 +265,30 @@ export class StreamGateway {
 
   /** An emulation request another node received for a session of this one (through the broker). */
   forwarded(request: EmulationRequest & { protobuf: boolean }): void {
+    this.forwardCounts.in++;
     const session = this.sessions.get(request.session);
     if (!session) return; // another node's, or gone
     const status = this.deliver(session, request, request.protobuf);
     if (status !== 204) this.opts.log.debug({ status, session: request.session }, 'forwarded emulation request refused');
   }
 
-  /** No session here: another node may hold it (through the broker), or nobody does. */
+  /**
+   * No session here: the node the request names may hold it (through the broker). A request
+   * naming no node, this one, or a node that does not listen is answered 404 at once.
+   */
   private elsewhere(res: HttpResponse, state: ReqState, request: EmulationRequest, protobuf: boolean): void {
     const notFound = (): void => {
       this.refusedCounts.no_session++;
       answer(res, state, 404, 'SESSION_NOT_FOUND', 'no such session: its stream has ended; the client reconnects');
     };
-    // Not by node name: nodes of one host share it. Every forward is a broker message to all
-    // nodes, so requests for sessions nobody holds cannot turn into a flood of them.
     if (!this.opts.forward || !this.opts.forwarding?.()) return notFound();
+    if (request.node === '' || request.node === this.opts.node) return notFound();
+    // Each forward is a Redis round trip: requests naming made-up nodes cannot turn into a flood of them.
     if (!this.forwards.take(performance.now())) {
       this.refusedCounts.forward_limited++;
       return answer(res, state, 503, 'TOO_MANY_FORWARDS', `this node forwards at most ${FORWARDS_PER_SECOND} emulation requests per second to other nodes; retry`);
     }
+    this.forwardCounts.out++;
     this.opts.forward(request, protobuf).then(
       (delivered) => (delivered ? answerEmpty(res, state) : notFound()),
       (err: unknown) => {

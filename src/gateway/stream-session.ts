@@ -20,6 +20,8 @@ export interface StreamSessionOptions {
   kind: StreamKind;
   codec: Codec;
   remoteAddress: string;
+  /** The id of the node holding the session, which the connect reply names for `/emulation`. */
+  node: string;
   rate: { perSecond: number; burst: number };
   /** Bytes written while the socket could not take them before the reader counts as slow (3008). */
   maxBackpressureBytes: number;
@@ -61,6 +63,7 @@ export class StreamSession implements SocketPort {
   readonly kind: StreamKind;
   readonly codec: Codec;
   readonly remoteAddress: string;
+  readonly node: string;
   readonly uni: boolean;
   readonly bucket: TokenBucket;
   readonly openedAt = Date.now();
@@ -80,6 +83,7 @@ export class StreamSession implements SocketPort {
     this.kind = opts.kind;
     this.codec = opts.codec;
     this.remoteAddress = opts.remoteAddress;
+    this.node = opts.node;
     this.uni = opts.kind === 'uni_http_stream' || opts.kind === 'uni_sse';
     this.bucket = new TokenBucket(opts.rate.perSecond, opts.rate.burst);
   }
