@@ -7,7 +7,7 @@ import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig 
 import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
 import { DisconnectCode, ErrorCode, ProtocolError, wireCodecs, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { registerStreamMetrics, StreamGateway, WebSocketGateway, withStreamTopics, type SessionOptions } from './gateway/index.js';
-import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
+import { HttpRateLimiter, OriginPolicy, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi, sentimentHoursCachePrefix } from './api/index.js';
@@ -139,6 +139,7 @@ export class Engine {
       pingIntervalMs: config.pingIntervalMs,
       pongTimeoutMs: config.pongTimeoutMs,
       memoryPressure: () => this.memory.underPressure,
+      origins: new OriginPolicy(config.allowedOrigins),
       log: this.log,
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),

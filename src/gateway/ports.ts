@@ -60,6 +60,8 @@ export interface SessionOptions {
   pongTimeoutMs: number;
   /** True while memory is short: new sessions are refused until it is false again. */
   memoryPressure: () => boolean;
+  /** Which browser pages may open sessions, from the request's `Origin` and `Host` (SUPERNOVA_ALLOWED_ORIGINS). */
+  origins: { allows(origin: string, host: string): boolean };
   acceptor: ConnectionAcceptor;
   log: Logger;
   onDisconnect: (code: number) => void;

@@ -14,7 +14,7 @@ export function registerStreamMetrics(registry: Registry, stats: () => StreamSta
   });
   new Gauge({
     name: 'supernova_stream_refused_total',
-    help: 'Stream connects and emulation requests refused since start, by reason (limit, memory, shutdown, bad_request, too_large, no_session, forward_limited)',
+    help: 'Stream connects and emulation requests refused since start, by reason (limit, memory, shutdown, origin, bad_request, too_large, no_session, forward_limited)',
     labelNames: ['reason'],
     registers: [registry],
     collect() {

@@ -9,6 +9,7 @@ import { PING_CHANNEL } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 import type { StreamTopics } from './stream-topics.js';
 import { encodeEach } from './encode-each.js';
+import { writeCorsHeaders } from '../http/index.js';
 
 /**
  * The four HTTP transports. Bidirectional ones (http_stream, sse) take later commands through
@@ -22,6 +23,8 @@ export interface StreamSessionOptions {
   remoteAddress: string;
   /** The id of the node holding the session, which the connect reply names for `/emulation`. */
   node: string;
+  /** The allowed origin of a browser page on another origin: the stream's headers carry CORS for it. */
+  cors?: string;
   rate: { perSecond: number; burst: number };
   /** Bytes written while the socket could not take them before the reader counts as slow (3008). */
   maxBackpressureBytes: number;
@@ -212,6 +215,7 @@ export class StreamSession implements SocketPort {
       .writeHeader('cache-control', 'private, no-cache, no-store, must-revalidate, max-age=0')
       // Tells nginx-like proxies not to buffer the stream.
       .writeHeader('x-accel-buffering', 'no');
+    if (this.opts.cors !== undefined) writeCorsHeaders(this.res, this.opts.cors);
     if (first !== undefined) this.res.write(first);
   }
 
