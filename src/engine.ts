@@ -7,7 +7,7 @@ import { configEntries, openFileBudget, openFileSoftLimit, type SupernovaConfig 
 import { Fanout, FanoutTap, MemoryBroker, NamespaceRegistry, PublicationCheck, RedisBroker, ScopedBroker, type Broker, type ControlCommand, type NodeInfo } from './broker/index.js';
 import { DisconnectCode, ErrorCode, ProtocolError, wireCodecs, UnsubscribeCode, type StreamPosition } from './protocol/index.js';
 import { registerStreamMetrics, StreamGateway, WebSocketGateway, withStreamTopics, type SessionOptions } from './gateway/index.js';
-import { HttpRateLimiter, Router, StaticFiles, type Detachable } from './http/index.js';
+import { HttpRateLimiter, OriginPolicy, Router, StaticFiles, type Detachable } from './http/index.js';
 import { redisConnectorFrom, type RedisConnector } from './redis/index.js';
 import { PostgresBarArchive, Storage, StorageError, type Database } from './storage/index.js';
 import { registerBarsApi, registerDisabledServerApi, registerIngestApi, registerMarketSnapshotApi, registerNewsIngestApi, registerSentimentApi, registerModelsApi, registerServerApi, registerTasksApi, sentimentHoursCachePrefix } from './api/index.js';
@@ -139,6 +139,7 @@ export class Engine {
       pingIntervalMs: config.pingIntervalMs,
       pongTimeoutMs: config.pongTimeoutMs,
       memoryPressure: () => this.memory.underPressure,
+      origins: new OriginPolicy(config.allowedOrigins),
       log: this.log,
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
@@ -155,14 +156,11 @@ export class Engine {
     this.streams = new StreamGateway(this.app, {
       ...sessions,
       maxSessions: config.streamMaxSessions,
-      node: hostname(),
-      // With the Redis broker, a request for a session of another node goes there over the control channel.
+      // Not the host name: nodes of one host share it, and a forward goes to the one node named.
+      node: this.nodeUid,
+      // With the Redis broker, a request for a session of another node goes to that node's control channel.
       forwarding: () => this.redisBroker !== undefined,
-      forward: async (req, protobuf) => {
-        if (!this.redisBroker) return false;
-        await this.redisBroker.sendEmulation({ session: req.session, node: req.node, data: req.data, protobuf });
-        return true;
-      },
+      forward: async (req, protobuf) => (this.redisBroker ? this.redisBroker.sendEmulation({ session: req.session, node: req.node, data: req.data, protobuf }) : false),
     });
     this.fanout = new Fanout(withStreamTopics(this.gateway.topicPort(), this.streams.topics), wireCodecs, {
       batchMax: config.fanoutBatchMax, flushMs: config.fanoutFlushMs, onError,

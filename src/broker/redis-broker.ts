@@ -215,14 +215,14 @@ export class RedisBroker implements Broker {
     await this.guard(`cannot publish a leave to ${channel}`, () => this.redis()[this.publishCommand](this.keys.pubsub(channel), presenceMessage('leave', info)));
   }
 
-  /** Sends a server API command to the other nodes (this node applies it itself). */
-  /** An emulation request for a session of another node, over the control channel. */
-  async sendEmulation(req: EmulationForward): Promise<void> {
+  /** An emulation request for a session of the node it names, over that node's channel; false when no such node listens. */
+  async sendEmulation(req: EmulationForward): Promise<boolean> {
     const control = this.control_;
     if (!control) throw new BrokerUnavailableError('the Redis broker is not running');
-    await this.guard('cannot reach the other nodes', () => control.sendEmulation(req));
+    return this.guard('cannot reach the other nodes', () => control.sendEmulation(req));
   }
 
+  /** Sends a server API command to the other nodes (this node applies it itself). */
   async sendControl(cmd: ControlCommand): Promise<void> {
     const control = this.control_;
     if (!control) throw new BrokerUnavailableError('the Redis broker is not running');

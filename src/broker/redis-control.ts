@@ -24,8 +24,8 @@ export type ControlCommand =
 /** A client's `/emulation` request that reached a node not holding its session (see StreamGateway). */
 export interface EmulationForward { session: string; node: string; data: Uint8Array; protobuf: boolean }
 
-/** One control message: a server API command, or an emulation request for whichever node holds the session. */
-interface Envelope { from: string; cmd?: ControlCommand; emu?: EmulationForward }
+/** One message of the shared control channel: a server API command for every node. */
+interface Envelope { from: string; cmd?: ControlCommand }
 interface Announcement { info: NodeInfo; at: number }
 
 export interface RedisControlOptions {
@@ -37,7 +37,7 @@ export interface RedisControlOptions {
   info: () => NodeInfo;
   /** A command another node sent. */
   onCommand: (cmd: ControlCommand) => void;
-  /** An emulation request another node could not deliver itself. */
+  /** An emulation request another node received for a session of this one (on this node's own channel). */
   onEmulation?: (req: EmulationForward) => void;
   /** How often this node announces itself; a node silent for three periods is gone. */
   announceMs: number;
@@ -47,27 +47,36 @@ export interface RedisControlOptions {
 /**
  * The nodes' shared directory and command channel. Each node writes its info into one hash
  * every period; readers skip (and remove) entries not refreshed for three periods, so a killed
- * node drops out of `/api/info` by itself. Commands go over one PUB/SUB channel to every node.
+ * node drops out of `/api/info` by itself. Commands go over one PUB/SUB channel to every node;
+ * what is meant for one node (an emulation request) over that node's own channel, which only it
+ * subscribes to, so PUBLISH's count of receivers says whether the node is there at all.
  */
 export class RedisControl {
   private timer: NodeJS.Timeout | undefined;
   private readonly channel: string;
   /** The channel's name as it arrives, so other channels' messages are told apart without a string each. */
   private readonly channelBytes: Buffer;
+  /** This node's own channel (RedisKeys.nodeControl). */
+  private readonly nodeChannel: string;
+  private readonly nodeChannelBytes: Buffer;
   private readonly publishCommand: 'publish' | 'spublish';
 
   constructor(private readonly o: RedisControlOptions) {
     this.channel = o.keys.control();
     this.channelBytes = Buffer.from(this.channel);
+    this.nodeChannel = o.keys.nodeControl(o.uid);
+    this.nodeChannelBytes = Buffer.from(this.nodeChannel);
     this.publishCommand = o.sharded ? 'spublish' : 'publish';
     (o.subscriber as Redis).on(o.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, msg: Buffer) => {
       if (channel.equals(this.channelBytes)) this.receive(msg);
+      else if (channel.equals(this.nodeChannelBytes)) this.receiveEmulation(msg);
     });
   }
 
   async start(): Promise<void> {
     const sub = this.o.subscriber as Redis;
-    await (this.o.sharded ? sub.ssubscribe(this.channel) : sub.subscribe(this.channel));
+    // One call each: on a cluster the two channels live in different slots.
+    for (const channel of [this.channel, this.nodeChannel]) await (this.o.sharded ? sub.ssubscribe(channel) : sub.subscribe(channel));
     await this.announce();
     this.timer = setInterval(() => void this.announce().catch((err: unknown) => this.o.onError('redis-announce', err)), this.o.announceMs);
     this.timer.unref();
@@ -86,10 +95,13 @@ export class RedisControl {
     await (this.o.command as Redis)[this.publishCommand](this.channel, internalPackr.pack(envelope));
   }
 
-  /** Sends an emulation request to every other node; the one holding its session delivers it. */
-  async sendEmulation(req: EmulationForward): Promise<void> {
-    const envelope: Envelope = { from: this.o.uid, emu: req };
-    await (this.o.command as Redis)[this.publishCommand](this.channel, internalPackr.pack(envelope));
+  /**
+   * Sends an emulation request to the node it names, on that node's channel alone; false when no
+   * node of that id listens (unknown, stopped, or its connection to Redis gone).
+   */
+  async sendEmulation(req: EmulationForward): Promise<boolean> {
+    const receivers = await (this.o.command as Redis)[this.publishCommand](this.o.keys.nodeControl(req.node), internalPackr.pack(req));
+    return Number(receivers) > 0;
   }
 
   /** Every live node, this one first. */
@@ -121,10 +133,19 @@ export class RedisControl {
     try {
       const e = internalPackr.unpack(msg) as Envelope;
       if (e.from === this.o.uid) return;
-      if (e.emu) this.o.onEmulation?.(e.emu);
-      else if (e.cmd) this.o.onCommand(e.cmd);
+      if (e.cmd) this.o.onCommand(e.cmd);
     } catch (err) {
       this.o.onError('redis-control', err);
+    }
+  }
+
+  private receiveEmulation(msg: Buffer): void {
+    try {
+      const req = internalPackr.unpack(msg) as EmulationForward;
+      if (typeof req?.session !== 'string' || !(req.data instanceof Uint8Array)) throw new Error('malformed emulation forward');
+      this.o.onEmulation?.(req);
+    } catch (err) {
+      this.o.onError('redis-emulation', err);
     }
   }
 }

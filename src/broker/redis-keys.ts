@@ -43,6 +43,11 @@ export class RedisKeys {
     return `${this.prefix}:control`;
   }
 
+  /** What is meant for one node alone (an emulation request for a session it holds): only that node subscribes. */
+  nodeControl(uid: string): string {
+    return `${this.prefix}:control:${uid}`;
+  }
+
   /** The live nodes: node id to packed announcement. */
   nodes(): string {
     return `${this.prefix}:nodes`;

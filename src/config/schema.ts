@@ -6,6 +6,7 @@ import { BAR_ROW_BYTES, FEED_KINDS, MARKET_MEMORY_BUDGET_BYTES, maxSymbolsWithin
 import { HttpRate, httpRateSchema } from './http-rate.js';
 import { loadPublicKey, PublicKeyError } from '../auth/public-key.js';
 import { ML_BACKEND_CHOICES } from '../ml/backend-choice.js';
+import { originPatternProblem } from '../http/origin-policy.js';
 import { checkSentinelMaster, parseRedisTarget, redactRedisUrl, REDIS_TOPOLOGIES, RedisTargetError, type RedisTopology } from '../redis/redis-target.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -18,6 +19,14 @@ const optionalSecret = z.string().min(1).optional();
 /** A value a token's claim is compared with exactly: spaces around it or control characters are a slip of an env file, never in a real `aud`/`iss`. */
 const exactClaim = z.string().min(1).max(1024)
   .refine((v) => v === v.trim() && !/\p{Cc}/u.test(v), 'a token claim is compared exactly: no spaces around it, no control characters').optional();
+const originList = z.union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+  .superRefine((list, ctx) => {
+    for (const pattern of list) {
+      const problem = originPatternProblem(pattern);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }
+  });
 const intervalList = z.union([z.array(z.string()), z.string()])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[1-9]\d{0,6}(ms|s|m|h)$/, 'intervals are like 1s, 5s, 1m, 1h')).min(1))
@@ -249,6 +258,12 @@ export const configEntries = {
   sseHeartbeatMs: { env: 'SUPERNOVA_SSE_HEARTBEAT_MS', schema: int(100, 3_600_000).default(15_000), doc: 'Period of the comment heartbeat on SSE streams' },
   sseMaxSkipped: { env: 'SUPERNOVA_SSE_MAX_SKIPPED', schema: int(0, 10_000).default(5), doc: 'Snapshots in a row an SSE client may miss because its socket is full before it is dropped' },
   streamMaxSessions: { env: 'SUPERNOVA_STREAM_MAX_SESSIONS', schema: int(1, 1_000_000).default(10_000), doc: 'HTTP-streaming, SSE and uni sessions served at once (`/connection/http_stream`, `/connection/sse`, `/connection/uni_*`); one more is refused with 503 `CONNECTION_LIMIT`' },
+  allowedOrigins: {
+    env: 'SUPERNOVA_ALLOWED_ORIGINS',
+    schema: originList.default([]),
+    shownDefault: '(unset)',
+    doc: 'Origins whose browser pages may connect (WebSocket and the HTTP-streaming, SSE, uni and `/emulation` routes, with CORS), as Centrifugo\'s `client.allowed_origins`: comma-separated `scheme://host[:port]`, `*` standing for any characters (`https://*.example.com`), or `*` for any origin. A request without `Origin` (SDKs in Node, servers, curl) and one from the server\'s own host are always let in; any other is refused with 403 `ORIGIN_NOT_ALLOWED`. Unset: same origin only',
+  },
   dashboard: { env: 'SUPERNOVA_DASHBOARD', schema: bool.default(true), doc: 'Serve the live dashboard at `/` (built by `npm run build`)' },
   webDir: { env: 'SUPERNOVA_WEB_DIR', schema: z.string().min(1).default('dist/web'), doc: 'Directory of the built dashboard, relative to the working directory' },
   channelWithoutNamespace: {

@@ -8,6 +8,11 @@ export interface SocketPort {
   readonly remoteAddress: string;
   /** The emulation session id (HTTP-streaming, SSE and the uni transports); the connect reply carries it. */
   readonly session?: string;
+  /**
+   * The node id the connect reply names in place of the host name: unique per node, so that an
+   * `/emulation` request reaching another node can be sent on to this one alone.
+   */
+  readonly node?: string;
   /** Encodes the messages into one frame and sends it. */
   send(messages: readonly ServerMessage[]): void;
   /**
@@ -55,6 +60,8 @@ export interface SessionOptions {
   pongTimeoutMs: number;
   /** True while memory is short: new sessions are refused until it is false again. */
   memoryPressure: () => boolean;
+  /** Which browser pages may open sessions, from the request's `Origin` and `Host` (SUPERNOVA_ALLOWED_ORIGINS). */
+  origins: { allows(origin: string, host: string): boolean };
   acceptor: ConnectionAcceptor;
   log: Logger;
   onDisconnect: (code: number) => void;

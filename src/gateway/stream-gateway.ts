@@ -4,7 +4,9 @@ import {
   jsonCodec, parseCommand, protobufCodec, wireCodecs,
 } from '../protocol/index.js';
 import { topicOf } from '../broker/index.js';
-import { answerStopped, Detachable } from '../http/index.js';
+import {
+  allowedRequestHeaders, answerPreflight, answerStopped, Detachable, MAX_REQUEST_HEADERS_CHARS, ORIGIN_NOT_ALLOWED, originNotAllowedMessage, writeCorsHeaders,
+} from '../http/index.js';
 import type { SessionOptions } from './ports.js';
 import { PING_CHANNEL } from './session.js';
 import { Pinger } from './pinger.js';
@@ -15,21 +17,23 @@ import { TokenBucket } from './token-bucket.js';
 export interface StreamGatewayOptions extends SessionOptions {
   /** Stream sessions served at once, of all four transports; one more is refused with 503 (SUPERNOVA_STREAM_MAX_SESSIONS). */
   maxSessions: number;
-  /** This node's name, as the connect reply gives it and `/emulation` requests name it. */
+  /** This node's id, unique in the cluster: the connect reply of a stream gives it and `/emulation` requests name it. */
   node: string;
-  /** Hands an emulation request for a session of another node to that node; false when none holds it. */
+  /** Hands an emulation request for a session of another node to the node it names; false when no such node listens. */
   forward?: (req: EmulationRequest, protobuf: boolean) => Promise<boolean>;
   /** Whether forward() has somewhere to send (a cluster broker runs); without it, 404 at once. */
   forwarding?: () => boolean;
 }
 
 /** Why a stream was refused, or an emulation request not delivered; counted in stats(). */
-export type StreamRefusal = 'limit' | 'memory' | 'shutdown' | 'bad_request' | 'too_large' | 'no_session' | 'forward_limited';
+export type StreamRefusal = 'limit' | 'memory' | 'shutdown' | 'origin' | 'bad_request' | 'too_large' | 'no_session' | 'forward_limited';
 
 export interface StreamStats {
   sessions: Record<StreamKind, number>;
   refused: Record<StreamRefusal, number>;
   emulationRequests: number;
+  /** Emulation requests handed to the node they name (`out`), and received from other nodes (`in`). */
+  forwards: { out: number; in: number };
 }
 
 /** Under uWS's own 10 s timeout of a socket that takes nothing. */
@@ -41,10 +45,15 @@ const CONNECT_PARAM = 'cf_connect';
 /** A JSON emulation request holds the frame as a JSON string: escaping may double it. */
 const ENVELOPE_BYTES = 1024;
 
-interface ReqState { aborted: boolean }
+/** `cors`: the allowed origin of a page on another origin, whose answers carry CORS headers for it. */
+interface ReqState { aborted: boolean; cors?: string }
+
+/** What the preflight of each route allows (the SDKs POST, EventSource GETs). */
+const POST_ONLY = 'POST, OPTIONS';
+const GET_OR_POST = 'GET, POST, OPTIONS';
 
 const STATUS: Record<number, string> = {
-  204: '204 No Content', 400: '400 Bad Request', 404: '404 Not Found', 405: '405 Method Not Allowed', 413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+  204: '204 No Content', 400: '400 Bad Request', 403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
 };
 
 /**
@@ -57,8 +66,9 @@ export class StreamGateway {
   private readonly sessions = new Map<string, StreamSession>();
   private readonly pinger: Pinger;
   private draining = false;
-  private readonly refusedCounts: Record<StreamRefusal, number> = { limit: 0, memory: 0, shutdown: 0, bad_request: 0, too_large: 0, no_session: 0, forward_limited: 0 };
+  private readonly refusedCounts: Record<StreamRefusal, number> = { limit: 0, memory: 0, shutdown: 0, origin: 0, bad_request: 0, too_large: 0, no_session: 0, forward_limited: 0 };
   private emulationRequests = 0;
+  private readonly forwardCounts = { out: 0, in: 0 };
   private readonly forwards = new TokenBucket(FORWARDS_PER_SECOND, FORWARDS_PER_SECOND);
 
   constructor(private readonly app: TemplatedApp, private readonly opts: StreamGatewayOptions) {
@@ -84,7 +94,7 @@ export class StreamGateway {
   stats(): StreamStats {
     const sessions: Record<StreamKind, number> = { http_stream: 0, sse: 0, uni_http_stream: 0, uni_sse: 0 };
     for (const s of this.sessions.values()) sessions[s.kind]++;
-    return { sessions, refused: { ...this.refusedCounts }, emulationRequests: this.emulationRequests };
+    return { sessions, refused: { ...this.refusedCounts }, emulationRequests: this.emulationRequests, forwards: { ...this.forwardCounts } };
   }
 
   attach(): Detachable<StreamGateway> {
@@ -106,6 +116,8 @@ export class StreamGateway {
     this.app.get('/connection/uni_sse', on((g, res, req) => g.openStream(res, req, 'uni_sse')));
     this.app.post('/connection/uni_sse', on((g, res, req) => g.openStream(res, req, 'uni_sse')));
     this.app.post('/emulation', on((g, res, req) => g.emulation(res, req)));
+    for (const path of ['/connection/http_stream', '/connection/uni_http_stream', '/emulation']) this.app.options(path, on((g, res, req) => g.preflight(res, req, POST_ONLY)));
+    for (const path of ['/connection/sse', '/connection/uni_sse']) this.app.options(path, on((g, res, req) => g.preflight(res, req, GET_OR_POST)));
     return self;
   }
 
@@ -132,6 +144,7 @@ export class StreamGateway {
       state.aborted = true;
       session?.aborted();
     });
+    if (!this.admitOrigin(res, req, state)) return;
     const method = req.getMethod();
     const binary = kind === 'http_stream' && req.getHeader('content-type').startsWith('application/octet-stream');
     const codec: Codec = binary ? protobufCodec : jsonCodec;
@@ -154,7 +167,7 @@ export class StreamGateway {
       const late = this.admission();
       if (late) return this.refuse(res, state, late);
       session = new StreamSession(res, {
-        kind, codec, remoteAddress,
+        kind, codec, remoteAddress, node: this.opts.node, ...(state.cors === undefined ? {} : { cors: state.cors }),
         rate: { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst },
         maxBackpressureBytes: this.opts.maxBackpressureBytes,
         slowGiveUpMs: SLOW_GIVE_UP_MS,
@@ -199,6 +212,7 @@ export class StreamGateway {
       state.aborted = true;
     });
     this.emulationRequests++;
+    if (!this.admitOrigin(res, req, state)) return;
     const protobuf = req.getHeader('content-type').startsWith('application/octet-stream');
     const declared = Number(req.getHeader('content-length') || 0);
     // A JSON request holds the frame as a JSON string: quotes and escapes may double it.
@@ -222,6 +236,33 @@ export class StreamGateway {
         answer(res, state, 400, 'BAD_REQUEST', status);
       }
     }, () => this.tooLarge(res, state), (err) => this.failed(res, state, err));
+  }
+
+  /**
+   * A browser page of an origin SUPERNOVA_ALLOWED_ORIGINS does not list is refused (403); an
+   * allowed page of another origin gets CORS headers on whatever it is answered.
+   */
+  private admitOrigin(res: HttpResponse, req: HttpRequest, state: ReqState): boolean {
+    const origin = req.getHeader('origin');
+    if (!this.opts.origins.allows(origin, req.getHeader('host'))) {
+      this.refusedCounts.origin++;
+      answer(res, state, 403, ORIGIN_NOT_ALLOWED, originNotAllowedMessage(origin), true);
+      return false;
+    }
+    if (origin !== '') state.cors = origin;
+    return true;
+  }
+
+  /** A browser's CORS preflight: 204 with what the route allows, the requested headers echoed. */
+  private preflight(res: HttpResponse, req: HttpRequest, methods: string): void {
+    const state: ReqState = { aborted: false };
+    if (!this.admitOrigin(res, req, state)) return;
+    const headers = allowedRequestHeaders(req.getHeader('access-control-request-headers'));
+    if (headers === undefined) {
+      this.refusedCounts.bad_request++;
+      return answer(res, state, 400, 'BAD_REQUEST', `access-control-request-headers must be a list of header names of at most ${MAX_REQUEST_HEADERS_CHARS} characters`);
+    }
+    answerPreflight(res, state.cors ?? '', methods, headers);
   }
 
   private failed(res: HttpResponse, state: ReqState, err: unknown): void {
@@ -262,25 +303,30 @@ export class StreamGateway {
 
   /** An emulation request another node received for a session of this one (through the broker). */
   forwarded(request: EmulationRequest & { protobuf: boolean }): void {
+    this.forwardCounts.in++;
     const session = this.sessions.get(request.session);
     if (!session) return; // another node's, or gone
     const status = this.deliver(session, request, request.protobuf);
     if (status !== 204) this.opts.log.debug({ status, session: request.session }, 'forwarded emulation request refused');
   }
 
-  /** No session here: another node may hold it (through the broker), or nobody does. */
+  /**
+   * No session here: the node the request names may hold it (through the broker). A request
+   * naming no node, this one, or a node that does not listen is answered 404 at once.
+   */
   private elsewhere(res: HttpResponse, state: ReqState, request: EmulationRequest, protobuf: boolean): void {
     const notFound = (): void => {
       this.refusedCounts.no_session++;
       answer(res, state, 404, 'SESSION_NOT_FOUND', 'no such session: its stream has ended; the client reconnects');
     };
-    // Not by node name: nodes of one host share it. Every forward is a broker message to all
-    // nodes, so requests for sessions nobody holds cannot turn into a flood of them.
     if (!this.opts.forward || !this.opts.forwarding?.()) return notFound();
+    if (request.node === '' || request.node === this.opts.node) return notFound();
+    // Each forward is a Redis round trip: requests naming made-up nodes cannot turn into a flood of them.
     if (!this.forwards.take(performance.now())) {
       this.refusedCounts.forward_limited++;
       return answer(res, state, 503, 'TOO_MANY_FORWARDS', `this node forwards at most ${FORWARDS_PER_SECOND} emulation requests per second to other nodes; retry`);
     }
+    this.forwardCounts.out++;
     this.opts.forward(request, protobuf).then(
       (delivered) => (delivered ? answerEmpty(res, state) : notFound()),
       (err: unknown) => {
@@ -358,6 +404,7 @@ function answer(res: HttpResponse, state: ReqState, status: number, code: string
   state.aborted = true;
   res.cork(() => {
     res.writeStatus(STATUS[status] ?? String(status)).writeHeader('content-type', 'application/json');
+    if (state.cors !== undefined) writeCorsHeaders(res, state.cors);
     if (status === 503) res.writeHeader('retry-after', '5');
     res.end(JSON.stringify({ error: { code, message } }), closeConnection);
   });
@@ -366,5 +413,9 @@ function answer(res: HttpResponse, state: ReqState, status: number, code: string
 function answerEmpty(res: HttpResponse, state: ReqState): void {
   if (state.aborted) return;
   state.aborted = true;
-  res.cork(() => res.writeStatus(STATUS[204] as string).endWithoutBody());
+  res.cork(() => {
+    res.writeStatus(STATUS[204] as string);
+    if (state.cors !== undefined) writeCorsHeaders(res, state.cors);
+    res.endWithoutBody();
+  });
 }

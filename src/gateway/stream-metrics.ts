@@ -14,11 +14,20 @@ export function registerStreamMetrics(registry: Registry, stats: () => StreamSta
   });
   new Gauge({
     name: 'supernova_stream_refused_total',
-    help: 'Stream connects and emulation requests refused since start, by reason (limit, memory, shutdown, bad_request, too_large, no_session)',
+    help: 'Stream connects and emulation requests refused since start, by reason (limit, memory, shutdown, origin, bad_request, too_large, no_session, forward_limited)',
     labelNames: ['reason'],
     registers: [registry],
     collect() {
       for (const [reason, n] of Object.entries(stats().refused)) this.set({ reason }, n);
+    },
+  });
+  new Gauge({
+    name: 'supernova_emulation_forwards_total',
+    help: 'Emulation requests for sessions of other nodes sent to the node they name (direction="out"), and received from other nodes (direction="in")',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      for (const [direction, n] of Object.entries(stats().forwards)) this.set({ direction }, n);
     },
   });
   new Gauge({

@@ -9,6 +9,7 @@ import { PING_CHANNEL } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 import type { StreamTopics } from './stream-topics.js';
 import { encodeEach } from './encode-each.js';
+import { writeCorsHeaders } from '../http/index.js';
 
 /**
  * The four HTTP transports. Bidirectional ones (http_stream, sse) take later commands through
@@ -20,6 +21,10 @@ export interface StreamSessionOptions {
   kind: StreamKind;
   codec: Codec;
   remoteAddress: string;
+  /** The id of the node holding the session, which the connect reply names for `/emulation`. */
+  node: string;
+  /** The allowed origin of a browser page on another origin: the stream's headers carry CORS for it. */
+  cors?: string;
   rate: { perSecond: number; burst: number };
   /** Bytes written while the socket could not take them before the reader counts as slow (3008). */
   maxBackpressureBytes: number;
@@ -61,6 +66,7 @@ export class StreamSession implements SocketPort {
   readonly kind: StreamKind;
   readonly codec: Codec;
   readonly remoteAddress: string;
+  readonly node: string;
   readonly uni: boolean;
   readonly bucket: TokenBucket;
   readonly openedAt = Date.now();
@@ -80,6 +86,7 @@ export class StreamSession implements SocketPort {
     this.kind = opts.kind;
     this.codec = opts.codec;
     this.remoteAddress = opts.remoteAddress;
+    this.node = opts.node;
     this.uni = opts.kind === 'uni_http_stream' || opts.kind === 'uni_sse';
     this.bucket = new TokenBucket(opts.rate.perSecond, opts.rate.burst);
   }
@@ -208,6 +215,7 @@ export class StreamSession implements SocketPort {
       .writeHeader('cache-control', 'private, no-cache, no-store, must-revalidate, max-age=0')
       // Tells nginx-like proxies not to buffer the stream.
       .writeHeader('x-accel-buffering', 'no');
+    if (this.opts.cors !== undefined) writeCorsHeaders(this.res, this.opts.cors);
     if (first !== undefined) this.res.write(first);
   }
 

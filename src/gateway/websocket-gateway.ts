@@ -4,7 +4,7 @@ import {
   type Codec, type Command, DisconnectCode, disconnectReasons, jsonCodec, MalformedFrameError, msgpackCodec, parseCommand, protobufCodec, wireCodecs,
 } from '../protocol/index.js';
 import { type TopicPort, topicOf } from '../broker/index.js';
-import { answerStopped, Detachable } from '../http/index.js';
+import { answerStopped, Detachable, ORIGIN_NOT_ALLOWED, originNotAllowedMessage } from '../http/index.js';
 import type { SessionOptions } from './ports.js';
 import { PING_CHANNEL, Session, type SocketData } from './session.js';
 import { Pinger } from './pinger.js';
@@ -43,7 +43,7 @@ const SUBPROTOCOL_MSGPACK = 'centrifuge-msgpack';
 const SUBPROTOCOL_JSON = 'centrifuge-json';
 const SUBPROTOCOL_PROTOBUF = 'centrifuge-protobuf';
 /** Why a client was turned away; the label of supernova_connections_refused_total. */
-export type RefusalReason = 'limit' | 'memory' | 'shutdown' | 'open_files';
+export type RefusalReason = 'limit' | 'memory' | 'shutdown' | 'origin' | 'open_files';
 
 /** A refused client may retry this many seconds later (another node may take it meanwhile). */
 const REFUSED_RETRY_AFTER_S = '5';
@@ -71,7 +71,7 @@ export class WebSocketGateway {
   private readonly pinger: Pinger;
   private readonly guard: SocketGuard | undefined;
   private draining = false;
-  private readonly refusedUpgrades: Record<Exclude<RefusalReason, 'open_files'>, number> = { limit: 0, memory: 0, shutdown: 0 };
+  private readonly refusedUpgrades: Record<Exclude<RefusalReason, 'open_files'>, number> = { limit: 0, memory: 0, shutdown: 0, origin: 0 };
 
   constructor(private readonly app: TemplatedApp, private readonly opts: WebSocketGatewayOptions) {
     this.pinger = new Pinger({
@@ -182,6 +182,13 @@ export class WebSocketGateway {
     const requested = req.getHeader('sec-websocket-protocol').split(',').map((p) => p.trim()).filter(Boolean);
     const key = req.getHeader('sec-websocket-key');
     const extensions = req.getHeader('sec-websocket-extensions');
+    const origin = req.getHeader('origin');
+    if (!this.opts.origins.allows(origin, req.getHeader('host'))) {
+      this.refusedUpgrades.origin++;
+      res.writeStatus('403 Forbidden').writeHeader('content-type', 'application/json')
+        .end(JSON.stringify({ error: { code: ORIGIN_NOT_ALLOWED, message: originNotAllowedMessage(origin) } }), true);
+      return;
+    }
     if (this.draining) return this.refuse(res, 'shutdown', 'SHUTTING_DOWN', 'server is shutting down');
     if (this.sessions.size >= this.opts.maxConnections) {
       return this.refuse(res, 'limit', 'CONNECTION_LIMIT', `this server holds its limit of ${this.opts.maxConnections} connections (SUPERNOVA_MAX_CONNECTIONS); retry later or on another node`);
@@ -212,7 +219,7 @@ export class WebSocketGateway {
    * A refused upgrade is answered and its socket closed: kept alive, a client that does not
    * hang up (or many of them) would still hold the descriptors the limit is there to save.
    */
-  private refuse(res: HttpResponse, reason: Exclude<RefusalReason, 'open_files'>, code: string, message: string): void {
+  private refuse(res: HttpResponse, reason: Exclude<RefusalReason, 'open_files' | 'origin'>, code: string, message: string): void {
     this.refusedUpgrades[reason]++;
     res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json').writeHeader('retry-after', REFUSED_RETRY_AFTER_S)
       .end(JSON.stringify({ error: { code, message } }), true);

@@ -5,3 +5,5 @@ export { StaticFiles, StaticFilesError, type StaticFilesOptions } from './static
 export { answerStopped, Detachable } from './detachable.js';
 export { HttpRateLimiter, RATE_GROUPS, rateGroupOf, type HttpRateLimiterOptions, type RateGroup, type RateLimitHook, type RateLimitRequest, type RateRule, type RateVerdict } from './rate-limit.js';
 export { presentedApiKey } from './api-key-header.js';
+export { OriginPolicy, originPatternProblem } from './origin-policy.js';
+export { allowedRequestHeaders, answerPreflight, MAX_REQUEST_HEADERS_CHARS, ORIGIN_NOT_ALLOWED, originNotAllowedMessage, writeCorsHeaders } from './cors.js';

@@ -106,7 +106,7 @@ export class EngineMetrics {
     const pipelines = () => sources.pipelines?.() ?? {};
     const pipelineCounter = (figure: keyof PipelineCounters, name: string, help: string) =>
       sourcedCounter(name, help, this.registry, () => Object.fromEntries(Object.entries(pipelines()).map(([p, c]) => [p, c[figure]])), 'pipeline');
-    sourcedCounter('supernova_connections_refused_total', 'Clients turned away: WebSocket upgrades answered 503 (limit, memory, shutdown) and sockets closed at accept to keep file descriptors (open_files)', this.registry, () => sources.refusedConnections?.() ?? {}, 'reason');
+    sourcedCounter('supernova_connections_refused_total', 'Clients turned away: WebSocket upgrades answered 503 (limit, memory, shutdown) or 403 (origin: not in SUPERNOVA_ALLOWED_ORIGINS) and sockets closed at accept to keep file descriptors (open_files)', this.registry, () => sources.refusedConnections?.() ?? {}, 'reason');
     new Gauge({ name: 'supernova_memory_pressure', help: '1 while RSS has been over the high-water mark and not yet back under the low-water mark', registers, collect() { this.set(sources.memoryPressure?.() ? 1 : 0); } });
     pipelineCounter('ticksIn', 'supernova_pipeline_ticks_in_total', 'Ticks a pipeline took from its feed (valid or not)');
     pipelineCounter('ticksDropped', 'supernova_pipeline_ticks_dropped_total', 'Ticks a pipeline refused (any reason; supernova_market_ticks_rejected_total has them by reason)');
