@@ -189,7 +189,7 @@ export class Engine {
       databaseQueries: () => this.database?.queryStats(),
       databaseLatency: () => this.database?.queryHistograms(),
       persistence: () => this.storage?.persistence() ?? {},
-      delta: () => ({ ...this.fanout.delta.stats, baseBytes: this.fanout.delta.baseBytes, waiting: this.gateway.deltaWaiters.size }),
+      delta: () => ({ ...this.fanout.delta.stats, baseBytes: this.fanout.delta.baseBytes, waiting: this.gateway.deltaWaiters.size + this.streams.topics.waiters.size }),
     });
     registerStreamMetrics(this.metrics.registry, () => this.streams.stats());
     this.cache = this.makeCache();

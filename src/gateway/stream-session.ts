@@ -3,8 +3,9 @@ import type { HttpResponse } from 'uWebSockets.js';
 import {
   type Codec, type Command, DisconnectCode, ErrorCode, type ServerMessage, disconnectReasons,
 } from '../protocol/index.js';
-import { topicOf } from '../broker/index.js';
+import { deltaTopicOf, topicOf } from '../broker/index.js';
 import type { ConnectionHandler, SocketPort } from './ports.js';
+import type { Waiter } from './delta-waiters.js';
 import { PING_CHANNEL } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 import type { StreamTopics } from './stream-topics.js';
@@ -61,7 +62,7 @@ export function unwrapPushLines(frame: string): string {
  * not take, and the bytes written since it last drained are counted; past the backpressure limit
  * the reader is slow (3008), as a WebSocket one is.
  */
-export class StreamSession implements SocketPort {
+export class StreamSession implements SocketPort, Waiter {
   readonly session = randomUUID();
   readonly kind: StreamKind;
   readonly codec: Codec;
@@ -81,6 +82,10 @@ export class StreamSession implements SocketPort {
   private behind = 0;
   private slow = false;
   private readonly topics = new Set<string>();
+  /** Wait topics of this session's delta subscriptions still waiting for a whole publication. */
+  private readonly waiting = new Set<string>();
+  /** Delta works as over a WebSocket: the fan-out's shared frames, written to this session. */
+  readonly deltaTopics = true;
 
   constructor(private readonly res: HttpResponse, private readonly opts: StreamSessionOptions) {
     this.kind = opts.kind;
@@ -237,26 +242,59 @@ export class StreamSession implements SocketPort {
     cut.unref();
   }
 
-  subscribe(channel: string): void {
+  subscribe(channel: string, delta = false): void {
     if (this.closed || this.slow) return;
-    const topic = topicOf(this.codec, channel);
+    if (!delta) {
+      this.join(topicOf(this.codec, channel));
+      return;
+    }
+    // A delta subscriber waits for one whole publication, then the fan-out promotes it.
+    const wait = deltaTopicOf(this.codec, channel, 'wait');
+    this.join(wait);
+    this.waiting.add(wait);
+    this.opts.topics.waiters.add(wait, this);
+  }
+
+  unsubscribe(channel: string, delta = false): void {
+    if (!delta) {
+      this.leave(topicOf(this.codec, channel));
+      return;
+    }
+    const wait = deltaTopicOf(this.codec, channel, 'wait');
+    this.leave(wait);
+    this.leave(deltaTopicOf(this.codec, channel, 'delta'));
+    this.stopWaiting(wait);
+  }
+
+  /** The fan-out wrote this session's first whole publication to `from`: deltas come on `to` now. */
+  promote(from: string, to: string): void {
+    if (!this.waiting.delete(from) || this.closed || this.slow) return;
+    this.leave(from);
+    this.join(to);
+  }
+
+  private join(topic: string): void {
     this.topics.add(topic);
     this.opts.topics.add(topic, this);
   }
 
-  unsubscribe(channel: string): void {
-    const topic = topicOf(this.codec, channel);
+  private leave(topic: string): void {
     this.topics.delete(topic);
     this.opts.topics.remove(topic, this);
+  }
+
+  private stopWaiting(wait?: string): void {
+    for (const t of wait === undefined ? [...this.waiting] : [wait]) {
+      this.waiting.delete(t);
+      this.opts.topics.waiters.remove(t, this);
+    }
   }
 
   connected(): void {
     if (this.closed || this.connectedAt !== 0) return;
     this.connectedAt = Date.now();
     this.pongAt = this.connectedAt;
-    const topic = topicOf(this.codec, PING_CHANNEL);
-    this.topics.add(topic);
-    this.opts.topics.add(topic, this);
+    this.join(topicOf(this.codec, PING_CHANNEL));
   }
 
   /** A server disconnect: the client learns the code from a disconnect push, then the response ends. */
@@ -303,6 +341,7 @@ export class StreamSession implements SocketPort {
   }
 
   private dropTopics(): void {
+    this.stopWaiting();
     for (const topic of this.topics) this.opts.topics.remove(topic, this);
     this.topics.clear();
   }

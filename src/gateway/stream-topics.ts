@@ -1,14 +1,18 @@
 import type { TopicPort } from '../broker/index.js';
 import { type StreamSession, unwrapPushLines } from './stream-session.js';
+import { DeltaWaiters } from './delta-waiters.js';
 
 /**
  * Topics of the stream sessions (HTTP-streaming, SSE, uni). A uWS topic takes WebSockets only,
  * so these subscribers are held here and written one by one; the frame is still encoded once per
- * encoding by the fan-out, and the uni variant once per frame. Bounded by sessions x channels
+ * encoding by the fan-out, and the uni variant once per frame; a fossil delta frame likewise, the
+ * same one the WebSocket delta topics get. Bounded by sessions x channels
  * (SUPERNOVA_STREAM_MAX_SESSIONS, SUPERNOVA_MAX_CHANNELS).
  */
 export class StreamTopics {
   private readonly topics = new Map<string, Set<StreamSession>>();
+  /** Delta subscriptions of stream sessions waiting for their first whole publication (see DeltaFanout). */
+  readonly waiters = new DeltaWaiters();
 
   add(topic: string, session: StreamSession): void {
     const set = this.topics.get(topic);
@@ -49,7 +53,10 @@ export function withStreamTopics(native: TopicPort, streams: StreamTopics): Topi
       streams.publish(topic, message);
     },
     subscriberCount: (topic) => native.subscriberCount(topic) + streams.count(topic),
-    // Stream sessions never ask for delta (they have no wait topics): only sockets are promoted.
-    promote: (from, to) => native.promote(from, to),
+    // The fan-out has written the wait topic's whole frame to both kinds of subscriber.
+    promote: (from, to) => {
+      native.promote(from, to);
+      streams.waiters.promote(from, to);
+    },
   };
 }

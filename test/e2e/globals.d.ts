@@ -5,5 +5,6 @@ interface Window {
     candles(): readonly { start: number; open: number; high: number; low: number; close: number; volume: number; trades: number; final: boolean }[];
     sparkline(symbol: string): readonly number[];
     transport(): string;
+    deltas(): number;
   };
 }

@@ -5,6 +5,7 @@ import { applyDelta } from 'fossil-delta';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
 import { connectedRaw } from '../support/raw-socket.js';
+import { marketSnapshot, metric as engineMetric } from '../support/delta.js';
 import { loadConfig } from '../../src/index.js';
 
 // Fossil delta compression (Centrifugo 5.4+) through the official SDK, which applies the deltas
@@ -17,21 +18,10 @@ afterAll(async () => { await t.stop(); });
 const dec = new TextDecoder();
 const pbClient = (url: string) => new ProtobufCentrifuge(url, { websocket: WebSocket, minReconnectDelay: 50, maxReconnectDelay: 200, timeout: 5000 });
 
-/** A market snapshot as the pipeline makes them: many fields, a few of which move each time. */
-function snapshot(symbol: string, i: number): Record<string, unknown> {
-  const last = 100 + Math.sin(i) * 3;
-  return {
-    symbol, name: `${symbol} Holdings Incorporated`, exchange: 'XNAS', currency: 'USD',
-    last: Number(last.toFixed(2)), bid: Number((last - 0.01).toFixed(2)), ask: Number((last + 0.01).toFixed(2)),
-    open: 100, high: 103.5, low: 96.5, prevClose: 99.8, change: Number((last - 99.8).toFixed(2)),
-    volume: 1_000_000 + i * 137, trades: 5000 + i, ts: 1_764_000_000_000 + i * 100, session: 'regular', halted: false,
-  };
-}
-
 async function publishAll(channel: string, from: number, to: number): Promise<unknown[]> {
   const sent: unknown[] = [];
   for (let i = from; i < to; i++) {
-    const s = snapshot(channel, i);
+    const s = marketSnapshot(channel, i);
     sent.push(s);
     await t.engine.publish(channel, s);
   }
@@ -286,11 +276,7 @@ describe('allowedDeltaTypes in the configuration', () => {
 });
 
 describe('what delta subscriptions hold is released', () => {
-  const metric = async (name: string): Promise<number> => {
-    const text = await (await fetch(`${t.http}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-    return line === undefined ? Number.NaN : Number(line.split(' ').at(-1));
-  };
+  const metric = (name: string): Promise<number> => engineMetric(t.http, name);
 
   it('waiting subscriptions leave the registry on unsubscribe, on close and once promoted; bases go with the last subscriber', async () => {
     const channel = 'market:DHOLD';
@@ -304,10 +290,10 @@ describe('what delta subscriptions hold is released', () => {
     for (const s of sockets.slice(10, 20)) s.close();
     await until(() => t.engine.connections <= 20, 'ten closed');
     expect(await metric('supernova_delta_waiting_subscriptions')).toBe(10);
-    await t.engine.publish(channel, snapshot(channel, 0));
+    await t.engine.publish(channel, marketSnapshot(channel, 0));
     await until(() => sockets.slice(20).every((s) => s.pushes().length === 1), 'ten whole');
     expect(await metric('supernova_delta_waiting_subscriptions')).toBe(0);
-    await t.engine.publish(channel, snapshot(channel, 1));
+    await t.engine.publish(channel, marketSnapshot(channel, 1));
     await until(() => sockets.slice(20).every((s) => s.pushes().length === 2), 'ten deltas');
     expect(sockets.slice(20).every((s) => (s.pushes()[1]?.pub as { delta?: boolean }).delta === true)).toBe(true);
     expect(sockets.slice(0, 10).every((s) => s.pushes().length === 0)).toBe(true);

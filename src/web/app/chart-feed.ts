@@ -1,4 +1,4 @@
-import type { Centrifuge, PublicationContext, SubscribedContext, Subscription } from 'centrifuge';
+import type { Centrifuge, PublicationContext, SubscribedContext, Subscription, SubscriptionOptions } from 'centrifuge';
 import { CandleStore, type BarLike } from './candles.js';
 import { CHART_HISTORY_LIMIT, fetchBars } from './history.js';
 
@@ -13,6 +13,8 @@ export interface ChartFeedOptions {
   onChange: () => void;
   /** Called when a resubscription after a disconnect recovered the missed bars, or had to reload. */
   onRecovery: (outcome: RecoveryOutcome) => void;
+  /** Options of the `bars:` subscription (`?delta=1` asks for fossil deltas). */
+  subscribeOptions?: Pick<SubscriptionOptions, 'delta'>;
 }
 
 /** Live publications held while history loads; past this the load is redone from scratch. */
@@ -27,7 +29,7 @@ const MAX_PENDING = 5000;
  */
 export class ChartFeed {
   readonly store: CandleStore;
-  private readonly bars: Subscription;
+  readonly bars: Subscription;
   private pending: PublicationContext[] | undefined = [];
   private overflowed = false;
   /** Bumped by every load and by dispose(), so a superseded load stops at its await. */
@@ -36,7 +38,7 @@ export class ChartFeed {
   constructor(private readonly o: ChartFeedOptions) {
     this.store = new CandleStore(o.interval.ms);
     const channel = `bars:${o.interval.name}:${o.symbol}`;
-    this.bars = o.client.getSubscription(channel) ?? o.client.newSubscription(channel);
+    this.bars = o.client.getSubscription(channel) ?? o.client.newSubscription(channel, o.subscribeOptions);
     this.bars.on('publication', (ctx) => this.onPublication(ctx));
     this.bars.on('subscribed', (ctx) => this.onSubscribed(ctx));
     this.bars.subscribe();

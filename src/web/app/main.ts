@@ -10,6 +10,7 @@ import { SentimentPanel } from './sentiment-panel.js';
 import { Watchlist, type Quote } from './watchlist.js';
 import type { Candle } from './candles.js';
 import { pageTransport } from './transport.js';
+import { deltaPayloads, pageDelta } from './delta.js';
 
 interface BarInterval {
   name: string;
@@ -32,6 +33,8 @@ export interface DashboardProbe {
   sparkline(symbol: string): readonly number[];
   /** The transport the SDK connected over (`websocket`, `http_stream`, `sse`), or '' before. */
   transport(): string;
+  /** Publications of the `market:` and shown `bars:` subscriptions that came as fossil deltas (`?delta=1`). */
+  deltas(): number;
 }
 
 declare global {
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
   const shortest = [...intervals].sort((a, b) => a.ms - b.ms)[0];
   if (!shortest) throw new Error('the engine publishes no bar intervals (SUPERNOVA_BAR_INTERVALS)');
   const transport = pageTransport(location.search, config.websocket);
+  const subscribeOptions = pageDelta(location.search);
   const client = new Centrifuge(transport.endpoint, { ...reconnectOptions(), ...(transport.emulationEndpoint ? { emulationEndpoint: transport.emulationEndpoint } : {}) });
   let connectedOver = '';
   client.on('connected', (ctx) => { connectedOver = ctx.transport; });
@@ -98,13 +102,14 @@ async function main(): Promise<void> {
     chartTitle.textContent = `${symbol} · ${interval.name}`;
     watchlist.select(symbol);
     renderQuote(watchlist.quote(symbol));
-    feed = new ChartFeed({ client, symbol, interval, onChange: renderChart, onRecovery: (o) => indicator.recovery(o) });
+    feed = new ChartFeed({ client, symbol, interval, subscribeOptions, onChange: renderChart, onRecovery: (o) => indicator.recovery(o) });
     renderChart();
   };
 
   const watchlist = new Watchlist($('#watchlist tbody'), client, {
     symbols: config.symbols,
     sparkInterval: shortest,
+    subscribeOptions,
     onSelect: (s) => {
       if (s === symbol) return;
       symbol = s;
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
     candles: () => feed?.store.candles() ?? [],
     sparkline: (s) => watchlist.sparkline(s),
     transport: () => connectedOver,
+    deltas: () => deltaPayloads([...watchlist.subscriptions(), ...(feed ? [feed.bars] : [])]),
   };
   client.connect();
 }

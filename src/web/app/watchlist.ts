@@ -1,4 +1,4 @@
-import type { Centrifuge } from 'centrifuge';
+import type { Centrifuge, Subscription, SubscriptionOptions } from 'centrifuge';
 import { direction, price, signed } from './format.js';
 import { frameBatched } from './frame.js';
 import { fetchBars } from './history.js';
@@ -21,6 +21,8 @@ export interface WatchlistOptions {
   onSelect: (symbol: string) => void;
   /** Every quote as it arrives, for the parts of the page that show the selected symbol's. */
   onQuote: (symbol: string, quote: Quote) => void;
+  /** Options of every `market:` subscription (`?delta=1` asks for fossil deltas). */
+  subscribeOptions?: Pick<SubscriptionOptions, 'delta'>;
 }
 
 interface Row {
@@ -50,6 +52,7 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
  */
 export class Watchlist {
   private readonly rows = new Map<string, Row>();
+  private readonly subs: Subscription[] = [];
   private readonly render = frameBatched(() => this.paint());
 
   constructor(tbody: HTMLElement, client: Centrifuge, private readonly o: WatchlistOptions) {
@@ -57,9 +60,10 @@ export class Watchlist {
       const row = this.row(symbol);
       tbody.append(row.tr);
       this.rows.set(symbol, row);
-      const sub = client.newSubscription(`market:${symbol}`);
+      const sub = client.newSubscription(`market:${symbol}`, o.subscribeOptions);
       sub.on('publication', (ctx) => this.update(row, ctx.data as unknown));
       sub.subscribe();
+      this.subs.push(sub);
       void this.seedSparkline(row);
     }
   }
@@ -67,6 +71,11 @@ export class Watchlist {
   /** The latest quote of a symbol, if one arrived. */
   quote(symbol: string): Quote | undefined {
     return this.rows.get(symbol)?.quote;
+  }
+
+  /** The `market:` subscriptions, one per symbol. */
+  subscriptions(): readonly Subscription[] {
+    return this.subs;
   }
 
   /** The sparkline's points of a symbol, oldest first. */
