@@ -33,7 +33,8 @@ const TRANSPORTS: readonly Transport[] = ['websocket', 'http_stream', 'sse'];
 /** The command line, or 'help'; a bad option throws with what was wrong. */
 export function parseOptions(argv: readonly string[]): StreamBenchOptions | 'help' {
   // 2/s: one publication to 5,000 stream sessions took the engine about 160 ms of its core on the
-  // 2-core development machine, so at 5/s the stream figures would be those of a saturated core.
+  // 2-core development machine, so 5/s kept that core 70 % busy and any other load on the machine
+  // pushed it past capacity (p99 in seconds); at 2/s it is a third busy.
   const o: StreamBenchOptions = { sessions: 5000, rate: 2, seconds: 20, readers: 0, ramp: 1000, transports: [...TRANSPORTS], pin: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
