@@ -2,130 +2,114 @@
  * `npm run bench:streams`: publish-to-receipt latency of HTTP-streaming and SSE sessions against
  * WebSocket ones (the baseline), measured in the same run at the same publication rate.
  *
- *   node dist/bench/stream-latency.js [--sessions 1000] [--rate 20] [--seconds 10]
+ *   npm run bench:streams -- --sessions 5000          (the documented run; --help lists the rest)
  *
- * Cores: the engine runs in a child process pinned to CPU 0 (taskset), this process (all the
- * clients and the publisher) on CPU 1. Each transport is measured alone, one after the other,
- * with the same number of sessions subscribed to one channel; each publication carries its send
- * time, and every session records its arrival (one clock: both processes read the same host clock).
+ * Processes and cores: the engine alone on CPU 0 (taskset); on CPU 1 the reader processes, the
+ * publisher process and this orchestrator (idle while measuring). Each transport is measured
+ * alone, one after the other: its readers (raw TCP sockets, one shared read buffer per process;
+ * the HTTP request written by hand, chunked coding and SSE lines decoded in place, the stamp found
+ * by a byte scan) open every session at a bounded rate, all subscribe to one channel, and only
+ * then does the publisher (its own process, `POST /api/publish`) publish `{ts, seq}` at the set
+ * rate, `ts` taken as the request is written. Every session counts its publications, so the run
+ * says whether each got each exactly once; latency is receipt minus `ts` on the one host clock.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BenchChild } from './orchestrator/bench-child.js';
+import { planCpus } from './orchestrator/cpu-plan.js';
+import { FD_RESERVE, readHostLimits } from './orchestrator/host-limits.js';
+import { childScripts, writeResultFile } from './orchestrator/paths.js';
+import { runCli } from './orchestrator/run-cli.js';
+import type { ApiPublisherArgs, PublisherRpc } from './shared/publisher-protocol.js';
+import type { StreamEngineArgs, StreamEngineRpc } from './streams/engine-child.js';
+import { parseOptions, USAGE } from './streams/options.js';
+import { measureTransport, type PhaseResult } from './streams/phase.js';
 
-type Transport = 'websocket' | 'http_stream' | 'sse';
+const CHANNEL = 'bench:streams';
+const ENGINE_SCRIPT = fileURLToPath(new URL('./streams/engine-child.js', import.meta.url));
+/** Between transports: the engine releases the last phase's sessions before the next ramp. */
+const PAUSE_MS = 2000;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
-
-const SESSIONS = arg('sessions', 1000);
-const RATE = arg('rate', 20);
-const SECONDS = arg('seconds', 10);
-const CHANNEL = 'public:bench-streams';
-const connect = JSON.stringify({ id: 1, connect: {} });
-const subscribe = JSON.stringify({ id: 2, subscribe: { channel: CHANNEL } });
-
-interface Client { close(): void }
-
-/** Finds `"t":<ms>` in what arrived and records now - t (the publisher's clock). */
-function recorder(latencies: number[]): (text: string) => void {
-  const re = /"bench_t":([0-9.]+)/g;
-  return (text) => {
-    const now = performance.timeOrigin + performance.now();
-    for (const m of text.matchAll(re)) latencies.push(now - Number(m[1]));
-  };
-}
-
-async function open(http: string, transport: Transport, record: (text: string) => void): Promise<Client> {
-  if (transport === 'websocket') {
-    const ws = new WebSocket(`${http.replace('http', 'ws')}/connection/websocket`);
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
-    let subscribed = false;
-    const ready = new Promise<void>((resolve) => ws.on('message', (d: Buffer) => {
-      const text = d.toString();
-      if (text === '{}') ws.send('{}');
-      if (!subscribed && text.includes('"id":2')) { subscribed = true; resolve(); }
-      record(text);
-    }));
-    ws.send(`${connect}\n${subscribe}`);
-    await ready;
-    return { close: () => ws.close() };
+async function main(): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
   }
-  // http_stream and SSE read the same way, with fetch: the SSE framing (`data:` lines) is parsed
-  // by the same scan, so the figure is the server's, not an EventSource implementation's.
-  const abort = new AbortController();
-  const res = transport === 'http_stream'
-    ? await fetch(`${http}/connection/http_stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${connect}\n${subscribe}`, signal: abort.signal })
-    : await fetch(`${http}/connection/sse?cf_connect=${encodeURIComponent(`${connect}\n${subscribe}`)}`, { signal: abort.signal });
-  if (!res.body) throw new Error(`${transport}: ${res.status}`);
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let subscribed = false;
-  await new Promise<void>((resolve, reject) => {
-    const pump = (): void => void reader.read().then(({ done, value }) => {
-      if (done) return;
-      const text = decoder.decode(value, { stream: true });
-      if (!subscribed && text.includes('"id":2')) { subscribed = true; resolve(); }
-      record(text);
-      pump();
-    }, (err: unknown) => { if (!subscribed) reject(err as Error); });
-    pump();
+  const o = parsed;
+  const host = readHostLimits();
+  const perReader = Math.ceil(o.sessions / o.readers);
+  if (perReader + FD_RESERVE > host.maxOpenFiles) throw new Error(`${perReader} sessions per reader exceed the open-file limit of ${host.maxOpenFiles}: raise --readers`);
+  if (o.sessions * 2 + FD_RESERVE > host.maxOpenFiles) process.stderr.write(`bench:streams: the engine may need ${o.sessions * 2 + FD_RESERVE} files (limit ${host.maxOpenFiles})\n`);
+  const cpu = planCpus(host, o.pin);
+  const maxLifetimeMs = (o.transports.length * (o.seconds + o.sessions / o.ramp * 3 + 120)) * 1000;
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  const apiKey = randomUUID();
+
+  const { child: engine, ready } = await BenchChild.spawn<StreamEngineRpc, { port: number; pid: number }>({
+    label: 'engine', script: ENGINE_SCRIPT, args: { maxLifetimeMs, sessions: o.sessions } satisfies StreamEngineArgs,
+    cpus: cpu.serverCpus, tasksetPath: cpu.tasksetPath, nodeFlags: [], readyTimeoutMs: 30_000, env: { SUPERNOVA_API_KEY: apiKey },
   });
-  return { close: () => abort.abort() };
-}
+  const url = `http://127.0.0.1:${ready.port}`;
+  const { child: publisher } = await BenchChild.spawn<PublisherRpc, unknown>({
+    label: 'publisher', script: childScripts.apiPublisher,
+    args: { maxLifetimeMs, url, maxInFlight: 4, maxQueued: 1000 } satisfies ApiPublisherArgs,
+    cpus: cpu.loadCpus, tasksetPath: cpu.tasksetPath, nodeFlags: [], readyTimeoutMs: 15_000, env: { SUPERNOVA_API_KEY: apiKey },
+  });
+  process.stderr.write(`bench:streams: ${o.sessions} sessions per transport in ${o.readers} reader process(es), ramp ${o.ramp}/s, `
+    + `${o.rate} publications/s for ${o.seconds} s; ${cpu.description}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n`);
 
-function quantile(sorted: number[], q: number): number {
-  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
-}
-
-async function measure(http: string, transport: Transport): Promise<{ p50: number; p99: number; received: number; expected: number }> {
-  const latencies: number[] = [];
-  const record = recorder(latencies);
-  const clients: Client[] = [];
-  for (let i = 0; i < SESSIONS; i += 100) {
-    clients.push(...(await Promise.all(Array.from({ length: Math.min(100, SESSIONS - i) }, () => open(http, transport, record)))));
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  latencies.length = 0;
-  let sent = 0;
-  const publish = async (): Promise<void> => {
-    sent++;
-    await fetch(`${http}/api/publish`, { method: 'POST', headers: { authorization: 'apikey bench-key', 'content-type': 'application/json' }, body: JSON.stringify({ channel: CHANNEL, data: { bench_t: performance.timeOrigin + performance.now() } }) });
-  };
-  const timer = setInterval(() => void publish(), 1000 / RATE);
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  clearInterval(timer);
-  await new Promise((r) => setTimeout(r, 1000));
-  for (const c of clients) c.close();
-  const sorted = latencies.sort((a, b) => a - b);
-  return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), received: sorted.length, expected: sent * SESSIONS };
-}
-
-async function main(): Promise<void> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, fileURLToPath(new URL('./streams/engine-child.js', import.meta.url)), String(SESSIONS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
-  const { port } = JSON.parse(line) as { port: number };
-  const http = `http://127.0.0.1:${port}`;
-  process.stderr.write(`bench:streams: ${SESSIONS} sessions per transport, ${RATE} publications/s for ${SECONDS} s; engine on CPU 0, clients and publisher on CPU 1\n`);
-  const rows: Record<string, { p50: number; p99: number; received: number; expected: number }> = {};
+  const rows: PhaseResult[] = [];
   try {
-    for (const t of ['websocket', 'http_stream', 'sse'] as Transport[]) {
-      rows[t] = await measure(http, t);
-      process.stderr.write(`  ${t}: done\n`);
+    for (const transport of o.transports) {
+      if (rows.length > 0) await sleep(PAUSE_MS);
+      rows.push(await measureTransport({ options: o, cpu, host: '127.0.0.1', port: ready.port, channel: CHANNEL, engine, publisher, maxLifetimeMs }, transport));
     }
   } finally {
-    child.kill('SIGTERM');
+    await publisher.request('stop', null, 5000).catch(() => {});
+    await engine.request('stop', null, 10_000).catch(() => {});
+    await Promise.all([publisher.waitExit(5000), engine.waitExit(10_000)]);
   }
-  const base = rows.websocket as { p99: number };
-  process.stdout.write('| transport | sessions | delivered | p50 ms | p99 ms | p99 / WebSocket p99 |\n|---|---|---|---|---|---|\n');
-  for (const [t, r] of Object.entries(rows)) {
-    process.stdout.write(`| ${t} | ${SESSIONS} | ${r.received}/${r.expected} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.p99 / base.p99).toFixed(2)}x |\n`);
+  const loadAfter = loadavg();
+
+  const base = rows.find((r) => r.transport === 'websocket');
+  const ratio = (r: PhaseResult) => (base && base.p99Ms > 0 ? `${(r.p99Ms / base.p99Ms).toFixed(2)}x` : '-');
+  const n = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+  const out: string[] = [
+    '| transport | sessions | published | delivered | sessions complete (count / same stamps) | p50 ms | p99 ms | p99.9 ms | max ms | p99 / WebSocket p99 '
+      + '| engine CPU % | CPU 0 / CPU 1 busy % | loop delay p99 ms (engine / readers) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    out.push(`| ${r.transport} | ${r.subscribed}/${r.sessions} | ${r.published} | ${r.received}/${r.expected} (${n(r.deliveryPct, 2)} %) | ${r.sessionsComplete} / ${r.sessionsSameSet} | `
+      + `${n(r.p50Ms)} | ${n(r.p99Ms)} | ${n(r.p999Ms)} | ${n(r.maxMs)} | ${ratio(r)} | ${n(r.engineCpuPct, 0)} | ${n(r.corePct[0] ?? Number.NaN, 0)} / ${n(r.corePct[1] ?? Number.NaN, 0)} `
+      + `| ${n(r.engineLoopDelayP99Ms)} / ${n(r.readerLoopDelayP99Ms)} |`);
   }
+  process.stdout.write(`${out.join('\n')}\n`);
+  process.stdout.write(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}\n`);
+  for (const r of rows) {
+    const notes: string[] = [];
+    if (r.sessionsSameSet < r.subscribed) notes.push(`${r.subscribed - r.sessionsSameSet} sessions received other publications than the rest`);
+    if (r.sessionsShort + r.sessionsOver > 0) notes.push(`${r.sessionsShort} sessions short, ${r.sessionsOver} over (per session ${r.minPerSession}..${r.maxPerSession} of ${r.published})`);
+    if (r.lost > 0) notes.push(`${r.lost} sessions lost during the window`);
+    if (r.subscribed < r.sessions) notes.push(`${r.sessions - r.subscribed} sessions failed to open`);
+    if (r.unstamped > 0) notes.push(`${r.unstamped} publications without a readable stamp`);
+    // Requests in flight at once may be taken by the engine in another order than stamped.
+    if (r.nonIncreasing > 0) notes.push(`${r.nonIncreasing} receipts out of stamp order (concurrent API requests)`);
+    if (r.problems.length > 0) notes.push(`problems: ${r.problems.join('; ')}`);
+    process.stdout.write(`  ${r.transport}: ramp ${n(r.rampMs / 1000)} s, published in ${n(r.publishMs / 1000)} s (publish ack p99 ${n(r.publishAckP99Ms)} ms), drained ${n(r.drainMs)} ms after; `
+      + `CPU % of a core: engine ${n(r.engineCpuPct, 0)}, readers ${n(r.readersCpuPct, 0)}, publisher ${n(r.publisherCpuPct, 0)}; `
+      + `loop delay max: engine ${n(r.engineLoopDelayMaxMs)} ms, readers ${n(r.readerLoopDelayMaxMs)} ms`
+      + `${notes.length > 0 ? `\n    ${notes.join('\n    ')}` : ''}\n`);
+  }
+  const file = writeResultFile('streams', startedAt, { startedAt, options: o, cpu: cpu.description, loadBefore, loadAfter, rows });
+  process.stderr.write(`bench:streams: result in ${file}\n`);
+  const whole = rows.every((r) => r.subscribed === r.sessions && r.sessionsComplete === r.sessions && r.sessionsSameSet === r.sessions);
+  if (!whole) process.stderr.write('bench:streams: not every session received every publication (see above)\n');
+  return 0;
 }
 
-await main();
+runCli('bench:streams', main);
