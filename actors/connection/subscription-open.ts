@@ -56,7 +56,9 @@ export async function openSubscription(state: ConnectionState, deps: ConnectionD
     if (req.recover && recoverable) {
       result.was_recovering = true;
       try {
-        const h = await deps.broker.history(channel, { since: req.recover, limit: -1 });
+        // As Centrifugo: an empty epoch is the stream's own (a client that kept only an offset).
+        const since = req.recover.epoch === '' ? { offset: req.recover.offset, epoch: (await deps.broker.history(channel, { limit: 0 })).epoch } : req.recover;
+        const h = await deps.broker.history(channel, { since, limit: -1 });
         result.publications = h.publications;
         result.recovered = true;
         position = h;

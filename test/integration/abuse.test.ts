@@ -24,7 +24,7 @@ describe('bad input and slow clients', () => {
   it('speaks msgpack on the centrifuge-msgpack subprotocol, several commands per frame, replies batched', async () => {
     const s = await connectedRaw(t.url, 'msgpack');
     expect(s.ws.protocol).toBe('centrifuge-msgpack');
-    s.send({ id: 2, subscribe: { channel: 'public:mp' } }, { id: 3, rpc: { method: 'nope' } });
+    s.send({ id: 2, subscribe: { channel: 'public:mp' } }, { id: 3, rpc: { method: 'market.nope' } });
     const sub = await s.reply(2);
     expect(sub.subscribe).toMatchObject({ recoverable: true, offset: 0 });
     expect((await s.reply(3)).error).toMatchObject({ code: 104 });
@@ -37,7 +37,7 @@ describe('bad input and slow clients', () => {
   it('speaks protobuf on centrifuge-protobuf: several commands per frame, a subscriber gets each publication as JSON bytes', async () => {
     const s = await connectedRaw(t.url, 'protobuf');
     expect(s.ws.protocol).toBe('centrifuge-protobuf');
-    s.send({ id: 2, subscribe: { channel: 'public:pb' } }, { id: 3, rpc: { method: 'nope' } });
+    s.send({ id: 2, subscribe: { channel: 'public:pb' } }, { id: 3, rpc: { method: 'market.nope' } });
     expect((await s.reply(2)).subscribe).toMatchObject({ recoverable: true });
     expect((await s.reply(3)).error).toMatchObject({ code: 104 });
     await t.engine.publish('public:pb', { price: 1.5, tags: ['x'] });
@@ -88,8 +88,8 @@ describe('bad input and slow clients', () => {
 
   /** An rpc command frame of exactly `bytes` bytes (JSON text). */
   function rpcFrame(id: number, bytes: number): string {
-    const empty = JSON.stringify({ id, rpc: { method: 'nope', data: '' } });
-    return JSON.stringify({ id, rpc: { method: 'nope', data: 'x'.repeat(bytes - empty.length) } });
+    const empty = JSON.stringify({ id, rpc: { method: 'market.nope', data: '' } });
+    return JSON.stringify({ id, rpc: { method: 'market.nope', data: 'x'.repeat(bytes - empty.length) } });
   }
 
   async function serverGoesOn(): Promise<void> {
@@ -131,7 +131,7 @@ describe('bad input and slow clients', () => {
   it('invalid UTF-8 in a text frame closes the socket (1006: uWebSockets.js cannot send 1007), valid UTF-8 is read', async () => {
     const s = await connectedRaw(t.url);
     s.sendRaw(JSON.stringify({ id: 2, rpc: { method: 'prix en €, ünïcödé, 株価' } }));
-    expect((await s.reply(2)).error).toMatchObject({ code: 104 });
+    expect((await s.reply(2)).error).toMatchObject({ code: 108 });
     // uWebSockets.js validates text frames before any handler sees them, and on failure closes
     // the TCP socket at once (no close frame, so not the 1007 RFC 6455 asks for).
     s.ws.send(Buffer.from('{"id":3,"rpc":{"method":"\xff\xfe"}}', 'latin1'), { binary: false });
@@ -142,7 +142,7 @@ describe('bad input and slow clients', () => {
   it('a flood of commands gets error 111 past the rate, and a flood of frames disconnects with 3013', async () => {
     const s = await connectedRaw(t.url);
     // One frame of 40 commands: the first ones within the burst run, the rest are refused in order.
-    s.send(...Array.from({ length: 40 }, (_, i) => ({ id: 10 + i, rpc: { method: 'unknown.method' } })));
+    s.send(...Array.from({ length: 40 }, (_, i) => ({ id: 10 + i, rpc: { method: 'market.unknown' } })));
     const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => s.reply(10 + i)));
     const codes = replies.map((r) => (r.error as { code: number }).code);
     expect(codes.filter((c) => c === 104).length).toBeGreaterThan(0);
@@ -210,7 +210,7 @@ describe('bad input and slow clients', () => {
     expect(await s.closed).toBe(3501);
     // After connect, send is accepted (and, without a handler, ignored).
     const ok = await connectedRaw(t.url);
-    ok.send({ send: { data: { hello: 1 } } }, { id: 2, rpc: { method: 'nope' } });
+    ok.send({ send: { data: { hello: 1 } } }, { id: 2, rpc: { method: 'market.nope' } });
     expect((await ok.reply(2)).error).toMatchObject({ code: 104 });
     expect(ok.closeCode).toBeUndefined();
     ok.close();

@@ -107,7 +107,7 @@ describe('GET /performance/metrics/api', () => {
     expect((await fetch(`${t.http}/no/such/route`)).status).toBe(404);
     const c = sdkClient(t.url);
     await connected(c);
-    await c.rpc('no.such.method', {}).catch(() => undefined);
+    await c.rpc('market.nope', {}).catch(() => undefined);
     c.disconnect();
 
     const { status, body } = await getJson<ApiReport>('/performance/metrics/api');

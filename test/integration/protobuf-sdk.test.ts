@@ -167,7 +167,7 @@ describe('centrifuge-js protobuf build', () => {
     await connected(c as never);
     const res = await c.rpc('test.echo', bytes({ x: 1 }));
     expect(value(res.data)).toEqual({ echo: { x: 1 } });
-    await expect(c.rpc('no.such.method', bytes({}))).rejects.toMatchObject({ code: 104 });
+    await expect(c.rpc('market.nope', bytes({}))).rejects.toMatchObject({ code: 104 });
     await expect(c.rpc('test.fail', bytes({}))).rejects.toMatchObject({ code: 100 });
     c.disconnect();
   });

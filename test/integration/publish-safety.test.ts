@@ -115,7 +115,7 @@ describe('publication data every encoding can carry', () => {
       { id: 1, connect: {} },
       { id: 2, subscribe: { channel: 'public:hist' } },
       { id: 3, history: { channel: 'public:hist', limit: -1 } },
-      { id: 4, rpc: { method: 'nope' } },
+      { id: 4, rpc: { method: 'market.nope' } },
     );
     expect((await s.reply(1)).connect).toMatchObject({ client: expect.any(String) });
     expect((await s.reply(2)).subscribe).toBeDefined();

@@ -93,6 +93,30 @@ describe('recovery after a reconnect', () => {
     c.disconnect();
   });
 
+  it('a position with an empty epoch (an offset the client kept alone) recovers from that offset, as in Centrifugo', async () => {
+    for (let i = 1; i <= 3; i++) await t.engine.publish('public:offset-only', { i });
+    const c = sdkClient(t.url);
+    await connected(c);
+    const got: unknown[] = [];
+    const ctxs: { recovered: boolean; wasRecovering: boolean }[] = [];
+    const sub = c.newSubscription('public:offset-only', { since: { offset: 1, epoch: '' } });
+    sub.on('publication', (ctx) => got.push(ctx.data));
+    sub.on('subscribed', (ctx) => ctxs.push({ recovered: ctx.recovered, wasRecovering: ctx.wasRecovering }));
+    sub.subscribe();
+    await until(() => ctxs.length === 1 && got.length === 2, 'recovered publications');
+    expect(ctxs[0]).toEqual({ recovered: true, wasRecovering: true });
+    expect(got).toEqual([{ i: 2 }, { i: 3 }]);
+    // An offset past the stream's end is lost whatever the epoch: recovered false.
+    const far = c.newSubscription('public:offset-only-2', { since: { offset: 9, epoch: '' } });
+    await t.engine.publish('public:offset-only-2', { i: 1 });
+    const farCtx: boolean[] = [];
+    far.on('subscribed', (ctx) => farCtx.push(ctx.recovered));
+    far.subscribe();
+    await until(() => farCtx.length === 1, 'subscribed');
+    expect(farCtx[0]).toBe(false);
+    c.disconnect();
+  });
+
   it('market channels deliver their latest snapshot on subscribe', async () => {
     await t.engine.publish('market:AAPL', { symbol: 'AAPL', last: 1 });
     await t.engine.publish('market:AAPL', { symbol: 'AAPL', last: 2 });

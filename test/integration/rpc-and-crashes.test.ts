@@ -30,10 +30,11 @@ describe('rpc and supervision', () => {
     c.disconnect();
   });
 
-  it('an unknown method gets 104 and the connection stays open', async () => {
+  it('an unknown method of a served family gets 104, any other name 108 (no handler), and the connection stays open', async () => {
     const c = sdkClient(t.url);
     await connected(c);
-    await expect(c.rpc('no.such.method', {})).rejects.toMatchObject({ code: 104 });
+    await expect(c.rpc('test.nope', {})).rejects.toMatchObject({ code: 104 });
+    await expect(c.rpc('method', {})).rejects.toMatchObject({ code: 108 });
     await expect(c.rpc('test.echo', { x: 1 })).resolves.toEqual({ data: { echo: { x: 1 } } });
     expect(c.state).toBe('connected');
     c.disconnect();

@@ -8,10 +8,25 @@ import { scheduleExpiry } from './expiry.js';
 
 export async function rpc(state: ConnectionState, req: RpcRequest, deps: ConnectionDeps): Promise<object> {
   requireConnected(state);
-  const method = deps.rpc.get(req.method ?? '');
-  if (!method) throw new ProtocolError(ErrorCode.MethodNotFound, `unknown rpc method ${JSON.stringify(req.method ?? '')}; known: ${[...deps.rpc.keys()].join(', ')}`);
+  const name = req.method ?? '';
+  const method = deps.rpc.get(name);
+  if (!method) throw unknownMethod(name, [...deps.rpc.keys()]);
   const data = await method(req.data, { client: state.client, user: state.user, ...(state.meta === undefined ? {} : { meta: state.meta }) });
   return data === undefined ? {} : { data };
+}
+
+/**
+ * As Centrifugo: a method of a family this engine serves (`market.nope`) is 104 method not found;
+ * any other name is 108 not available, what Centrifugo answers when no RPC handler (proxy) serves
+ * the method, and what SDK suites expect of a method like `method`.
+ */
+function unknownMethod(name: string, known: string[]): ProtocolError {
+  const dot = name.indexOf('.');
+  const family = dot > 0 ? name.slice(0, dot + 1) : undefined;
+  const list = known.join(', ');
+  return family !== undefined && known.some((k) => k.startsWith(family))
+    ? new ProtocolError(ErrorCode.MethodNotFound, `unknown rpc method ${JSON.stringify(name)}; known: ${list}`)
+    : new ProtocolError(ErrorCode.NotAvailable, `no rpc handler serves ${JSON.stringify(name)}; methods: ${list}`);
 }
 
 export async function refresh(state: ConnectionState, req: RefreshRequest, deps: ConnectionDeps, self: ActorRef<ConnectionMsg>): Promise<object> {
