@@ -10,6 +10,7 @@ import { PING_CHANNEL } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 import type { StreamTopics } from './stream-topics.js';
 import { encodeEach } from './encode-each.js';
+import { type StreamFrame, streamChunk } from './stream-chunk.js';
 import { writeCorsHeaders } from '../http/index.js';
 
 /**
@@ -46,14 +47,6 @@ function uniDisconnectOf(code: number): DisconnectCode {
   if (code === ErrorCode.BadRequest) return DisconnectCode.BadRequest;
   if (code === ErrorCode.PermissionDenied) return DisconnectCode.PermissionDenied;
   return DisconnectCode.ServerError;
-}
-
-/**
- * A `{push: X}` line of the JSON encoding as the bare `X` a uni client reads; computed once per
- * frame by StreamTopics, not per subscriber. JSON.stringify writes `{"push":` first, always.
- */
-export function unwrapPushLines(frame: string): string {
-  return frame.split('\n').map((line) => (line.startsWith('{"push":') ? line.slice(8, -1) : line)).join('\n');
 }
 
 /**
@@ -167,23 +160,15 @@ export class StreamSession implements SocketPort, Waiter {
     return out;
   }
 
-  /** A frame of the fan-out (or a ping), already encoded; `uniFrame` gives the unwrapped variant. */
-  deliver(frame: string | Uint8Array, uniFrame: () => string): void {
+  /** A frame of the fan-out, framed and in bytes once for all sessions of this kind. */
+  deliver(frame: StreamFrame): void {
     if (this.closed) return;
-    this.writeFrame(this.uni ? uniFrame() : frame);
+    const chunk = frame.for(this.kind);
+    if (chunk.byteLength > 0) this.write(chunk);
   }
 
   private writeFrame(frame: string | Uint8Array): void {
-    if (typeof frame !== 'string') {
-      this.write(frame);
-      return;
-    }
-    if (this.kind === 'sse' || this.kind === 'uni_sse') {
-      // JSON never holds a raw newline, so each line is one message and one event.
-      let events = '';
-      for (const line of frame.split('\n')) events += `data: ${line}\n\n`;
-      this.write(events);
-    } else this.write(`${frame}\n`);
+    this.write(streamChunk(this.kind, frame));
   }
 
   private write(chunk: string | Uint8Array): void {

@@ -1,12 +1,13 @@
 import type { TopicPort } from '../broker/index.js';
-import { type StreamSession, unwrapPushLines } from './stream-session.js';
+import type { StreamSession } from './stream-session.js';
+import { StreamFrame } from './stream-chunk.js';
 import { DeltaWaiters } from './delta-waiters.js';
 
 /**
  * Topics of the stream sessions (HTTP-streaming, SSE, uni). A uWS topic takes WebSockets only,
  * so these subscribers are held here and written one by one; the frame is still encoded once per
- * encoding by the fan-out, and the uni variant once per frame; a fossil delta frame likewise, the
- * same one the WebSocket delta topics get. Bounded by sessions x channels
+ * encoding by the fan-out and framed into bytes once per kind of session (StreamFrame); a fossil
+ * delta frame likewise, the same one the WebSocket delta topics get. Bounded by sessions x channels
  * (SUPERNOVA_STREAM_MAX_SESSIONS, SUPERNOVA_MAX_CHANNELS).
  */
 export class StreamTopics {
@@ -38,10 +39,9 @@ export class StreamTopics {
   publish(topic: string, frame: string | Uint8Array): void {
     const set = this.topics.get(topic);
     if (!set) return;
-    let uni: string | undefined;
-    const uniFrame = (): string => (uni ??= typeof frame === 'string' ? unwrapPushLines(frame) : '');
+    const framed = new StreamFrame(frame);
     // A session removed mid-loop (a slow reader) is skipped by the Set iterator, which is what we want.
-    for (const session of set) session.deliver(frame, uniFrame);
+    for (const session of set) session.deliver(framed);
   }
 }
 
