@@ -1,4 +1,4 @@
-import { InvalidDataError, measureWireValue, type WireValueProblem } from '../protocol/index.js';
+import { InvalidDataError, jsonValueOf, measureWireValue, type WireValueProblem } from '../protocol/index.js';
 import type { NamespaceRegistry } from './channel-name.js';
 
 export interface PublicationCheckOptions {
@@ -22,7 +22,7 @@ export class PublicationCheck {
   check(channel: string, data: unknown): number {
     const ns = this.o.namespaces.resolve(channel).options;
     try {
-      return measureWireValue(data, { maxDepth: this.o.maxDepth, maxBytes: ns.maxPublicationBytes });
+      return measureWireValue(jsonValueOf(data), { maxDepth: this.o.maxDepth, maxBytes: ns.maxPublicationBytes });
     } catch (err) {
       if (!(err instanceof InvalidDataError)) throw err;
       this.o.onRefused?.(err.problem);

@@ -1,4 +1,4 @@
-import { internalPackr, restoreBinaryInfo, type ClientInfo, type Publication } from '../protocol/index.js';
+import { internalPackr, JsonBytes, restoreBinaryInfo, type ClientInfo, type Publication } from '../protocol/index.js';
 
 /**
  * What nodes send each other on a channel's PUB/SUB channel, and what its stream entries hold.
@@ -13,13 +13,14 @@ export type NodeMessage =
   | { kind: 'pub'; pub: Publication; epoch?: string }
   | { kind: 'join' | 'leave'; info: ClientInfo };
 
-interface PackedPublication { d: unknown; i?: ClientInfo; t?: Record<string, string> }
+/** `j`: the exact JSON bytes of a protobuf client's data (JsonBytes), in place of `d`. */
+interface PackedPublication { d?: unknown; j?: Uint8Array; i?: ClientInfo; t?: Record<string, string> }
 
 const COLON = 0x3a;
 const KIND = { p: 0x70, u: 0x75, j: 0x6a, l: 0x6c } as const;
 
 export function packPublication(pub: Omit<Publication, 'offset'>): Buffer {
-  const packed: PackedPublication = { d: pub.data };
+  const packed: PackedPublication = pub.data instanceof JsonBytes ? { j: Buffer.from(pub.data.buffer, pub.data.byteOffset, pub.data.byteLength) } : { d: pub.data };
   if (pub.info) packed.i = pub.info;
   if (pub.tags) packed.t = pub.tags;
   return internalPackr.pack(packed);
@@ -27,7 +28,8 @@ export function packPublication(pub: Omit<Publication, 'offset'>): Buffer {
 
 export function unpackPublication(payload: Uint8Array, offset?: number): Publication {
   const packed = internalPackr.unpack(payload) as PackedPublication;
-  const pub: Publication = offset === undefined ? { data: packed.d } : { data: packed.d, offset };
+  const data = packed.j !== undefined ? JsonBytes.copyOf(packed.j) : packed.d;
+  const pub: Publication = offset === undefined ? { data } : { data, offset };
   if (packed.i) pub.info = restoreBinaryInfo(packed.i);
   if (packed.t) pub.tags = packed.t;
   return pub;

@@ -11,3 +11,4 @@ export { wireCodecs, topicPrefix } from './wire-codecs.js';
 export { type EmulationRequest, emulationRequestFromJson, emulationRequestFromProtobuf } from './emulation-request.js';
 export { carriesDelta, dataBytes, deltaPublication, deltaTypes, fossilPatch, wholeForDelta, type DeltaType } from './fossil-delta.js';
 export { BinaryInfo, restoreBinaryInfo } from './binary-info.js';
+export { JsonBytes, jsonValueOf } from './json-bytes.js';

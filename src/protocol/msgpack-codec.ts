@@ -1,4 +1,5 @@
-import { Packr } from 'msgpackr';
+import { addExtension, Packr } from 'msgpackr';
+import { JsonBytes } from './json-bytes.js';
 import { type Codec, MalformedFrameError } from './codec.js';
 
 // Plain msgpack maps: msgpackr's record extension would be unreadable by other clients.
@@ -6,6 +7,9 @@ import { type Codec, MalformedFrameError } from './codec.js';
 // BigInts) and its structured-clone references (which can build cycles) are refused. Its other
 // extensions (dates, typed arrays, sets, BigInt, errors) are registered for the whole process;
 // publish-time checks (measureWireValue) refuse what they decode into.
+// A protobuf client's JSON bytes go to msgpack clients as the value they hold (no extension type:
+// msgpackr packs write()'s result in their place).
+addExtension({ Class: JsonBytes, write: (bytes: JsonBytes) => bytes.value });
 const packr = new Packr({ useRecords: false, variableMapSize: true, mapsAsObjects: true, int64AsType: 'number', structuredClone: false });
 
 /** msgpack: binary frames holding one or more values back to back, with the JSON field names. */

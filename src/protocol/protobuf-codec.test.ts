@@ -4,6 +4,7 @@ import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/p
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { CommandSchema, FilterNodeSchema, ReplySchema, type Reply } from './gen/client_pb.js';
 import { protobufCodec } from './protobuf-codec.js';
+import { JsonBytes } from './json-bytes.js';
 import { encodePublicationPush } from './protobuf-push.js';
 import { replyFromMessage } from './protobuf-reply.js';
 import { MalformedFrameError } from './codec.js';
@@ -41,7 +42,7 @@ function malformed(bytes: Uint8Array): string {
 }
 
 describe('protobuf codec: commands in', () => {
-  it('decodes every method into the JSON-shaped command, data bytes as the JSON they hold', () => {
+  it('decodes every method into the JSON-shaped command, data bytes as the JSON they hold (publish data keeps its exact bytes too)', () => {
     const cmds = decoded(frame(
       { id: 1, connect: { token: 't', data: json({ a: 1 }), name: 'dart', subs: { 'public:x': { recover: true, offset: 5n, epoch: 'e' } } } },
       { id: 2, subscribe: { channel: 'public:x', recover: true, offset: 0n, epoch: 'ep', joinLeave: true, flag: 2n, tf: { op: 'and', nodes: [{ key: 'k', cmp: 'eq', val: 'v' }] } } },
@@ -56,7 +57,7 @@ describe('protobuf codec: commands in', () => {
     expect(cmds).toEqual([
       { id: 1, connect: { token: 't', data: { a: 1 }, name: 'dart', subs: { 'public:x': { recover: true, offset: 5, epoch: 'e' } } } },
       { id: 2, subscribe: { channel: 'public:x', recover: true, offset: 0, epoch: 'ep', join_leave: true, flag: 2 } },
-      { id: 3, publish: { channel: 'public:x', data: 0 } },
+      { id: 3, publish: { channel: 'public:x', data: expect.any(JsonBytes) } },
       { id: 4, history: { channel: 'public:x', limit: -1, since: { offset: 3, epoch: 'e' }, reverse: true } },
       { id: 5, rpc: { method: 'm', data: false } },
       { id: 6, presence: { channel: 'c' } }, { id: 7, presence_stats: { channel: 'c' } }, { id: 8, unsubscribe: { channel: 'c' } },
@@ -64,6 +65,9 @@ describe('protobuf codec: commands in', () => {
       { id: 0, send: { data: { hello: true } } },
       { id: 0, pong: true },
     ]);
+    const published = (cmds[2] as { publish: { data: JsonBytes } }).publish.data;
+    expect(published.value).toBe(0);
+    expect([...published]).toEqual([...json(0)]);
   });
 
   it('data that is not JSON stays bytes, for the publish check to refuse', () => {

@@ -1,6 +1,6 @@
 import type { Command as PbCommand, SubscribeRequest as PbSubscribeRequest } from './gen/client_pb.js';
 import { MalformedFrameError } from './codec.js';
-import { bytesToValue } from './protobuf-data.js';
+import { bytesToPublicationData, bytesToValue } from './protobuf-data.js';
 
 /**
  * A decoded protobuf Command as the JSON-shaped object parseCommand validates, so that both
@@ -28,7 +28,7 @@ export function commandToRaw(cmd: PbCommand): Record<string, unknown> {
     }), s.data));
   }
   if (cmd.unsubscribe) raw.unsubscribe = { channel: cmd.unsubscribe.channel };
-  if (cmd.publish) raw.publish = { channel: cmd.publish.channel, data: bytesToValue(cmd.publish.data) };
+  if (cmd.publish) raw.publish = { channel: cmd.publish.channel, data: bytesToPublicationData(cmd.publish.data) };
   if (cmd.presence) raw.presence = { channel: cmd.presence.channel };
   if (cmd.presenceStats) raw.presence_stats = { channel: cmd.presenceStats.channel };
   if (cmd.history) {

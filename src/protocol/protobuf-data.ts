@@ -7,6 +7,8 @@
  * the other way round, as in Centrifugo, whose JSON clients see data as raw JSON.
  */
 
+import { JsonBytes } from './json-bytes.js';
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const EMPTY = new Uint8Array(0);
 
@@ -39,4 +41,10 @@ export function valueToBytes(value: unknown): Uint8Array {
   const text = JSON.stringify(value);
   // JSON.stringify returns undefined for functions and symbols: nothing to send.
   return text === undefined ? EMPTY : Buffer.from(text, 'utf8');
+}
+
+/** Publication data of a protobuf client: bytesToValue, keeping JSON's exact bytes (JsonBytes). */
+export function bytesToPublicationData(bytes: Uint8Array): unknown {
+  const value = bytesToValue(bytes);
+  return value === undefined || value instanceof Uint8Array ? value : JsonBytes.copyOf(bytes, { value });
 }

@@ -4,6 +4,7 @@ import { Centrifuge as ProtobufCentrifuge, type Options } from 'centrifuge/build
 import WebSocket from 'ws';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
+import { connectedRaw } from '../support/raw-socket.js';
 
 // The official SDK's protobuf build (what the Dart, Swift and Java SDKs speak too): it connects
 // with subprotocol centrifuge-protobuf and carries data as bytes.
@@ -76,6 +77,37 @@ describe('centrifuge-js protobuf build', () => {
     await until(() => pbGot.length === 3 && jsGot.length === 3, 'three publications each');
     expect(pbGot).toEqual([{ from: 'json', n: [1, 2.5, 'x', null, true] }, { from: 'protobuf', nested: { a: { b: 1 } } }, { from: 'server' }]);
     expect(jsGot).toEqual(pbGot);
+    pb.disconnect();
+    js.disconnect();
+  });
+
+  it("a protobuf client's bytes go on byte for byte (whitespace, key order), live, in history and in recovery; JSON and msgpack clients get the value", async () => {
+    const sent = enc.encode('{"input": "spaced  out",\n  "z": 1, "a": [1,  2]}');
+    const pb = pbClient(t.url);
+    const js = sdkClient(t.url);
+    await Promise.all([connected(pb as never), connected(js)]);
+    const pbGot: Uint8Array[] = [];
+    const jsGot: unknown[] = [];
+    const pbSub = pb.newSubscription('public:exact');
+    pbSub.on('publication', (ctx) => pbGot.push(ctx.data as Uint8Array));
+    pbSub.subscribe();
+    await pbSub.ready(5000);
+    const jsSub = await subscribed(js, 'public:exact');
+    jsSub.on('publication', (ctx) => jsGot.push(ctx.data));
+    const mp = await connectedRaw(t.url, 'msgpack');
+    mp.send({ id: 2, subscribe: { channel: 'public:exact' } });
+    await mp.reply(2);
+    await pbSub.publish(sent);
+    await until(() => pbGot.length === 1 && jsGot.length === 1 && mp.pushes().some((p) => p.pub), 'the publication everywhere');
+    expect(Buffer.from(pbGot[0] as Uint8Array).equals(Buffer.from(sent))).toBe(true);
+    const expected = { input: 'spaced  out', z: 1, a: [1, 2] };
+    expect(jsGot[0]).toEqual(expected);
+    expect((mp.pushes().find((p) => p.pub)?.pub as { data: unknown }).data).toEqual(expected);
+    const hist = await pbSub.history({ limit: 1 });
+    expect(Buffer.from(hist.publications[0]?.data as Uint8Array).equals(Buffer.from(sent))).toBe(true);
+    const served = await api(t.http, 'history', { channel: 'public:exact', limit: 1 });
+    expect((served.json.result as { publications: { data: unknown }[] }).publications[0]?.data).toEqual(expected);
+    mp.close();
     pb.disconnect();
     js.disconnect();
   });
