@@ -243,7 +243,7 @@ export class Engine {
       metrics: this.metrics,
       log: this.log,
       node: { name: hostname(), version: this.version },
-      limits: { allowAnonymous: config.allowAnonymous, maxChannels: config.maxChannelsPerConnection, pingIntervalMs: config.pingIntervalMs, expiredCloseDelayMs: config.expiredCloseDelayMs },
+      limits: { allowAnonymous: config.allowAnonymous, personalChannelPrefix: config.personalChannel ? (config.personalChannelNamespace === undefined ? '' : `${config.personalChannelNamespace}:`) : undefined, maxChannels: config.maxChannelsPerConnection, pingIntervalMs: config.pingIntervalMs, expiredCloseDelayMs: config.expiredCloseDelayMs },
     };
 
     this.rateLimiter = new HttpRateLimiter({

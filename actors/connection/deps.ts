@@ -20,6 +20,8 @@ export interface ConnectionDeps {
   node: { name: string; version: string };
   limits: {
     allowAnonymous: boolean;
+    /** Prefix of the personal channel every connection with a user is subscribed to (`''` for `#ID`, `NS:` for `NS:#ID`); undefined: none. */
+    personalChannelPrefix: string | undefined;
     maxChannels: number;
     pingIntervalMs: number;
     expiredCloseDelayMs: number;

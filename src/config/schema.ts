@@ -166,6 +166,8 @@ export const configEntries = {
   wsCompression: { env: 'SUPERNOVA_WS_COMPRESSION', schema: z.enum(['off', 'shared', 'dedicated']).default('off'), doc: 'WebSocket permessage-deflate, for clients that offer it: `shared` (one compressor for all sockets, no memory per socket, each frame compressed alone), `dedicated` (a compressor of its own per socket, about 4 KB, whose 512-byte window lets a frame refer to the previous ones: consecutive market snapshots shrink about 6x instead of 1.4x); see WebSocket compression' },
   wsCompressionMinBytes: { env: 'SUPERNOVA_WS_COMPRESSION_MIN_BYTES', schema: int(0, 16 * 1024 * 1024).default(128), doc: 'With SUPERNOVA_WS_COMPRESSION on, frames shorter than this go uncompressed (replies, pings: deflate saves little on them and costs the same call per socket); market snapshots are about 230 bytes' },
   allowAnonymous: { env: 'SUPERNOVA_ALLOW_ANONYMOUS', schema: bool.default(true), doc: 'Accept connections without a token (user "")' },
+  personalChannel: { env: 'SUPERNOVA_PERSONAL_CHANNEL', schema: bool.default(false), doc: 'Subscribe every connection with a user server-side to its personal channel `#ID` (or `NS:#ID` with SUPERNOVA_PERSONAL_CHANNEL_NAMESPACE), as Centrifugo\'s subscribe_to_user_personal_channel' },
+  personalChannelNamespace: { env: 'SUPERNOVA_PERSONAL_CHANNEL_NAMESPACE', schema: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'a namespace name').optional(), doc: 'Namespace of the personal channels of SUPERNOVA_PERSONAL_CHANNEL (`NS:#ID`); unset: `#ID`, a channel without a namespace (see SUPERNOVA_CHANNEL_WITHOUT_NAMESPACE)' },
   symbols: { env: 'SUPERNOVA_SYMBOLS', schema: symbolList.default([...DEFAULT_SYMBOLS]), doc: 'Symbols the feed produces, and those a market mirror follows' },
   marketSource: { env: 'SUPERNOVA_MARKET_SOURCE', schema: z.enum(['pipeline', 'mirror']).default('pipeline'), doc: 'Where this node\'s bars API, market snapshots and `market.*` RPC come from: `pipeline` (its own market pipeline, from its feed and HTTP ingest) or `mirror` (the shared `market:` and `bars:` channels of the node that runs the pipeline; needs the Redis broker and SUPERNOVA_FEED=none, and HTTP ingest answers 421)' },
   feed: { env: 'SUPERNOVA_FEED', schema: z.enum(FEED_KINDS).default('simulated'), doc: 'Market data source: `simulated`, `replay` (a recorded day, see SUPERNOVA_REPLAY_*), `redis` (a Redis Stream, needs SUPERNOVA_REDIS_URL) or `none` (HTTP ingest only)' },
@@ -356,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   checkMarketMirror(out, problems);
   checkChannelWithoutNamespace(out, problems);
+  checkPersonalChannel(out, problems);
   checkMemoryWaterMarks(out, problems);
   checkSpill(out, problems);
   checkRedisTarget(out, problems);
@@ -375,6 +378,18 @@ function checkChannelWithoutNamespace(out: Record<string, unknown>, problems: st
   if (typeof name !== 'string' || !Array.isArray(out.namespaces)) return;
   const names = (out.namespaces as NamespaceOptions[]).map((ns) => ns.name);
   if (!names.includes(name)) problems.push(`${configEntries.channelWithoutNamespace.env}=${JSON.stringify(name)}: no such namespace (namespaces: ${names.join(', ')})`);
+}
+
+/** A personal channel needs a namespace to take its options from: the one named, or the default one. */
+function checkPersonalChannel(out: Record<string, unknown>, problems: string[]): void {
+  if (out.personalChannel !== true || !Array.isArray(out.namespaces)) return;
+  const names = (out.namespaces as NamespaceOptions[]).map((ns) => ns.name);
+  const ns = out.personalChannelNamespace;
+  if (typeof ns === 'string') {
+    if (!names.includes(ns)) problems.push(`${configEntries.personalChannelNamespace.env}=${JSON.stringify(ns)}: no such namespace (namespaces: ${names.join(', ')})`);
+  } else if (out.channelWithoutNamespace === undefined) {
+    problems.push(`${configEntries.personalChannel.env}=true puts users in #ID channels, which need ${configEntries.channelWithoutNamespace.env} (or set ${configEntries.personalChannelNamespace.env})`);
+  }
 }
 
 /** A static key must load; it and a key set are exclusive; a key set fetch ends before the handler's timeout. */

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../src/index.js';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
-import { connectedRaw } from '../support/raw-socket.js';
+import { connectedRaw, RawSocket } from '../support/raw-socket.js';
 
 // Options a Centrifugo user expects, each through the real SDK or the real HTTP API.
 const namespaces = [
@@ -227,5 +227,36 @@ describe('server API: X-API-Key, batch, history_remove, subscribe and refresh', 
     expect((await api(t.http, 'refresh', { user: '', expired: true })).status).toBe(200);
     await until(() => codes.includes(3005), 'refresh expired: 3005');
     c.disconnect();
+  });
+});
+
+describe('personal channels (SUPERNOVA_PERSONAL_CHANNEL)', () => {
+  it('subscribe each connection with a user to #ID server-side, where the server API reaches it; anonymous ones get none', async () => {
+    const { SignJWT } = await import('jose');
+    const secret = 'personal-channel-secret-long-enough';
+    const p = await startEngine({ apiKey: 'test-key', tokenHmacSecret: secret, channelWithoutNamespace: 'public', personalChannel: true });
+    try {
+      const token = await new SignJWT({ sub: '42' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+      const c = sdkClient(p.url, { token });
+      const subscribedTo: string[] = [];
+      const got: unknown[] = [];
+      c.on('subscribed', (ctx) => subscribedTo.push(ctx.channel));
+      c.on('publication', (ctx) => got.push({ channel: ctx.channel, data: ctx.data }));
+      await connected(c);
+      await until(() => subscribedTo.includes('#42'), 'server-side subscription to #42');
+      expect((await api(p.http, 'publish', { channel: '#42', data: { hello: 42 } })).status).toBe(200);
+      await until(() => got.length === 1, 'personal publication');
+      expect(got[0]).toEqual({ channel: '#42', data: { hello: 42 } });
+      const anon = new RawSocket(p.url, 'json');
+      await anon.opened;
+      anon.send({ id: 1, connect: {} });
+      expect((await anon.reply(1)).connect).not.toHaveProperty('subs');
+      anon.close();
+      c.disconnect();
+    } finally {
+      await p.stop();
+    }
+    expect(() => loadConfig({ SUPERNOVA_PERSONAL_CHANNEL: 'true' })).toThrow(/SUPERNOVA_PERSONAL_CHANNEL=true puts users in #ID channels, which need SUPERNOVA_CHANNEL_WITHOUT_NAMESPACE/);
+    expect(() => loadConfig({ SUPERNOVA_PERSONAL_CHANNEL: 'true', SUPERNOVA_PERSONAL_CHANNEL_NAMESPACE: 'nope' })).toThrow(/SUPERNOVA_PERSONAL_CHANNEL_NAMESPACE="nope": no such namespace/);
   });
 });

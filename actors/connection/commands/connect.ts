@@ -22,6 +22,11 @@ export async function connect(state: ConnectionState, req: ConnectRequest, deps:
     throw new ProtocolError(ErrorCode.Unauthorized, 'a connection token is required');
   }
   state.connected = true;
+  const prefix = deps.limits.personalChannelPrefix;
+  if (prefix !== undefined && state.user !== '') {
+    const personal = `${prefix}#${state.user}`;
+    if (!serverSubs.some((s) => s.channel === personal)) serverSubs = [...serverSubs, { channel: personal, info: undefined, data: undefined, override: {} }];
+  }
   deps.registry.add(state.user, state.client, scope.self);
   const result: ConnectResult = {
     client: state.client,
