@@ -123,13 +123,16 @@ describe('connection and subscription JWTs', () => {
       expect(s.closeReason).toMatch(/sub must be a string/);
     });
 
-    it('a subscription token whose sub is not a string is disconnect 3500', async () => {
+    it('a subscription token whose sub is not a string refuses the subscription with 103, as any token that does not verify', async () => {
       // No sub: the user "". A sub of null must not pass for that user.
       const s = await rawConnect(await token({}, 60));
       expect((await s.reply(1)).connect).toBeDefined();
       s.send({ id: 2, subscribe: { channel: 'private:nullsub', token: await token({ sub: null, channel: 'private:nullsub' }, 60) } });
-      expect(await s.closed).toBe(3500);
-      expect(s.closeReason).toMatch(/sub must be a string/);
+      expect((await s.reply(2)).error).toMatchObject({ code: 103, message: expect.stringMatching(/sub must be a string/) });
+      s.send({ id: 3, subscribe: { channel: 'private:nullsub', token: 'not-a-jwt' } });
+      expect((await s.reply(3)).error).toMatchObject({ code: 103 });
+      expect(s.closeCode).toBeUndefined();
+      s.close();
     });
 
     it('a subscription token (channel claim) is not a connection token, at connect or refresh', async () => {

@@ -1,4 +1,4 @@
-import { ErrorCode, ProtocolError, carriesDelta, type SubscribeRequest, type SubscribeResult } from '../../../src/protocol/index.js';
+import { DisconnectCode, DisconnectError, ErrorCode, ProtocolError, carriesDelta, type SubscribeRequest, type SubscribeResult } from '../../../src/protocol/index.js';
 import type { ConnectionDeps } from '../deps.js';
 import type { FrameScope } from '../frame-scope.js';
 import type { ConnectionState } from '../state.js';
@@ -20,7 +20,7 @@ export async function subscribe(state: ConnectionState, req: SubscribeRequest, d
   let data: unknown;
   let forcePositioning = false;
   if (req.token) {
-    const claims = await deps.tokens.verifySubscription(req.token, req.channel, state);
+    const claims = await subscriptionClaimsOf(deps, req.token, req.channel, state);
     expiresAt = claims.exp;
     chanInfo = claims.info;
     data = claims.data;
@@ -48,4 +48,17 @@ export async function subscribe(state: ConnectionState, req: SubscribeRequest, d
   });
   if (data !== undefined) result.data = data;
   return result;
+}
+
+/**
+ * As Centrifugo: a subscription token that does not verify (bad signature, another channel or
+ * user) refuses that subscription with 103, and the connection goes on; an expired one is 109.
+ */
+async function subscriptionClaimsOf(deps: ConnectionDeps, token: string, channel: string, state: ConnectionState): ReturnType<ConnectionDeps['tokens']['verifySubscription']> {
+  try {
+    return await deps.tokens.verifySubscription(token, channel, state);
+  } catch (err) {
+    if (err instanceof DisconnectError && err.code === DisconnectCode.InvalidToken) throw new ProtocolError(ErrorCode.PermissionDenied, err.message);
+    throw err;
+  }
 }
