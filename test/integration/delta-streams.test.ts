@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Centrifuge } from 'centrifuge';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
-import { applyDelta } from 'fossil-delta';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
 import { emulatedClient, type EmulatedTransport } from '../support/emulation-client.js';
 import { StreamReader } from '../support/stream-reader.js';
-import { marketSnapshot, metric as engineMetric } from '../support/delta.js';
+import { expectJsonDeltaChain, marketSnapshot, metric as engineMetric } from '../support/delta.js';
 
 // Fossil delta over the HTTP-streaming and SSE transports, through the official SDK (which
 // applies the deltas itself, so a wrong one would change its data) and at the wire: the same
@@ -171,17 +170,7 @@ describe.each(['http_stream', 'sse'] as const)('fossil delta over %s at the wire
     expect((await p.reader.next((m) => m.id === 2, 'subscribe reply')).subscribe).not.toHaveProperty('delta');
     const sent = await publishAll(channel, 0, 20);
     await until(() => s.pushes().length === 20 && p.pushes().length === 20, 'twenty each');
-    const pubs = s.pushes().map((x) => x.pub as { data: string; delta?: boolean });
-    expect(pubs[0]?.delta).toBeUndefined();
-    expect(typeof pubs[0]?.data).toBe('string');
-    let prev = new TextEncoder().encode(pubs[0]?.data);
-    expect(JSON.parse(pubs[0]?.data as string)).toEqual(sent[0]);
-    for (let i = 1; i < pubs.length; i++) {
-      const pub = pubs[i] as { data: string; delta?: boolean };
-      expect(pub.delta).toBe(true);
-      prev = applyDelta(prev, new TextEncoder().encode(pub.data));
-      expect(JSON.parse(dec.decode(prev))).toEqual(sent[i]);
-    }
+    expectJsonDeltaChain(s.pushes(), sent);
     expect(p.pushes().map((x) => (x.pub as { data: unknown }).data)).toEqual(sent);
     const bytes = (pushes: Record<string, unknown>[]) => pushes.reduce((n, x) => n + JSON.stringify(x).length, 0);
     expect(bytes(s.pushes()) * 1.3).toBeLessThan(bytes(p.pushes()));

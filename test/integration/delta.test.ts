@@ -5,7 +5,7 @@ import { applyDelta } from 'fossil-delta';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
 import { connectedRaw } from '../support/raw-socket.js';
-import { marketSnapshot, metric as engineMetric } from '../support/delta.js';
+import { expectJsonDeltaChain, marketSnapshot, metric as engineMetric } from '../support/delta.js';
 import { loadConfig } from '../../src/index.js';
 
 // Fossil delta compression (Centrifugo 5.4+) through the official SDK, which applies the deltas
@@ -68,17 +68,7 @@ describe('fossil delta with the JSON SDK', () => {
     p.ws.on('message', (d: Buffer) => { rawBytes.plain += d.length; });
     const sent = await publishAll(channel, 0, 20);
     await until(() => s.pushes().length === 20 && p.pushes().length === 20, 'twenty each');
-    const pubs = s.pushes().map((x) => x.pub as { data: string; delta?: boolean; offset?: number });
-    expect(pubs[0]?.delta).toBeUndefined();
-    expect(typeof pubs[0]?.data).toBe('string');
-    let prev = new TextEncoder().encode(pubs[0]?.data);
-    expect(JSON.parse(pubs[0]?.data as string)).toEqual(sent[0]);
-    for (let i = 1; i < pubs.length; i++) {
-      const pub = pubs[i] as { data: string; delta?: boolean };
-      expect(pub.delta).toBe(true);
-      prev = applyDelta(prev, new TextEncoder().encode(pub.data));
-      expect(JSON.parse(dec.decode(prev))).toEqual(sent[i]);
-    }
+    expectJsonDeltaChain(s.pushes(), sent);
     expect(p.pushes().map((x) => (x.pub as { data: unknown }).data)).toEqual(sent);
     // These snapshots change 8 of 18 fields each time; bench:delta measures the pipeline's own.
     expect(rawBytes.delta * 1.3).toBeLessThan(rawBytes.plain);
