@@ -242,7 +242,9 @@ export class Engine {
       registry: this.registry,
       metrics: this.metrics,
       log: this.log,
-      node: { name: hostname(), version: this.version },
+      // The node's unique id, as Centrifugo's: nodes of one host share its name, and `/emulation`
+      // requests name the node that holds their session.
+      node: { name: this.nodeUid, version: this.version },
       limits: { allowAnonymous: config.allowAnonymous, personalChannelPrefix: config.personalChannel ? (config.personalChannelNamespace === undefined ? '' : `${config.personalChannelNamespace}:`) : undefined, maxChannels: config.maxChannelsPerConnection, pingIntervalMs: config.pingIntervalMs, expiredCloseDelayMs: config.expiredCloseDelayMs },
     };
 

@@ -8,11 +8,6 @@ export interface SocketPort {
   readonly remoteAddress: string;
   /** The emulation session id (HTTP-streaming, SSE and the uni transports); the connect reply carries it. */
   readonly session?: string;
-  /**
-   * The node id the connect reply names in place of the host name: unique per node, so that an
-   * `/emulation` request reaching another node can be sent on to this one alone.
-   */
-  readonly node?: string;
   /** Encodes the messages into one frame and sends it. */
   send(messages: readonly ServerMessage[]): void;
   /**

@@ -167,7 +167,7 @@ export class StreamGateway {
       const late = this.admission();
       if (late) return this.refuse(res, state, late);
       session = new StreamSession(res, {
-        kind, codec, remoteAddress, node: this.opts.node, ...(state.cors === undefined ? {} : { cors: state.cors }),
+        kind, codec, remoteAddress, ...(state.cors === undefined ? {} : { cors: state.cors }),
         rate: { perSecond: this.opts.commandsPerSecond, burst: this.opts.commandBurst },
         maxBackpressureBytes: this.opts.maxBackpressureBytes,
         slowGiveUpMs: SLOW_GIVE_UP_MS,

@@ -23,8 +23,6 @@ export interface StreamSessionOptions {
   kind: StreamKind;
   codec: Codec;
   remoteAddress: string;
-  /** The id of the node holding the session, which the connect reply names for `/emulation`. */
-  node: string;
   /** The allowed origin of a browser page on another origin: the stream's headers carry CORS for it. */
   cors?: string;
   rate: { perSecond: number; burst: number };
@@ -60,7 +58,6 @@ export class StreamSession implements SocketPort, Waiter {
   readonly kind: StreamKind;
   readonly codec: Codec;
   readonly remoteAddress: string;
-  readonly node: string;
   readonly uni: boolean;
   readonly bucket: TokenBucket;
   readonly openedAt = Date.now();
@@ -84,7 +81,6 @@ export class StreamSession implements SocketPort, Waiter {
     this.kind = opts.kind;
     this.codec = opts.codec;
     this.remoteAddress = opts.remoteAddress;
-    this.node = opts.node;
     this.uni = opts.kind === 'uni_http_stream' || opts.kind === 'uni_sse';
     this.bucket = new TokenBucket(opts.rate.perSecond, opts.rate.burst);
   }

@@ -33,7 +33,7 @@ export async function connect(state: ConnectionState, req: ConnectRequest, deps:
     version: deps.node.version,
     ping: Math.round(deps.limits.pingIntervalMs / 1000),
     pong: true,
-    node: state.port.node ?? deps.node.name,
+    node: deps.node.name,
   };
   if (state.port.session !== undefined) result.session = state.port.session;
   if (state.expiresAt !== undefined) {
