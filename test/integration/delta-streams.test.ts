@@ -3,10 +3,10 @@ import type { Centrifuge } from 'centrifuge';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import { startEngine, type TestEngine } from '../support/engine.js';
-import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
+import { connected, sdkClient, subscribed, until } from '../support/client.js';
 import { emulatedClient, type EmulatedTransport } from '../support/emulation-client.js';
 import { StreamReader } from '../support/stream-reader.js';
-import { expectJsonDeltaChain, marketSnapshot, metric as engineMetric } from '../support/delta.js';
+import { expectJsonDeltaChain, expectRecoveryThenDeltas, marketSnapshot, metric as engineMetric } from '../support/delta.js';
 
 // Fossil delta over the HTTP-streaming and SSE transports, through the official SDK (which
 // applies the deltas itself, so a wrong one would change its data) and at the wire: the same
@@ -111,34 +111,8 @@ describe.each(cases)('fossil delta over $name with the SDK', ({ transport, proto
     const c = client({ minReconnectDelay: 200, maxReconnectDelay: 200 });
     const over: string[] = [];
     c.on('connected', (ctx) => over.push(ctx.transport));
-    await connected(c);
-    const sub = c.newSubscription(channel, { delta: 'fossil' });
-    const got: unknown[] = [];
-    let recovered: boolean | undefined;
-    sub.on('subscribed', (ctx) => { if (ctx.wasRecovering) recovered = ctx.recovered; });
-    sub.on('publication', (ctx) => got.push(value(ctx.data)));
-    sub.subscribe();
-    await sub.ready(5000);
-    const sent = await publishAll(channel, 0, 10);
-    await until(() => got.length === 10, 'first ten');
-    const before = sub.deltaStats();
-    expect(before.numDeltaPayloads).toBe(9);
-    expect((await api(t.http, 'disconnect', { user: '', disconnect: { code: 3011, reason: 'test drop' } })).status).toBe(200);
-    await until(() => c.state === 'connecting', 'drop');
-    sent.push(...(await publishAll(channel, 10, 15)));
-    await until(() => recovered !== undefined, 'resubscribe with recovery');
-    expect(recovered).toBe(true);
+    const { sub, sent } = await expectRecoveryThenDeltas({ http: t.http, client: c, channel, value, publish: (from, to) => publishAll(channel, from, to) });
     expect(over).toEqual([transport, transport]);
-    await until(() => got.length === 15, 'recovered five');
-    const afterRecovery = sub.deltaStats();
-    expect(afterRecovery.numFullPayloads - before.numFullPayloads).toBe(5);
-    sent.push(...(await publishAll(channel, 15, 25)));
-    await until(() => got.length === 25, 'ten live');
-    expect(got).toEqual(sent);
-    const end = sub.deltaStats();
-    // The first live one after the resubscribe is whole too; the other nine are deltas again.
-    expect(end.numFullPayloads - afterRecovery.numFullPayloads).toBe(1);
-    expect(end.numDeltaPayloads - afterRecovery.numDeltaPayloads).toBe(9);
     // History is never delta-encoded.
     expect((await sub.history({ limit: 3, reverse: true })).publications.map((p) => value(p.data))).toEqual(sent.slice(-3).reverse());
     c.disconnect();

@@ -3,9 +3,9 @@ import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import { applyDelta } from 'fossil-delta';
 import { startEngine, type TestEngine } from '../support/engine.js';
-import { api, connected, sdkClient, subscribed, until } from '../support/client.js';
+import { connected, sdkClient, subscribed, until } from '../support/client.js';
 import { connectedRaw } from '../support/raw-socket.js';
-import { expectJsonDeltaChain, marketSnapshot, metric as engineMetric } from '../support/delta.js';
+import { expectJsonDeltaChain, expectRecoveryThenDeltas, marketSnapshot, metric as engineMetric } from '../support/delta.js';
 import { loadConfig } from '../../src/index.js';
 
 // Fossil delta compression (Centrifugo 5.4+) through the official SDK, which applies the deltas
@@ -151,35 +151,7 @@ describe('fossil delta and recovery', () => {
   it('after a dropped connection the recovered publications come whole, then deltas resume', async () => {
     const channel = 'bars:1s:DREC';
     const c = sdkClient(t.url, { minReconnectDelay: 200, maxReconnectDelay: 200 });
-    await connected(c);
-    const sub = c.newSubscription(channel, { delta: 'fossil' });
-    const got: unknown[] = [];
-    let recovered: boolean | undefined;
-    sub.on('subscribed', (ctx) => { if (ctx.wasRecovering) recovered = ctx.recovered; });
-    sub.on('publication', (ctx) => got.push(ctx.data));
-    sub.subscribe();
-    await sub.ready(5000);
-    const sent = await publishAll(channel, 0, 10);
-    await until(() => got.length === 10, 'first ten');
-    const before = sub.deltaStats();
-    expect(before.numDeltaPayloads).toBe(9);
-    const res = await api(t.http, 'disconnect', { user: '', disconnect: { code: 3011, reason: 'test drop' } });
-    expect(res.status).toBe(200);
-    await until(() => c.state === 'connecting', 'drop');
-    sent.push(...(await publishAll(channel, 10, 15)));
-    await until(() => recovered !== undefined, 'resubscribe with recovery');
-    expect(recovered).toBe(true);
-    await until(() => got.length === 15, 'recovered five');
-    const afterRecovery = sub.deltaStats();
-    // The five recovered came whole.
-    expect(afterRecovery.numFullPayloads - before.numFullPayloads).toBe(5);
-    sent.push(...(await publishAll(channel, 15, 25)));
-    await until(() => got.length === 25, 'ten live');
-    expect(got).toEqual(sent);
-    const end = sub.deltaStats();
-    // The first live one after the resubscribe is whole too; the other nine are deltas again.
-    expect(end.numFullPayloads - afterRecovery.numFullPayloads).toBe(1);
-    expect(end.numDeltaPayloads - afterRecovery.numDeltaPayloads).toBe(9);
+    await expectRecoveryThenDeltas({ http: t.http, client: c, channel, value: (d) => d, publish: (from, to) => publishAll(channel, from, to) });
     c.disconnect();
   });
 });

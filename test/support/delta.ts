@@ -1,5 +1,7 @@
 import { expect } from 'vitest';
 import { applyDelta } from 'fossil-delta';
+import type { Centrifuge, Subscription } from 'centrifuge';
+import { api, connected, until } from './client.js';
 
 /** A market snapshot as the pipeline makes them: many fields, a few of which move each time. */
 export function marketSnapshot(symbol: string, i: number): Record<string, unknown> {
@@ -35,4 +37,52 @@ export function expectJsonDeltaChain(pushes: Record<string, unknown>[], sent: un
     prev = applyDelta(prev, new TextEncoder().encode(pub.data));
     expect(JSON.parse(new TextDecoder().decode(prev))).toEqual(sent[i]);
   }
+}
+
+/** What expectRecoveryThenDeltas needs of a test: its engine's API, a client, and how to publish. */
+export interface RecoveryScenario {
+  http: string;
+  /** A client that reconnects in about 200 ms, not connected yet. */
+  client: Centrifuge;
+  channel: string;
+  /** The data value of a publication as the client's encoding gives it. */
+  value: (data: unknown) => unknown;
+  /** Publishes snapshots from..to-1 to the channel; what was sent. */
+  publish: (from: number, to: number) => Promise<unknown[]>;
+}
+
+/**
+ * A delta subscription whose transport the server drops: the five publications missed come
+ * whole in the recovery, the first live one after it is whole too, then deltas resume, and the
+ * subscriber ends with exactly what was sent. Leaves the client connected, for more checks.
+ */
+export async function expectRecoveryThenDeltas(o: RecoveryScenario): Promise<{ sub: Subscription; sent: unknown[] }> {
+  const { client: c } = o;
+  await connected(c);
+  const sub = c.newSubscription(o.channel, { delta: 'fossil' });
+  const got: unknown[] = [];
+  let recovered: boolean | undefined;
+  sub.on('subscribed', (ctx) => { if (ctx.wasRecovering) recovered = ctx.recovered; });
+  sub.on('publication', (ctx) => got.push(o.value(ctx.data)));
+  sub.subscribe();
+  await sub.ready(5000);
+  const sent = await o.publish(0, 10);
+  await until(() => got.length === 10, 'first ten');
+  const before = sub.deltaStats();
+  expect(before.numDeltaPayloads).toBe(9);
+  expect((await api(o.http, 'disconnect', { user: '', disconnect: { code: 3011, reason: 'test drop' } })).status).toBe(200);
+  await until(() => c.state === 'connecting', 'drop');
+  sent.push(...(await o.publish(10, 15)));
+  await until(() => recovered !== undefined, 'resubscribe with recovery');
+  expect(recovered).toBe(true);
+  await until(() => got.length === 15, 'recovered five');
+  const afterRecovery = sub.deltaStats();
+  expect(afterRecovery.numFullPayloads - before.numFullPayloads).toBe(5);
+  sent.push(...(await o.publish(15, 25)));
+  await until(() => got.length === 25, 'ten live');
+  expect(got).toEqual(sent);
+  const end = sub.deltaStats();
+  expect(end.numFullPayloads - afterRecovery.numFullPayloads).toBe(1);
+  expect(end.numDeltaPayloads - afterRecovery.numDeltaPayloads).toBe(9);
+  return { sub, sent };
 }
