@@ -156,6 +156,7 @@ export class Engine {
     this.streams = new StreamGateway(this.app, {
       ...sessions,
       maxSessions: config.streamMaxSessions,
+      writeQueue: { maxWrites: config.streamWriteQueueMax, maxBytes: config.streamWriteQueueBytes },
       // Not the host name: nodes of one host share it, and a forward goes to the one node named.
       node: this.nodeUid,
       // With the Redis broker, a request for a session of another node goes to that node's control channel.

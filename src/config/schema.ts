@@ -260,6 +260,8 @@ export const configEntries = {
   sseHeartbeatMs: { env: 'SUPERNOVA_SSE_HEARTBEAT_MS', schema: int(100, 3_600_000).default(15_000), doc: 'Period of the comment heartbeat on SSE streams' },
   sseMaxSkipped: { env: 'SUPERNOVA_SSE_MAX_SKIPPED', schema: int(0, 10_000).default(5), doc: 'Snapshots in a row an SSE client may miss because its socket is full before it is dropped' },
   streamMaxSessions: { env: 'SUPERNOVA_STREAM_MAX_SESSIONS', schema: int(1, 1_000_000).default(10_000), doc: 'HTTP-streaming, SSE and uni sessions served at once (`/connection/http_stream`, `/connection/sse`, `/connection/uni_*`); one more is refused with 503 `CONNECTION_LIMIT`' },
+  streamWriteQueueMax: { env: 'SUPERNOVA_STREAM_WRITE_QUEUE_MAX', schema: int(1_000, 100_000_000).default(1_000_000), doc: 'Writes to stream sessions held for the end of the current callback (a publication counts once per session), where they are written in one pass; past it they are written at once, more slowly, counted in supernova_stream_write_passes_total{reason="full"}' },
+  streamWriteQueueBytes: { env: 'SUPERNOVA_STREAM_WRITE_QUEUE_BYTES', schema: int(64 * 1024, 2 ** 36).default(64 * 1024 * 1024), doc: 'Bytes of the frames held for that pass (a publication counts once); past it likewise' },
   allowedOrigins: {
     env: 'SUPERNOVA_ALLOWED_ORIGINS',
     schema: originList.default([]),

@@ -12,11 +12,14 @@ import { PING_CHANNEL } from './session.js';
 import { Pinger } from './pinger.js';
 import { type StreamKind, StreamSession } from './stream-session.js';
 import { StreamTopics } from './stream-topics.js';
+import { StreamWrites, type StreamWritesStats } from './stream-writes.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface StreamGatewayOptions extends SessionOptions {
   /** Stream sessions served at once, of all four transports; one more is refused with 503 (SUPERNOVA_STREAM_MAX_SESSIONS). */
   maxSessions: number;
+  /** Bounds of the writes held for the end of the current callback (SUPERNOVA_STREAM_WRITE_QUEUE_MAX, _BYTES). */
+  writeQueue: { maxWrites: number; maxBytes: number };
   /** This node's id, unique in the cluster: the connect reply of a stream gives it and `/emulation` requests name it. */
   node: string;
   /** Hands an emulation request for a session of another node to the node it names; false when no such node listens. */
@@ -34,6 +37,8 @@ export interface StreamStats {
   emulationRequests: number;
   /** Emulation requests handed to the node they name (`out`), and received from other nodes (`in`). */
   forwards: { out: number; in: number };
+  /** Passes of the write queue, by why they were made (see StreamWrites). */
+  writePasses: StreamWritesStats;
 }
 
 /** Under uWS's own 10 s timeout of a socket that takes nothing. */
@@ -62,7 +67,8 @@ const STATUS: Record<number, string> = {
  * codes; `/emulation` carries a bidirectional client's later commands to its session.
  */
 export class StreamGateway {
-  readonly topics = new StreamTopics();
+  private readonly writes: StreamWrites;
+  readonly topics: StreamTopics;
   private readonly sessions = new Map<string, StreamSession>();
   private readonly pinger: Pinger;
   private draining = false;
@@ -72,6 +78,8 @@ export class StreamGateway {
   private readonly forwards = new TokenBucket(FORWARDS_PER_SECOND, FORWARDS_PER_SECOND);
 
   constructor(private readonly app: TemplatedApp, private readonly opts: StreamGatewayOptions) {
+    this.writes = new StreamWrites({ ...opts.writeQueue, onError: opts.onError });
+    this.topics = new StreamTopics(this.writes);
     const sessions = this.sessions;
     this.pinger = new Pinger({
       intervalMs: opts.pingIntervalMs,
@@ -94,7 +102,7 @@ export class StreamGateway {
   stats(): StreamStats {
     const sessions: Record<StreamKind, number> = { http_stream: 0, sse: 0, uni_http_stream: 0, uni_sse: 0 };
     for (const s of this.sessions.values()) sessions[s.kind]++;
-    return { sessions, refused: { ...this.refusedCounts }, emulationRequests: this.emulationRequests, forwards: { ...this.forwardCounts } };
+    return { sessions, refused: { ...this.refusedCounts }, emulationRequests: this.emulationRequests, forwards: { ...this.forwardCounts }, writePasses: this.writes.stats() };
   }
 
   attach(): Detachable<StreamGateway> {
@@ -130,11 +138,13 @@ export class StreamGateway {
     this.draining = true;
     this.pinger.stop();
     for (const s of [...this.sessions.values()]) s.close(DisconnectCode.Shutdown);
+    this.writes.flush();
   }
 
   stop(): void {
     this.pinger.stop();
     this.drain();
+    this.writes.stop();
   }
 
   private openStream(res: HttpResponse, req: HttpRequest, kind: StreamKind): void {
@@ -172,6 +182,7 @@ export class StreamGateway {
         maxBackpressureBytes: this.opts.maxBackpressureBytes,
         slowGiveUpMs: SLOW_GIVE_UP_MS,
         topics: this.topics,
+        writes: this.writes,
         onEnd: (s, code, byServer) => this.ended(s, code, byServer),
         onError: this.opts.onError,
       });
@@ -280,7 +291,7 @@ export class StreamGateway {
     if (session.uni) return 'a uni stream takes no commands after connect';
     if (protobuf !== session.codec.binary) return `this session speaks ${session.codec.name}: send its requests in that encoding`;
     if (request.data.byteLength > this.opts.maxFrameBytes) {
-      later(() => session.close(DisconnectCode.BadRequest, `message too big (limit ${this.opts.maxFrameBytes} bytes)`));
+      session.close(DisconnectCode.BadRequest, `message too big (limit ${this.opts.maxFrameBytes} bytes)`);
       return 413;
     }
     let commands: Command[];
@@ -289,15 +300,15 @@ export class StreamGateway {
     } catch (err) {
       if (!(err instanceof MalformedFrameError)) throw err;
       this.opts.log.debug({ err: err.message, remote: session.remoteAddress }, 'malformed emulation frame');
-      later(() => session.close(DisconnectCode.BadRequest));
+      session.close(DisconnectCode.BadRequest);
       return err.message;
     }
     if (commands.some((c) => 'connect' in c)) {
-      later(() => session.close(DisconnectCode.BadRequest, 'connect goes in the stream request'));
+      session.close(DisconnectCode.BadRequest, 'connect goes in the stream request');
       return 'connect goes in the stream request, not in /emulation';
     }
     const receivedAt = performance.now();
-    later(() => session.take(commands, receivedAt));
+    session.take(commands, receivedAt);
     return 204;
   }
 
@@ -361,15 +372,6 @@ export class StreamGateway {
     if (byServer) this.opts.onDisconnect(code);
     session.handler?.closed(code);
   }
-}
-
-/**
- * Runs work on a stream session after the current uWS callback: the emulation request's own
- * socket is corked while its callback runs, and the stream's end, written to another socket
- * from inside it, was lost.
- */
-function later(run: () => void): void {
-  setImmediate(run);
 }
 
 /**

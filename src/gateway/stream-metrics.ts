@@ -31,6 +31,15 @@ export function registerStreamMetrics(registry: Registry, stats: () => StreamSta
     },
   });
   new Gauge({
+    name: 'supernova_stream_write_passes_total',
+    help: 'Passes writing the queued stream-session writes: after the callback that queued them (reason="deferred"), at once because the queue reached SUPERNOVA_STREAM_WRITE_QUEUE_MAX or _BYTES (reason="full"), at shutdown (reason="stopped")',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const [reason, n] of Object.entries(stats().writePasses)) this.set({ reason }, n);
+    },
+  });
+  new Gauge({
     name: 'supernova_emulation_requests_total',
     help: 'POST /emulation requests received since start',
     registers: [registry],

@@ -9,6 +9,7 @@ import type { Waiter } from './delta-waiters.js';
 import { PING_CHANNEL } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 import type { StreamTopics } from './stream-topics.js';
+import type { StreamWrites } from './stream-writes.js';
 import { encodeEach } from './encode-each.js';
 import { type StreamFrame, streamChunk } from './stream-chunk.js';
 import { writeCorsHeaders } from '../http/index.js';
@@ -31,6 +32,8 @@ export interface StreamSessionOptions {
   /** A slow reader whose backlog does not drain within this time is cut without a goodbye. */
   slowGiveUpMs: number;
   topics: StreamTopics;
+  /** Where every write of the session waits for the end of the current callback. */
+  writes: StreamWrites;
   /** The session ended (either side); `byServer` is false when the client went away. */
   onEnd: (session: StreamSession, code: number, byServer: boolean) => void;
   onError: (where: string, err: unknown) => void;
@@ -156,17 +159,22 @@ export class StreamSession implements SocketPort, Waiter {
     return out;
   }
 
-  /** A frame of the fan-out, framed and in bytes once for all sessions of this kind. */
+  /**
+   * A frame of the fan-out, framed and in bytes once for all sessions of this kind; called by
+   * StreamTopics in a pass of StreamWrites. A session closed by the server since the frame was
+   * published still gets it: its goodbye was queued after it.
+   */
   deliver(frame: StreamFrame): void {
-    if (this.closed) return;
     const chunk = frame.for(this.kind);
     if (chunk.byteLength > 0) this.write(chunk);
   }
 
   private writeFrame(frame: string | Uint8Array): void {
-    this.write(streamChunk(this.kind, frame));
+    const chunk = streamChunk(this.kind, frame);
+    this.opts.writes.run(() => this.write(chunk), 1, chunk.length);
   }
 
+  /** Writes now: only from a pass of StreamWrites, outside any other socket's callback. */
   private write(chunk: string | Uint8Array): void {
     if (this.finished || this.slow) return;
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
@@ -292,13 +300,18 @@ export class StreamSession implements SocketPort, Waiter {
     this.slow = false;
     this.behind = 0;
     const disconnect = { code, reason, reconnect: code < 3500 };
-    if (!this.finished) this.writeFrame(this.codec.encodeOne(this.uni ? { disconnect } as unknown as ServerMessage : { push: { disconnect } }));
     if (!this.finished) {
-      this.finished = true;
-      this.res.cork(() => {
-        this.begin();
-        this.res.end();
-      });
+      const chunk = streamChunk(this.kind, this.codec.encodeOne(this.uni ? { disconnect } as unknown as ServerMessage : { push: { disconnect } }));
+      // After whatever was queued for the session before: its publications, then the disconnect, then the end.
+      this.opts.writes.run(() => {
+        this.write(chunk);
+        if (this.finished) return;
+        this.finished = true;
+        this.res.cork(() => {
+          this.begin();
+          this.res.end();
+        });
+      }, 1, chunk.length);
     }
     this.end(code, true);
   }

@@ -2,6 +2,7 @@ import type { TopicPort } from '../broker/index.js';
 import type { StreamSession } from './stream-session.js';
 import { StreamFrame } from './stream-chunk.js';
 import { DeltaWaiters } from './delta-waiters.js';
+import type { StreamWrites } from './stream-writes.js';
 
 /**
  * Topics of the stream sessions (HTTP-streaming, SSE, uni). A uWS topic takes WebSockets only,
@@ -9,11 +10,17 @@ import { DeltaWaiters } from './delta-waiters.js';
  * encoding by the fan-out and framed into bytes once per kind of session (StreamFrame); a fossil
  * delta frame likewise, the same one the WebSocket delta topics get. Bounded by sessions x channels
  * (SUPERNOVA_STREAM_MAX_SESSIONS, SUPERNOVA_MAX_CHANNELS).
+ *
+ * The writes are made by StreamWrites, after the publishing callback; who receives a frame is
+ * decided when it is published, as with a native topic: a session subscribing in between (whose
+ * history read may already hold the publication) does not get it a second time.
  */
 export class StreamTopics {
   private readonly topics = new Map<string, Set<StreamSession>>();
   /** Delta subscriptions of stream sessions waiting for their first whole publication (see DeltaFanout). */
   readonly waiters = new DeltaWaiters();
+
+  constructor(private readonly writes: StreamWrites) {}
 
   add(topic: string, session: StreamSession): void {
     const set = this.topics.get(topic);
@@ -40,8 +47,10 @@ export class StreamTopics {
     const set = this.topics.get(topic);
     if (!set) return;
     const framed = new StreamFrame(frame);
-    // A session removed mid-loop (a slow reader) is skipped by the Set iterator, which is what we want.
-    for (const session of set) session.deliver(framed);
+    const recipients = [...set];
+    this.writes.run(() => {
+      for (const session of recipients) session.deliver(framed);
+    }, recipients.length, frame.length);
   }
 }
 

@@ -5,6 +5,7 @@ import { EventSource } from 'eventsource';
 import { startEngine, type TestEngine } from '../support/engine.js';
 import { until } from '../support/client.js';
 import { StreamReader } from '../support/stream-reader.js';
+import { metric } from '../support/delta.js';
 
 // The stream transports at the wire: framing, the uni transports, hostile input on every new
 // route, slow and vanished readers, the session table's bound, and cleanup at stop.
@@ -58,6 +59,43 @@ describe('http_stream framing', () => {
     expect(limited.length).toBeGreaterThanOrEqual(6);
     reader.close();
     await until(() => t.engine.streamSessions === 0, 'released');
+  });
+});
+
+describe('writes after the publishing callback', () => {
+  it('publications of one API request reach every session whole and in order, ahead of the disconnect that follows them', async () => {
+    const user = 'pass-user';
+    const connect = JSON.stringify({ id: 1, connect: { token: await token({ sub: user }) } });
+    const readers: StreamReader[] = [];
+    for (let i = 0; i < 20; i++) {
+      const reader = await StreamReader.open(`${t.http}/connection/http_stream`, { method: 'POST', headers: json, body: connect });
+      const { session, node } = (await reader.next((m) => m.id === 1, 'connect reply')).connect as { session: string; node: string };
+      expect((await emulate({ session, node, data: JSON.stringify({ id: 2, subscribe: { channel: 'public:pass' } }) })).status).toBe(204);
+      await reader.next((m) => m.id === 2, 'subscribe reply');
+      readers.push(reader);
+    }
+    const deferred = () => metric(t.http, 'supernova_stream_write_passes_total{reason="deferred"}');
+    const pubs = (reader: StreamReader) => reader.messages.flatMap((m) => {
+      const pub = (m.push as { pub?: { data: { n: number } } } | undefined)?.pub;
+      return pub ? [pub.data.n] : [];
+    });
+    const before = await deferred();
+    const publish = Array.from({ length: 5 }, (_, n) => ({ publish: { channel: 'public:pass', data: { n } } }));
+    const api = (commands: unknown[]) => fetch(`${t.http}/api/batch`, { method: 'POST', headers: { ...json, 'x-api-key': 'test-key' }, body: JSON.stringify({ commands }) });
+    expect((await api(publish)).status).toBe(200);
+    for (const reader of readers) await until(() => pubs(reader).length === 5, 'five publications');
+    // Written in passes after the request's callback, each reaching all 20 sessions: not one per session.
+    const passes = (await deferred()) - before;
+    expect(passes).toBeGreaterThanOrEqual(1);
+    expect(passes).toBeLessThanOrEqual(5);
+    expect((await api([...publish, { disconnect: { user, disconnect: { code: 4005, reason: 'after the publications' } } }])).status).toBe(200);
+    for (const reader of readers) {
+      await until(() => reader.ended, 'the stream ended by the disconnect');
+      expect(pubs(reader)).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+      expect(reader.messages.at(-1)).toEqual({ push: { disconnect: { code: 4005, reason: 'after the publications', reconnect: false } } });
+    }
+    expect(await metric(t.http, 'supernova_stream_write_passes_total{reason="full"}')).toBe(0);
+    await until(() => t.engine.streamSessions === 0, 'sessions released');
   });
 });
 
