@@ -12,6 +12,11 @@ const MAX_CATCH_UP_ROUNDS = 8;
  * The caller sends the replies in that same step.
  */
 export async function commitSubscriptions(state: ConnectionState, deps: ConnectionDeps, pending: PendingSubscription[]): Promise<void> {
+  // A publication the history read returned may still be on its way to this node (Redis PUB/SUB
+  // and the read travel on different connections): delivered after the native subscribe, the
+  // subscriber would get it twice. Once synced, everything up to the read's offset is here.
+  const positioned = new Set(pending.flatMap((p) => (p.position ? [p.sub.channel] : [])));
+  await Promise.all([...positioned].map((channel) => deps.broker.sync(channel)));
   for (let round = 0; round < MAX_CATCH_UP_ROUNDS; round++) {
     const stale = pending.filter((p) => p.position && deps.fanout.lastOffset(p.sub.channel) > p.position.offset);
     if (stale.length === 0) break;
@@ -29,19 +34,24 @@ export async function commitSubscriptions(state: ConnectionState, deps: Connecti
   }
 }
 
+/**
+ * Adds to the reply what this node delivered to the channel after the history read, and only
+ * that: the stream may already hold newer publications whose messages are still on their way
+ * here, and those reach the subscriber through the native topic once it is subscribed.
+ */
 async function catchUp(deps: ConnectionDeps, p: PendingSubscription): Promise<void> {
   const position = p.position as { offset: number; epoch: string };
   const channel = p.sub.channel;
-  if (p.latestOnly) {
-    const h = await deps.broker.history(channel, { limit: 1, reverse: true });
-    p.result.publications = h.publications;
-    p.position = { offset: h.offset, epoch: h.epoch };
-    return;
-  }
   try {
     const h = await deps.broker.history(channel, { since: position, limit: -1 });
-    p.result.publications = [...(p.result.publications ?? []), ...h.publications];
-    p.position = { offset: h.offset, epoch: h.epoch };
+    const delivered = deps.fanout.lastOffset(channel);
+    const kept = h.publications.filter((pub) => (pub.offset as number) <= delivered);
+    // None delivered here is in the stream (an offset of another epoch): the reply takes the stream's.
+    const missed = kept.length > 0 ? kept : h.publications;
+    const last = missed.at(-1);
+    if (p.latestOnly) p.result.publications = last ? [last] : p.result.publications;
+    else p.result.publications = [...(p.result.publications ?? []), ...missed];
+    p.position = { offset: kept.length > 0 ? (last?.offset as number) : h.offset, epoch: h.epoch };
   } catch (err) {
     if (!(err instanceof ProtocolError && err.code === ErrorCode.UnrecoverablePosition)) throw err;
     // History was lost meanwhile (epoch changed): the client is told it did not recover.

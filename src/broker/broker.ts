@@ -48,6 +48,13 @@ export interface Broker {
    * subscribe calls it before it reads history, so the two cannot leave a gap between them.
    */
   subscribe(channel: string): Promise<void>;
+  /**
+   * Resolves once every publication of the channel that its history held when this was called
+   * has reached this node's fan-out, or never will (it was published before this node received
+   * the channel). A subscribe calls it after its history read: a publication in that read whose
+   * message was still on its way would otherwise reach the new subscriber a second time.
+   */
+  sync(channel: string): Promise<void>;
   /** Undoes one subscribe(); the node stops receiving the channel after the last. */
   unsubscribe(channel: string): Promise<void>;
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;

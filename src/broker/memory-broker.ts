@@ -69,6 +69,9 @@ export class MemoryBroker implements Broker {
 
   async unsubscribe(): Promise<void> {}
 
+  /** Publications reach the fan-out before publish() returns. */
+  async sync(): Promise<void> {}
+
   async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
     const ns = this.namespaces.resolve(channel).options;
     return this.history_.read(channel, query, ns);

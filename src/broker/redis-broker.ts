@@ -37,7 +37,7 @@ export interface RedisBrokerOptions {
 
 type Connection = (Redis | Cluster) & ScriptedRedis;
 
-export interface RedisBrokerStats { channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number }
+export interface RedisBrokerStats { channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number; syncTimeouts: number }
 
 /**
  * Channels shared by every node on Redis. A publication with history is one script: next offset,
@@ -137,6 +137,10 @@ export class RedisBroker implements Broker {
 
   async unsubscribe(channel: string): Promise<void> {
     this.subscriptions?.unsubscribe(channel);
+  }
+
+  async sync(channel: string): Promise<void> {
+    await this.subscriptions?.sync(channel);
   }
 
   async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<StreamPosition | undefined> {
@@ -239,7 +243,7 @@ export class RedisBroker implements Broker {
   /** Counters of the PUB/SUB side: channels received, gaps filled and lost, messages dropped. */
   stats(): RedisBrokerStats {
     const s = this.subscriptions;
-    return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0, localFallbacks: this.localFallbacks };
+    return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0, localFallbacks: this.localFallbacks, syncTimeouts: s?.syncTimeouts ?? 0 };
   }
 
   private deliver(channel: string, msg: NodeMessage): void {

@@ -14,6 +14,12 @@ const MAX_HELD = 10_000;
 /** How long a cluster's new sharded subscriber is given to resubscribe before the streams are read. */
 const RESUBSCRIBE_SETTLE_MS = 100;
 
+/**
+ * Longest a subscribe waits for sync(): a subscriber connection that does not answer (it is
+ * reconnecting) delivers nothing meanwhile either, and the gap fill by offset covers it after.
+ */
+const SYNC_TIMEOUT_MS = 2000;
+
 export interface RedisSubscriptionsOptions {
   keys: RedisKeys;
   /** The connection in subscriber mode; on a cluster, one with sharded subscribers. */
@@ -39,6 +45,8 @@ interface Watched {
   held: Buffer[] | undefined;
   /** Messages were dropped because `held` was full. */
   overflowed: boolean;
+  /** The gap fill under way, while `held` is set. */
+  filling: Promise<void> | undefined;
 }
 
 /**
@@ -55,7 +63,11 @@ export class RedisSubscriptions {
   /** Gaps found by offset and filled from the stream, and those the stream could not fill. */
   gapsFilled = 0;
   gapsLost = 0;
+  /** sync() calls that gave up waiting for the subscriber connection (SYNC_TIMEOUT_MS). */
+  syncTimeouts = 0;
   private lostConnection = false;
+  /** One PING serves every sync() made before it is sent. */
+  private barrier: Promise<void> | undefined;
 
   constructor(private readonly o: RedisSubscriptionsOptions) {
     const onMessage = (pubsub: Buffer, msg: Buffer) => this.onMessage(pubsub.toString(), msg);
@@ -81,7 +93,7 @@ export class RedisSubscriptions {
     else {
       const pubsub = this.o.keys.pubsub(channel);
       const ready = this.o.sharded ? (this.o.subscriber as Redis).ssubscribe(pubsub) : (this.o.subscriber as Redis).subscribe(pubsub);
-      w = { channel, refs: 1, ready, last: -1, epoch: undefined, held: undefined, overflowed: false };
+      w = { channel, refs: 1, ready, last: -1, epoch: undefined, held: undefined, overflowed: false, filling: undefined };
       this.watched.set(channel, w);
     }
     try {
@@ -104,6 +116,41 @@ export class RedisSubscriptions {
 
   get size(): number {
     return this.watched.size;
+  }
+
+  /**
+   * Resolves once every message Redis sent this node for the channel before the call has been
+   * delivered. Redis answers a PING on the subscriber connection after every message it pushed
+   * there before, and a publication is appended to its stream and published in one script: so a
+   * publication that a history read (made before the call) returned has then been delivered here,
+   * or was published before this node subscribed and never comes. Messages held behind a gap
+   * fill are delivered when the fill ends, so that is waited for too.
+   *
+   * A cluster's sharded subscriber cannot be sent a PING (the client sends it to any node): there
+   * only a fill under way is waited for.
+   */
+  async sync(channel: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), SYNC_TIMEOUT_MS);
+    });
+    try {
+      const done = (async () => {
+        if (!this.o.sharded) await this.ping();
+        for (let w = this.watched.get(channel); w?.filling; w = this.watched.get(channel)) await w.filling;
+      })();
+      if ((await Promise.race([done, timeout])) === 'timeout') this.syncTimeouts++;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private ping(): Promise<void> {
+    this.barrier ??= Promise.resolve().then(async () => {
+      this.barrier = undefined;
+      await (this.o.subscriber as Redis).ping();
+    });
+    return this.barrier;
   }
 
   private onMessage(pubsub: string, msg: Buffer): void {
@@ -135,7 +182,7 @@ export class RedisSubscriptions {
         if (offset <= w.last) return; // already delivered by a fill
         if (offset > w.last + 1) {
           w.held = [raw];
-          void this.fill(w);
+          w.filling = this.fill(w);
           return;
         }
       }
@@ -169,6 +216,7 @@ export class RedisSubscriptions {
     if (w.overflowed) lost = true;
     w.overflowed = false;
     w.held = undefined;
+    w.filling = undefined;
     if (lost) this.lose(w);
     for (let i = 0; i < held.length; i++) {
       // Handling one may find the next gap: the rest then wait behind that fill.
@@ -205,7 +253,7 @@ export class RedisSubscriptions {
     for (const w of this.watched.values()) {
       if (w.last < 0 || w.held) continue;
       w.held = [];
-      void this.fill(w);
+      w.filling = this.fill(w);
     }
   }
 }

@@ -34,6 +34,10 @@ export class ScopedBroker implements Broker {
     return this.of(channel).unsubscribe(channel);
   }
 
+  sync(channel: string): Promise<void> {
+    return this.of(channel).sync(channel);
+  }
+
   history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
     return this.of(channel).history(channel, query);
   }

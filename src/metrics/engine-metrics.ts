@@ -149,6 +149,7 @@ export class EngineMetrics {
     sourcedCounter('supernova_redis_gaps_total', 'Gaps in a channel\'s offsets this node found (a lost PUB/SUB message or connection), by outcome: filled from the stream, or lost (its positioned subscribers were sent 2500)', this.registry,
       (): Record<string, number> => { const r = redis(); return r ? { filled: r.gapsFilled, lost: r.gapsLost } : {}; }, 'outcome');
     sourcedCounter('supernova_redis_messages_dropped_total', 'PUB/SUB messages this node could not read (another version\'s, or corrupt)', this.registry, (): Record<string, number> => { const r = redis(); return r ? { '': r.dropped } : {}; });
+    sourcedCounter('supernova_redis_sync_timeouts_total', 'Subscribes that stopped waiting for this node\'s PUB/SUB connection to deliver what their history read returned (it did not answer within 2 s)', this.registry, (): Record<string, number> => { const r = redis(); return r ? { '': r.syncTimeouts } : {}; });
     sourcedCounter('supernova_redis_local_fallbacks_total', 'Pipeline publications delivered only to this node\'s subscribers because Redis was unreachable', this.registry, (): Record<string, number> => { const r = redis(); return r ? { '': r.localFallbacks } : {}; });
     sourcedCounter('supernova_history_evicted_total', 'Publications history dropped before their TTL, by the budget that dropped them (channel, namespace, total, memory)', this.registry, () => ({ ...history()?.evicted }), 'reason');
     const delta = () => sources.delta?.();

@@ -64,6 +64,18 @@ export function brokerContract(name: string, make: BrokerFactory): void {
       expect(got.pubs.map((d) => d.pub.offset)).toEqual(positions.map((p) => p?.offset));
     });
 
+    it('once sync resolves, every publication a history read returned has been delivered', async () => {
+      const { b, got } = await broker();
+      await b.subscribe('public:sync');
+      await Promise.all(Array.from({ length: 50 }, (_, i) => b.publish('public:sync', { i })));
+      const h = await b.history('public:sync', { limit: -1 });
+      expect(h.publications).toHaveLength(50);
+      await b.sync('public:sync');
+      expect(got.pubs.map((d) => d.pub.offset)).toEqual(h.publications.map((p) => p.offset));
+      // A channel this node does not receive has nothing on its way.
+      await b.sync('public:elsewhere');
+    });
+
     it('publications published concurrently keep one order in history and delivery', async () => {
       const { b, got } = await broker();
       await b.subscribe('public:burst');
