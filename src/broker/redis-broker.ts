@@ -11,7 +11,7 @@ import { defineScripts, type ScriptedRedis } from './redis-scripts.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisControl, type ControlCommand, type EmulationForward, type NodeInfo } from './redis-control.js';
-import { packPublication, presenceMessage, unpackPublication, unpositionedMessage, type NodeMessage } from './redis-wire.js';
+import { packPublication, presenceMessage, unpackPublication, unpositionedMessage, type ChannelMessage } from './redis-wire.js';
 
 export interface RedisBrokerOptions {
   namespaces: NamespaceRegistry;
@@ -102,6 +102,7 @@ export class RedisBroker implements Broker {
       subscriber,
       sharded: this.o.connector.shardedPubSub,
       deliver: (channel, msg) => this.deliver(channel, msg),
+      publishMarker: (pubsub, marker) => (this.command as Connection).spublish(pubsub, marker),
       missed: (channel, since) => this.history(channel, { since, limit: -1 }),
       onInsufficientState: (channel) => this.o.onInsufficientState?.(channel),
       onError: this.onError,
@@ -246,7 +247,7 @@ export class RedisBroker implements Broker {
     return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0, localFallbacks: this.localFallbacks, syncTimeouts: s?.syncTimeouts ?? 0 };
   }
 
-  private deliver(channel: string, msg: NodeMessage): void {
+  private deliver(channel: string, msg: ChannelMessage): void {
     if (msg.kind === 'pub') this.o.fanout.publication(channel, msg.pub);
     else if (msg.kind === 'join') this.o.fanout.join(channel, msg.info);
     else this.o.fanout.leave(channel, msg.info);

@@ -2,7 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { ErrorCode, ProtocolError, type StreamPosition } from '../protocol/index.js';
 import type { HistoryResult } from './broker.js';
 import type { RedisKeys } from './redis-keys.js';
-import { parseNodeMessage, type NodeMessage } from './redis-wire.js';
+import { randomUUID } from 'node:crypto';
+import { parseNodeMessage, syncMarker, type ChannelMessage, type NodeMessage } from './redis-wire.js';
 
 /**
  * Messages of one channel held while its gap is filled, at most: past it the rest are dropped
@@ -25,7 +26,9 @@ export interface RedisSubscriptionsOptions {
   /** The connection in subscriber mode; on a cluster, one with sharded subscribers. */
   subscriber: Redis | Cluster;
   sharded: boolean;
-  deliver(channel: string, msg: NodeMessage): void;
+  deliver(channel: string, msg: ChannelMessage): void;
+  /** SPUBLISHes a sync marker to a channel's shard channel (on a cluster, where sync() cannot PING). */
+  publishMarker(pubsub: string, marker: Buffer): Promise<unknown>;
   /** The channel's publications after `since` (throws UnrecoverablePosition when they are gone). */
   missed(channel: string, since: StreamPosition): Promise<HistoryResult>;
   /** Subscribers of the channel hold a position that its stream can no longer fill. */
@@ -68,6 +71,8 @@ export class RedisSubscriptions {
   private lostConnection = false;
   /** One PING serves every sync() made before it is sent. */
   private barrier: Promise<void> | undefined;
+  /** This node's sync markers on their way back, by token. */
+  private readonly markers = new Map<string, () => void>();
 
   constructor(private readonly o: RedisSubscriptionsOptions) {
     const onMessage = (pubsub: Buffer, msg: Buffer) => this.onMessage(pubsub.toString(), msg);
@@ -127,7 +132,8 @@ export class RedisSubscriptions {
    * fill are delivered when the fill ends, so that is waited for too.
    *
    * A cluster's sharded subscriber cannot be sent a PING (the client sends it to any node): there
-   * only a fill under way is waited for.
+   * a marker is SPUBLISHed to the channel itself, and comes back after every message before it,
+   * gap fills included (it is held behind them as they are); other nodes ignore it.
    */
   async sync(channel: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -136,12 +142,25 @@ export class RedisSubscriptions {
     });
     try {
       const done = (async () => {
-        if (!this.o.sharded) await this.ping();
+        if (this.o.sharded) return this.marker(channel);
+        await this.ping();
         for (let w = this.watched.get(channel); w?.filling; w = this.watched.get(channel)) await w.filling;
       })();
       if ((await Promise.race([done, timeout])) === 'timeout') this.syncTimeouts++;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  private async marker(channel: string): Promise<void> {
+    if (!this.watched.has(channel)) return; // nothing is on its way: the node does not receive the channel
+    const token = randomUUID();
+    const back = new Promise<void>((resolve) => this.markers.set(token, resolve));
+    try {
+      await this.o.publishMarker(this.o.keys.pubsub(channel), syncMarker(token));
+      await back;
+    } finally {
+      this.markers.delete(token);
     }
   }
 
@@ -174,6 +193,10 @@ export class RedisSubscriptions {
     }
     if (!msg) {
       this.dropped++;
+      return;
+    }
+    if (msg.kind === 'sync') {
+      this.markers.get(msg.token)?.();
       return;
     }
     if (msg.kind === 'pub' && msg.epoch !== undefined) {

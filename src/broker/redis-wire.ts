@@ -8,16 +8,18 @@ import { internalPackr, JsonBytes, restoreBinaryInfo, type ClientInfo, type Publ
  *   p<offset>:<epoch>:<payload>   publication with history
  *   u<payload>                    publication without history
  *   j<info> / l<info>             join / leave
+ *   s<token>                      a node's sync marker (see RedisSubscriptions.sync), ignored by the others
  */
-export type NodeMessage =
+export type ChannelMessage =
   | { kind: 'pub'; pub: Publication; epoch?: string }
   | { kind: 'join' | 'leave'; info: ClientInfo };
+export type NodeMessage = ChannelMessage | { kind: 'sync'; token: string };
 
 /** `j`: the exact JSON bytes of a protobuf client's data (JsonBytes), in place of `d`. */
 interface PackedPublication { d?: unknown; j?: Uint8Array; i?: ClientInfo; t?: Record<string, string> }
 
 const COLON = 0x3a;
-const KIND = { p: 0x70, u: 0x75, j: 0x6a, l: 0x6c } as const;
+const KIND = { p: 0x70, u: 0x75, j: 0x6a, l: 0x6c, s: 0x73 } as const;
 
 export function packPublication(pub: Omit<Publication, 'offset'>): Buffer {
   const packed: PackedPublication = pub.data instanceof JsonBytes ? { j: Buffer.from(pub.data.buffer, pub.data.byteOffset, pub.data.byteLength) } : { d: pub.data };
@@ -39,6 +41,10 @@ export function unpositionedMessage(payload: Buffer): Buffer {
   return Buffer.concat([Buffer.of(KIND.u), payload]);
 }
 
+export function syncMarker(token: string): Buffer {
+  return Buffer.concat([Buffer.of(KIND.s), Buffer.from(token, 'latin1')]);
+}
+
 export function presenceMessage(kind: 'join' | 'leave', info: ClientInfo): Buffer {
   return Buffer.concat([Buffer.of(kind === 'join' ? KIND.j : KIND.l), internalPackr.pack(info)]);
 }
@@ -56,6 +62,8 @@ export function parseNodeMessage(msg: Buffer): NodeMessage | undefined {
     }
     case KIND.u:
       return { kind: 'pub', pub: unpackPublication(msg.subarray(1)) };
+    case KIND.s:
+      return { kind: 'sync', token: msg.toString('latin1', 1) };
     case KIND.j:
     case KIND.l:
       return { kind: msg[0] === KIND.j ? 'join' : 'leave', info: restoreBinaryInfo(internalPackr.unpack(msg.subarray(1)) as ClientInfo) };
