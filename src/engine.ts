@@ -513,7 +513,7 @@ export class Engine {
 
   async start(): Promise<{ port: number }> {
     if (this.state !== 'new') throw new Error(`engine cannot start: it is ${this.state}`);
-    // First, so a database or feed source that is down fails start-up before anything else is opened.
+    // First, so a database that must answer (SUPERNOVA_DATABASE_AT_START=require) or a feed source that is down fails start-up before anything else is opened.
     await this.storage?.start();
     try {
       await this.feed.start?.();

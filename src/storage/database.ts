@@ -51,10 +51,12 @@ export interface DatabaseReport {
 /**
  * PostgreSQL through postgres.js: one pool, migrated at start, and every query named so that its
  * latency and errors are counted per name. postgres.js reconnects lost connections by itself; a
- * database unreachable at start stops start-up with the variable and host named.
+ * database unreachable at start makes start() fail with the variable and host named, and the
+ * next start() tries again (Storage waits for it, or refuses to start: SUPERNOVA_DATABASE_AT_START).
  */
 export class Database {
-  readonly sql: Sql;
+  /** The pool; replaced after a start that could not connect, since an ended pool cannot be used again. */
+  private pooled: Sql;
   private readonly latency = new QueryLatency();
   /** This pool's application_name, to find its connections in pg_stat_activity. */
   private readonly applicationName = `supernova-${randomUUID().slice(0, 8)}`;
@@ -78,7 +80,12 @@ export class Database {
     this.connectTimeoutSeconds = o.connectTimeoutSeconds ?? 5;
     this.poolSize = o.poolSize;
     this.checkIntervalMs = o.checkIntervalMs ?? 5_000;
-    this.sql = this.pool(o.poolSize);
+    this.pooled = this.pool(o.poolSize);
+  }
+
+  /** The pool now (benches and tests that query directly; the engine goes through query()). */
+  get sql(): Sql {
+    return this.pooled;
   }
 
   /** Checks the database answers, applies the migrations it lacks, and finds whether TimescaleDB is there. */
@@ -87,6 +94,7 @@ export class Database {
       await this.sql`select 1`;
     } catch (err) {
       await this.sql.end({ timeout: 1 }).catch(() => {});
+      this.pooled = this.pool(this.poolSize);
       throw new StorageError('DATABASE_UNREACHABLE', `cannot reach the database at ${this.target} (SUPERNOVA_DATABASE_URL): ${(err as Error).message}`, { cause: err });
     }
     this.up = true;

@@ -7,6 +7,11 @@ import { Database } from './database.js';
 import { TickSink } from './tick-sink.js';
 import { isNewsRow, newsSink, type NewsRow } from './news-sink.js';
 import { isSentimentRow, sentimentSink, type SentimentRow } from './sentiment-sink.js';
+import { StorageError } from './errors.js';
+
+/** Between tries of a database that did not answer at start: doubling up to the cap. */
+const WAIT_FIRST_MS = 250;
+const WAIT_MAX_MS = 5_000;
 
 export interface StorageOptions {
   /** With `databaseUrl` set: the caller builds a Storage only then. */
@@ -33,6 +38,8 @@ export class Storage {
   private readonly log: Logger;
   /** Refusals are logged when they start (each is counted in supernova_persist_refused_total), not per row. */
   private refusing = { bars: false, ticks: false, news: false, sentiment: false };
+  /** Trying the database again in the background (SUPERNOVA_DATABASE_AT_START=wait), until it answers or stop(). */
+  private waiting: { stopped: boolean; timer: NodeJS.Timeout | undefined; wake: () => void; done: Promise<void> } | undefined;
 
   constructor(private readonly o: StorageOptions) {
     const config = (this.config = o.config);
@@ -83,13 +90,19 @@ export class Storage {
   }
 
   /**
-   * Migrates the database (unreachable: StorageError naming SUPERNOVA_DATABASE_URL), then opens
-   * the spill (unusable: an error naming SUPERNOVA_SPILL_DIR) and writes what a previous run left there.
+   * Migrates the database, then opens the spill (unusable: an error naming SUPERNOVA_SPILL_DIR)
+   * and writes what a previous run left there. A database that does not answer is waited for in
+   * the background (the writers hold their rows meanwhile, in memory and in the spill), or, with
+   * SUPERNOVA_DATABASE_AT_START=require, fails start-up with a StorageError naming SUPERNOVA_DATABASE_URL.
    */
   async start(): Promise<void> {
-    const { applied, current } = await this.database.start();
-    const timescale = this.database.timescaleState();
-    this.log.info({ applied, schemaVersion: current, timescaledb: timescale.extension, layout: timescale.layout, storeTicks: this.ticks !== undefined }, 'database ready');
+    try {
+      await this.migrate();
+    } catch (err) {
+      if (!(err instanceof StorageError && err.code === 'DATABASE_UNREACHABLE') || this.config.databaseAtStart === 'require') throw err;
+      this.log.warn({ err: err.message }, `the database does not answer: starting without it, and migrating it once it answers (${configEntries.databaseAtStart.env}=require refuses to start instead)`);
+      this.waitForDatabase();
+    }
     try {
       await this.bars.start();
       await this.ticks?.writer.start();
@@ -101,8 +114,49 @@ export class Storage {
     }
   }
 
+  private async migrate(): Promise<void> {
+    const { applied, current } = await this.database.start();
+    const timescale = this.database.timescaleState();
+    this.log.info({ applied, schemaVersion: current, timescaledb: timescale.extension, layout: timescale.layout, storeTicks: this.ticks !== undefined }, 'database ready');
+  }
+
+  /** Tries the database again and again (doubling the pause up to WAIT_MAX_MS) until it is migrated. */
+  private waitForDatabase(): void {
+    const w: NonNullable<Storage['waiting']> = { stopped: false, timer: undefined, wake: () => {}, done: Promise.resolve() };
+    w.done = (async () => {
+      let reported = '';
+      for (let attempt = 0; !w.stopped; attempt++) {
+        await new Promise<void>((resolve) => {
+          w.wake = resolve;
+          w.timer = setTimeout(resolve, Math.min(WAIT_MAX_MS, WAIT_FIRST_MS * 2 ** attempt));
+        });
+        if (w.stopped) return;
+        try {
+          await this.migrate();
+          return;
+        } catch (err) {
+          // Unreachable is the wait itself; anything else (a migration that fails) is said once.
+          const message = (err as Error).message;
+          if (!(err instanceof StorageError && err.code === 'DATABASE_UNREACHABLE') && message !== reported) this.log.error({ err: message }, 'the database answered but could not be migrated; trying again');
+          reported = message;
+        }
+      }
+    })();
+    this.waiting = w;
+  }
+
+  private async stopWaiting(): Promise<void> {
+    const w = this.waiting;
+    if (!w) return;
+    w.stopped = true;
+    clearTimeout(w.timer);
+    w.wake();
+    await w.done;
+  }
+
   /** Gives up at once (a start-up that failed later): nothing is waited for. */
   async abort(): Promise<void> {
+    await this.stopWaiting();
     await this.bars.stop(0).catch(() => {});
     await this.ticks?.writer.stop(0).catch(() => {});
     await this.newsWriter.writer.stop(0).catch(() => {});
@@ -112,6 +166,7 @@ export class Storage {
 
   /** Writes what is held (or spills it), says what is left, and closes the pool. */
   async stop(): Promise<void> {
+    await this.stopWaiting();
     const unwritten = await this.bars.stop();
     if (unwritten > 0) this.log.error({ unwritten }, this.spill ? 'bars neither written to the database nor spilled to disk before stop: lost' : 'bars not written to the database before stop');
     const spilled = this.bars.stats().spill;

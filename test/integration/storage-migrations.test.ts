@@ -67,11 +67,11 @@ describe.runIf(reachable)('PostgreSQL schema migrations (real PostgreSQL)', () =
     } finally {
       await fresh.drop();
     }
-    await expect(startEngine({ databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/nowhere' })).rejects.toMatchObject({
+    await expect(startEngine({ databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/nowhere', databaseAtStart: 'require' })).rejects.toMatchObject({
       code: 'DATABASE_UNREACHABLE',
       message: expect.stringMatching(/SUPERNOVA_DATABASE_URL.*127\.0\.0\.1:1/s),
     });
-    await expect(startEngine({ databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/nowhere' })).rejects.not.toMatchObject({ message: expect.stringContaining('secret') });
+    await expect(startEngine({ databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/nowhere', databaseAtStart: 'require' })).rejects.not.toMatchObject({ message: expect.stringContaining('secret') });
   });
 
   it('without a database the report says so', async () => {
