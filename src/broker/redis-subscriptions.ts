@@ -66,7 +66,7 @@ export class RedisSubscriptions {
   /** Gaps found by offset and filled from the stream, and those the stream could not fill. */
   gapsFilled = 0;
   gapsLost = 0;
-  /** sync() calls that gave up waiting for the subscriber connection (SYNC_TIMEOUT_MS). */
+  /** sync() calls that gave up waiting for the subscriber connection (no answer within SYNC_TIMEOUT_MS, or an error). */
   syncTimeouts = 0;
   private lostConnection = false;
   /** One PING serves every sync() made before it is sent. */
@@ -145,7 +145,11 @@ export class RedisSubscriptions {
         if (this.o.sharded) return this.marker(channel);
         await this.ping();
         for (let w = this.watched.get(channel); w?.filling; w = this.watched.get(channel)) await w.filling;
-      })();
+      })().catch((err: unknown) => {
+        // A subscribe goes on without the wait rather than fail: the gap fill by offset covers a lost connection.
+        this.o.onError('redis-sync', err);
+        return 'timeout' as const;
+      });
       if ((await Promise.race([done, timeout])) === 'timeout') this.syncTimeouts++;
     } finally {
       clearTimeout(timer);
