@@ -98,7 +98,9 @@ export class Database {
       throw new StorageError('DATABASE_UNREACHABLE', `cannot reach the database at ${this.target} (SUPERNOVA_DATABASE_URL): ${(err as Error).message}`, { cause: err });
     }
     this.up = true;
-    const report = await migrate(this.sql);
+    // A pool of its own: a connection that dies mid-migration is kept out of any pool (see migrate()).
+    const migrating = this.pool(1);
+    const report = await migrate(migrating).finally(() => migrating.end({ timeout: 1 }));
     this.schemaVersion = report.current;
     this.timescale = await timescaleState(this.sql);
     this.timer = setInterval(() => void this.check(), this.checkIntervalMs);

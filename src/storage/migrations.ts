@@ -1,4 +1,4 @@
-import type { TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
 import { applyTimescale } from './timescale.js';
 
 /**
@@ -6,7 +6,7 @@ import { applyTimescale } from './timescale.js';
  * edited after it has shipped: a change is a new version. A version is SQL, or a function of the
  * transaction for one that depends on the server (TimescaleDB).
  */
-export type Migration = { version: number; name: string } & ({ sql: string } | { apply: (tx: TransactionSql) => Promise<void> });
+export type Migration = { version: number; name: string } & ({ sql: string } | { apply: (tx: Sql) => Promise<void> });
 
 export const migrations: readonly Migration[] = [
   {

@@ -78,7 +78,7 @@ export async function timescaleUsable(sql: Sql | TransactionSql): Promise<{ usab
  * it stays plain if TimescaleDB is installed later: converting one is a deliberate step (a later
  * version), not something a restart does behind an operator's back.
  */
-export async function applyTimescale(tx: TransactionSql): Promise<void> {
+export async function applyTimescale(tx: Sql): Promise<void> {
   if (!(await timescaleUsable(tx)).usable) return;
   for (const statement of TIMESCALE_STATEMENTS) await tx.unsafe(statement);
 }
