@@ -35,6 +35,9 @@ export interface SentimentPipelineOptions {
    * Ids of the last this many items taken are remembered, and an item with one of them is refused
    * as DUPLICATE (a retried request, a Redis entry delivered again): it would count twice in the
    * aggregates. 0 remembers none. An item whose scoring failed is forgotten, so it can come again.
+   * One that comes again while the first is still being scored is refused too, but its
+   * submission's `done` follows the first one's outcome: a Redis entry claimed again meanwhile is
+   * acknowledged only once the first was scored, and stays pending if that failed.
    */
   recentIds?: number;
   /** How long stop() goes on scoring what is buffered before it fails the rest (default 2 s). */
@@ -56,6 +59,8 @@ interface Entry {
   at: number;
   /** Counted in its ticket already (stop gave up on it while it was at the scorer). */
   settled?: boolean;
+  /** Submissions of the same id made while this one was under way: settled with it (see recentIds). */
+  followers?: Ticket[];
 }
 
 /** Counts per source, read by the metrics at scrape time. */
@@ -73,6 +78,8 @@ export interface SourceCounts {
 
 const LOG_INTERVAL_MS = 5_000;
 const DEFAULT_STOP_DRAIN_MS = 2_000;
+/** Submissions that may wait on one item under way (see recentIds). */
+const MAX_FOLLOWERS = 16;
 const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
 
 /**
@@ -91,6 +98,8 @@ export class SentimentPipeline implements NewsIntake {
   private readonly queue: Entry[] = [];
   /** Ids taken lately, oldest first (see recentIds). */
   private readonly recent = new Set<string>();
+  /** Items taken and not yet through, by id: what a duplicate follows. */
+  private readonly underWay = new Map<string, Entry>();
   /** Batches at the scorer. */
   private readonly atScorer = new Set<Entry[]>();
   private inFlight = 0;
@@ -206,6 +215,7 @@ export class SentimentPipeline implements NewsIntake {
     const report: NewsSubmitReport = { accepted: 0, rejected: 0, shed: 0, errors: [] };
     const items: NewsItem[] = [];
     const ids = new Set<string>();
+    const followed: Entry[] = [];
     inputs.forEach((input, index) => {
       const checked = checkNews(input, this.limits, now);
       const { item } = checked;
@@ -218,6 +228,8 @@ export class SentimentPipeline implements NewsIntake {
         return;
       }
       if (!refusal) return;
+      const first = refusal.reason === 'DUPLICATE' && item ? this.underWay.get(item.id) : undefined;
+      if (first) followed.push(first);
       report.rejected++;
       this.refusedByReason[source][refusal.reason]++;
       if (report.errors.length < this.maxErrors) report.errors.push({ index, ...refusal });
@@ -234,15 +246,25 @@ export class SentimentPipeline implements NewsIntake {
     report.accepted = taken.length;
     counts.accepted += taken.length;
     let ticket: Ticket | undefined;
-    const done = taken.length === 0 ? Promise.resolve() : new Promise<void>((resolve, reject) => {
-      ticket = { remaining: taken.length, failed: undefined, resolve, reject };
+    const waits = taken.length + followed.length;
+    const done = waits === 0 ? Promise.resolve() : new Promise<void>((resolve, reject) => {
+      ticket = { remaining: waits, failed: undefined, resolve, reject };
     });
     // Callers that do not wait for the scores (HTTP, simulated) must not leave a rejection unhandled.
     done.catch(() => {});
     const at = performance.now();
     for (const item of taken) {
       this.remember(item.id);
-      this.queue.push({ item, source, ticket: ticket as Ticket, at });
+      const entry: Entry = { item, source, ticket: ticket as Ticket, at };
+      this.underWay.set(item.id, entry);
+      this.queue.push(entry);
+    }
+    for (const first of followed) {
+      const followers = (first.followers ??= []);
+      // Bounded: a flood of one id must not grow an entry without end. Past the bound the
+      // duplicate's submission fails (a Redis entry stays pending, to be claimed again).
+      if (followers.length < MAX_FOLLOWERS) followers.push(ticket as Ticket);
+      else settleTicket(ticket as Ticket, new SentimentUnavailableError(`an item with id ${JSON.stringify(first.item.id.slice(0, 40))} is being scored, and ${MAX_FOLLOWERS} other submissions of it wait already; retry later`));
     }
     if (taken.length > 0) this.schedule();
     return { report, done };
@@ -368,13 +390,11 @@ export class SentimentPipeline implements NewsIntake {
   private settle(e: Entry, err: unknown): void {
     if (e.settled) return;
     e.settled = true;
+    if (this.underWay.get(e.item.id) === e) this.underWay.delete(e.item.id);
     // Not scored: it may come again (a Redis entry left pending), and must not be refused then.
     if (err !== undefined) this.recent.delete(e.item.id);
-    const t = e.ticket;
-    if (err !== undefined && t.failed === undefined) t.failed = err;
-    if (--t.remaining > 0) return;
-    if (t.failed === undefined) t.resolve();
-    else t.reject(t.failed);
+    settleTicket(e.ticket, err);
+    for (const t of e.followers ?? []) settleTicket(t, err);
   }
 
   private logSparingly(fields: object, msg: string): void {
@@ -383,4 +403,11 @@ export class SentimentPipeline implements NewsIntake {
     this.lastLogAt = now;
     this.logger.warn(fields, msg);
   }
+}
+
+function settleTicket(t: Ticket, err: unknown): void {
+  if (err !== undefined && t.failed === undefined) t.failed = err;
+  if (--t.remaining > 0) return;
+  if (t.failed === undefined) t.resolve();
+  else t.reject(t.failed);
 }

@@ -226,6 +226,31 @@ describe('SentimentPipeline', () => {
     await pipeline.stop();
   });
 
+  it('a duplicate of an item under way settles with it (at most 16 wait; past that they fail at once)', async () => {
+    const scorer = new GatedScorer();
+    scorer.held = true;
+    const { pipeline } = pipelineWith(scorer, { recentIds: 10 });
+    await pipeline.start();
+    const outcomes: string[] = [];
+    const track = (done: Promise<void>) => done.then(() => 'scored', (err: { code?: string }) => err.code ?? 'failed');
+    const first = track(pipeline.submit([news('w1')], 'redis', 'all-or-none').done);
+    const again = Array.from({ length: 18 }, () => pipeline.submit([news('w1')], 'redis', 'all-or-none'));
+    expect(again.every((s) => s.report.errors[0]?.reason === 'DUPLICATE')).toBe(true);
+    const settled = again.map((s) => track(s.done).then((o) => { outcomes.push(o); return o; }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(outcomes).toEqual(['SENTIMENT_UNAVAILABLE', 'SENTIMENT_UNAVAILABLE']);
+    scorer.fail = true;
+    scorer.held = false;
+    scorer.release();
+    expect(await first).toBe('failed');
+    expect((await Promise.all(settled)).filter((o) => o === 'failed')).toHaveLength(16);
+    // Once the first is through, a duplicate of it is no longer under way: its submission settles at once.
+    scorer.fail = false;
+    await pipeline.submit([news('w2')], 'redis', 'all-or-none').done;
+    expect(pipeline.submit([news('w2')], 'redis', 'all-or-none').report.errors[0]?.reason).toBe('DUPLICATE');
+    await pipeline.stop();
+  });
+
   it('sends a full batch at the next turn and a partial one after batchMs', async () => {
     const scorer = new GatedScorer();
     const { pipeline } = pipelineWith(scorer, { batchMax: 2, batchMs: 50, maxInFlight: 4 });

@@ -98,12 +98,12 @@ describe.skipIf(!reachable)('news from a Redis stream (real Redis)', () => {
       for (const s of started.splice(0)) await s.pipeline.stop();
     });
 
-    function build(stream: string, scorer: TextScorer, maxBuffered: number, claimIdleMs = 30_000) {
+    function build(stream: string, scorer: TextScorer, maxBuffered: number, claimIdleMs = 30_000, recentIds = 0) {
       const published: SentimentMessage[] = [];
       const source = new RedisNews({ redis: createRedisConnector({ url: REDIS_URL }), stream, group: 'g', consumer: 'c1', newGroupStartId: '0', batchSize: 10, blockMs: 100, claimIdleMs, retryDelayMs: 20 });
       const pipeline = new SentimentPipeline({
         scorer, feeds: [source], publisher: { publish: async (_channel, data) => { published.push(data as SentimentMessage); } },
-        batchMax: 2, batchMs: 1, maxBuffered, maxInFlight: 1, rolling: { alpha: 0.1, hoursKept: 2, maxSymbols: 10 },
+        batchMax: 2, batchMs: 1, maxBuffered, maxInFlight: 1, rolling: { alpha: 0.1, hoursKept: 2, maxSymbols: 10 }, recentIds,
       });
       started.push({ pipeline });
       return { pipeline, source, published };
@@ -141,6 +141,26 @@ describe.skipIf(!reachable)('news from a Redis stream (real Redis)', () => {
       expect(pipeline.sourceCounts().redis.failed).toBe(2);
       expect(source.claimed).toBeGreaterThanOrEqual(2);
       await expect.poll(() => pending(stream, 'g'), { timeout: 5_000 }).toBe(0);
+    });
+
+    it('an entry claimed again while its first scoring is under way is acknowledged only once that scoring ends well', async () => {
+      const stream = newStream();
+      await add(stream, 2, 'RDSD');
+      const scorer = new GatedScorer();
+      scorer.held = true;
+      scorer.fail = 1;
+      const { pipeline, source, published } = build(stream, scorer, 10, 200, 100);
+      await pipeline.start();
+      // Claimed again (as DUPLICATE) while the first scoring is held: not acknowledged for that.
+      await until(() => scorer.calls === 1 && source.claimed >= 2, 'the entries claimed again while at the scorer', 10_000);
+      expect(pipeline.refusals().redis.DUPLICATE).toBeGreaterThanOrEqual(2);
+      expect(await pending(stream, 'g')).toBe(2);
+      expect(source.acked).toBe(0);
+      // The first scoring fails: the entries are still pending, and the next claim scores them.
+      scorer.release();
+      await until(() => published.filter((m) => m.type === 'score').length === 2, 'both scored after the failed first scoring', 10_000);
+      await expect.poll(() => pending(stream, 'g'), { timeout: 5_000 }).toBe(0);
+      expect(published.filter((m) => m.type === 'score').map((m) => m.type === 'score' && m.id).sort()).toEqual(['r-0', 'r-1']);
     });
   });
 });
