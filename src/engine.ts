@@ -347,7 +347,7 @@ export class Engine {
     registerNewsIngestApi(router, { apiKey: config.apiKey, intake: this.sentiment?.pipeline, maxItems: config.ingestMaxNews });
     registerModelsApi(router, { apiKey: config.apiKey, scorer: this.scorer });
     registerSentimentApi(router, {
-      apiKey: config.apiKey, rolling: this.sentiment?.pipeline.rolling, analyzer: this.sentiment?.analyzer, symbols: config.symbols,
+      apiKey: config.apiKey, aggregates: this.sentiment?.pipeline.aggregates, analyzer: this.sentiment?.analyzer, symbols: config.symbols,
       stored: database ? { db: database, cache: reads } : undefined,
     });
     this.detachables.push(this.gateway.attach(), this.streams.attach(), router.attach(this.app));
@@ -371,7 +371,7 @@ export class Engine {
     const p = s.pipeline;
     return {
       enabled: true, buffered: p.buffered, batchesInFlight: p.batchesInFlight, maxBuffered: this.config.sentimentMaxBuffered,
-      symbols: p.rolling.size, published: p.published, scoreErrors: p.scoreErrors, publishErrors: p.publishErrors,
+      symbols: p.aggregates.stats().symbols, aggregates: p.aggregates.stats(), published: p.published, scoreErrors: p.scoreErrors, publishErrors: p.publishErrors,
       analyzePendingTexts: s.analyzer.pendingTexts, sources: p.sourceCounts(), refused: p.refusals(),
       ...(s.redisNews ? { redis: { acked: s.redisNews.acked, claimed: s.redisNews.claimed, paused: s.redisNews.paused, readErrors: s.redisNews.readErrors } } : {}),
     };
@@ -382,7 +382,7 @@ export class Engine {
     const p = this.sentiment?.pipeline;
     if (!p) return { enabled: false };
     const sum = (field: 'scored' | 'shed' | 'refused' | 'failed') => Object.values(p.sourceCounts()).reduce((n, c) => n + c[field], 0);
-    return { buffered: p.buffered, batchesInFlight: p.batchesInFlight, symbols: p.rolling.size, scored: sum('scored'), refused: sum('refused'), shed: sum('shed'), failed: sum('failed') };
+    return { buffered: p.buffered, batchesInFlight: p.batchesInFlight, symbols: p.aggregates.stats().symbols, scored: sum('scored'), refused: sum('refused'), shed: sum('shed'), failed: sum('failed') };
   }
 
   /**

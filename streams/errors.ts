@@ -160,3 +160,12 @@ export class SentimentUnavailableError extends Error {
     this.name = 'SentimentUnavailableError';
   }
 }
+
+/** The shared rolling sentiment on Redis did not answer a read; `cause` is ioredis' (or the timeout). */
+export class SentimentAggregatesError extends Error {
+  readonly code = 'SENTIMENT_AGGREGATES_UNAVAILABLE' as const;
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'SentimentAggregatesError';
+  }
+}

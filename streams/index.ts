@@ -1,6 +1,6 @@
 // The public API of streams/: the engine imports from here and nowhere deeper.
 export type { Bar, ChannelFollower, ChannelPublisher, Feed, MarketSnapshot, RedisFeedConnections, StreamLogger, Tick, TickBatch } from './ports.js';
-export { IngestBusyError, IngestUnavailableError, SentimentBusyError, SentimentUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, MarketMirrorError, RedisFeedError, SpillError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
+export { IngestBusyError, IngestUnavailableError, SentimentAggregatesError, SentimentBusyError, SentimentUnavailableError, InvalidCursorError, InvalidOptionError, InvalidParamsError, isClientError, MarketMirrorError, RedisFeedError, SpillError, UnknownFeedError, UnknownIntervalError, UnknownSymbolError } from './errors.js';
 
 export { createFeed, FEED_KINDS, MergedFeed, NoneFeed, RedisStreamFeed, ReplayFeed, SimulatedFeed, TickCsvError } from './feeds/index.js';
 export type { FeedKind, FeedOptions, RedisStreamFeedOptions, ReplayFeedOptions, SimulatedFeedOptions } from './feeds/index.js';
@@ -44,9 +44,9 @@ export type { IngestChunking, IngestError, IngestReport, SymbolRoom, TickIngestO
 export { BatchWriter, LATE_SEQ_BASE, SEQ_WINDOW, SpillBudget, SpillDir, SpillFile, SPILL_REFUSALS, TickSequencer, isTickRow } from './persistence/index.js';
 export type { BatchWriterOptions, BatchWriterStats, RowSink, SpillDirOptions, SpillFileOptions, SpillOptions, SpillRefusal, SpillStats, TickRow } from './persistence/index.js';
 
-export { checkNews, DEFAULT_NEWS_LIMITS, EMA_LABEL_THRESHOLD, entryItem, HeadlineGenerator, labelOfSentiment, NEWS_REJECT_REASONS, NEWS_SOURCES, newsLimits, readAnalyzeTexts, RedisNews, RollingSentiment, scoredFigures, SENTIMENT_ANALYZE_METHOD, SENTIMENT_CLASSES, sentimentChannel, SentimentPipeline, SimulatedNews } from './sentiment/index.js';
+export { checkNews, DEFAULT_NEWS_LIMITS, EMA_LABEL_THRESHOLD, entryItem, HeadlineGenerator, labelOfSentiment, MemorySentimentAggregates, NEWS_REJECT_REASONS, NEWS_SOURCES, newsLimits, readAnalyzeTexts, RedisNews, RedisSentimentAggregates, RollingSentiment, scoredFigures, SENTIMENT_ANALYZE_METHOD, SENTIMENT_CLASSES, sentimentChannel, SentimentPipeline, SimulatedNews } from './sentiment/index.js';
 export type {
-  AnalyzeLimits, ClassScores, NewsArchive, NewsFeed, NewsIntake, NewsItem, NewsLimits, NewsRefusal, NewsRejectReason, NewsSource, NewsSubmission, NewsSubmitError, NewsSubmitReport,
-  RedisNewsOptions, RollingSentimentOptions, ScoredText, SentimentAggregateMessage, SentimentArchiveRow, SentimentClass, SentimentHourBucket, SentimentMessage, SentimentPipelineOptions,
-  SentimentScoreMessage, SimulatedNewsOptions, SourceCounts, SubmitPolicy, TextScorer,
+  AggregateInput, AnalyzeLimits, ClassScores, NewsArchive, NewsFeed, NewsIntake, NewsItem, NewsLimits, NewsRefusal, NewsRejectReason, NewsSource, NewsSubmission, NewsSubmitError, NewsSubmitReport,
+  RedisNewsOptions, RedisSentimentAggregatesOptions, RollingSentimentOptions, ScoredText, SentimentAggregateMessage, SentimentAggregates, SentimentAggregateStats, SentimentArchiveRow, SentimentClass, SentimentHourBucket, SentimentMessage, SentimentPipelineOptions,
+  SentimentScoreMessage, SentimentSummary, SimulatedNewsOptions, SourceCounts, SubmitPolicy, TextScorer,
 } from './sentiment/index.js';

@@ -67,7 +67,7 @@ export interface Feed {
  */
 export interface RedisFeedConnections {
   /** A new connection, named for `role` (CLIENT SETNAME), not connected until connect(). */
-  command(role: string, options: { lazyConnect: true; connectTimeout?: number; protocol?: 2 | 3 }): Redis | Cluster;
+  command(role: string, options: { lazyConnect: true; connectTimeout?: number; protocol?: 2 | 3; enableOfflineQueue?: boolean; autoResendUnfulfilledCommands?: boolean }): Redis | Cluster;
   /** Connects a lazy connection; rejects with an error that says what to check. */
   connect(client: Redis | Cluster): Promise<void>;
   /** The target with any password redacted. */

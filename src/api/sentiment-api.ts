@@ -1,4 +1,4 @@
-import { SYMBOL_PATTERN, type SentimentHourBucket, type RollingSentiment } from '../../streams/index.js';
+import { SentimentAggregatesError, SYMBOL_PATTERN, type SentimentAggregates, type SentimentHourBucket } from '../../streams/index.js';
 import { HttpError, type Router } from '../http/index.js';
 import { configEntries } from '../config/index.js';
 import { sentimentHours, StorageError, type ArchiveCache, type Database } from '../storage/index.js';
@@ -22,7 +22,7 @@ export function sentimentHoursCachePrefix(symbol: string): string {
 export interface SentimentApiOptions {
   apiKey: string | undefined;
   /** Both undefined with SUPERNOVA_SENTIMENT=false: the routes answer 503. */
-  rolling: RollingSentiment | undefined;
+  aggregates: SentimentAggregates | undefined;
   analyzer: Analyzer | undefined;
   /** Symbols known without news (SUPERNOVA_SYMBOLS): they answer 200 with no items rather than 404. */
   symbols: readonly string[];
@@ -46,8 +46,8 @@ export function registerSentimentApi(router: Router, o: SentimentApiOptions): vo
   const configured = new Set(o.symbols);
 
   router.get('/api/v1/sentiment/:symbol', async (ctx) => {
-    const rolling = o.rolling;
-    if (!rolling) throw disabled();
+    const aggregates = o.aggregates;
+    if (!aggregates) throw disabled();
     const symbol = (ctx.params.symbol ?? '').toUpperCase();
     if (!SYMBOL_PATTERN.test(symbol)) throw new HttpError(400, 'INVALID_PARAMS', `symbol must be 1-12 of A-Z 0-9 ., got ${JSON.stringify(symbol.slice(0, 20))}`);
     const timeframe = ctx.query.get('timeframe') ?? DEFAULT_SENTIMENT_TIMEFRAME;
@@ -59,7 +59,11 @@ export function registerSentimentApi(router: Router, o: SentimentApiOptions): vo
     const to = currentHour + HOUR_MS;
     const from = to - hours * HOUR_MS;
     const byHour = new Map<number, SentimentHourBucket>();
-    for (const b of rolling.hours(symbol, from, to)) byHour.set(b.hour, b);
+    const [live, summary] = await Promise.all([aggregates.hours(symbol, from, to), aggregates.summary(symbol)]).catch((err: unknown) => {
+      if (err instanceof SentimentAggregatesError) throw new HttpError(503, err.code, `${err.message}; retry later`, { cause: err });
+      throw err;
+    });
+    for (const b of live) byHour.set(b.hour, b);
     if (o.stored && from < currentHour) {
       for (const b of await storedHours(o.stored, symbol, from, currentHour)) {
         // On a tie the database's: the same items, and it has what a recompute rewrote.
@@ -67,7 +71,6 @@ export function registerSentimentApi(router: Router, o: SentimentApiOptions): vo
         if (!mem || b.items >= mem.items) byHour.set(b.hour, b);
       }
     }
-    const summary = rolling.summary(symbol);
     if (!summary && byHour.size === 0 && !configured.has(symbol)) {
       throw new HttpError(404, 'UNKNOWN_SYMBOL', `no sentiment for symbol "${symbol}": no news about it was scored`);
     }

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { configEntries, type SupernovaConfig } from '../config/index.js';
 import type { RedisConnector } from '../redis/index.js';
 import type { SentimentScorer } from '../ml/index.js';
-import { RedisNews, SentimentPipeline, SimulatedNews, type ChannelPublisher, type NewsArchive, type NewsFeed } from '../../streams/index.js';
+import { RedisNews, RedisSentimentAggregates, SentimentPipeline, SimulatedNews, type ChannelPublisher, type NewsArchive, type NewsFeed } from '../../streams/index.js';
 import { Analyzer } from './analyzer.js';
 import { SentimentMetrics } from './sentiment-metrics.js';
 
@@ -39,6 +39,12 @@ export function sentimentFrom(config: SupernovaConfig, x: SentimentExtras): Sent
     });
     feeds.push(redisNews);
   }
+  const rolling = { alpha: config.sentimentEmaAlpha, hoursKept: config.sentimentHoursKept, maxSymbols: config.sentimentMaxSymbols };
+  // Channels shared on Redis: several engines publish aggregates on the same sentiment:SYM, so
+  // they must count the same items (see RedisSentimentAggregates).
+  const aggregates = config.broker !== 'memory' && x.redis
+    ? new RedisSentimentAggregates({ redis: x.redis, prefix: config.redisPrefix, rolling, maxPending: config.sentimentMaxBuffered * 10, logger: x.log })
+    : undefined;
   const metrics = new SentimentMetrics(x.registry);
   const pipeline = new SentimentPipeline({
     scorer: x.scorer,
@@ -49,7 +55,8 @@ export function sentimentFrom(config: SupernovaConfig, x: SentimentExtras): Sent
     batchMs: config.sentimentBatchMs,
     maxBuffered: config.sentimentMaxBuffered,
     maxInFlight: config.sentimentMaxInFlight,
-    rolling: { alpha: config.sentimentEmaAlpha, hoursKept: config.sentimentHoursKept, maxSymbols: config.sentimentMaxSymbols },
+    rolling,
+    ...(aggregates ? { aggregates } : {}),
     limits: { maxHeadlineChars: config.mlMaxTextChars },
     recentIds: config.sentimentRecentIds,
     onScored: metrics.onScored,

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { NEWS_SOURCES, type NewsRejectReason, type NewsSource, type SourceCounts } from '../../streams/index.js';
+import { NEWS_SOURCES, type NewsRejectReason, type NewsSource, type SentimentAggregateStats, type SourceCounts } from '../../streams/index.js';
 
 /** What the counters read at scrape time: the pipeline's own totals. */
 export interface SentimentMetricSources {
@@ -8,6 +8,7 @@ export interface SentimentMetricSources {
   readonly buffered: number;
   readonly batchesInFlight: number;
   readonly scoreErrors: number;
+  readonly aggregates: { stats(): SentimentAggregateStats };
 }
 
 /** Seconds of one call to the scorer: a batch of a few texts is milliseconds. */
@@ -67,6 +68,21 @@ export class SentimentMetrics {
     });
     new Gauge({ name: 'supernova_sentiment_buffered', help: 'News items the sentiment pipeline holds (waiting or being scored)', registers: [registry], collect() { this.set(source.buffered); } });
     new Gauge({ name: 'supernova_sentiment_batches_in_flight', help: 'Batches of news at the scorer', registers: [registry], collect() { this.set(source.batchesInFlight); } });
+    new Gauge({ name: 'supernova_sentiment_aggregate_pending', help: 'Scored items waiting to be added to the shared rolling sentiment on Redis, which did not answer (bounded; the oldest are dropped past it)', registers: [registry], collect() { this.set(source.aggregates.stats().pending); } });
+    const aggregateSeen = { errors: 0, dropped: 0 };
+    for (const [field, name, help] of [
+      ['errors', 'supernova_sentiment_aggregate_errors_total', 'Adds to the shared rolling sentiment on Redis that failed (their items are held and added with the next)'],
+      ['dropped', 'supernova_sentiment_aggregate_dropped_total', 'Scored items never added to the shared rolling sentiment: dropped from the pending list at its bound while Redis did not answer'],
+    ] as const) {
+      new Counter({
+        name, help, registers: [registry],
+        collect() {
+          const total = source.aggregates.stats()[field];
+          this.inc(Math.max(0, total - aggregateSeen[field]));
+          aggregateSeen[field] = total;
+        },
+      });
+    }
     let errorsSeen = 0;
     new Counter({
       name: 'supernova_sentiment_score_errors_total', help: 'Calls to the scorer by the sentiment pipeline that failed', registers: [registry],

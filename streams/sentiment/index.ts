@@ -1,6 +1,9 @@
 export { SentimentPipeline } from './sentiment-pipeline.js';
 export type { SentimentPipelineOptions, SourceCounts } from './sentiment-pipeline.js';
 export { RollingSentiment } from './rolling-sentiment.js';
+export { MemorySentimentAggregates } from './memory-aggregates.js';
+export { RedisSentimentAggregates } from './redis-aggregates.js';
+export type { RedisSentimentAggregatesOptions } from './redis-aggregates.js';
 export { scoredFigures } from './scored-figures.js';
 export type { RollingSentimentOptions } from './rolling-sentiment.js';
 export { SimulatedNews } from './simulated-news.js';

@@ -1,4 +1,4 @@
-import type { NewsItem, ScoredText } from './types.js';
+import type { ClassScores, NewsItem, ScoredText, SentimentAggregateMessage, SentimentClass, SentimentHourBucket } from './types.js';
 import type { NewsRejectReason } from './news-validation.js';
 import type { NewsSource } from './types.js';
 
@@ -82,4 +82,58 @@ export interface NewsFeed {
   start(intake: NewsIntake): Promise<void>;
   /** Stops reading and releases every timer and connection; what it handed in stays with the pipeline. */
   stop(): Promise<void>;
+}
+
+/** One scored item for one of its symbols, as the rolling aggregates take it. */
+export interface AggregateInput {
+  symbol: string;
+  ts: number;
+  label: SentimentClass;
+  scores: ClassScores;
+}
+
+/**
+ * The rolling sentiment of every symbol (an EMA and hourly buckets): in this process
+ * (MemorySentimentAggregates), or on Redis (RedisSentimentAggregates), where every engine that
+ * shares the channels adds to the same figures, so each aggregate message counts the items of
+ * all of them rather than only those its own engine scored.
+ */
+export interface SentimentAggregates {
+  /**
+   * Adds the items in order and answers the aggregate of each symbol they touched (in the order
+   * first touched). Never rejects: what could not be added is held (bounded) and added with the
+   * next call, and the answer then leaves those symbols out.
+   */
+  add(items: readonly AggregateInput[]): Promise<SentimentAggregateMessage[]>;
+  /** The symbol's kept hours with start in [from, to), oldest first; rejects with SentimentAggregatesError. */
+  hours(symbol: string, from: number, to: number): Promise<SentimentHourBucket[]>;
+  /** EMA, label, items and newest time of a symbol; rejects with SentimentAggregatesError. */
+  summary(symbol: string): Promise<SentimentSummary | undefined>;
+  /** Figures for the report and metrics, as last known (no round trip). */
+  stats(): SentimentAggregateStats;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SentimentSummary {
+  ema: number;
+  label: SentimentClass;
+  items: number;
+  ts: number;
+}
+
+export interface SentimentAggregateStats {
+  where: 'memory' | 'redis';
+  /** Symbols tracked. */
+  symbols: number;
+  /** Symbols forgotten to stay within SUPERNOVA_SENTIMENT_MAX_SYMBOLS. */
+  evicted: number;
+  /** Items older than every hour kept of their symbol: in the EMA, in no bucket. */
+  unbucketed: number;
+  /** Items waiting to be added (Redis did not answer). */
+  pending: number;
+  /** Items dropped from the pending list at its bound. */
+  dropped: number;
+  /** Adds that failed (each retried with the next). */
+  errors: number;
 }

@@ -12,7 +12,8 @@ export interface RollingSentimentOptions {
 
 const HOUR_MS = 3_600_000;
 
-interface Bucket {
+/** One hour of a symbol's items: counts per label and sums of the scores. */
+export interface Bucket {
   items: number;
   labels: Record<SentimentClass, number>;
   sums: ClassScores;
@@ -132,12 +133,12 @@ export class RollingSentiment {
   }
 }
 
-function bucketOf(hour: number, b: Bucket): SentimentHourBucket {
+export function bucketOf(hour: number, b: Bucket): SentimentHourBucket {
   const mean = { bearish: round(b.sums.bearish / b.items), bullish: round(b.sums.bullish / b.items), neutral: round(b.sums.neutral / b.items) };
   return { hour, items: b.items, labels: { ...b.labels }, mean, sentiment: round((b.sums.bullish - b.sums.bearish) / b.items) };
 }
 
-function emptyBucket(hour: number): SentimentHourBucket {
+export function emptyBucket(hour: number): SentimentHourBucket {
   return { hour: Number.isFinite(hour) ? hour : 0, items: 0, labels: { bearish: 0, bullish: 0, neutral: 0 }, mean: { bearish: 0, bullish: 0, neutral: 0 }, sentiment: 0 };
 }
 

@@ -1,9 +1,10 @@
 import type { ChannelPublisher, StreamLogger } from '../ports.js';
 import { InvalidOptionError, SentimentBusyError, SentimentUnavailableError } from '../errors.js';
 import { checkNews, newsLimits, NEWS_REJECT_REASONS, type NewsLimits, type NewsRejectReason } from './news-validation.js';
-import { RollingSentiment, type RollingSentimentOptions } from './rolling-sentiment.js';
+import { MemorySentimentAggregates } from './memory-aggregates.js';
+import type { RollingSentimentOptions } from './rolling-sentiment.js';
 import { scoredFigures } from './scored-figures.js';
-import type { NewsArchive, NewsFeed, NewsIntake, NewsSubmission, NewsSubmitReport, SubmitPolicy, TextScorer } from './ports.js';
+import type { AggregateInput, NewsArchive, NewsFeed, NewsIntake, NewsSubmission, NewsSubmitReport, SentimentAggregates, SubmitPolicy, TextScorer } from './ports.js';
 import { NEWS_SOURCES, sentimentChannel, type NewsItem, type NewsSource, type ScoredText, type SentimentScoreMessage } from './types.js';
 
 export interface SentimentPipelineOptions {
@@ -22,6 +23,12 @@ export interface SentimentPipelineOptions {
   /** Batches at the scorer at once at most (replicas score several in parallel). */
   maxInFlight: number;
   rolling: RollingSentimentOptions;
+  /**
+   * Where the rolling sentiment is kept: in memory (the default, from `rolling`), or shared on
+   * Redis by the engines that share the channels (RedisSentimentAggregates). Started and stopped
+   * with the pipeline.
+   */
+  aggregates?: SentimentAggregates;
   limits?: Partial<NewsLimits>;
   /** Refusals described in one report at most; the counts stay exact. */
   maxErrors?: number;
@@ -93,7 +100,7 @@ const silentLogger: StreamLogger = { warn: () => {}, error: () => {} };
  * caller's SubmitPolicy) are the point.
  */
 export class SentimentPipeline implements NewsIntake {
-  readonly rolling: RollingSentiment;
+  readonly aggregates: SentimentAggregates;
   readonly limits: NewsLimits;
   private readonly queue: Entry[] = [];
   /** Ids taken lately, oldest first (see recentIds). */
@@ -124,7 +131,7 @@ export class SentimentPipeline implements NewsIntake {
       if (!Number.isInteger(o[key]) || o[key] < 1) throw new InvalidOptionError(key, `must be an integer >= 1, got ${o[key]}`);
     }
     if (!Number.isInteger(o.batchMs) || o.batchMs < 0) throw new InvalidOptionError('batchMs', `must be an integer >= 0, got ${o.batchMs}`);
-    this.rolling = new RollingSentiment(o.rolling);
+    this.aggregates = o.aggregates ?? new MemorySentimentAggregates(o.rolling);
     this.limits = newsLimits(o.limits);
     this.logger = o.logger ?? silentLogger;
     this.now = o.now ?? Date.now;
@@ -164,6 +171,7 @@ export class SentimentPipeline implements NewsIntake {
 
   /** Starts taking items, then the sources that run on their own (one that cannot start fails it). */
   async start(): Promise<void> {
+    await this.aggregates.start();
     this.running = true;
     const started: NewsFeed[] = [];
     try {
@@ -174,6 +182,7 @@ export class SentimentPipeline implements NewsIntake {
     } catch (err) {
       this.running = false;
       for (const feed of started) await feed.stop().catch(() => {});
+      await this.aggregates.stop();
       throw err;
     }
   }
@@ -205,6 +214,7 @@ export class SentimentPipeline implements NewsIntake {
     for (const e of this.queue.splice(0)) this.settle(e, err);
     // A scorer that did not answer within the drain: its late answer is dropped (settle ignores it).
     for (const batch of this.atScorer) for (const e of batch) this.settle(e, err);
+    await this.aggregates.stop();
   }
 
   submit(inputs: readonly unknown[], source: NewsSource, policy: SubmitPolicy): NewsSubmission {
@@ -338,35 +348,37 @@ export class SentimentPipeline implements NewsIntake {
     const seconds = (performance.now() - started) / 1000;
     this.o.onScored?.(seconds, batch.length);
     const model = this.o.scorer.report?.().version ?? null;
-    const touched = new Set<string>();
+    const inputs: AggregateInput[] = [];
+    const delivered: Entry[] = [];
     batch.forEach((e, i) => {
       // Given up on by stop(): its answer came too late to be published.
       if (e.settled) return;
       try {
-        this.deliver(e, results[i] as ScoredText, model, touched);
-        this.counts[e.source].scored++;
-        this.settle(e, undefined);
+        this.deliver(e, results[i] as ScoredText, model, inputs);
+        delivered.push(e);
       } catch (err) {
         // A result of the wrong shape (a scorer's bug): this item fails, not its batch.
         this.counts[e.source].failed++;
         this.settle(e, err);
       }
     });
-    for (const symbol of touched) {
-      const aggregate = this.rolling.aggregate(symbol);
-      if (aggregate) this.publish(sentimentChannel(symbol), aggregate);
+    // The aggregates never fail an item: its score is published and stored already.
+    for (const aggregate of await this.aggregates.add(inputs)) this.publish(sentimentChannel(aggregate.symbol), aggregate);
+    for (const e of delivered) {
+      if (e.settled) continue;
+      this.counts[e.source].scored++;
+      this.settle(e, undefined);
     }
   }
 
-  private deliver(e: Entry, result: ScoredText, model: string | null, touched: Set<string>): void {
+  private deliver(e: Entry, result: ScoredText, model: string | null, inputs: AggregateInput[]): void {
     const { item } = e;
     const { label, scores, sentiment } = scoredFigures(result);
     const stored = this.o.archive?.storeNews(item) ?? false;
     for (const symbol of item.symbols) {
       const message: SentimentScoreMessage = { type: 'score', symbol, id: item.id, headline: item.headline, source: item.source ?? null, ts: item.ts, label, scores, sentiment, model };
       this.publish(sentimentChannel(symbol), message);
-      this.rolling.add(symbol, item.ts, label, scores);
-      touched.add(symbol);
+      inputs.push({ symbol, ts: item.ts, label, scores });
       if (stored) this.o.archive?.storeSentiment({ newsId: item.id, symbol, ts: item.ts, label, ...scores, modelVersion: model ?? 'unknown' });
     }
     this.o.onItemLatency?.((performance.now() - e.at) / 1000);

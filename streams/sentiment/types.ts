@@ -78,7 +78,7 @@ export interface SentimentAggregateMessage {
   ema: number;
   /** The label of the EMA: bullish above +0.15, bearish below -0.15, else neutral. */
   label: SentimentClass;
-  /** Items of the symbol scored since the engine started. */
+  /** Items of the symbol scored: since the engine started, or by every engine sharing the aggregates on Redis. */
   items: number;
   /** Publication time of the newest item. */
   ts: number;
