@@ -10,7 +10,7 @@ import type { TaskRecord } from './record.js';
 import type { TaskRegistry } from './registry.js';
 import { scaleStep } from './scaling.js';
 import type { TaskCounters, TaskEvents, TaskLimits, Tasks, TaskStats } from './tasks.js';
-import { PRIORITIES, PRIORITY_LEVEL, type BatchSubmission, type Priority, type Submission, type TaskDefinition, type TaskStatus, type TaskView } from './types.js';
+import { PRIORITIES, PRIORITY_LEVEL, TASK_ID_PATTERN, type BatchSubmission, type Priority, type Submission, type TaskDefinition, type TaskStatus, type TaskView } from './types.js';
 
 export interface DurableTasksOptions {
   connector: RedisConnector;
@@ -45,6 +45,19 @@ interface WorkerMsg {
 
 /** The internal type a batch runs as. */
 const BATCH = '$batch';
+/** The shared queue, of every type without a queue of its own. */
+const MAIN_QUEUE = 'q';
+/** The queue of a type with `ownQueue`: only engines that run the type consume it. */
+const queueName = (type: string): string => `type.${type}`;
+/**
+ * The id of a task of an own-queue type names the queue (`TYPE~UUID`; a type never holds `~`),
+ * so that any engine finds it in one read, one of a type it does not know included; a bare UUID
+ * is a job of the shared queue.
+ */
+const queueOfId = (id: string): string => {
+  const at = id.lastIndexOf('~');
+  return at > 0 ? queueName(id.slice(0, at)) : MAIN_QUEUE;
+};
 /** BullMQ's priority: 1 is the highest; 0 would mean none (ahead of every prioritised job). */
 const BULL_PRIORITY: Record<Priority, number> = { high: 1, normal: 2, low: 3 };
 const QUEUED_STATES = ['waiting', 'prioritized', 'delayed', 'waiting-children'] as const;
@@ -73,10 +86,16 @@ const PROGRESS_MS = 250;
 export class DurableTasks implements Tasks {
   readonly mode = 'redis' as const;
   private readonly keyPrefix: string;
-  private queue: Queue | undefined;
-  private worker: Worker | undefined;
+  /** The shared queue and those of the own-queue types this engine runs, by name (others are opened for a read: inQueueOf()). */
+  private readonly queues = new Map<string, Queue>();
+  /** One per queue of `queues`. */
+  private readonly workers: Worker[] = [];
+  /** Jobs each worker runs now (its concurrency follows it: see rebalance()). */
+  private readonly runningIn = new Map<Worker, number>();
+  /** Jobs that hold their lock and wait for a worker actor (several queues share the pool). */
+  private readonly waitingForActor: ((actor: ActorRef<WorkerMsg> | undefined) => void)[] = [];
   private client: RedisClient | undefined;
-  private workerClient: RedisClient | undefined;
+  private readonly workerClients: RedisClient[] = [];
   private subscriber: RedisClient | undefined;
   private supervisor: Supervisor | undefined;
   private readonly actors: ActorRef<WorkerMsg>[] = [];
@@ -94,7 +113,7 @@ export class DurableTasks implements Tasks {
   private calmSince = Date.now();
   private depth: Record<Priority, number> = { high: 0, normal: 0, low: 0 };
   private oldestWaitMs = 0;
-  readonly counters: TaskCounters = { submitted: 0, succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, retries: 0, rejected: 0, invalid: 0, scaledUp: 0, scaledDown: 0, workerRestarts: 0, dispatcherRestarts: 0, storeErrors: 0 };
+  readonly counters: TaskCounters = { submitted: 0, succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, retries: 0, rejected: 0, invalid: 0, scaledUp: 0, scaledDown: 0, workerRestarts: 0, dispatcherRestarts: 0, storeErrors: 0, handedBack: 0 };
 
   constructor(private readonly o: DurableTasksOptions) {
     // BullMQ's scripts touch several keys of a queue: on a cluster they must share a slot.
@@ -120,9 +139,10 @@ export class DurableTasks implements Tasks {
     this.o.cpu?.start();
     // BullMQ needs maxRetriesPerRequest null: its blocking commands wait longer than a request timeout.
     this.client = c.command('tasks', { maxRetriesPerRequest: null });
-    this.workerClient = c.command('tasks-worker', { maxRetriesPerRequest: null });
+    // A connection per worker (BullMQ adds a blocking one to each).
+    for (const queue of this.consumed()) this.workerClients.push(c.command(`tasks-worker-${queue}`, { maxRetriesPerRequest: null }));
     this.subscriber = c.subscriber('tasks-cancel', { maxRetriesPerRequest: null });
-    for (const client of [this.client, this.workerClient, this.subscriber]) client.on('error', (err: unknown) => this.o.onError('tasks redis', err));
+    for (const client of this.connections()) client.on('error', (err: unknown) => this.o.onError('tasks redis', err));
     this.supervisor = this.o.runtime.supervisor('task-workers');
     // Like the rest of the engine, this starts without Redis: requests answer TasksUnavailable
     // (503 / error 108) until it answers, then the queue opens.
@@ -133,10 +153,19 @@ export class DurableTasks implements Tasks {
     await tried;
   }
 
-  /** Connects (again and again while Redis is away), then opens the queue and its worker. */
+  /** The queues this engine consumes: the shared one, and each own-queue type's it runs. */
+  private consumed(): string[] {
+    return [MAIN_QUEUE, ...this.o.registry.types().filter((t) => this.o.registry.get(t).ownQueue).map(queueName)];
+  }
+
+  private connections(): RedisClient[] {
+    return [this.client, ...this.workerClients, this.subscriber].filter((c): c is RedisClient => c !== undefined);
+  }
+
+  /** Connects (again and again while Redis is away), then opens the queues and their workers. */
   private async open(firstTried: () => void): Promise<void> {
     const c = this.o.connector;
-    const clients = [this.client, this.workerClient, this.subscriber] as RedisClient[];
+    const clients = this.connections();
     const subscriber = this.subscriber as RedisClient;
     subscriber.on('message', (_channel: string, id: string) => this.runningHere.get(id)?.stop?.('cancelled'));
     for (let attempt = 0; this.running; attempt++) {
@@ -159,25 +188,29 @@ export class DurableTasks implements Tasks {
       }
     }
     if (!this.running) return;
-    this.queue = new Queue('q', { connection: this.client as RedisClient, prefix: this.keyPrefix });
-    this.queue.on('error', (err) => this.o.onError('tasks queue', err));
+    for (const name of this.consumed()) this.queue(name);
     const l = this.o.limits;
     for (let i = 0; i < l.workersMin; i++) this.addActor();
-    this.worker = new Worker('q', (job, token, signal) => this.process(job, token, signal), {
-      connection: this.workerClient as RedisClient,
-      prefix: this.keyPrefix,
-      concurrency: l.workersMin,
-      lockDuration: this.o.lockMs,
-      stalledInterval: Math.max(250, Math.floor(this.o.lockMs / 2)),
-      // A task whose engine died is run once more; a second stall fails it.
-      maxStalledCount: 1,
-      settings: { backoffStrategy: (attemptsMade: number) => Math.floor(Math.random() * l.retryBaseMs * 2 ** Math.max(0, attemptsMade - 1)) },
+    this.consumed().forEach((name, i) => {
+      const worker: Worker = new Worker(name, (job, token, signal) => this.process(worker, job, token, signal), {
+        connection: this.workerClients[i] as RedisClient,
+        prefix: this.keyPrefix,
+        concurrency: l.workersMin,
+        lockDuration: this.o.lockMs,
+        stalledInterval: Math.max(250, Math.floor(this.o.lockMs / 2)),
+        // A task whose engine died is run once more; a second stall fails it.
+        maxStalledCount: 1,
+        settings: { backoffStrategy: (attemptsMade: number) => Math.floor(Math.random() * l.retryBaseMs * 2 ** Math.max(0, attemptsMade - 1)) },
+      });
+      worker.on('error', (err) => this.o.onError('tasks worker', err));
+      worker.on('failed', (job, err) => {
+        if (!job) return;
+        if (job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError)) this.counters.retries++;
+      });
+      this.workers.push(worker);
+      this.runningIn.set(worker, 0);
     });
-    this.worker.on('error', (err) => this.o.onError('tasks worker', err));
-    this.worker.on('failed', (job, err) => {
-      if (!job) return;
-      if (job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError)) this.counters.retries++;
-    });
+    this.rebalance();
     const every = (ms: number, run: () => Promise<void>) => {
       const t = setInterval(() => void run().catch((err: unknown) => this.o.onError('tasks maintenance', err)), ms);
       t.unref();
@@ -195,13 +228,18 @@ export class DurableTasks implements Tasks {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     // Running tasks are abandoned, not failed: their locks lapse and another engine runs them.
-    await this.worker?.close(true).catch(() => undefined);
+    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
     for (const rec of this.runningHere.values()) rec.stop?.('cancelled');
-    await this.queue?.close().catch(() => undefined);
+    for (const wake of this.waitingForActor.splice(0)) wake(undefined);
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    this.workers.length = 0;
+    this.runningIn.clear();
+    this.queues.clear();
     this.supervisor?.stop();
     this.actors.length = 0;
     this.idle.length = 0;
-    for (const client of [this.client, this.workerClient, this.subscriber]) client?.disconnect();
+    for (const client of this.connections()) client.disconnect();
+    this.workerClients.length = 0;
     await this.o.cpu?.stop();
   }
 
@@ -238,18 +276,18 @@ export class DurableTasks implements Tasks {
   }
 
   private async submitNow(s: Submission): Promise<string> {
-    const queue = this.live();
+    this.live();
     const def = this.o.registry.get(s.type);
     const args = this.checked(s.type, s.args);
     const timeoutMs = this.timeout(s.timeoutMs, def);
     const release = await this.bound(1);
     const data: JobData = { type: s.type, args, priority: s.priority ?? 'normal', timeoutMs, ...(s.user ? { user: s.user } : {}) };
-    return this.add(queue, data, def.retryable ? this.o.limits.attempts : 1).finally(release);
+    return this.add(data, def.retryable ? this.o.limits.attempts : 1).finally(release);
   }
 
   /** In redis mode a batch is one job: the engine that takes it runs its items, at most K at once. */
   private async submitBatchNow(b: BatchSubmission): Promise<string> {
-    const queue = this.live();
+    this.live();
     const l = this.o.limits;
     const def = this.o.registry.get(b.type);
     if (!Array.isArray(b.items) || b.items.length === 0) throw new InvalidTaskArgsError('batch: items must be a non-empty array');
@@ -266,16 +304,18 @@ export class DurableTasks implements Tasks {
     });
     const timeoutMs = this.timeout(b.timeoutMs, def);
     const release = await this.bound(1);
-    return this.add(queue, { type: b.type, args: null, priority: b.priority ?? 'normal', timeoutMs, batch: { items, concurrency: k }, ...(b.user ? { user: b.user } : {}) }, 1).finally(release);
+    return this.add({ type: b.type, args: null, priority: b.priority ?? 'normal', timeoutMs, batch: { items, concurrency: k }, ...(b.user ? { user: b.user } : {}) }, 1).finally(release);
   }
 
   private async statusNow(id: string): Promise<TaskView> {
-    const queue = this.live();
-    if (typeof id !== 'string' || id.length > 64) throw new TaskNotFoundError(String(id));
+    this.live();
+    if (typeof id !== 'string' || !TASK_ID_PATTERN.test(id)) throw new TaskNotFoundError(String(id));
     // The state first, then the job: read the other way round, a job that completes in between
     // would be reported succeeded with the fields it had while running (no result).
-    const state = await queue.getJobState(id);
-    const [job, marker] = await Promise.all([queue.getJob(id), this.client?.get(this.key(`cancelled:${id}`))]);
+    const [state, job, marker] = await this.inQueueOf(id, async (queue) => {
+      const s = await queue.getJobState(id);
+      return [s, ...(await Promise.all([queue.getJob(id), this.client?.get(this.key(`cancelled:${id}`))]))] as const;
+    });
     if (marker) {
       const m = JSON.parse(marker) as Pick<TaskView, 'type' | 'priority' | 'createdAt' | 'user'> & { finishedAt: number };
       return { id, type: m.type, status: 'cancelled', progress: 0, priority: m.priority, attempts: job?.attemptsMade ?? 0, createdAt: m.createdAt, finishedAt: m.finishedAt, ...(m.user ? { user: m.user } : {}) };
@@ -291,7 +331,7 @@ export class DurableTasks implements Tasks {
     const marker = JSON.stringify({ type: view.type, priority: view.priority, createdAt: view.createdAt, finishedAt: Date.now(), ...(view.user ? { user: view.user } : {}) });
     await this.client?.set(this.key(`cancelled:${id}`), marker, 'EX', ttlS);
     // A queued job goes; a running one (its lock held by an engine) is told to stop wherever it runs.
-    const job = await this.queue?.getJob(id);
+    const job = await this.inQueueOf(id, (queue) => queue.getJob(id));
     if (view.status === 'queued') await job?.remove().catch(() => undefined);
     await this.client?.publish(this.key('cancel'), id);
     this.counters.cancelled++;
@@ -315,11 +355,41 @@ export class DurableTasks implements Tasks {
     };
   }
 
-  private live(): Queue {
+  private live(): void {
     if (!this.running) throw new TasksStoppedError();
-    if (!this.queue) throw new TasksUnavailableError(`not connected to ${this.o.connector.describe()} yet`);
-    return this.queue;
+    if (this.queues.size === 0) throw new TasksUnavailableError(`not connected to ${this.o.connector.describe()} yet`);
   }
+
+  /**
+   * Runs `read` on the queue an id names. The queue of a type this engine does not know (one
+   * registered only on other engines, or any text a client sent) is opened for the read alone,
+   * so that ids cannot make this engine keep queues without bound.
+   */
+  private async inQueueOf<T>(id: string, read: (queue: Queue) => Promise<T>): Promise<T> {
+    const name = queueOfId(id);
+    const known = this.queues.get(name);
+    if (known) return read(known);
+    const queue = new Queue(name, { connection: this.client as RedisClient, prefix: this.keyPrefix });
+    queue.on('error', (err) => this.o.onError('tasks queue', err));
+    try {
+      return await read(queue);
+    } finally {
+      // The connection is shared (BullMQ does not close a client it was given).
+      await queue.close().catch(() => undefined);
+    }
+  }
+
+  /** The queue of that name, opened on first use: the ones this engine consumes. */
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.client as RedisClient, prefix: this.keyPrefix });
+      queue.on('error', (err) => this.o.onError('tasks queue', err));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
 
   private checked(type: string, args: unknown): unknown {
     try {
@@ -353,7 +423,8 @@ export class DurableTasks implements Tasks {
       this.adding -= n;
     };
     try {
-      const queued = await (this.queue as Queue).getJobCountByTypes(...QUEUED_STATES);
+      const counts = await Promise.all([...this.queues.values()].map((q) => q.getJobCountByTypes(...QUEUED_STATES)));
+      const queued = counts.reduce((n, c) => n + c, 0);
       if (queued + this.adding > this.o.limits.queueMax) {
         this.counters.rejected++;
         throw new TaskQueueFullError(this.o.limits.queueMax, 'SUPERNOVA_TASK_QUEUE_MAX');
@@ -365,9 +436,11 @@ export class DurableTasks implements Tasks {
     return release;
   }
 
-  private async add(queue: Queue, data: JobData, attempts: number): Promise<string> {
-    const id = randomUUID();
+  private async add(data: JobData, attempts: number): Promise<string> {
+    const own = this.o.registry.get(data.type).ownQueue === true;
+    const id = own ? `${data.type}~${randomUUID()}` : randomUUID();
     const ageS = Math.ceil(this.o.limits.resultTtlMs / 1000);
+    const queue = this.queue(own ? queueName(data.type) : MAIN_QUEUE);
     const opts: JobsOptions = {
       jobId: id, priority: BULL_PRIORITY[data.priority], attempts, backoff: { type: 'custom' },
       // Finished jobs are kept for the TTL, and at most SUPERNOVA_TASK_RECORDS_MAX of each kind.
@@ -403,14 +476,35 @@ export class DurableTasks implements Tasks {
   }
 
   /** BullMQ's processor: one of the worker actors runs the attempt. */
-  private async process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+  private async process(worker: Worker, job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     const data = job.data as JobData;
-    if (await this.client?.exists(this.key(`cancelled:${job.id ?? ''}`))) throw new UnrecoverableError('cancelled');
     if (!this.o.registry.has(data.type)) {
-      // A type this engine does not run (an engine of another version, or one still registering
-      // its types): back to the queue for another engine, without using an attempt.
+      // A type this engine does not run (one without a queue of its own, registered on some
+      // engines only, or an engine still registering its types): back to the queue for another
+      // engine, without using an attempt.
       await job.moveToDelayed(Date.now() + UNKNOWN_TYPE_DELAY_MS, token);
+      this.counters.handedBack++;
       throw new DelayedError();
+    }
+    this.runningIn.set(worker, (this.runningIn.get(worker) ?? 0) + 1);
+    try {
+      const actor = await this.acquire();
+      // Stopping (the worker is closed already): the lock lapses and another engine runs it.
+      if (!actor) throw new Error('the engine stopped before a worker actor was free');
+      return await this.processOnActor(job, signal, actor);
+    } finally {
+      this.runningIn.set(worker, (this.runningIn.get(worker) ?? 1) - 1);
+      this.rebalance();
+    }
+  }
+
+  /** Runs the attempt on `actor`, which goes back to the pool once it is through. */
+  private async processOnActor(job: Job, signal: AbortSignal | undefined, actor: ActorRef<WorkerMsg>): Promise<unknown> {
+    const data = job.data as JobData;
+    // Cancelled before it ran (or while it waited for the actor).
+    if (await this.client?.exists(this.key(`cancelled:${job.id ?? ''}`))) {
+      this.release(actor);
+      throw new UnrecoverableError('cancelled');
     }
     const def = data.batch ? this.batchDefinition(data) : this.o.registry.get(data.type);
     const rec: TaskRecord = {
@@ -430,7 +524,7 @@ export class DurableTasks implements Tasks {
     const startedAt = Date.now();
     let outcome: Outcome;
     try {
-      outcome = await this.onActor(rec);
+      outcome = await this.onActor(rec, actor);
     } finally {
       clearInterval(timer);
       this.runningHere.delete(rec.id);
@@ -509,13 +603,42 @@ export class DurableTasks implements Tasks {
     };
   }
 
-  private onActor(rec: TaskRecord): Promise<Outcome> {
+  /**
+   * An idle worker actor, or a wait for one: the queues' workers share the pool, and their
+   * concurrency follows what is idle (rebalance()), so a wait is short and rare (at most about one
+   * job per queue, when every actor is busy). Undefined when the engine stops meanwhile.
+   */
+  private acquire(): Promise<ActorRef<WorkerMsg> | undefined> {
     const actor = this.idle.pop();
-    // BullMQ's concurrency follows the pool's size, so an actor is free; if not (a shrink raced), run it inline.
-    if (!actor) return executeAttempt(rec, this.o.cpu);
+    this.rebalance();
+    if (actor) return Promise.resolve(actor);
+    return new Promise((resolve) => this.waitingForActor.push(resolve));
+  }
+
+  /** An actor is free again: to a job that waits for one, or to the idle list. */
+  private release(actor: ActorRef<WorkerMsg>): void {
+    if (actor.stopped) return;
+    const next = this.waitingForActor.shift();
+    if (next) next(actor);
+    else this.idle.push(actor);
+    this.rebalance();
+  }
+
+  /**
+   * Each queue's worker may take what it runs plus what is idle: with several queues, a fixed
+   * concurrency per worker would let an engine take (and hold) more jobs than it has actors.
+   */
+  private rebalance(): void {
+    for (const worker of this.workers) {
+      const concurrency = Math.max(1, (this.runningIn.get(worker) ?? 0) + this.idle.length);
+      if (worker.concurrency !== concurrency) worker.concurrency = concurrency;
+    }
+  }
+
+  private onActor(rec: TaskRecord, actor: ActorRef<WorkerMsg>): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       const done = (outcome: Outcome) => {
-        if (!actor.stopped) this.idle.push(actor);
+        this.release(actor);
         resolve(outcome);
       };
       if (!actor.tell({ rec, done })) {
@@ -539,7 +662,7 @@ export class DurableTasks implements Tasks {
       },
     });
     this.actors.push(ref);
-    this.idle.push(ref);
+    this.release(ref);
   }
 
   private dropActor(ref: ActorRef<WorkerMsg>): void {
@@ -551,12 +674,14 @@ export class DurableTasks implements Tasks {
 
   /** Reads the shared queue's depth, then resizes the pool and BullMQ's concurrency with it. */
   private async scale(): Promise<void> {
-    if (!this.running || !this.queue) return;
-    const counts = await this.queue.getJobCounts('prioritized', 'waiting', 'delayed');
-    const queued = (counts.prioritized ?? 0) + (counts.waiting ?? 0) + (counts.delayed ?? 0);
-    this.depth = await this.depthByPriority(queued);
-    const oldest = queued > 0 ? (await this.queue.getJobs(['prioritized', 'waiting'], 0, 0, true))[0] : undefined;
-    this.oldestWaitMs = oldest ? Date.now() - oldest.timestamp : 0;
+    if (!this.running || this.queues.size === 0) return;
+    const queues = [...this.queues.values()];
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts('prioritized', 'waiting', 'delayed')));
+    const queued = counts.reduce((n, c) => n + (c.prioritized ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0), 0);
+    this.depth = await this.depthByPriority(queues, queued);
+    const heads = queued > 0 ? await Promise.all(queues.map(async (q) => (await q.getJobs(['prioritized', 'waiting'], 0, 0, true))[0])) : [];
+    const oldest = Math.min(...heads.map((j) => j?.timestamp ?? Number.POSITIVE_INFINITY));
+    this.oldestWaitMs = Number.isFinite(oldest) ? Date.now() - oldest : 0;
     const now = Date.now();
     const busy = this.actors.length - this.idle.length;
     if (queued > 0 || busy >= this.actors.length) this.calmSince = now;
@@ -575,14 +700,14 @@ export class DurableTasks implements Tasks {
       this.dropActor(ref);
       ref.stop();
     }
-    if (this.worker && this.worker.concurrency !== this.actors.length) this.worker.concurrency = this.actors.length;
+    this.rebalance();
   }
 
   /** Queued jobs by priority: the prioritised set holds high/normal/low; delayed ones are retries waiting their backoff. */
-  private async depthByPriority(queued: number): Promise<Record<Priority, number>> {
+  private async depthByPriority(queues: Queue[], queued: number): Promise<Record<Priority, number>> {
     const out: Record<Priority, number> = { high: 0, normal: 0, low: 0 };
-    if (queued === 0 || !this.queue) return out;
-    const sample = await this.queue.getJobs(['prioritized', 'waiting', 'delayed'], 0, AGING_SCAN - 1, true);
+    if (queued === 0) return out;
+    const sample = (await Promise.all(queues.map((q) => q.getJobs(['prioritized', 'waiting', 'delayed'], 0, AGING_SCAN - 1, true)))).flat();
     for (const job of sample) out[(job.data as JobData).priority] = (out[(job.data as JobData).priority] ?? 0) + 1;
     // Past the sample, the rest is counted as its share of normal: a gauge, not a ledger.
     out.normal += Math.max(0, queued - sample.length);
@@ -591,9 +716,9 @@ export class DurableTasks implements Tasks {
 
   /** Aging: a job that has waited SUPERNOVA_TASK_AGING_MS per level goes up a level (BullMQ's own priorities never age). */
   private async age(): Promise<void> {
-    if (!this.running || !this.queue) return;
+    if (!this.running || this.queues.size === 0) return;
     const now = Date.now();
-    const jobs = await this.queue.getPrioritized(0, AGING_SCAN - 1);
+    const jobs = (await Promise.all([...this.queues.values()].map((q) => q.getPrioritized(0, AGING_SCAN - 1)))).flat();
     await Promise.all(jobs.map(async (j) => {
       const job = j as Job;
       const current = PRIORITIES.findIndex((p) => BULL_PRIORITY[p] === job.opts.priority);

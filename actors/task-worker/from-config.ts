@@ -92,7 +92,8 @@ export function tasksFrom(c: TasksConfig, deps: TasksDeps): { tasks: Tasks; rpc:
 function registerRecompute(registry: TaskRegistry, c: TasksConfig, sentiment: TasksDeps['sentiment']): void {
   if (sentiment) {
     const pageSize = Math.max(1, Math.min(1_024, c.mlMaxQueued, c.sentimentBatchMax * Math.max(1, c.mlReplicas)));
-    registry.register(RECOMPUTE_TASK, sentimentRecomputeTask({ ...sentiment, alpha: c.sentimentEmaAlpha, pageSize, timeoutMs: Math.min(RECOMPUTE_TIMEOUT_MS, c.taskTimeoutMaxMs) }));
+    // Its own queue: engines without a database or the model never take its jobs.
+    registry.register(RECOMPUTE_TASK, { ...sentimentRecomputeTask({ ...sentiment, alpha: c.sentimentEmaAlpha, pageSize, timeoutMs: Math.min(RECOMPUTE_TIMEOUT_MS, c.taskTimeoutMaxMs) }), ownQueue: true });
     return;
   }
   const needs = [

@@ -18,6 +18,6 @@ export {
 } from './errors.js';
 export type { StoredResult, TaskCounters, TaskEvents, TaskLimits, TaskResultStore, Tasks, TaskStats } from './tasks.js';
 export {
-  FINAL_STATUSES, PRIORITIES, TASK_STATUSES,
+  FINAL_STATUSES, PRIORITIES, TASK_ID_PATTERN, TASK_STATUSES,
   type BatchSubmission, type Priority, type Submission, type TaskCompletion, type TaskContext, type TaskDefinition, type TaskStatus, type TaskView,
 } from './types.js';

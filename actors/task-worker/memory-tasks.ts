@@ -43,7 +43,7 @@ export class MemoryTasks implements Tasks {
   private scaleTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private running = false;
-  readonly counters: TaskCounters = { submitted: 0, succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, retries: 0, rejected: 0, invalid: 0, scaledUp: 0, scaledDown: 0, workerRestarts: 0, dispatcherRestarts: 0, storeErrors: 0 };
+  readonly counters: TaskCounters = { submitted: 0, succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, retries: 0, rejected: 0, invalid: 0, scaledUp: 0, scaledDown: 0, workerRestarts: 0, dispatcherRestarts: 0, storeErrors: 0, handedBack: 0 };
   private readonly now: () => number;
 
   constructor(private readonly o: MemoryTasksOptions) {

@@ -38,6 +38,7 @@ export function registerTaskMetrics(registry: Registry, stats: () => TaskStats):
   sourcedCounter('supernova_task_timeouts_total', 'Attempts that ran out of time (retried or not)', registry, () => ({ '': timeouts }));
   sourcedCounter('supernova_task_pool_changes_total', 'Workers added or retired by the autoscaler, by direction', registry, () => ({ up: c().scaledUp, down: c().scaledDown }), 'direction');
   sourcedCounter('supernova_task_worker_restarts_total', 'Worker actors replaced after their supervisor stopped them', registry, () => ({ '': c().workerRestarts }));
+  sourcedCounter('supernova_task_handed_back_total', 'Redis mode: jobs of the shared queue of a type this engine does not run, handed back for another engine (a type some engines lack should have a queue of its own: ownQueue)', registry, () => ({ '': c().handedBack }));
   sourcedCounter('supernova_task_dispatcher_restarts_total', 'Memory mode: resets of the dispatcher actor after its handler crashed (the task it was taking fails, the rest go on)', registry, () => ({ '': c().dispatcherRestarts }));
   let timeouts = 0;
   // The same observations, counted here for the quantiles of the metrics channel and the report.

@@ -3,7 +3,7 @@ import { ErrorCode, ProtocolError } from '../../src/protocol/index.js';
 import type { RpcMethod } from '../connection/index.js';
 import { TaskError, TaskNotFoundError } from './errors.js';
 import type { Tasks } from './tasks.js';
-import { PRIORITIES, type TaskView } from './types.js';
+import { PRIORITIES, TASK_ID_PATTERN, type TaskView } from './types.js';
 
 const submit = z.object({
   type: z.string().min(1).max(64),
@@ -11,7 +11,7 @@ const submit = z.object({
   priority: z.enum(PRIORITIES).optional(),
   timeoutMs: z.number().int().positive().optional(),
 }).strict();
-const byId = z.object({ id: z.string().min(1).max(64) }).strict();
+const byId = z.object({ id: z.string().regex(TASK_ID_PATTERN) }).strict();
 
 /**
  * `tasks.submit`, `tasks.status`, `tasks.cancel` over the WebSocket, for authenticated users

@@ -60,6 +60,8 @@ export interface TaskCounters {
   dispatcherRestarts: number;
   /** Result writes or reads of the store (the cache) that failed. */
   storeErrors: number;
+  /** Redis mode: jobs of the shared queue of a type this engine does not run, handed back for another engine. */
+  handedBack: number;
 }
 
 export interface TaskStats {

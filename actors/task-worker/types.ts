@@ -55,7 +55,19 @@ export interface TaskDefinition<A = unknown, R = unknown> {
   retryable?: boolean;
   /** This type's default run time limit, below SUPERNOVA_TASK_TIMEOUT_MAX_MS. */
   timeoutMs?: number;
+  /**
+   * Redis mode: the type has a queue of its own, which only the engines that run it consume. For
+   * a type some engines of a deployment do not run (it needs a setting or a service not every
+   * engine has): on the shared queue, such an engine would take its jobs and hand them back.
+   */
+  ownQueue?: boolean;
 }
+
+/**
+ * What a task id looks like: a UUID, or in redis mode `TYPE~UUID` for a type with a queue of its
+ * own (a type is at most 64 characters).
+ */
+export const TASK_ID_PATTERN = /^[0-9a-zA-Z_.~-]{1,101}$/;
 
 export interface Submission {
   type: string;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ErrorCode } from '../protocol/index.js';
 import { HttpError, type RequestContext, type Router } from '../http/index.js';
 import { apiKeyGuard } from './api-key.js';
-import { PRIORITIES, TaskError, type Tasks } from '../../actors/task-worker/index.js';
+import { PRIORITIES, TASK_ID_PATTERN, TaskError, type Tasks } from '../../actors/task-worker/index.js';
 
 const submission = z.object({
   type: z.string().min(1).max(64),
@@ -19,7 +19,6 @@ const batch = z.object({
   timeoutMs: z.number().int().positive().optional(),
 }).strict();
 
-const ID = /^[0-9a-zA-Z_-]{1,64}$/;
 
 /**
  * The task routes, with the server API key (`Authorization: apikey KEY`):
@@ -39,7 +38,7 @@ export function registerTasksApi(router: Router, o: { apiKey: string | undefined
   };
   const id = (ctx: RequestContext): string => {
     const value = ctx.params.id ?? '';
-    if (!ID.test(value)) throw new HttpError(400, ErrorCode.BadRequest, 'a task id is 1-64 of A-Z a-z 0-9 _ -');
+    if (!TASK_ID_PATTERN.test(value)) throw new HttpError(400, ErrorCode.BadRequest, 'a task id is 1-101 of A-Z a-z 0-9 _ . ~ -');
     return value;
   };
   router.post('/api/v1/tasks', async (ctx) => {

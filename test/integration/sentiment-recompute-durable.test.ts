@@ -12,9 +12,9 @@ const HOUR = 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * `sentiment.recompute` in redis mode, on two engines sharing the queue: one with the database
+ * `sentiment.recompute` in redis mode, on two engines sharing the queues: one with the database
  * and the model, one with neither. The bare one refuses a submission naming what it lacks, and
- * leaves the jobs its workers take to the engine that runs the type.
+ * never takes a job of the type (it does not consume the type's queue), yet answers for it.
  */
 describe.runIf(reachable)('sentiment.recompute on a shared queue (real Redis and PostgreSQL)', () => {
   const prefix = testPrefix('recompute');
@@ -59,7 +59,7 @@ describe.runIf(reachable)('sentiment.recompute on a shared queue (real Redis and
     } finally {
       await sql.end({ timeout: 1 });
     }
-    // Several jobs: the bare engine's workers take some of them first, and hand them back.
+    // Several jobs, while the bare engine's workers wait idle on their queues.
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       const r = await call(full, 'POST', '/api/v1/tasks', { type: 'sentiment.recompute', args: { symbol: 'RDA', from, to } });
@@ -68,15 +68,17 @@ describe.runIf(reachable)('sentiment.recompute on a shared queue (real Redis and
     }
     for (const id of ids) {
       let view: Record<string, unknown>;
-      // A job the bare engine took waits 1 s before it is offered again; on a loaded machine it may bounce a few times.
       const until = Date.now() + 30_000;
       do {
-        // Either engine answers for a job of the shared queue.
+        // Either engine answers for a job of the shared queues.
         view = (await call(bare, 'GET', `/api/v1/tasks/${id}`)).json;
         if (view.status === 'queued' || view.status === 'running') await sleep(20);
       } while ((view.status === 'queued' || view.status === 'running') && Date.now() < until);
       expect(view, JSON.stringify(view)).toMatchObject({ status: 'succeeded', attempts: 1 });
       expect((view.result as RecomputeResult).items).toBe(6);
     }
+    const report = async (t: TestEngine | undefined) => ((await call(t, 'GET', '/performance/report')).json as { sections: { tasks: { handedBack: number; succeeded: number } } }).sections.tasks;
+    expect(await report(bare)).toMatchObject({ handedBack: 0, succeeded: 0 });
+    expect((await report(full)).succeeded).toBe(4);
   }, 90_000);
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ describe.runIf(reachable)('durable tasks (BullMQ on Redis)', () => {
     // Registered before start: a job may reach an engine the moment its worker runs.
     const t = await startEngine({ redisUrl: REDIS_URL, redisPrefix: prefix, taskQueue: 'redis', broker: 'memory', taskLockMs: 1_000, taskWorkersMin: 2, taskWorkersMax: 2, taskQueueMax: 30, taskAgingMs: 60_000, taskRetryBaseMs: 10, apiKey: 'k', ...over }, undefined, testTaskTypes({
       'test.once': taskType(onceTask(redis, prefix)),
+      'test.own': taskType({ schema: z.object({ a: z.number(), b: z.number() }), ownQueue: true, run: (x: { a: number; b: number }) => x.a + x.b }),
       // Attempts counted in Redis: a retry may run on either engine.
       'test.flaky': taskType({ schema: z.object({ fail: z.number(), key: z.string() }), retryable: true, run: async (a: { fail: number; key: string }) => {
         const n = await redis.incr(`${prefix}:flaky:${a.key}`);
@@ -53,6 +55,19 @@ describe.runIf(reachable)('durable tasks (BullMQ on Redis)', () => {
     expect(await b.engine.tasks.wait(id)).toMatchObject({ id, type: 'test.sum', status: 'succeeded', result: 9, progress: 1 });
     const res = await fetch(`${b.http}/api/v1/tasks/${id}`, { headers: { authorization: 'apikey k' } });
     expect(await res.json()).toMatchObject({ status: 'succeeded', result: 9 });
+  });
+
+  it('a type with a queue of its own: its ids name the queue, and any engine answers for it', async () => {
+    const id = await a.engine.tasks.submit({ type: 'test.own', args: { a: 20, b: 22 } });
+    expect(id).toMatch(/^test\.own~[0-9a-f-]{36}$/);
+    expect(await b.engine.tasks.wait(id)).toMatchObject({ id, type: 'test.own', status: 'succeeded', result: 42 });
+    const res = await fetch(`${b.http}/api/v1/tasks/${id}`, { headers: { authorization: 'apikey k' } });
+    expect(await res.json()).toMatchObject({ status: 'succeeded', result: 42 });
+    // Its jobs are on its queue, not the shared one.
+    expect(await redis.exists(`${prefix}:tasks:type.test.own:${id}`)).toBe(1);
+    expect(await redis.exists(`${prefix}:tasks:q:${id}`)).toBe(0);
+    // An id naming a type no engine knows is not found.
+    await expect(a.engine.tasks.status(`no.such.type~${randomUUID()}`)).rejects.toMatchObject({ code: 108 });
   });
 
   it('times out, retries a retryable type, and refuses bad submissions', async () => {

@@ -85,7 +85,7 @@ describe('task HTTP API', () => {
     expect((await call('POST', '/api/v1/tasks', undefined, 'k', deepArray)).status).toBe(400);
     expect((await call('POST', '/api/v1/tasks', { type: 'test.sum', args: { a: 1, b: 1, pad: 'x'.repeat(200_000) } })).status).toBeGreaterThanOrEqual(400);
     expect(await call('GET', '/api/v1/tasks/not%20an%20id')).toMatchObject({ status: 400, json: { error: { code: 107 } } });
-    expect(await call('GET', `/api/v1/tasks/${'a'.repeat(65)}`)).toMatchObject({ status: 400 });
+    expect(await call('GET', `/api/v1/tasks/${'a'.repeat(102)}`)).toMatchObject({ status: 400 });
     expect(await call('GET', '/api/v1/tasks/00000000-0000-0000-0000-000000000000')).toMatchObject({ status: 404, json: { error: { code: 108 } } });
     expect(await call('DELETE', '/api/v1/tasks/00000000-0000-0000-0000-000000000000')).toMatchObject({ status: 404 });
     expect(await call('POST', '/api/v1/tasks/batch', { type: 'test.sum', items: [] })).toMatchObject({ status: 400 });
@@ -144,7 +144,7 @@ describe('task RPC over the WebSocket (centrifuge-js)', () => {
     for (const bad of [null, 5, 'x', [], { type: 'nope', args: {} }, { type: 'test.sum', args: { a: 'x' } }, { type: 'test.sum' }, { type: 'test.sum', args: {}, priority: 9 }]) {
       await expect(c.rpc('tasks.submit', bad)).rejects.toMatchObject({ code: 107 });
     }
-    for (const bad of [null, {}, { id: 5 }, { id: 'x'.repeat(100) }]) await expect(c.rpc('tasks.status', bad)).rejects.toMatchObject({ code: 107 });
+    for (const bad of [null, {}, { id: 5 }, { id: 'x'.repeat(102) }, { id: 'a:b' }]) await expect(c.rpc('tasks.status', bad)).rejects.toMatchObject({ code: 107 });
     await expect(c.rpc('tasks.status', { id: 'unknown' })).rejects.toMatchObject({ code: 108 });
     c.disconnect();
     other.disconnect();
