@@ -189,6 +189,8 @@ export const configEntries = {
   },
   redisTopology: { env: 'SUPERNOVA_REDIS_TOPOLOGY', schema: z.enum(REDIS_TOPOLOGIES as [RedisTopology, ...RedisTopology[]]).default('single'), doc: 'What SUPERNOVA_REDIS_URL names: `single` (one server), `sentinel` (Sentinels monitoring a master, see SUPERNOVA_REDIS_SENTINEL_MASTER) or `cluster` (a Redis Cluster; channels use sharded PUB/SUB)' },
   redisSentinelMaster: { env: 'SUPERNOVA_REDIS_SENTINEL_MASTER', schema: z.string().regex(/^\S{1,256}$/, 'is 1-256 characters without spaces').optional(), doc: 'The master name the Sentinels monitor; required with SUPERNOVA_REDIS_TOPOLOGY=sentinel' },
+  redisSentinelUsername: { env: 'SUPERNOVA_REDIS_SENTINEL_USERNAME', schema: z.string().regex(/^\S{1,256}$/, 'is 1-256 characters without spaces').optional(), doc: 'Sentinel only: the ACL user the engine authenticates to the Sentinels as (with SUPERNOVA_REDIS_SENTINEL_PASSWORD); unset, the password alone is sent, as to a Sentinel with `requirepass`' },
+  redisSentinelPassword: { env: 'SUPERNOVA_REDIS_SENTINEL_PASSWORD', schema: optionalSecret, doc: 'Sentinel only: the password of the Sentinels themselves (their `requirepass`, or the ACL user\'s); the master\'s and replicas\' credentials stay in SUPERNOVA_REDIS_URL' },
   feedStream: { env: 'SUPERNOVA_FEED_STREAM', schema: z.string().min(1).max(512).default('supernova:ticks'), doc: 'Redis feed: stream key the upstream XADDs ticks to' },
   feedGroup: { env: 'SUPERNOVA_FEED_GROUP', schema: z.string().min(1).max(256).default('supernova'), doc: 'Redis feed: consumer group; engines in one group share the stream' },
   feedConsumer: { env: 'SUPERNOVA_FEED_CONSUMER', schema: z.string().min(1).max(256).optional(), doc: 'Redis feed: this engine\'s consumer name, unique per process; unset is hostname-pid' },
@@ -421,17 +423,22 @@ function emptyToUndefined(v: string | undefined): string | undefined {
 
 /** The URL list fits the topology, and a Sentinel master is named exactly when the topology is sentinel. */
 function checkRedisTarget(out: Record<string, unknown>, problems: string[]): void {
-  const fields = { url: configEntries.redisUrl.env, topology: configEntries.redisTopology.env, sentinelMaster: configEntries.redisSentinelMaster.env };
+  const fields = {
+    url: configEntries.redisUrl.env, topology: configEntries.redisTopology.env, sentinelMaster: configEntries.redisSentinelMaster.env,
+    sentinelUsername: configEntries.redisSentinelUsername.env, sentinelPassword: configEntries.redisSentinelPassword.env,
+  };
   if (problems.some((p) => Object.values(fields).some((env) => p.startsWith(env)))) return;
   const url = out.redisUrl as string | undefined;
   const topology = out.redisTopology as RedisTopology;
   const master = out.redisSentinelMaster as string | undefined;
+  const auth = { username: out.redisSentinelUsername as string | undefined, password: out.redisSentinelPassword as string | undefined };
   try {
-    if (url === undefined) checkSentinelMaster(topology, master);
-    else parseRedisTarget(url, topology, master);
+    if (url === undefined) checkSentinelMaster(topology, master, auth);
+    else parseRedisTarget(url, topology, master, auth);
   } catch (err) {
     if (!(err instanceof RedisTargetError)) throw err;
-    const value = { url: url === undefined ? undefined : redactRedisUrl(url), topology, sentinelMaster: master }[err.field];
+    // Never the password's value.
+    const value = { url: url === undefined ? undefined : redactRedisUrl(url), topology, sentinelMaster: master, sentinelUsername: auth.username, sentinelPassword: undefined }[err.field];
     problems.push(`${fields[err.field]}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${err.message}`);
   }
 }

@@ -22,7 +22,12 @@ function reason(cause: unknown): string {
 
 function hintFor(why: string, target: string): string {
   if (/cluster support disabled/i.test(why)) return 'The server is not a Redis Cluster: set SUPERNOVA_REDIS_TOPOLOGY=single, or point SUPERNOVA_REDIS_URL at the cluster\'s nodes.';
-  if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(why)) return 'The server refuses the credentials: check the user and password in SUPERNOVA_REDIS_URL.';
+  const refused = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
+  // ioredis asks the Sentinels first: a refusal that comes with their being unreachable is theirs.
+  if (/All sentinels are unreachable/i.test(why) && refused.test(why)) {
+    return 'The Sentinels refuse the credentials: set SUPERNOVA_REDIS_SENTINEL_PASSWORD (and SUPERNOVA_REDIS_SENTINEL_USERNAME for an ACL user) to what the Sentinels require; the master\'s stay in SUPERNOVA_REDIS_URL.';
+  }
+  if (refused.test(why)) return 'The server refuses the credentials: check the user and password in SUPERNOVA_REDIS_URL.';
   if (/sentinel/i.test(target) && /master|IDONTKNOW/i.test(why)) return 'Check SUPERNOVA_REDIS_SENTINEL_MASTER (the name the Sentinels monitor) and the Sentinel list in SUPERNOVA_REDIS_URL.';
   return 'Check that Redis runs there, and SUPERNOVA_REDIS_URL and SUPERNOVA_REDIS_TOPOLOGY.';
 }

@@ -1,6 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { RedisConnectionError } from './redis-connection-error.js';
-import { describeRedisTarget, parseRedisTarget, type RedisTarget, type RedisTopology } from './redis-target.js';
+import { describeRedisTarget, parseRedisTarget, type RedisTarget, type RedisTopology, type SentinelAuth } from './redis-target.js';
 
 /** A connection the connector opened: a plain client, or a Cluster client for the cluster topology. */
 export type RedisClient = Redis | Cluster;
@@ -55,17 +55,24 @@ export interface RedisConnectorOptions {
   topology?: RedisTopology;
   /** SUPERNOVA_REDIS_SENTINEL_MASTER. */
   sentinelMaster?: string | undefined;
+  /** SUPERNOVA_REDIS_SENTINEL_USERNAME / _PASSWORD: the Sentinels' own credentials. */
+  sentinelAuth?: SentinelAuth;
 }
 
 /** The connector of a URL list and topology; throws a RedisTargetError when they do not fit. */
 export function createRedisConnector(options: RedisConnectorOptions): RedisConnector {
-  return new TopologyConnector(parseRedisTarget(options.url, options.topology ?? 'single', options.sentinelMaster));
+  return new TopologyConnector(parseRedisTarget(options.url, options.topology ?? 'single', options.sentinelMaster, options.sentinelAuth));
 }
 
 /** The connector of the configured Redis (validated by loadConfig), or undefined when SUPERNOVA_REDIS_URL is unset. */
-export function redisConnectorFrom(config: { redisUrl?: string | undefined; redisTopology: RedisTopology; redisSentinelMaster?: string | undefined }): RedisConnector | undefined {
+export function redisConnectorFrom(config: {
+  redisUrl?: string | undefined; redisTopology: RedisTopology; redisSentinelMaster?: string | undefined; redisSentinelUsername?: string | undefined; redisSentinelPassword?: string | undefined;
+}): RedisConnector | undefined {
   if (config.redisUrl === undefined) return undefined;
-  return createRedisConnector({ url: config.redisUrl, topology: config.redisTopology, sentinelMaster: config.redisSentinelMaster });
+  return createRedisConnector({
+    url: config.redisUrl, topology: config.redisTopology, sentinelMaster: config.redisSentinelMaster,
+    sentinelAuth: { username: config.redisSentinelUsername, password: config.redisSentinelPassword },
+  });
 }
 
 /** Client names allow no spaces (CLIENT SETNAME); a role is the caller's words. */
@@ -125,6 +132,8 @@ class TopologyConnector implements RedisConnector {
       ...common,
       sentinels: t.addresses.map(({ host, port }) => ({ host, port })),
       name: t.sentinelMaster,
+      ...(t.sentinelUsername !== undefined ? { sentinelUsername: t.sentinelUsername } : {}),
+      ...(t.sentinelPassword !== undefined ? { sentinelPassword: t.sentinelPassword } : {}),
       role: 'master',
       ...(t.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
       // A manual failover (an upgrade) leaves the old master up and writable for some 20 s before

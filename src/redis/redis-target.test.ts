@@ -31,6 +31,9 @@ describe('parseRedisTarget', () => {
     expect(field(() => parseRedisTarget('redis://a', 'cluster', 'm'))).toBe('sentinelMaster');
     expect(field(() => parseRedisTarget('redis://', 'single'))).toBe('url');
     expect(field(() => parseRedisTarget('redis://a:1/0', 'cluster'))).toBe('accepted');
+    expect(field(() => parseRedisTarget('redis://a', 'single', undefined, { password: 'p' }))).toBe('sentinelPassword');
+    expect(field(() => parseRedisTarget('redis://a', 'cluster', undefined, { username: 'u' }))).toBe('sentinelUsername');
+    expect(parseRedisTarget('redis://:data@s1', 'sentinel', 'm', { username: 'watch', password: 'sent' })).toMatchObject({ password: 'data', sentinelUsername: 'watch', sentinelPassword: 'sent' });
   });
 });
 
@@ -39,6 +42,7 @@ describe('describeRedisTarget', () => {
     expect(describeRedisTarget(parseRedisTarget('redis://:pw@h:1/2'))).toBe('redis://:***@h:1/2 (single)');
     expect(describeRedisTarget(parseRedisTarget('rediss://u:pw@a:1,rediss://b:2', 'cluster'))).toBe('rediss://u:***@a:1,rediss://u:***@b:2 (cluster seeds)');
     expect(describeRedisTarget(parseRedisTarget('redis://:pw@s1,redis://[::1]:5', 'sentinel', 'm'))).toBe('master m (password ***) via Sentinels redis://s1:26379,redis://[::1]:5');
+    expect(describeRedisTarget(parseRedisTarget('redis://s1', 'sentinel', 'm', { username: 'watch', password: 'sent' }))).toBe('master m via Sentinels redis://s1:26379 (user watch, password ***)');
   });
 
   it('redacts a URL list as given, a password holding @ included', () => {

@@ -21,10 +21,19 @@ export interface RedisTarget {
   readonly db: number;
   /** The master name the Sentinels know (SUPERNOVA_REDIS_SENTINEL_MASTER); sentinel only. */
   readonly sentinelMaster?: string;
+  /** The Sentinels' own credentials (their `requirepass`, or an ACL user); sentinel only. */
+  readonly sentinelUsername?: string;
+  readonly sentinelPassword?: string;
+}
+
+/** SUPERNOVA_REDIS_SENTINEL_USERNAME and SUPERNOVA_REDIS_SENTINEL_PASSWORD. */
+export interface SentinelAuth {
+  username?: string | undefined;
+  password?: string | undefined;
 }
 
 /** Which setting a problem of the target is in: config names it by its variable. */
-export type RedisTargetField = 'url' | 'topology' | 'sentinelMaster';
+export type RedisTargetField = 'url' | 'topology' | 'sentinelMaster' | 'sentinelUsername' | 'sentinelPassword';
 
 /** A URL list or master name that cannot describe a Redis target. */
 export class RedisTargetError extends Error {
@@ -42,8 +51,8 @@ const DEFAULT_PORT: Record<RedisTopology, number> = { single: 6379, sentinel: 26
  * list of them (Sentinels or seed nodes). Every entry has the same scheme (`rediss://` is TLS
  * throughout); credentials and database may be given on any entries but must agree.
  */
-export function parseRedisTarget(url: string, topology: RedisTopology = 'single', sentinelMaster?: string): RedisTarget {
-  checkSentinelMaster(topology, sentinelMaster);
+export function parseRedisTarget(url: string, topology: RedisTopology = 'single', sentinelMaster?: string, sentinelAuth: SentinelAuth = {}): RedisTarget {
+  checkSentinelMaster(topology, sentinelMaster, sentinelAuth);
   const entries = url.split(',').map((s) => s.trim());
   if (entries.some((e) => e === '')) throw new RedisTargetError('url', 'has an empty entry in its comma-separated list');
   if (topology === 'single' && entries.length > 1) {
@@ -68,13 +77,24 @@ export function parseRedisTarget(url: string, topology: RedisTopology = 'single'
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(sentinelMaster ? { sentinelMaster } : {}),
+    ...(sentinelAuth.username !== undefined ? { sentinelUsername: sentinelAuth.username } : {}),
+    ...(sentinelAuth.password !== undefined ? { sentinelPassword: sentinelAuth.password } : {}),
   };
 }
 
-/** A master name exactly when the topology is sentinel (a name without it is a topology forgotten). */
-export function checkSentinelMaster(topology: RedisTopology, sentinelMaster: string | undefined): void {
+/**
+ * A master name exactly when the topology is sentinel (a name without it is a topology
+ * forgotten), and Sentinel credentials only then.
+ */
+export function checkSentinelMaster(topology: RedisTopology, sentinelMaster: string | undefined, sentinelAuth: SentinelAuth = {}): void {
   if (topology === 'sentinel' && !sentinelMaster) throw new RedisTargetError('sentinelMaster', 'required when SUPERNOVA_REDIS_TOPOLOGY=sentinel: the name the Sentinels monitor the master under');
   if (topology !== 'sentinel' && sentinelMaster) throw new RedisTargetError('sentinelMaster', `set, but SUPERNOVA_REDIS_TOPOLOGY is ${topology}: set the topology to sentinel, or unset the master name`);
+  for (const field of ['sentinelUsername', 'sentinelPassword'] as const) {
+    const given = field === 'sentinelUsername' ? sentinelAuth.username : sentinelAuth.password;
+    if (topology !== 'sentinel' && given !== undefined) {
+      throw new RedisTargetError(field, `set, but SUPERNOVA_REDIS_TOPOLOGY is ${topology}: Sentinel credentials are for the Sentinels; the data nodes' go in SUPERNOVA_REDIS_URL`);
+    }
+  }
 }
 
 interface ParsedEntry extends RedisAddress {
@@ -129,7 +149,8 @@ export function describeRedisTarget(t: RedisTarget): string {
   const hosts = t.addresses.map((a) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`);
   if (t.topology === 'sentinel') {
     const of = [t.username === undefined ? '' : `user ${t.username}`, t.password === undefined ? '' : 'password ***', t.db === 0 ? '' : `db ${t.db}`].filter(Boolean).join(', ');
-    return `master ${t.sentinelMaster}${of ? ` (${of})` : ''} via Sentinels ${hosts.map((h) => `${scheme}://${h}`).join(',')}`;
+    const sentinelAuth = [t.sentinelUsername === undefined ? '' : `user ${t.sentinelUsername}`, t.sentinelPassword === undefined ? '' : 'password ***'].filter(Boolean).join(', ');
+    return `master ${t.sentinelMaster}${of ? ` (${of})` : ''} via Sentinels ${hosts.map((h) => `${scheme}://${h}`).join(',')}${sentinelAuth ? ` (${sentinelAuth})` : ''}`;
   }
   const db = t.db === 0 ? '' : `/${t.db}`;
   const urls = hosts.map((h) => `${scheme}://${auth}${h}${db}`).join(',');

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createRedisConnector, RedisConnectionError, type RedisClient, type RedisConnector } from '../../src/redis/index.js';
+import { createRedisConnector, RedisConnectionError, redisConnectorFrom, type RedisClient, type RedisConnector } from '../../src/redis/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { redisServerInstalled, startRedisServer, withRedis, type RedisServer } from '../support/redis-server.js';
 import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
 import { startRedisSentinel, type RedisSentinelHarness } from '../support/redis-sentinel.js';
@@ -199,6 +200,41 @@ describe.skipIf(!installed)('Redis topologies on private redis-servers', () => {
       await expect.poll(() => fresh.publish(channel, binary(7)), { timeout: 10_000, interval: 50 }).toBe(1);
       await until(() => got.length > 0, 'the publication after the failover');
       expect(got[0]?.equals(binary(7))).toBe(true);
+    });
+  });
+
+  describe('Sentinels with a password of their own', () => {
+    let sentinel: RedisSentinelHarness;
+    beforeAll(async () => {
+      sentinel = await startRedisSentinel({ sentinelPassword: 'sentinel-secret' });
+    });
+    afterAll(async () => {
+      closeOpened();
+      await sentinel?.stop();
+    });
+
+    it('reaches the master with SUPERNOVA_REDIS_SENTINEL_PASSWORD, and without it fails saying the Sentinels refused', async () => {
+      const config = loadConfig({
+        SUPERNOVA_REDIS_URL: sentinel.url, SUPERNOVA_REDIS_TOPOLOGY: 'sentinel', SUPERNOVA_REDIS_SENTINEL_MASTER: sentinel.name, SUPERNOVA_REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      });
+      const connector = redisConnectorFrom(config) as RedisConnector;
+      expect(connector.describe()).toBe(`master ${sentinel.name} via Sentinels ${sentinel.url} (password ***)`);
+      const cmd = await open(connector, 'command', 'sentinel-auth');
+      expect(await serverPort(cmd)).toBe(await sentinel.masterPort());
+      await setAndGet(cmd, `${prefix}:auth`);
+      const without = createRedisConnector({ url: sentinel.url, topology: 'sentinel', sentinelMaster: sentinel.name });
+      const refused = without.command('sentinel-noauth', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      refused.on('error', () => {});
+      opened.push(refused);
+      const err = await without.connect(refused).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(RedisConnectionError);
+      expect((err as Error).message).toMatch(/The Sentinels refuse the credentials: set SUPERNOVA_REDIS_SENTINEL_PASSWORD/);
+      // A wrong one is refused the same way.
+      const wrong = createRedisConnector({ url: sentinel.url, topology: 'sentinel', sentinelMaster: sentinel.name, sentinelAuth: { password: 'not-it' } });
+      const client = wrong.command('sentinel-wrongauth', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      client.on('error', () => {});
+      opened.push(client);
+      await expect(wrong.connect(client)).rejects.toThrow(/The Sentinels refuse the credentials/);
     });
   });
 

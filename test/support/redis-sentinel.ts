@@ -8,6 +8,8 @@ export interface RedisSentinelOptions {
   name?: string;
   /** One Sentinel (quorum 1) or three (quorum 2). */
   sentinels?: 1 | 3;
+  /** The Sentinels' `requirepass` (and, with three, what they give each other: `sentinel sentinel-pass`). */
+  sentinelPassword?: string;
 }
 
 /**
@@ -21,6 +23,8 @@ export class RedisSentinelHarness {
     /** The data servers; which is master changes with failover() (see master()). */
     readonly servers: readonly [RedisServer, RedisServer],
     readonly sentinels: readonly RedisServer[],
+    /** What the harness's own checks send the Sentinels (their `requirepass`). */
+    private readonly sentinelPassword: string | undefined,
   ) {}
 
   static async start(options: RedisSentinelOptions = {}): Promise<RedisSentinelHarness> {
@@ -42,9 +46,10 @@ export class RedisSentinelHarness {
         `sentinel down-after-milliseconds ${name} 2000`,
         `sentinel failover-timeout ${name} 10000`,
         `sentinel parallel-syncs ${name} 1`,
+        ...(options.sentinelPassword ? [`requirepass ${options.sentinelPassword}`, `sentinel sentinel-pass ${options.sentinelPassword}`] : []),
       ];
       const sentinels = await Promise.all(Array.from({ length: count }, () => start({ sentinel: directives })));
-      const harness = new RedisSentinelHarness(name, [master, replica], sentinels);
+      const harness = new RedisSentinelHarness(name, [master, replica], sentinels, options.sentinelPassword);
       await harness.waitUntil(() => harness.notReady(master, replica, true));
       return harness;
     } catch (err) {
@@ -63,7 +68,7 @@ export class RedisSentinelHarness {
     return withRedis(this.sentinels[0] as RedisServer, async (r) => {
       const [, port] = (await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name)) as [string, string];
       return Number(port);
-    });
+    }, this.sentinelPassword);
   }
 
   /** The data server that is master now. */
@@ -83,7 +88,7 @@ export class RedisSentinelHarness {
   async failover(): Promise<RedisServer> {
     const before = await this.master();
     const after = this.servers.find((s) => s !== before) as RedisServer;
-    await withRedis(this.sentinels[0] as RedisServer, (r) => r.call('SENTINEL', 'FAILOVER', this.name));
+    await withRedis(this.sentinels[0] as RedisServer, (r) => r.call('SENTINEL', 'FAILOVER', this.name), this.sentinelPassword);
     await this.waitUntil(() => this.notReady(after, before, false));
     return after;
   }
@@ -121,7 +126,7 @@ export class RedisSentinelHarness {
         // A replica Sentinel may promote: seen, not down, linked to the master.
         if (!known || known.flags !== 'slave' || known['master-link-status'] !== 'ok') return `sentinel ${sentinel.port} does not know ${replica.port} as a good replica yet`;
         return undefined;
-      });
+      }, this.sentinelPassword);
       if (why) return why;
     }
     return undefined;

@@ -84,8 +84,8 @@ export function pidOnPort(port: number, timeoutMs = 500): Promise<number | undef
 }
 
 /** A short-lived plain connection to one server (no retries, RESP2 replies) for the harness's own checks. */
-export async function withRedis<T>(server: { host: string; port: number }, use: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(server.port, server.host, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, protocol: 2 });
+export async function withRedis<T>(server: { host: string; port: number }, use: (r: Redis) => Promise<T>, password?: string): Promise<T> {
+  const r = new Redis(server.port, server.host, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, protocol: 2, ...(password ? { password } : {}) });
   r.on('error', () => {});
   try {
     await r.connect();
@@ -224,8 +224,10 @@ export class RedisServer {
         throw new Error(`redis-server on port ${this.port} did not start (${why}): ${this.tail}`);
       }
       // Another process may answer on a port we lost: only our own counts. A server logs that it
-      // is ready once bound (one with a password answers nothing else); a Sentinel tells its pid.
-      if (/Ready to accept connections/.test(this.tail) || (await pidOnPort(this.port)) === child.pid) return;
+      // is ready once bound (one with a password answers nothing else); a Sentinel tells its pid,
+      // or with a password of its own logs that it monitors its master (after binding its port).
+      if (/Ready to accept connections/.test(this.tail) || (this.options.sentinel && /\+monitor master/.test(this.tail))) return;
+      if ((await pidOnPort(this.port)) === child.pid) return;
       if (Date.now() > deadline) {
         await this.end('SIGKILL');
         throw new Error(`redis-server on port ${this.port} did not answer within ${START_TIMEOUT_MS} ms: ${this.tail}`);

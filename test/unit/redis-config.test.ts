@@ -36,6 +36,15 @@ describe('Redis topology configuration', () => {
     expect(configProblem({ SUPERNOVA_REDIS_TOPOLOGY: 'sentinel', SUPERNOVA_REDIS_SENTINEL_MASTER: 'my master' })).toMatch(/SUPERNOVA_REDIS_SENTINEL_MASTER=.*without spaces/);
   });
 
+  it('Sentinel credentials are read for sentinel alone, and never shown', () => {
+    const env = { SUPERNOVA_REDIS_TOPOLOGY: 'sentinel', SUPERNOVA_REDIS_URL: 'redis://s1', SUPERNOVA_REDIS_SENTINEL_MASTER: 'm', SUPERNOVA_REDIS_SENTINEL_USERNAME: 'watch', SUPERNOVA_REDIS_SENTINEL_PASSWORD: 'hunter2' };
+    expect(loadConfig(env)).toMatchObject({ redisSentinelUsername: 'watch', redisSentinelPassword: 'hunter2' });
+    const single = configProblem({ SUPERNOVA_REDIS_URL: 'redis://a:1', SUPERNOVA_REDIS_SENTINEL_PASSWORD: 'hunter2' });
+    expect(single).toMatch(/SUPERNOVA_REDIS_SENTINEL_PASSWORD: set, but SUPERNOVA_REDIS_TOPOLOGY is single/);
+    expect(single).not.toContain('hunter2');
+    expect(configProblem({ SUPERNOVA_REDIS_TOPOLOGY: 'cluster', SUPERNOVA_REDIS_URL: 'redis://a:1', SUPERNOVA_REDIS_SENTINEL_USERNAME: 'watch' })).toMatch(/SUPERNOVA_REDIS_SENTINEL_USERNAME="watch": set, but SUPERNOVA_REDIS_TOPOLOGY is cluster/);
+  });
+
   it('a key prefix has no { or }: a channel\'s keys hash on {CHANNEL} alone', () => {
     for (const bad of ['sn{1}', 'a}b', '{x', 'has space', '', 'x'.repeat(65)]) {
       expect(configProblem({ SUPERNOVA_REDIS_PREFIX: bad || ' x ' })).toMatch(/SUPERNOVA_REDIS_PREFIX=/);
