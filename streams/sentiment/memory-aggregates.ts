@@ -4,7 +4,7 @@ import type { SentimentAggregateMessage, SentimentHourBucket } from './types.js'
 
 /** The rolling sentiment in this process: what one engine alone, or one whose channels are its own, needs. */
 export class MemorySentimentAggregates implements SentimentAggregates {
-  readonly rolling: RollingSentiment;
+  private readonly rolling: RollingSentiment;
 
   constructor(o: RollingSentimentOptions) {
     this.rolling = new RollingSentiment(o);

@@ -80,27 +80,32 @@ export function sentimentAggregatesContract(name: string, make: AggregatesFactor
       expect(await a.summary('A')).toBeUndefined();
     });
 
-    it('gives the figures of the reference in memory for a long mixed sequence, whatever the batch sizes', async () => {
-      const { MemorySentimentAggregates } = await import('../../streams/index.js');
-      const o = { alpha: 0.05, hoursKept: 3, maxSymbols: 10 };
-      const reference = new MemorySentimentAggregates(o);
-      const a = await aggregates(o);
-      const items = scoredSequence(700);
-      const got = [];
-      const want = [];
-      // Batches of 1 to 300 items: the Redis side splits a large one in several script calls.
-      for (let i = 0, size = 1; i < items.length; i += size, size = size * 3 + 1) {
-        const batch = items.slice(i, i + size);
-        got.push(...(await a.add(batch)));
-        want.push(...(await reference.add(batch)));
-      }
-      expect(got).toEqual(want);
-      for (const symbol of ['AAPL', 'MSFT', 'BRK.B']) {
-        expect(await a.summary(symbol)).toEqual(await reference.summary(symbol));
-        expect(await a.hours(symbol, 0, Number.MAX_SAFE_INTEGER)).toEqual(await reference.hours(symbol, 0, Number.MAX_SAFE_INTEGER));
-      }
-      expect(a.stats()).toMatchObject({ symbols: 3, unbucketed: reference.stats().unbucketed });
-      expect(reference.stats().unbucketed).toBeGreaterThan(0);
-    });
+    for (const o of [{ alpha: 0.05, hoursKept: 3, maxSymbols: 10 }, { alpha: 0.3, hoursKept: 2, maxSymbols: 2 }]) {
+      it(`gives the figures of the reference in memory for a long mixed sequence, whatever the batch sizes (hoursKept ${o.hoursKept}, maxSymbols ${o.maxSymbols})`, async () => {
+        const { MemorySentimentAggregates } = await import('../../streams/index.js');
+        const reference = new MemorySentimentAggregates(o);
+        const a = await aggregates(o);
+        const items = scoredSequence(700);
+        const got = [];
+        const want = [];
+        // Batches of 1 to 1,093 items: the Redis side splits a large one in several script calls.
+        for (let i = 0, size = 1; i < items.length; i += size, size = size * 3 + 1) {
+          const batch = items.slice(i, i + size);
+          got.push(...(await a.add(batch)));
+          want.push(...(await reference.add(batch)));
+        }
+        expect(got).toEqual(want);
+        for (const symbol of ['AAPL', 'MSFT', 'BRK.B']) {
+          expect(await a.summary(symbol)).toEqual(await reference.summary(symbol));
+          expect(await a.hours(symbol, 0, Number.MAX_SAFE_INTEGER)).toEqual(await reference.hours(symbol, 0, Number.MAX_SAFE_INTEGER));
+        }
+        const { pending: _p, dropped: _d, errors: _e, where: _w, ...figures } = a.stats();
+        const { pending: _rp, dropped: _rd, errors: _re, where: _rw, ...expected } = reference.stats();
+        expect(figures).toEqual(expected);
+        // Each setting reaches its bound: hours past the kept ones, or symbols past maxSymbols (each of the three evicts another).
+        if (o.maxSymbols === 2) expect(expected.evicted).toBeGreaterThan(100);
+        else expect(expected.unbucketed).toBeGreaterThan(0);
+      });
+    }
   });
 }
