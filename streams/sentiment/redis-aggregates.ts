@@ -27,8 +27,12 @@ type Scripted = (Redis | Cluster) & { snSentimentAdd(...args: (string | number)[
 const LABEL_CODE: Record<SentimentClass, number> = { bearish: 1, bullish: 2, neutral: 3 };
 /** Items per script call: one call holds Redis for its duration. */
 const CHUNK = 256;
-/** How long a call's marker is kept: a retry within it counts once (see the script). */
-const MARKER_TTL_MS = 3_600_000;
+/**
+ * How long a call's marker is kept: a retry within it counts once (see the script). A call that
+ * ran without its answer reaching us did so while Redis answered, and is retried with the next
+ * add, seconds later; a marker per call for longer would only fill Redis.
+ */
+const MARKER_TTL_MS = 300_000;
 
 /** Items of one script call, under the id that makes its retries count once. */
 interface Chunk {

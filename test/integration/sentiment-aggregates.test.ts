@@ -25,6 +25,26 @@ describe.runIf(reachable)('shared sentiment aggregates (real Redis)', () => {
     return { aggregates, close: async () => { await aggregates.stop(); await cleanPrefix(prefix); } };
   });
 
+  it('starts while Redis is down, and adds what it held once Redis comes up', async () => {
+    const server = await startRedisServer();
+    await server.kill();
+    const shared = new RedisSentimentAggregates({ redis: createRedisConnector({ url: server.url }), prefix: testPrefix('sentiment-agg'), rolling: { alpha: 0.5, hoursKept: 4, maxSymbols: 10 }, timeoutMs: 300 });
+    try {
+      await shared.start();
+      expect(await shared.add([{ symbol: 'AAPL', ts: T0, label: 'bullish', scores: bull }])).toEqual([]);
+      await server.restart();
+      let out: Awaited<ReturnType<typeof shared.add>> = [];
+      for (let i = 0; i < 100 && out.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        out = await shared.add(i === 0 ? [{ symbol: 'AAPL', ts: T0 + 1, label: 'bullish', scores: bull }] : []);
+      }
+      expect(out).toMatchObject([{ symbol: 'AAPL', items: 2 }]);
+    } finally {
+      await shared.stop();
+      await server.stop();
+    }
+  }, 30_000);
+
   it('a call Redis ran after the caller gave up on it counts once when retried', async () => {
     // A private server: CLIENT PAUSE holds every client of a server, not only this test's.
     const server = await startRedisServer();
