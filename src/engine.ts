@@ -15,7 +15,7 @@ import type { SentimentScorer } from './ml/index.js';
 import { AnalyzeBusyError, scorerUnavailable, sentimentFrom, SentimentStartError, type Analyzer, type SentimentWiring } from './sentiment/index.js';
 import { marketPipelineFrom, registerMarketMetrics } from './market/index.js';
 import { tokenVerifierFrom } from './auth/index.js';
-import { EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
+import { clientCloseKind, EngineMetrics, InternalErrors, MemoryWatchdog, MetricsService, PerformanceReport } from './metrics/index.js';
 import { HealthRegistry, healthReport, registerHealthMetrics, registerHealthRoutes, type HealthRouteSources, type LifecycleState } from './health/index.js';
 import { packageVersion } from './version.js';
 import { createLogger, type LogSink } from './logging/index.js';
@@ -143,6 +143,7 @@ export class Engine {
       log: this.log,
       acceptor: { open: (port) => (this.actors as ConnectionActors).open(port) },
       onDisconnect: (code) => this.metrics.disconnects.inc({ code: String(code) }),
+      onClientClose: (code) => this.metrics.clientCloses.inc({ kind: clientCloseKind(code) }),
       onError,
     };
     this.gateway = new WebSocketGateway(this.app, {

@@ -60,6 +60,12 @@ export interface SessionOptions {
   acceptor: ConnectionAcceptor;
   log: Logger;
   onDisconnect: (code: number) => void;
+  /**
+   * A session the client ended (or lost): the WebSocket close code it sent, 1006 when the
+   * connection went without a close frame (a dropped network, a killed tab), 1005 when the frame
+   * had no code; `stream` for an HTTP-streaming or SSE session whose stream the client closed.
+   */
+  onClientClose: (code: number | 'stream') => void;
   /** Where an exception caught in a uWS callback or a reply encode is reported. */
   onError: (where: string, err: unknown) => void;
 }

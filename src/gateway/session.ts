@@ -144,9 +144,14 @@ export class Session implements SocketPort, Waiter {
     if (this.slowLimit > 0 && !this.closed && this.ws.getBufferedAmount() < this.slowLimit / 2) this.close(DisconnectCode.Slow);
   }
 
-  /** The socket is gone (closed by either side): no uWebSockets.js call is allowed after this. */
-  markClosed(): void {
+  /**
+   * The socket is gone (closed by either side): no uWebSockets.js call is allowed after this.
+   * True when the client closed it (the server had not).
+   */
+  markClosed(): boolean {
+    const byClient = !this.closed;
     this.closed = true;
     this.stopWaiting();
+    return byClient;
   }
 }

@@ -370,6 +370,7 @@ export class StreamGateway {
   private ended(session: StreamSession, code: number, byServer: boolean): void {
     this.sessions.delete(session.session);
     if (byServer) this.opts.onDisconnect(code);
+    else this.opts.onClientClose('stream');
     session.handler?.closed(code);
   }
 }

@@ -269,7 +269,7 @@ export class WebSocketGateway {
   private closed(ws: WebSocket<SocketData>, code: number): void {
     const session = ws.getUserData().session;
     if (!session) return;
-    session.markClosed();
+    if (session.markClosed()) this.opts.onClientClose(code);
     this.sessions.delete(session);
     session.handler?.closed(code);
   }

@@ -52,6 +52,7 @@ export class EngineMetrics {
   /** Publications by namespace: plain numbers on the data plane, read by the counter at scrape time. */
   private readonly publicationsByNamespace = new Map<string, number>();
   readonly disconnects: Counter<'code'>;
+  readonly clientCloses: Counter<'kind'>;
   /** Publications refused at publish time, by problem (TOO_DEEP, NOT_WIRE_SAFE, TOO_LARGE). */
   readonly publicationsRefused: Counter<'reason'>;
   readonly httpDuration: BucketHistogram<'route' | 'method' | 'status'>;
@@ -77,6 +78,11 @@ export class EngineMetrics {
     sourcedCounter('supernova_publications_total', 'Publications by namespace', this.registry, () => Object.fromEntries(this.publicationsByNamespace), 'namespace');
     sourcedCounter('supernova_messages_delivered_total', 'Publications and join/leave pushes delivered to subscribers (sum over subscribers)', this.registry, () => ({ '': sources.delivered() }));
     this.disconnects = new Counter({ name: 'supernova_disconnects_total', help: 'Server-initiated disconnects by code', labelNames: ['code'], registers });
+    this.clientCloses = new Counter({
+      name: 'supernova_client_closes_total',
+      help: 'Sessions the client ended, by kind: normal (close 1000/1001), abnormal (1006: gone without a close frame, a dropped network), no_status (1005), other (another close code), stream (an HTTP-streaming or SSE stream closed)',
+      labelNames: ['kind'], registers,
+    });
     new Gauge({ name: 'supernova_actor_mailbox_depth', help: 'Messages queued in connection actor mailboxes', registers, collect() { this.set(sources.actorStats().mailboxDepth); } });
     sourcedCounter('supernova_actor_restarts_total', 'Actor handler crashes (resumed or reset) and actors the supervisor stopped, by decision', this.registry, () => {
       const st = sources.actorStats();
@@ -246,4 +252,13 @@ function registerSourcedHistogram(name: string, help: string, label: string, bou
   };
   // The registry only reads name, help, type and get(), as for BucketHistogram.
   registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+}
+
+/** The `kind` of supernova_client_closes_total for a client's close code. */
+export function clientCloseKind(code: number | 'stream'): 'normal' | 'abnormal' | 'no_status' | 'other' | 'stream' {
+  if (code === 'stream') return 'stream';
+  if (code === 1000 || code === 1001) return 'normal';
+  if (code === 1006) return 'abnormal';
+  if (code === 1005) return 'no_status';
+  return 'other';
 }

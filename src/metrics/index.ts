@@ -1,4 +1,4 @@
-export { EngineMetrics, sourcedCounter, type MetricsSources } from './engine-metrics.js';
+export { clientCloseKind, EngineMetrics, sourcedCounter, type MetricsSources } from './engine-metrics.js';
 export { MemoryWatchdog, type MemoryReading, type MemoryReport, type MemoryState, type Shedder } from './memory-watchdog.js';
 export { MetricsService, type MetricsServiceOptions } from './metrics-service.js';
 export type { EngineReadings } from './engine-metrics-source.js';
