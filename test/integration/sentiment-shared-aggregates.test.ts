@@ -4,6 +4,7 @@ import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, testPrefix } from '../support/redis-broker.js';
 import { connected, sdkClient, subscribed, until } from '../support/client.js';
 import { startEngine, type TestEngine } from '../support/engine.js';
+import { startRedisServer } from '../support/redis-server.js';
 
 const reachable = await redisReachable();
 const KEY = 'shared-aggregates-key';
@@ -51,5 +52,22 @@ describe.runIf(reachable)('the rolling sentiment of engines sharing their channe
     expect(fromA).toMatchObject({ items: 5, ema: last.ema });
     expect(fromB).toEqual(fromA);
     c.disconnect();
+  }, 40_000);
+
+  it('the sentiment route answers 503 JSON naming the shared aggregates while their Redis is gone', async () => {
+    const server = await startRedisServer();
+    const own = await startEngine({ ...common, redisUrl: server.url, redisPrefix: testPrefix('shared-agg-down'), symbols: ['SHRD'] });
+    try {
+      expect((await fetch(`${own.http}/api/v1/sentiment/SHRD`)).status).toBe(200);
+      await server.kill();
+      const res = await fetch(`${own.http}/api/v1/sentiment/SHRD`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'SENTIMENT_AGGREGATES_UNAVAILABLE', message: expect.stringContaining('retry later') } });
+      // The engine is up, and says what is down.
+      expect((await fetch(`${own.http}/performance/health/live`)).status).toBe(200);
+    } finally {
+      await own.stop();
+      await server.stop();
+    }
   }, 40_000);
 });
