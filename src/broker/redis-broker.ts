@@ -9,6 +9,7 @@ import { BrokerStartError, BrokerUnavailableError } from './errors.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineScripts, type ScriptedRedis } from './redis-scripts.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
+import { SeenPositions } from './seen-positions.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisControl, type ControlCommand, type EmulationForward, type NodeInfo } from './redis-control.js';
 import { packPublication, presenceMessage, unpackPublication, unpositionedMessage, type ChannelMessage } from './redis-wire.js';
@@ -37,7 +38,14 @@ export interface RedisBrokerOptions {
 
 type Connection = (Redis | Cluster) & ScriptedRedis;
 
-export interface RedisBrokerStats { channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number; syncTimeouts: number }
+export interface RedisBrokerStats {
+  channels: number; gapsFilled: number; gapsLost: number; dropped: number; localFallbacks: number; syncTimeouts: number;
+  /** Streams found behind what this node saw of them (writes lost in a failover), restarted in a new epoch. */
+  epochResets: number;
+}
+
+/** Channels whose newest position a node remembers (see SeenPositions): some 100 bytes each. */
+const SEEN_CHANNELS_MAX = 100_000;
 
 /**
  * Channels shared by every node on Redis. A publication with history is one script: next offset,
@@ -58,6 +66,8 @@ export class RedisBroker implements Broker {
   private readonly publishCommand: 'publish' | 'spublish';
   /** Publications delivered only to this node's subscribers because Redis was unreachable (localWhenDown). */
   localFallbacks = 0;
+  private epochResets = 0;
+  private readonly seen = new SeenPositions(SEEN_CHANNELS_MAX);
 
   constructor(options: RedisBrokerOptions) {
     this.o = options;
@@ -150,10 +160,14 @@ export class RedisBroker implements Broker {
     const redis = this.redis();
     try {
       if (ns.historySize > 0) {
-        const [offset, epoch] = await redis.snPublish(
+        const seen = this.seen.get(channel);
+        const [offset, epoch, reset] = await redis.snPublish(
           this.keys.stream(channel), this.keys.meta(channel),
           newEpoch(), payload, ns.historySize, ns.historyTtlMs, Math.max(this.o.metaTtlMs, ns.historyTtlMs), this.keys.pubsub(channel), this.publishCommand,
+          seen?.epoch ?? '', seen?.offset ?? 0,
         );
+        if (Number(reset) === 1) this.epochResets++;
+        this.seen.note(channel, String(epoch), Number(offset));
         this.o.onPublished?.(ns.name);
         return { offset: Number(offset), epoch: String(epoch) };
       }
@@ -244,10 +258,11 @@ export class RedisBroker implements Broker {
   /** Counters of the PUB/SUB side: channels received, gaps filled and lost, messages dropped. */
   stats(): RedisBrokerStats {
     const s = this.subscriptions;
-    return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0, localFallbacks: this.localFallbacks, syncTimeouts: s?.syncTimeouts ?? 0 };
+    return { channels: s?.size ?? 0, gapsFilled: s?.gapsFilled ?? 0, gapsLost: s?.gapsLost ?? 0, dropped: s?.dropped ?? 0, localFallbacks: this.localFallbacks, syncTimeouts: s?.syncTimeouts ?? 0, epochResets: this.epochResets };
   }
 
   private deliver(channel: string, msg: ChannelMessage): void {
+    if (msg.kind === 'pub' && msg.epoch !== undefined && msg.pub.offset !== undefined) this.seen.note(channel, msg.epoch, msg.pub.offset);
     if (msg.kind === 'pub') this.o.fanout.publication(channel, msg.pub);
     else if (msg.kind === 'join') this.o.fanout.join(channel, msg.info);
     else this.o.fanout.leave(channel, msg.info);

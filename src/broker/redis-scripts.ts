@@ -21,16 +21,28 @@ end`;
  * Publish with history: the next offset, the stream entry and the PUB/SUB message in one atomic
  * step, so every node sees one order and nobody receives what history lacks.
  * KEYS: stream, meta. ARGV: epoch candidate, payload, MAXLEN, stream TTL ms, meta TTL ms,
- * PUB/SUB channel, publish command (`publish` or `spublish`). Returns {offset, epoch}.
+ * PUB/SUB channel, publish command (`publish` or `spublish`), the epoch and offset the publishing
+ * node saw last of the channel ('' and 0 for none). Returns {offset, epoch, reset}.
+ *
+ * A stream whose top is behind what the node saw of the same epoch lost writes (a failover to a
+ * replica that lacked them): it starts a new epoch (reset 1), so that no offset is given to two
+ * publications and a client recovering from a lost position learns it is gone.
  */
 const PUBLISH = `${ENSURE_EPOCH}
+local reset = 0
+if not fresh and ARGV[8] == epoch and tonumber(redis.call('hget', KEYS[2], 's')) < tonumber(ARGV[9]) then
+  epoch = ARGV[1]
+  reset = 1
+  redis.call('del', KEYS[1])
+  redis.call('hset', KEYS[2], 'e', epoch, 's', 0)
+end
 ${NOW_MS}
 local offset = redis.call('hincrby', KEYS[2], 's', 1)
 redis.call('xadd', KEYS[1], 'MAXLEN', ARGV[3], offset .. '-0', 'd', ARGV[2], 't', nowMs)
 redis.call('pexpire', KEYS[1], ARGV[4])
 redis.call('pexpire', KEYS[2], ARGV[5])
 redis.call(ARGV[7], ARGV[6], 'p' .. offset .. ':' .. epoch .. ':' .. ARGV[2])
-return {offset, epoch}`;
+return {offset, epoch, reset}`;
 
 /**
  * Reads history. Entries past the namespace's TTL are trimmed first (ids grow with time, so they
@@ -124,7 +136,7 @@ type Arg = string | number | Buffer;
 
 /** A command connection with the broker's scripts defined (ioredis sends EVALSHA, and EVAL once when the script is new to a server). */
 export interface ScriptedRedis {
-  snPublish(stream: string, meta: string, ...args: Arg[]): Promise<[number, string]>;
+  snPublish(stream: string, meta: string, ...args: Arg[]): Promise<[number, string, number]>;
   snHistoryBuffer(stream: string, meta: string, ...args: Arg[]): Promise<Buffer[]>;
   snPresenceAdd(hash: string, expiry: string, ...args: Arg[]): Promise<number>;
   snPresenceGetBuffer(hash: string, expiry: string): Promise<Buffer[]>;

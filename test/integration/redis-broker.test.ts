@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FanoutSink, RedisBroker } from '../../src/broker/index.js';
 import { loadConfig } from '../../src/index.js';
-import type { Publication } from '../../src/protocol/index.js';
+import { ErrorCode, type Publication } from '../../src/protocol/index.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, redisBroker, testPrefix } from '../support/redis-broker.js';
 import { until } from '../support/client.js';
@@ -99,6 +99,29 @@ describe.runIf(reachable)('Redis broker on a real Redis', () => {
     await new Promise((r) => setTimeout(r, 1_600));
     expect(Object.keys(await live.broker.presence('gap:room'))).toEqual(['alive']);
     expect(await live.broker.presenceStats('gap:room')).toEqual({ num_clients: 1, num_users: 1 });
+  });
+
+  it('a stream found behind what a node saw of it (writes lost in a failover) restarts in a new epoch: no offset is given twice', async () => {
+    const a = await start(node(prefix));
+    const b = await start(node(prefix));
+    await b.broker.subscribe('gap:lost');
+    const first = await a.broker.publish('gap:lost', 1);
+    await a.broker.publish('gap:lost', 2);
+    const third = await a.broker.publish('gap:lost', 3);
+    await until(() => b.pubs.length === 3, 'the three publications at the subscribing node');
+    // As a replica promoted before it had the third write would hold it: the entry and the offset gone.
+    await admin.xdel(`${prefix}:s:{gap:lost}`, '3-0');
+    await admin.hset(`${prefix}:m:{gap:lost}`, 's', 2);
+    // The subscribing node saw offset 3: its publish finds the stream behind and starts a new epoch.
+    const after = await b.broker.publish('gap:lost', 4);
+    expect(after?.epoch).not.toBe(first?.epoch);
+    expect(after?.offset).toBe(1);
+    expect(b.broker.stats().epochResets).toBe(1);
+    // A client recovering from the lost position is told it is gone, not handed another publication under its offset.
+    await expect(a.broker.history('gap:lost', { since: third as { offset: number; epoch: string }, limit: -1 })).rejects.toMatchObject({ code: ErrorCode.UnrecoverablePosition });
+    // The other node saw the old epoch only: it goes on in the new one, without a reset of its own.
+    expect(await a.broker.publish('gap:lost', 5)).toEqual({ epoch: after?.epoch, offset: 2 });
+    expect(a.broker.stats().epochResets).toBe(0);
   });
 
   it('keys and channels stay under the prefix', async () => {
