@@ -61,7 +61,6 @@ export class RedisSentimentAggregates implements SentimentAggregates {
   private readonly logger: StreamLogger;
   private client: Scripted | undefined;
   private pending: Chunk[] = [];
-  private pendingItems = 0;
   /** The adds under way, one after another. */
   private chain: Promise<unknown> = Promise.resolve();
   private readonly counts = { symbols: 0, evicted: 0, unbucketed: 0, dropped: 0, errors: 0 };
@@ -104,7 +103,6 @@ export class RedisSentimentAggregates implements SentimentAggregates {
     const chunks = this.pending;
     for (let i = 0; i < items.length; i += CHUNK) chunks.push({ id: randomUUID(), items: items.slice(i, i + CHUNK) });
     this.pending = [];
-    this.pendingItems = 0;
     const out = new Map<string, SentimentAggregateMessage | undefined>();
     for (const [i, chunk] of chunks.entries()) {
       try {
@@ -115,7 +113,7 @@ export class RedisSentimentAggregates implements SentimentAggregates {
         this.counts.errors++;
         const held = chunks.slice(i);
         this.hold(held);
-        this.logSparingly({ err, held: this.pendingItems }, 'shared sentiment aggregates: redis did not take the items; held for the next add');
+        this.logSparingly({ err, held: this.pendingCount() }, 'shared sentiment aggregates: redis did not take the items; held for the next add');
         // Symbols of the held items are left out: their figures are not known.
         for (const c of held) for (const { symbol } of c.items) out.delete(symbol);
         break;
@@ -133,7 +131,6 @@ export class RedisSentimentAggregates implements SentimentAggregates {
       this.counts.dropped += dropped.items.length;
     }
     this.pending = chunks;
-    this.pendingItems = items;
   }
 
   private async call({ id, items }: Chunk): Promise<SentimentAggregateMessage[]> {
@@ -185,7 +182,11 @@ export class RedisSentimentAggregates implements SentimentAggregates {
   }
 
   stats(): SentimentAggregateStats {
-    return { where: 'redis', ...this.counts, pending: this.pendingItems };
+    return { where: 'redis', ...this.counts, pending: this.pendingCount() };
+  }
+
+  private pendingCount(): number {
+    return this.pending.reduce((n, c) => n + c.items.length, 0);
   }
 
   private async read<T>(what: string, run: () => Promise<T>): Promise<T> {
