@@ -107,7 +107,8 @@ export class RedisSentimentAggregates implements SentimentAggregates {
     for (const [i, chunk] of chunks.entries()) {
       try {
         for (const a of await this.bounded(this.call(chunk))) out.set(a.symbol, a);
-        // A symbol evicted by a later chunk has no aggregate to publish.
+        // The answer keeps the order of first touch across chunks, as in memory: a symbol this
+        // chunk evicted holds its place (undefined) for a later chunk that adds it again.
         for (const { symbol } of chunk.items) if (!out.has(symbol)) out.set(symbol, undefined);
       } catch (err) {
         this.counts.errors++;
