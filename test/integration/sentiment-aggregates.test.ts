@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { MemorySentimentAggregates, RedisSentimentAggregates } from '../../streams/index.js';
 import { createRedisConnector } from '../../src/redis/index.js';
 import { sentimentAggregatesContract } from '../contract/sentiment-aggregates-contract.js';
 import { REDIS_URL, redisReachable } from '../support/redis.js';
 import { cleanPrefix, testPrefix } from '../support/redis-broker.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { redisServerInstalled, startRedisServer } from '../support/redis-server.js';
+import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
 
 const reachable = await redisReachable();
 const T0 = Date.UTC(2026, 0, 5, 14, 30);
@@ -15,6 +16,20 @@ sentimentAggregatesContract('memory', async (o) => {
   const aggregates = new MemorySentimentAggregates(o);
   await aggregates.start();
   return { aggregates, close: () => aggregates.stop() };
+});
+
+// A private Redis Cluster of three masters: the script's keys share one hash slot, evicted symbols' included.
+describe.runIf(redisServerInstalled())('shared sentiment aggregates on a Redis Cluster', () => {
+  let cluster: RedisClusterHarness | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  sentimentAggregatesContract('redis (cluster of three)', async (o) => {
+    cluster ??= await startRedisCluster(3);
+    const aggregates = new RedisSentimentAggregates({ redis: createRedisConnector({ url: cluster.url, topology: 'cluster' }), prefix: testPrefix('sentiment-agg'), rolling: o });
+    await aggregates.start();
+    return { aggregates, close: () => aggregates.stop() };
+  });
 });
 
 describe.runIf(reachable)('shared sentiment aggregates (real Redis)', () => {
