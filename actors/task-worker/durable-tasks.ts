@@ -7,7 +7,7 @@ import { InvalidTaskArgsError, TaskError, TaskNotFoundError, TaskQueueFullError,
 import { executeAttempt, type Outcome } from './execute.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { TaskRecord } from './record.js';
-import type { TaskRegistry } from './registry.js';
+import { TYPE_PATTERN, type TaskRegistry } from './registry.js';
 import { scaleStep } from './scaling.js';
 import type { TaskCounters, TaskEvents, TaskLimits, Tasks, TaskStats } from './tasks.js';
 import { PRIORITIES, PRIORITY_LEVEL, TASK_ID_PATTERN, type BatchSubmission, type Priority, type Submission, type TaskDefinition, type TaskStatus, type TaskView } from './types.js';
@@ -54,9 +54,12 @@ const queueName = (type: string): string => `type.${type}`;
  * so that any engine finds it in one read, one of a type it does not know included; a bare UUID
  * is a job of the shared queue.
  */
-const queueOfId = (id: string): string => {
+const queueOfId = (id: string): string | undefined => {
   const at = id.lastIndexOf('~');
-  return at > 0 ? queueName(id.slice(0, at)) : MAIN_QUEUE;
+  if (at < 0) return MAIN_QUEUE;
+  // Not a type's name: no queue is opened for it.
+  const type = id.slice(0, at);
+  return TYPE_PATTERN.test(type) ? queueName(type) : undefined;
 };
 /** BullMQ's priority: 1 is the highest; 0 would mean none (ahead of every prioritised job). */
 const BULL_PRIORITY: Record<Priority, number> = { high: 1, normal: 2, low: 3 };
@@ -367,6 +370,7 @@ export class DurableTasks implements Tasks {
    */
   private async inQueueOf<T>(id: string, read: (queue: Queue) => Promise<T>): Promise<T> {
     const name = queueOfId(id);
+    if (name === undefined) throw new TaskNotFoundError(id);
     const known = this.queues.get(name);
     if (known) return read(known);
     const queue = new Queue(name, { connection: this.client as RedisClient, prefix: this.keyPrefix });

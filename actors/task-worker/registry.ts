@@ -1,7 +1,8 @@
 import { InvalidTaskArgsError, UnavailableTaskTypeError, UnknownTaskTypeError } from './errors.js';
 import type { TaskDefinition } from './types.js';
 
-const TYPE_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
+/** What a task type's name is (it also names its queue in redis mode, so it never holds `~` or `:`). */
+export const TYPE_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 
 /** The task types an engine runs: the built-in ones, and what the embedding application adds. */
 export class TaskRegistry {

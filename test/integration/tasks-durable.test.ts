@@ -66,8 +66,11 @@ describe.runIf(reachable)('durable tasks (BullMQ on Redis)', () => {
     // Its jobs are on its queue, not the shared one.
     expect(await redis.exists(`${prefix}:tasks:type.test.own:${id}`)).toBe(1);
     expect(await redis.exists(`${prefix}:tasks:q:${id}`)).toBe(0);
-    // An id naming a type no engine knows is not found.
+    // An id naming a type no engine knows is not found, nor one whose type part is no type's name.
     await expect(a.engine.tasks.status(`no.such.type~${randomUUID()}`)).rejects.toMatchObject({ code: 108 });
+    for (const bad of [`Upper~${randomUUID()}`, `~${randomUUID()}`, `a~b~${randomUUID()}`, `${'t'.repeat(65)}~x`]) {
+      await expect(a.engine.tasks.status(bad)).rejects.toMatchObject({ code: 108 });
+    }
   });
 
   it('times out, retries a retryable type, and refuses bad submissions', async () => {
