@@ -89,7 +89,7 @@ const PROGRESS_MS = 250;
 export class DurableTasks implements Tasks {
   readonly mode = 'redis' as const;
   private readonly keyPrefix: string;
-  /** The shared queue and those of the own-queue types this engine runs, by name (others are opened for a read: inQueueOf()). */
+  /** The shared queue and those of the own-queue types this engine runs, by name, opened once Redis answers (others are opened for a read: inQueueOf()). */
   private readonly queues = new Map<string, Queue>();
   /** One per queue of `queues`. */
   private readonly workers: Worker[] = [];
@@ -191,7 +191,7 @@ export class DurableTasks implements Tasks {
       }
     }
     if (!this.running) return;
-    for (const name of this.consumed()) this.queue(name);
+    for (const name of this.consumed()) this.queues.set(name, this.openQueue(name));
     const l = this.o.limits;
     for (let i = 0; i < l.workersMin; i++) this.addActor();
     this.consumed().forEach((name, i) => {
@@ -373,8 +373,7 @@ export class DurableTasks implements Tasks {
     if (name === undefined) throw new TaskNotFoundError(id);
     const known = this.queues.get(name);
     if (known) return read(known);
-    const queue = new Queue(name, { connection: this.client as RedisClient, prefix: this.keyPrefix });
-    queue.on('error', (err) => this.o.onError('tasks queue', err));
+    const queue = this.openQueue(name);
     try {
       return await read(queue);
     } finally {
@@ -383,14 +382,9 @@ export class DurableTasks implements Tasks {
     }
   }
 
-  /** The queue of that name, opened on first use: the ones this engine consumes. */
-  private queue(name: string): Queue {
-    let queue = this.queues.get(name);
-    if (!queue) {
-      queue = new Queue(name, { connection: this.client as RedisClient, prefix: this.keyPrefix });
-      queue.on('error', (err) => this.o.onError('tasks queue', err));
-      this.queues.set(name, queue);
-    }
+  private openQueue(name: string): Queue {
+    const queue = new Queue(name, { connection: this.client as RedisClient, prefix: this.keyPrefix });
+    queue.on('error', (err) => this.o.onError('tasks queue', err));
     return queue;
   }
 
@@ -444,7 +438,8 @@ export class DurableTasks implements Tasks {
     const own = this.o.registry.get(data.type).ownQueue === true;
     const id = own ? `${data.type}~${randomUUID()}` : randomUUID();
     const ageS = Math.ceil(this.o.limits.resultTtlMs / 1000);
-    const queue = this.queue(own ? queueName(data.type) : MAIN_QUEUE);
+    // A registered type's queue: opened with the others (consumed()).
+    const queue = this.queues.get(own ? queueName(data.type) : MAIN_QUEUE) as Queue;
     const opts: JobsOptions = {
       jobId: id, priority: BULL_PRIORITY[data.priority], attempts, backoff: { type: 'custom' },
       // Finished jobs are kept for the TTL, and at most SUPERNOVA_TASK_RECORDS_MAX of each kind.
