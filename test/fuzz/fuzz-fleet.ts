@@ -3,6 +3,7 @@ import type { Encoding, FuzzFrame } from './frames.js';
 import { PUBLISHABLE } from './frames.js';
 import { FuzzSocket, newCounters, type SocketCounters } from './fuzz-socket.js';
 import { protobufHandshake } from './protobuf-wire.js';
+import type { PauseWatch } from './pause-watch.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -16,6 +17,8 @@ export interface FleetOptions {
   replyTimeoutMs: number;
   /** Every Nth socket skips its connect, so commands before connect are tried too. */
   skipConnectEvery: number;
+  /** The harness's stalls, taken out of the reply timeout. */
+  watch: PauseWatch;
 }
 
 /** A frame as sent, for the report of a failure: the frames sent last are the suspects. */
@@ -83,7 +86,7 @@ export class FuzzFleet {
       if (!socket) continue;
       this.record(w, frame);
       socket.send(frame.data, frame.binary);
-      const settled = await socket.settle(frame.ids, frame.ids.length > 0 ? this.o.replyTimeoutMs : 0);
+      const settled = await socket.settle(frame.ids, frame.ids.length > 0 ? this.o.replyTimeoutMs : 0, this.o.watch);
       // A frame without ids has nothing to wait for but the close it may earn.
       if (settled === 'closed' || frame.ids.length === 0 || !socket.isOpen) await this.closedAfter(frame.kind, socket);
       if (settled === 'timeout') {
@@ -126,7 +129,7 @@ export class FuzzFleet {
       const handshake = [{ id: 1, connect: { name: 'fuzz' } }, ...channels.map((channel, i) => ({ id: 2 + i, subscribe: { channel } }))];
       if (frame.encoding === 'protobuf') socket.send(protobufHandshake(handshake), true);
       else socket.send(frame.encoding === 'msgpack' ? Buffer.concat(handshake.map((c) => packr.pack(c))) : handshake.map((c) => JSON.stringify(c)).join('\n'), frame.encoding === 'msgpack');
-      if ((await socket.settle([1, 2, 3], this.o.replyTimeoutMs)) === 'timeout') {
+      if ((await socket.settle([1, 2, 3], this.o.replyTimeoutMs, this.o.watch)) === 'timeout') {
         this.unanswered.push({ kind: 'handshake', detail: 'connect and two subscribes', encoding: frame.encoding, ids: [1, 2, 3], data: '' });
       }
     }

@@ -1,7 +1,9 @@
 import WebSocket from 'ws';
+import { performance } from 'node:perf_hooks';
 import { Packr } from 'msgpackr';
 import type { Encoding } from './frames.js';
 import { PROTOBUF_PONG, protobufReplies } from './protobuf-wire.js';
+import type { PauseWatch } from './pause-watch.js';
 
 // The test's own reader of server frames: it must survive whatever the engine sends back.
 const reader = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
@@ -62,13 +64,16 @@ export class FuzzSocket {
     if (this.isOpen) this.ws.send(data, { binary });
   }
 
-  /** Resolves once every id has a reply, the socket closed, or the time is up. */
-  async settle(ids: readonly number[], timeoutMs: number): Promise<Settled> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Resolves once every id has a reply, the socket closed, or the time is up. With a watch, time
+   * the harness itself spent stalled does not count against the engine.
+   */
+  async settle(ids: readonly number[], timeoutMs: number, watch?: PauseWatch): Promise<Settled> {
+    const started = performance.now();
     for (;;) {
       if (ids.every((id) => this.answered.has(id))) return 'answered';
       if (!this.isOpen) return 'closed';
-      const left = deadline - Date.now();
+      const left = timeoutMs - (watch ? watch.elapsed(started) : performance.now() - started);
       if (left <= 0) return 'timeout';
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);

@@ -1,5 +1,7 @@
 import type { Centrifuge, Subscription } from 'centrifuge';
+import { performance } from 'node:perf_hooks';
 import { connected, sdkClient, subscribed } from '../support/client.js';
+import type { PauseWatch } from './pause-watch.js';
 
 export interface HealthyFigures {
   published: number;
@@ -38,7 +40,8 @@ export class HealthyStream {
     published: 0, publishFailures: {}, received: 0, gaps: 0, maxIntervalMs: 0, maxLatencyMs: 0, maxPublishMs: 0, disconnects: 0, unsubscribes: 0,
   };
 
-  constructor(private readonly o: { url: string; http: string; apiKey: string; channel: string; periodMs: number }) {}
+  /** `watch`: the harness's own stalls, taken out of every duration measured here. */
+  constructor(private readonly o: { url: string; http: string; apiKey: string; channel: string; periodMs: number; watch: PauseWatch }) {}
 
   async start(): Promise<void> {
     const client = sdkClient(this.o.url);
@@ -51,7 +54,7 @@ export class HealthyStream {
     sub.on('unsubscribed', () => { this.figures.unsubscribes++; });
     sub.on('subscribing', () => { this.figures.unsubscribes++; });
     sub.on('publication', (ctx) => {
-      const now = Date.now();
+      const now = performance.now();
       const f = this.figures;
       f.received++;
       if (ctx.offset !== undefined) {
@@ -60,12 +63,12 @@ export class HealthyStream {
       }
       const data = ctx.data as { seq?: number; sentAt?: number };
       if (typeof data.seq === 'number' && !this.pending.delete(data.seq)) this.early.add(data.seq);
-      if (typeof data.sentAt === 'number') f.maxLatencyMs = Math.max(f.maxLatencyMs, now - data.sentAt);
-      if (this.running && this.lastAt > 0) f.maxIntervalMs = Math.max(f.maxIntervalMs, now - this.lastAt);
+      if (typeof data.sentAt === 'number') f.maxLatencyMs = Math.max(f.maxLatencyMs, Math.round(this.o.watch.elapsed(data.sentAt, now)));
+      if (this.running && this.lastAt > 0) f.maxIntervalMs = Math.max(f.maxIntervalMs, Math.round(this.o.watch.elapsed(this.lastAt, now)));
       this.lastAt = now;
     });
     this.running = true;
-    this.lastAt = Date.now();
+    this.lastAt = performance.now();
     this.publisher = this.publish();
   }
 
@@ -78,7 +81,7 @@ export class HealthyStream {
   waitingMs(): number {
     let oldest = Infinity;
     for (const at of this.pending.values()) oldest = Math.min(oldest, at);
-    return oldest === Infinity ? 0 : Date.now() - oldest;
+    return oldest === Infinity ? 0 : Math.round(this.o.watch.elapsed(oldest));
   }
 
   async stopPublishing(): Promise<void> {
@@ -93,7 +96,8 @@ export class HealthyStream {
 
   private async publish(): Promise<void> {
     while (this.running) {
-      const started = Date.now();
+      // performance.now() of this process: the receipt is timed by the same clock.
+      const started = performance.now();
       const seq = ++this.seq;
       try {
         const res = await fetch(`${this.o.http}/api/publish`, {
@@ -110,8 +114,8 @@ export class HealthyStream {
       } catch (err) {
         this.fail((err as Error).name);
       }
-      const took = Date.now() - started;
-      this.figures.maxPublishMs = Math.max(this.figures.maxPublishMs, took);
+      this.figures.maxPublishMs = Math.max(this.figures.maxPublishMs, Math.round(this.o.watch.elapsed(started)));
+      const took = performance.now() - started;
       if (took < this.o.periodMs) await new Promise((r) => setTimeout(r, this.o.periodMs - took));
     }
   }

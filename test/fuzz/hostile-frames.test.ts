@@ -8,6 +8,7 @@ import { FuzzFleet } from './fuzz-fleet.js';
 import { Listener } from './listener.js';
 import { HealthyStream } from './healthy-stream.js';
 import { RssWatch } from './rss-watch.js';
+import { PauseWatch } from './pause-watch.js';
 import { fuzzOptions } from './fuzz-options.js';
 import { API_KEY, HEALTHY_CHANNEL, startFuzzEngine } from './fuzz-engine.js';
 import { writeCrashReport } from './crash-report.js';
@@ -20,6 +21,7 @@ let engine: EngineProcess;
 let fleet: FuzzFleet;
 let healthy: HealthyStream;
 let rss: RssWatch;
+const watch = new PauseWatch();
 const listeners: Listener[] = [];
 let startedAt = 0;
 
@@ -43,6 +45,8 @@ function figures(): Record<string, unknown> {
     unanswered: fleet.unanswered.length,
     listeners: listeners.map((l) => ({ encoding: l.encoding, pushes: l.counters.pushes, closes: sortedObject(l.counters.closes), reconnects: l.reconnects })),
     healthy: { ...healthy.figures, missing: healthy.missing() },
+    // Time the harness itself stood still, left out of the figures above.
+    harnessStalls: watch.figures,
     rssMb: { start: round(rss.start), peak: round(rss.peak), end: round(rss.end) },
     engineWarnings: sortedObject(engine.warnings),
   };
@@ -76,14 +80,15 @@ function report(reason: string): string {
 
 beforeAll(async () => {
   engine = await startFuzzEngine();
-  healthy = new HealthyStream({ url: engine.url, http: engine.http, apiKey: API_KEY, channel: HEALTHY_CHANNEL, periodMs: 20 });
+  watch.start();
+  healthy = new HealthyStream({ url: engine.url, http: engine.http, apiKey: API_KEY, channel: HEALTHY_CHANNEL, periodMs: 20, watch });
   await healthy.start();
   for (const encoding of ['json', 'msgpack', 'protobuf'] as const) {
     const l = new Listener(engine.url, encoding, PUBLISHABLE);
     await l.start();
     listeners.push(l);
   }
-  fleet = new FuzzFleet({ url: engine.url, workers: o.workers, paceMs: 25, replyTimeoutMs: 5000, skipConnectEvery: 10 });
+  fleet = new FuzzFleet({ url: engine.url, workers: o.workers, paceMs: 25, replyTimeoutMs: 5000, skipConnectEvery: 10, watch });
   rss = new RssWatch(engine);
 }, 60_000);
 
@@ -92,6 +97,7 @@ afterAll(async () => {
   healthy?.stop();
   await Promise.all(listeners.map((l) => l.stop()));
   await engine?.stop();
+  watch.stop();
 });
 
 describe('fuzz: hostile frames from many connections beside a healthy client', () => {
