@@ -12,9 +12,10 @@ const KEPT = 256;
  * The harness's own stalls: gaps in its event loop longer than `thresholdMs`. While the harness is
  * stalled it neither sends nor reads, so time lost there is not the engine's: the machine's VM
  * paused for a snapshot (the kernel logged one just when a run saw every duration, the API's
- * answers as well as the deliveries, take 6.2 s at once), or the harness busy generating frames. elapsed() measures a span with those stalls taken out;
- * an engine that stalls does not stop this process's loop, so its stalls still count in full.
- * Times are performance.now() milliseconds: the wall clock steps when a paused VM resumes.
+ * answers as well as the deliveries, take 6.2 s at once), or the harness busy generating frames.
+ * elapsed() measures a span with those stalls taken out. An engine that stalls does not stop
+ * this process's loop, so its stalls still count in full. Times are performance.now()
+ * milliseconds: the wall clock may step when a paused VM resumes.
  */
 export class PauseWatch {
   private timer: NodeJS.Timeout | undefined;
