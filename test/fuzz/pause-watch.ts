@@ -31,6 +31,8 @@ export class PauseWatch {
     if (this.timer) return;
     this.last = performance.now();
     this.timer = setInterval(() => this.tick(), this.o.tickMs);
+    // A watch left running must not keep the test process alive.
+    this.timer.unref();
   }
 
   stop(): void {
