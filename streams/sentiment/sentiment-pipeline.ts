@@ -110,6 +110,8 @@ export class SentimentPipeline implements NewsIntake {
   /** Batches at the scorer. */
   private readonly atScorer = new Set<Entry[]>();
   private inFlight = 0;
+  /** Settles when the batch launched last is through: the next one publishes after it. */
+  private lastThrough: Promise<void> = Promise.resolve();
   /** Items taken from the queue and not yet through. */
   private scoring = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -320,7 +322,11 @@ export class SentimentPipeline implements NewsIntake {
     this.inFlight++;
     this.scoring += batch.length;
     this.atScorer.add(batch);
-    void this.run(batch).finally(() => {
+    const previous = this.lastThrough;
+    let through!: () => void;
+    this.lastThrough = new Promise((resolve) => { through = resolve; });
+    void this.run(batch, previous).finally(() => {
+      through();
       this.atScorer.delete(batch);
       this.inFlight--;
       this.scoring -= batch.length;
@@ -330,7 +336,12 @@ export class SentimentPipeline implements NewsIntake {
     });
   }
 
-  private async run(batch: Entry[]): Promise<void> {
+  /**
+   * Scores a batch while others score too (maxInFlight), but publishes it only once the batch
+   * launched before it is through: a subscriber gets the scores and aggregates in the order the
+   * items came, whichever replica answered first.
+   */
+  private async run(batch: Entry[], previous: Promise<void>): Promise<void> {
     const started = performance.now();
     let results: ScoredText[];
     try {
@@ -347,6 +358,7 @@ export class SentimentPipeline implements NewsIntake {
     }
     const seconds = (performance.now() - started) / 1000;
     this.o.onScored?.(seconds, batch.length);
+    await previous;
     const model = this.o.scorer.report?.().version ?? null;
     const inputs: AggregateInput[] = [];
     const delivered: Entry[] = [];

@@ -251,6 +251,37 @@ describe('SentimentPipeline', () => {
     await pipeline.stop();
   });
 
+  it('scores batches side by side but publishes them in the order they came, whichever is answered first', async () => {
+    const answers: ((fail: boolean) => void)[] = [];
+    const base = new GatedScorer();
+    const scorer: TextScorer = {
+      score: (texts) => new Promise((resolve, reject) => {
+        answers.push((fail) => (fail ? reject(new Error('model crashed')) : resolve(base.score(texts))));
+      }),
+    };
+    const { pipeline, published } = pipelineWith(scorer, { batchMax: 1, batchMs: 0, maxInFlight: 3 });
+    await pipeline.start();
+    const a = pipeline.submit([news('a')], 'http', 'all-or-none').done;
+    const b = pipeline.submit([news('b')], 'http', 'all-or-none').done;
+    const c = pipeline.submit([news('c')], 'http', 'all-or-none').done;
+    // Three batches at the scorer at once.
+    await expect.poll(() => answers.length).toBe(3);
+    let bThrough = false;
+    void b.then(() => { bThrough = true; });
+    answers[1]?.(false);
+    await new Promise((r) => setTimeout(r, 20));
+    // b is scored, but a, launched before it, is not through yet.
+    expect(published).toEqual([]);
+    expect(bThrough).toBe(false);
+    answers[2]?.(false);
+    // A failed batch publishes nothing and holds up nothing after it.
+    answers[0]?.(true);
+    await expect(a).rejects.toThrow('model crashed');
+    await Promise.all([b, c]);
+    expect(published.map((p) => `${p.data.type}${p.data.type === 'score' ? ` ${p.data.id}` : ''}`)).toEqual(['score b', 'aggregate', 'score c', 'aggregate']);
+    await pipeline.stop();
+  });
+
   it('sends a full batch at the next turn and a partial one after batchMs', async () => {
     const scorer = new GatedScorer();
     const { pipeline } = pipelineWith(scorer, { batchMax: 2, batchMs: 50, maxInFlight: 4 });
