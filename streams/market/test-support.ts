@@ -24,6 +24,9 @@ export const marketDay = Date.UTC(2026, 0, 5, 14);
 export const symbolOf = (i: number): string => `M${i.toString(36).toUpperCase()}`;
 
 setFlagsFromString('--expose-gc');
+// V8 drops the bytecode of functions left unused for a few full collections: start-up code of the
+// test process could be freed in the middle of a measurement, which would then read low.
+setFlagsFromString('--no-flush-bytecode');
 const gc = runInNewContext('gc') as () => void;
 
 /** Bytes in use (JS heap and array buffers) after a full collection, at once. */
