@@ -90,6 +90,15 @@ export class RedisSentinelHarness {
     const after = this.servers.find((s) => s !== before) as RedisServer;
     await withRedis(this.sentinels[0] as RedisServer, (r) => r.call('SENTINEL', 'FAILOVER', this.name), this.sentinelPassword);
     await this.waitUntil(() => this.notReady(after, before, false));
+    // Until the Sentinels turn it into a replica, the old master still takes writes, which its
+    // resync then drops: a write that lands there in between is lost. They do so at their next
+    // look at it, up to 10 s later; this does at once what they will do, and the failover is
+    // done once that window is closed.
+    await withRedis(before, (r) => r.call('REPLICAOF', after.host, String(after.port)));
+    await this.waitUntil(async () => {
+      const role = await withRedis(before, (r) => r.call('ROLE')) as [string, ...unknown[]];
+      return role[0] === 'master' ? `port ${before.port} is still a master` : undefined;
+    });
     return after;
   }
 
